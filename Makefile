@@ -1,0 +1,30 @@
+# The two commands of the README: `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+WAREHOUSE ?= oversight.duckdb
+
+.PHONY: demo test install bench clean
+
+$(BIN)/oversight: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(BIN)/oversight
+
+# Install, load the bundled London data, show what was loaded.
+demo: install
+	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest police-uk data/default/police_uk
+	$(BIN)/oversight --warehouse $(WAREHOUSE) summary
+
+# The whole suite. pytest exits 5 when it collects no tests; that is not a failure of the code.
+test: install
+	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
+
+bench: install
+	$(BIN)/python bench/ingest.py
+
+clean:
+	rm -rf $(VENV) $(WAREHOUSE) $(WAREHOUSE).wal

@@ -1,0 +1,75 @@
+"""Settings: every default the product uses, in one place.
+
+Each setting is a `Setting(name, default, help)`. The CLI and `docs/settings.md` read this
+list, and a test fails when one is undocumented.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "warehouse",
+        "oversight.duckdb",
+        "Path of the DuckDB warehouse file. Overridden by --warehouse, then by the "
+        "OVERSIGHT_WAREHOUSE environment variable.",
+    ),
+    Setting(
+        "default_force",
+        "metropolitan",
+        "police.uk force id the platform is configured for (London: 'metropolitan').",
+    ),
+    Setting(
+        "uk_bounds",
+        (49.8, 60.9, -8.7, 1.8),
+        "Latitude min/max and longitude min/max that a police.uk coordinate must fall in; "
+        "a coordinate outside is quarantined (police.uk covers England, Wales and Northern Ireland).",
+    ),
+    Setting(
+        "local_timezone",
+        "Europe/London",
+        "Time zone used to read stop-and-search times (published in UTC) as local times.",
+    ),
+    Setting(
+        "partial_month_days",
+        3,
+        "A month is flagged partial when its first or last dated record is more than this many "
+        "days inside the month.",
+    ),
+    Setting(
+        "partial_month_ratio",
+        0.5,
+        "A month is flagged partial when it has fewer rows than this share of the median month "
+        "for the same force and dataset.",
+    ),
+)
+
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+WAREHOUSE_ENV = "OVERSIGHT_WAREHOUSE"
+
+
+def default(name: str) -> object:
+    """The default value of a named setting."""
+    return _BY_NAME[name].default
+
+
+def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """Where the warehouse lives: the explicit path, else $OVERSIGHT_WAREHOUSE, else the default."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(WAREHOUSE_ENV)
+    if env:
+        return Path(env)
+    return Path(str(default("warehouse")))

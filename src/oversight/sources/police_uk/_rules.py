@@ -1,0 +1,331 @@
+"""Validation and typing of police.uk rows, as DuckDB SQL over the raw text columns.
+
+Each kind has an ordered list of rules. A row that breaks any rule goes to quarantine with the
+first rule it breaks (field, value, reason); every other row is typed and loaded. Everything
+here is one vectorised SELECT, so checking costs little more than reading the CSV.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from oversight import config
+from oversight.sources.police_uk import vocab
+from oversight.sources.police_uk._kinds import OUTCOMES, STOP_SEARCH, STREET, Kind
+
+
+def q(column: str) -> str:
+    """A quoted SQL identifier for a published column name."""
+    return '"' + column.replace('"', '""') + '"'
+
+
+def lit(text: str) -> str:
+    """A SQL string literal."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _in(values: list[str] | tuple[str, ...]) -> str:
+    return "(" + ", ".join(lit(v) for v in values) + ")"
+
+
+def _shown(column: str) -> str:
+    """SQL for "'<value>'" in a reason, with the value cut to 80 characters."""
+    return f"'''' || left({q(column)}, 80) || ''''"
+
+
+@dataclass(frozen=True)
+class Rule:
+    field: str
+    broken: str  # SQL true when the row breaks the rule (NULL counts as not broken)
+    reason: str  # SQL string expression explaining why
+
+
+def _recode(column: str, renames: dict[str, str]) -> str:
+    """SQL mapping older published labels to canonical ones; other values pass through."""
+    if not renames:
+        return q(column)
+    whens = " ".join(f"WHEN {lit(old)} THEN {lit(new)}" for old, new in renames.items())
+    return f"CASE {q(column)} {whens} ELSE {q(column)} END"
+
+
+# --- rules shared by the kinds -------------------------------------------------------------
+
+def _month_rules() -> list[Rule]:
+    month = q("Month")
+    return [
+        Rule("Month", f"{month} IS NULL", "'missing month'"),
+        Rule(
+            "Month",
+            f"NOT regexp_full_match({month}, '\\d{{4}}-\\d{{2}}') "
+            f"OR try_cast({month} || '-01' AS DATE) IS NULL",
+            f"{_shown('Month')} || ' is not a YYYY-MM month'",
+        ),
+        Rule(
+            "Month",
+            f"__name_month IS NOT NULL AND {month} <> __name_month",
+            f"{_shown('Month')} || ' differs from the month in the file name (' || __name_month || ')'",
+        ),
+    ]
+
+
+def _coordinate_rules() -> list[Rule]:
+    lat_min, lat_max, lon_min, lon_max = config.default("uk_bounds")  # type: ignore[misc]
+    lat, lon = q("Latitude"), q("Longitude")
+    rules = [
+        Rule(
+            "Latitude",
+            f"({lat} IS NULL) <> ({lon} IS NULL)",
+            "'only one of Latitude and Longitude is given'",
+        )
+    ]
+    for col, low, high in (("Latitude", lat_min, lat_max), ("Longitude", lon_min, lon_max)):
+        rules.append(
+            Rule(col, f"try_cast({q(col)} AS DOUBLE) IS NULL AND {q(col)} IS NOT NULL",
+                 f"{_shown(col)} || ' is not a number'")
+        )
+        rules.append(
+            Rule(
+                col,
+                f"NOT try_cast({q(col)} AS DOUBLE) BETWEEN {low} AND {high}",
+                f"{_shown(col)} || ' is outside the UK ({low} to {high})'",
+            )
+        )
+    return rules
+
+
+def _lsoa_rules() -> list[Rule]:
+    return [
+        Rule(
+            "LSOA code",
+            f"NOT regexp_full_match({q('LSOA code')}, '[EW]01\\d{{6}}')",
+            f"{_shown('LSOA code')} || ' is not an LSOA code (E01 or W01 and six digits)'",
+        )
+    ]
+
+
+def _crime_id_rule(required: bool) -> list[Rule]:
+    crime_id = q("Crime ID")
+    rules = [
+        Rule(
+            "Crime ID",
+            f"NOT regexp_full_match({crime_id}, '[0-9a-fA-F]{{64}}')",
+            f"{_shown('Crime ID')} || ' is not a 64-character police.uk crime id'",
+        )
+    ]
+    if required:
+        rules.insert(0, Rule("Crime ID", f"{crime_id} IS NULL", "'missing Crime ID'"))
+    return rules
+
+
+def _choice(column: str, allowed: list[str] | tuple[str, ...], what: str, *, required: bool) -> list[Rule]:
+    rules = [Rule(column, f"{q(column)} NOT IN {_in(allowed)}", f"{_shown(column)} || ' is not a known {what}'")]
+    if required:
+        rules.insert(0, Rule(column, f"{q(column)} IS NULL", f"'missing {what}'"))
+    return rules
+
+
+_BOOL = ("True", "False", "true", "false", "TRUE", "FALSE")
+
+
+def _bool(column: str) -> str:
+    return f"CASE lower({q(column)}) WHEN 'true' THEN true WHEN 'false' THEN false END"
+
+
+# --- per kind ------------------------------------------------------------------------------
+
+ASB = "Anti-social behaviour"
+
+
+def street_rules() -> list[Rule]:
+    outcome = _recode("Last outcome category", vocab.crime_outcome_renames())
+    return [
+        *_crime_id_rule(required=False),
+        Rule(
+            "Crime ID",
+            f"{q('Crime ID')} IS NULL AND {q('Crime type')} <> {lit(ASB)}",
+            f"'missing Crime ID (only anti-social behaviour rows may have none)'",
+        ),
+        *_month_rules(),
+        *_coordinate_rules(),
+        *_lsoa_rules(),
+        *_choice("Crime type", vocab.crime_types(), "police.uk crime type", required=True),
+        Rule(
+            "Last outcome category",
+            f"({outcome}) NOT IN {_in(list(vocab.crime_outcomes()))}",
+            f"{_shown('Last outcome category')} || ' is not a known police.uk outcome category'",
+        ),
+    ]
+
+
+def outcome_rules() -> list[Rule]:
+    outcome = _recode("Outcome type", vocab.crime_outcome_renames())
+    return [
+        *_crime_id_rule(required=True),
+        *_month_rules(),
+        *_coordinate_rules(),
+        *_lsoa_rules(),
+        Rule("Outcome type", f"{q('Outcome type')} IS NULL", "'missing outcome type'"),
+        Rule(
+            "Outcome type",
+            f"({outcome}) NOT IN {_in(list(vocab.crime_outcomes()))}",
+            f"{_shown('Outcome type')} || ' is not a known police.uk outcome category'",
+        ),
+    ]
+
+
+SEARCH_TYPES = ("Person search", "Person and Vehicle search", "Vehicle search")
+GENDERS = ("Male", "Female", "Other")
+AGE_RANGES = ("under 10", "10-17", "18-24", "25-34", "over 34")
+OFFICER_ETHNICITIES = ("Asian", "Black", "Mixed", "Other", "White")
+
+# Self-defined ethnicity labels (two census schemes over the years) to the five broad groups
+# of Census 2021. 'Chinese' sat with 'Other' in the 2001 scheme and is Asian since 2011.
+SELF_DEFINED_GROUP_SQL = f"""CASE
+    WHEN {q('Self-defined ethnicity')} IS NULL THEN NULL
+    WHEN {q('Self-defined ethnicity')} ILIKE '%not stated%' OR {q('Self-defined ethnicity')} LIKE '%(NS)' THEN NULL
+    WHEN {q('Self-defined ethnicity')} ILIKE '%Chinese (O1)' OR {q('Self-defined ethnicity')} ILIKE '%- Chinese' THEN 'Asian'
+    WHEN {q('Self-defined ethnicity')} LIKE 'White%' THEN 'White'
+    WHEN {q('Self-defined ethnicity')} LIKE 'Black%' THEN 'Black'
+    WHEN {q('Self-defined ethnicity')} LIKE 'Asian%' THEN 'Asian'
+    WHEN {q('Self-defined ethnicity')} LIKE 'Mixed%' THEN 'Mixed'
+    WHEN {q('Self-defined ethnicity')} LIKE 'Other ethnic group%' OR {q('Self-defined ethnicity')} LIKE 'Chinese or other%' THEN 'Other'
+    ELSE '?'
+END"""
+
+
+def stop_search_rules() -> list[Rule]:
+    outcome = _recode("Outcome", vocab.stop_search_outcome_renames())
+    rules = [
+        *_choice("Type", SEARCH_TYPES, "search type", required=True),
+        Rule("Date", f"{q('Date')} IS NULL", "'missing date'"),
+        Rule(
+            "Date",
+            f"try_cast({q('Date')} AS TIMESTAMPTZ) IS NULL",
+            f"{_shown('Date')} || ' is not an ISO 8601 date and time'",
+        ),
+        Rule(
+            "Date",
+            "__name_month IS NULL AND __force_month IS NULL",
+            "'no month in the file name and the date cannot give one'",
+        ),
+        *_coordinate_rules(),
+        *_choice("Gender", GENDERS, "gender", required=False),
+        *_choice("Age range", AGE_RANGES, "age range", required=False),
+        *_choice("Officer-defined ethnicity", OFFICER_ETHNICITIES, "officer-defined ethnicity", required=False),
+        Rule(
+            "Self-defined ethnicity",
+            f"({SELF_DEFINED_GROUP_SQL}) = '?'",
+            f"{_shown('Self-defined ethnicity')} || ' is not a recognised self-defined ethnicity'",
+        ),
+        Rule(
+            "Outcome",
+            f"({outcome}) NOT IN {_in(list(vocab.stop_search_outcomes()))}",
+            f"{_shown('Outcome')} || ' is not a known stop-and-search outcome'",
+        ),
+    ]
+    for column in (
+        "Part of a policing operation",
+        "Outcome linked to object of search",
+        "Removal of more than just outer clothing",
+    ):
+        rules.append(Rule(column, f"{q(column)} NOT IN {_in(_BOOL)}", f"{_shown(column)} || ' is not True or False'"))
+    return rules
+
+
+# --- typed output columns, in the order of the warehouse table (before source_file/line) ---
+
+def _coords() -> dict[str, str]:
+    return {
+        "longitude": f"try_cast({q('Longitude')} AS DOUBLE)",
+        "latitude": f"try_cast({q('Latitude')} AS DOUBLE)",
+    }
+
+
+def street_columns() -> dict[str, str]:
+    return {
+        "force": "__force",
+        "month": f"try_cast({q('Month')} || '-01' AS DATE)",
+        "crime_id": q("Crime ID"),
+        "reported_by": q("Reported by"),
+        "falls_within": q("Falls within"),
+        **_coords(),
+        "location": q("Location"),
+        "lsoa_code": q("LSOA code"),
+        "lsoa_name": q("LSOA name"),
+        "crime_type": q("Crime type"),
+        "last_outcome": _recode("Last outcome category", vocab.crime_outcome_renames()),
+        "last_outcome_published": q("Last outcome category"),
+        "context": q("Context"),
+    }
+
+
+def outcome_columns() -> dict[str, str]:
+    return {
+        "force": "__force",
+        "month": f"try_cast({q('Month')} || '-01' AS DATE)",
+        "crime_id": q("Crime ID"),
+        "reported_by": q("Reported by"),
+        "falls_within": q("Falls within"),
+        **_coords(),
+        "location": q("Location"),
+        "lsoa_code": q("LSOA code"),
+        "lsoa_name": q("LSOA name"),
+        "outcome": _recode("Outcome type", vocab.crime_outcome_renames()),
+        "outcome_published": q("Outcome type"),
+    }
+
+
+def stop_search_columns() -> dict[str, str]:
+    return {
+        "force": "__force",
+        "month": "coalesce(try_cast(__name_month || '-01' AS DATE), __force_month)",
+        "search_type": q("Type"),
+        "occurred_at": f"try_cast({q('Date')} AS TIMESTAMPTZ)",
+        "part_of_operation": _bool("Part of a policing operation"),
+        "operation_name": q("Policing operation"),
+        "latitude": f"try_cast({q('Latitude')} AS DOUBLE)",
+        "longitude": f"try_cast({q('Longitude')} AS DOUBLE)",
+        "gender": q("Gender"),
+        "age_range": q("Age range"),
+        "self_defined_ethnicity": q("Self-defined ethnicity"),
+        "self_defined_group": SELF_DEFINED_GROUP_SQL,
+        "officer_defined_ethnicity": q("Officer-defined ethnicity"),
+        "legislation": q("Legislation"),
+        "object_of_search": q("Object of search"),
+        "outcome": _recode("Outcome", vocab.stop_search_outcome_renames()),
+        "outcome_published": q("Outcome"),
+        "outcome_linked_to_object": _bool("Outcome linked to object of search"),
+        "removal_of_more_than_outer_clothing": _bool("Removal of more than just outer clothing"),
+        "street_name": q("Street name"),
+    }
+
+
+RULES = {STREET: street_rules, OUTCOMES: outcome_rules, STOP_SEARCH: stop_search_rules}
+COLUMNS = {STREET: street_columns, OUTCOMES: outcome_columns, STOP_SEARCH: stop_search_columns}
+
+
+def checked_select(kind: Kind, source: str) -> str:
+    """A query over `source` giving typed columns plus __rule, __field, __value, __reason, __record.
+
+    `source` must provide the raw text columns of `kind` (missing optional ones as NULL) and the
+    per-file constants __file, __force and __name_month (and __force_month for stop and search).
+    __rule is the index of the first broken rule, NULL for a good row. It is computed in an inner
+    query so that the per-rule CASE expressions below read it instead of re-evaluating every rule.
+    """
+    rules = RULES[kind]()
+    first_broken = "CASE " + " ".join(f"WHEN {r.broken} THEN {i}" for i, r in enumerate(rules)) + " END"
+
+    def by_rule(parts: list[str]) -> str:
+        return "CASE __rule " + " ".join(f"WHEN {i} THEN {p}" for i, p in enumerate(parts)) + " END"
+
+    # Typed columns are named __c_<name> inside: DuckDB names are case-insensitive, so 'month'
+    # would otherwise collide with the published 'Month'.
+    typed = ", ".join(f"{sql} AS __c_{name}" for name, sql in COLUMNS[kind]().items())
+    record = "to_json({" + ", ".join(f"{lit(c)}: {q(c)}" for c in kind.known) + "})"
+    return f"""SELECT __rule, {", ".join(f"__c_{name} AS {name}" for name in COLUMNS[kind]())},
+        {by_rule([lit(r.field) for r in rules])} AS __field,
+        {by_rule([q(r.field) for r in rules])} AS __value,
+        {by_rule([r.reason for r in rules])} AS __reason,
+        CASE WHEN __rule IS NOT NULL THEN {record} END AS __record,
+        __file
+    FROM (SELECT *, {first_broken} AS __rule, {typed} FROM ({source}))"""

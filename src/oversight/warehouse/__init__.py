@@ -1,0 +1,5 @@
+"""The embedded DuckDB warehouse: one file, opened with `connect()`."""
+
+from oversight.warehouse.connection import connect
+
+__all__ = ["connect"]

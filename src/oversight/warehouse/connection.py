@@ -1,0 +1,37 @@
+"""Open the warehouse and make sure its tables exist."""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from oversight.errors import WarehouseError
+
+# Bounded so that loading a national-scale input stays under 1 GiB of memory; DuckDB spills
+# anything larger to its temp directory beside the warehouse.
+MEMORY_LIMIT = "600MB"
+
+
+def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open (creating if needed) the warehouse at `path`, with the schema in place."""
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    elif not path.exists():
+        raise WarehouseError(
+            "no warehouse here yet; load data first with 'oversight ingest police-uk PATH'",
+            path=str(path),
+        )
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open the warehouse: {exc}", path=str(path)) from exc
+    con.execute("SET TimeZone = 'UTC'")
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute("SET preserve_insertion_order = true")
+    if not read_only:
+        con.execute(resources.files("oversight.warehouse").joinpath("schema.sql").read_text())
+    return con
