@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 FloatArray: TypeAlias = npt.NDArray[np.float64]
 BoolArray: TypeAlias = npt.NDArray[np.bool_]
+Line: TypeAlias = "FloatArray | float"
 Floats: TypeAlias = "np.float64 | FloatArray"
 Words: TypeAlias = "str | npt.NDArray[np.object_]"
 
@@ -42,8 +43,8 @@ def fail(func: str, name: str, rule: str, raw: npt.NDArray[np.generic], ok: Bool
     raise ValueError(f"{func}: {name} must be {rule}; {detail}")
 
 
-def numbers(func: str, name: str, value: object) -> FloatArray:
-    """`value` as a float array of finite numbers."""
+def numbers(func: str, name: str, value: object, allow_missing: bool = False) -> FloatArray:
+    """`value` as a float array of finite numbers (NaN allowed with `allow_missing`)."""
     raw = np.asarray(value)
     if raw.dtype.kind == "O":
         try:
@@ -52,8 +53,9 @@ def numbers(func: str, name: str, value: object) -> FloatArray:
             raise ValueError(f"{func}: {name} must be numbers; got {_describe(value)}") from None
     if raw.dtype.kind not in "iuf":
         raise ValueError(f"{func}: {name} must be numbers; got {_describe(value)}")
-    fail(func, name, FINITE, raw, np.isfinite(raw))
-    return raw.astype(np.float64)
+    arr = raw.astype(np.float64)
+    fail(func, name, FINITE, raw, np.isfinite(arr) | (allow_missing & np.isnan(arr)))
+    return arr
 
 
 def counts(func: str, name: str, value: object) -> FloatArray:
@@ -68,6 +70,24 @@ def positive(func: str, name: str, value: object) -> FloatArray:
     arr = numbers(func, name, value)
     fail(func, name, POSITIVE, np.asarray(value), arr > 0)
     return arr
+
+
+def proportions(func: str, name: str, value: object) -> FloatArray:
+    """`value` as a float array of proportions from 0 to 1."""
+    arr = numbers(func, name, value)
+    rule = "between 0 and 1 (not a percentage)"
+    fail(func, name, rule, np.asarray(value), (arr >= 0) & (arr <= 1))
+    return arr
+
+
+def single(func: str, name: str, value: object) -> float:
+    """One finite number."""
+    arr = numbers(func, name, value)
+    if arr.ndim != 0:
+        raise ValueError(
+            f"{func}: {name} must be a single number; got an array of shape {arr.shape}"
+        )
+    return float(arr)
 
 
 def series(func: str, name: str, value: object) -> FloatArray:

@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from oversight.stats import _validate as check
-from oversight.stats._validate import BoolArray, FloatArray
+from oversight.stats._validate import BoolArray, FloatArray, Line
 
 LIMIT_MULTIPLIER: Final = 2.66
 """Process limits sit this many mean moving ranges either side of the mean (3 sigma, XmR)."""
@@ -53,19 +53,27 @@ def check_baseline(func: str, baseline: int | None) -> int | None:
     return check.whole(func, "baseline", baseline, MIN_SPC_POINTS)
 
 
-def check_length(func: str, values: FloatArray) -> None:
+def check_length(func: str, values: FloatArray, name: str = "values") -> None:
     """Enough points for process limits."""
     if values.size < MIN_SPC_POINTS:
         raise ValueError(
-            f"{func}: values has {values.size} points; at least {MIN_SPC_POINTS} are needed "
+            f"{func}: {name} has {values.size} points; at least {MIN_SPC_POINTS} are needed "
             "to compute process limits"
         )
 
 
 def _lines(func: str, values: FloatArray, **lines: object) -> list[FloatArray]:
-    arrays = [check.numbers(func, name, line) for name, line in lines.items()]
-    paired = check.paired(func, "values, " + ", ".join(lines), values, *arrays)
-    return paired[1:]
+    """Each line as one number, or one number per point of `values`."""
+    arrays = []
+    for name, line in lines.items():
+        arr = check.numbers(func, name, line)
+        if arr.ndim and arr.shape != values.shape:
+            raise ValueError(
+                f"{func}: {name} must be one number or one per point of values ({values.size}); "
+                f"got {arr.size}"
+            )
+        arrays.append(arr)
+    return arrays
 
 
 # limits -------------------------------------------------------------------------------------
@@ -119,7 +127,7 @@ def near_lines(
 # rules: signed versions (+1 high, -1 low, 0 none), used by classify_points -----------------
 
 
-def side_of(values: FloatArray, line: FloatArray) -> npt.NDArray[np.int64]:
+def side_of(values: FloatArray, line: Line) -> npt.NDArray[np.int64]:
     """+1 above the line, -1 below it, 0 exactly on it (NaN lines give 0)."""
     return (values > line).astype(np.int64) - (values < line).astype(np.int64)
 
@@ -134,13 +142,13 @@ def _in_long_runs(signs: npt.NDArray[np.int64], length: int) -> BoolArray:
 
 
 def beyond_direction(
-    values: FloatArray, lower: FloatArray, upper: FloatArray
+    values: FloatArray, lower: Line, upper: Line
 ) -> npt.NDArray[np.int64]:
     """+1 above the upper limit, -1 below the lower limit."""
     return (values > upper).astype(np.int64) - (values < lower).astype(np.int64)
 
 
-def run_direction(values: FloatArray, mean: FloatArray) -> npt.NDArray[np.int64]:
+def run_direction(values: FloatArray, mean: Line) -> npt.NDArray[np.int64]:
     """Side of the mean for points in a run of RUN_LENGTH or more."""
     sides = side_of(values, mean)
     return np.where(_in_long_runs(sides, RUN_LENGTH), sides, 0)
@@ -159,7 +167,7 @@ def trend_direction(values: FloatArray) -> npt.NDArray[np.int64]:
 
 
 def two_of_three_direction(
-    values: FloatArray, lower: FloatArray, upper: FloatArray, mean: FloatArray
+    values: FloatArray, lower: Line, upper: Line, mean: Line
 ) -> npt.NDArray[np.int64]:
     """+1 (or -1) for near-limit points in any 3 consecutive points with 2 or more near the
     upper (or lower) limit. Points beyond the limit count as near."""

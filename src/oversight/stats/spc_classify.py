@@ -115,7 +115,7 @@ def _classify(
     direction = np.full(size, None, dtype=object)
     variation = np.full(size, INSUFFICIENT_DATA, dtype=object)
     segment = np.zeros(size, dtype=np.int64)
-    for number, (first, stop) in enumerate(zip(starts, [*starts[1:], size], strict=True)):
+    for number, (first, stop) in enumerate(zip(starts, [*starts[1:], size])):
         segment[first:stop] = number
         part = values[first:stop]
         used = min(baseline or part.size, part.size)
@@ -125,7 +125,8 @@ def _classify(
         lines[:, first:stop] = [[limits.mean], [limits.lower_limit], [limits.upper_limit]]
         rules, sides = _signals(part, limits.mean, limits.lower_limit, limits.upper_limit)
         signal[first:stop] = rules
-        direction[first:stop] = np.select([sides > 0, sides < 0], ["high", "low"], None)
+        direction[first:stop][sides > 0] = "high"
+        direction[first:stop][sides < 0] = "low"
         variation[first:stop] = _variation(sides, polarity)
     return pd.DataFrame(
         {

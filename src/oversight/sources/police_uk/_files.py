@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
-import io
 import re
 import shutil
 import zipfile
@@ -94,16 +93,12 @@ def _zip_members(path: Path, workdir: Path) -> Iterator[SourceFile | SourceError
             yield _source(name, target)
 
 
-def _open_text(path: Path) -> io.TextIOBase:
-    raw = gzip.open(path, "rb") if path.name.endswith(".gz") else open(path, "rb")
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
-
-
 def read_header(source: SourceFile) -> list[str]:
     """The column names on the first line; SourceError if the file is empty or unreadable."""
     try:
-        with _open_text(source.path) as handle:
-            first = handle.readline()
+        opener = gzip.open if source.path.name.endswith(".gz") else open
+        with opener(source.path, "rb") as handle:  # type: ignore[operator]
+            first = handle.readline(1 << 16).decode("utf-8-sig")
     except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
         raise SourceError(f"cannot read the first line ({exc})", path=source.name) from exc
     if not first.strip():

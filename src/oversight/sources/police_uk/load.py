@@ -234,7 +234,7 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
             f"THEN date_trunc('month', timezone({tz}, try_cast({q('Date')} AS TIMESTAMPTZ)))::DATE "
             "END AS __force_month"
         )
-    con.execute("DROP TABLE IF EXISTS __rejects; DROP TABLE IF EXISTS __reject_scans")
+    con.execute("DROP TABLE IF EXISTS __rejects_raw; DROP TABLE IF EXISTS __reject_scans")
     con.execute(
         "CREATE OR REPLACE TEMP TABLE __stage AS "
         + checked_select(
@@ -242,7 +242,7 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
             f"""SELECT *, file_index AS __file, {", ".join(extra)}
             FROM read_csv({files}, columns = {columns}, header = true, auto_detect = false,
                           delim = ',', quote = '"', escape = '"', strict_mode = true,
-                          store_rejects = true, rejects_table = '__rejects',
+                          store_rejects = true, rejects_table = '__rejects_raw',
                           rejects_scan = '__reject_scans')""",
         )
     )
@@ -251,6 +251,12 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
 def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
     kind = batch[0].kind
     _stage(con, batch)
+    # DuckDB reports a short row once per missing column: keep one reject per line.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __rejects AS
+        SELECT DISTINCT ON (scan_id, file_id, line) * FROM __rejects_raw
+        ORDER BY scan_id, file_id, line, column_idx"""
+    )
     ids = [con.execute("SELECT nextval('load_id_seq')").fetchone()[0] for _ in batch]  # type: ignore[index]
     con.execute("CREATE OR REPLACE TEMP TABLE __files (__file BIGINT, load_id BIGINT, name VARCHAR, path VARCHAR, force VARCHAR, name_month VARCHAR)")
     con.executemany(
@@ -310,11 +316,15 @@ def _number_lines(con: duckdb.DuckDBPyConnection) -> None:
         SELECT __file, min(rowid) AS first_rid FROM __stage GROUP BY __file"""
     )
     con.execute(
+        # pos: how many good rows precede the reject; shift: rejects up to and including it.
+        # Adjacent rejects share a pos, so keep the largest shift for each.
         """CREATE OR REPLACE TEMP TABLE __reject_pos AS
-        SELECT f.__file, e.line - 2 - (row_number() OVER (PARTITION BY f.__file ORDER BY e.line) - 1) AS pos,
-               row_number() OVER (PARTITION BY f.__file ORDER BY e.line) AS shift
-        FROM __rejects e JOIN __reject_scans sc USING (scan_id, file_id)
-        JOIN __files f ON f.path = sc.file_path"""
+        SELECT __file, pos, max(shift) AS shift FROM (
+            SELECT f.__file, e.line - 2 - (row_number() OVER (PARTITION BY f.__file ORDER BY e.line) - 1) AS pos,
+                   row_number() OVER (PARTITION BY f.__file ORDER BY e.line) AS shift
+            FROM __rejects e JOIN __reject_scans sc USING (scan_id, file_id)
+            JOIN __files f ON f.path = sc.file_path
+        ) GROUP BY __file, pos"""
     )
     if con.execute("SELECT count(*) FROM __reject_pos").fetchone()[0]:  # type: ignore[index]
         con.execute(

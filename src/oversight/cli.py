@@ -1,0 +1,245 @@
+"""The `oversight` command line: a thin layer over the package. Run `oversight --help`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from oversight import config
+from oversight.errors import OversightError
+from oversight.sources.police_uk import IngestReport, ingest_police_uk
+from oversight.sources.police_uk import vocab
+from oversight.warehouse import connect
+from oversight.warehouse.health import health_ledger
+from oversight.warehouse.summary import loaded_summary
+
+app = typer.Typer(
+    help="Oversight: measures, dashboards and reports for police oversight, from open data.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+ingest_app = typer.Typer(help="Load data into the warehouse.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+
+# Piped output is read in files and CI logs, not an 80-column terminal.
+out = Console(width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, width=None if sys.stderr.isatty() else 160)
+
+
+class OutputFormat(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+_state: dict[str, Path] = {}
+
+
+@app.callback()
+def main(
+    warehouse: Annotated[
+        Path | None,
+        typer.Option(
+            help=f"Warehouse file. Default: ${config.WAREHOUSE_ENV}, else '{config.default('warehouse')}'.",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    _state["warehouse"] = config.warehouse_path(warehouse)
+
+
+def _warehouse() -> Path:
+    return _state.get("warehouse") or config.warehouse_path()
+
+
+def _fail(exc: OversightError) -> None:
+    err.print(f"[bold red]error:[/] {exc}", highlight=False)
+    raise typer.Exit(2)
+
+
+@ingest_app.command("police-uk")
+def ingest_police_uk_command(
+    paths: Annotated[list[Path], typer.Argument(help="police.uk zips, folders, .csv or .csv.gz files.")],
+    force: Annotated[
+        str | None,
+        typer.Option(help="police.uk force id for files whose name does not give it (see 'oversight forces')."),
+    ] = None,
+    reload: Annotated[bool, typer.Option(help="Load files again even when unchanged since the last load.")] = False,
+    quiet: Annotated[bool, typer.Option(help="Print only failures and the totals line.")] = False,
+) -> None:
+    """Load police.uk street-level crime, outcomes and stop-and-search files.
+
+    Each file's kind is recognised from its header. Rows that break a rule are quarantined with
+    the reason; a file that cannot be read is reported and the others still load. The exit code
+    is 1 when any file failed.
+    """
+    try:
+        con = connect(_warehouse())
+    except OversightError as exc:
+        _fail(exc)
+    total = sum(_size(p) for p in paths)
+    with Progress(
+        TextColumn("[bold]loading[/]"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
+        TextColumn("{task.description}"), console=err, transient=True, disable=quiet or total < 20_000_000,
+    ) as bar:
+        task = bar.add_task("", total=total)
+        report = ingest_police_uk(
+            con, paths, force=force, reload=reload,
+            progress=lambda size, name: bar.update(task, advance=size, description=Path(name).name),
+        )
+    con.close()
+    _print_ingest_report(report, quiet=quiet)
+    if report.failed:
+        raise typer.Exit(1)
+
+
+def _size(path: Path) -> int:
+    if path.is_dir():
+        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    return path.stat().st_size if path.exists() else 0
+
+
+def _print_ingest_report(report: IngestReport, *, quiet: bool) -> None:
+    if not quiet:
+        table = Table(title="police.uk files", title_justify="left")
+        for name, justify in (("file", "left"), ("dataset", "left"), ("force", "left"), ("months", "left"),
+                              ("read", "right"), ("loaded", "right"), ("quarantined", "right")):
+            table.add_column(name, justify=justify)  # type: ignore[arg-type]
+        for f in report.files:
+            months = f"{f.months[0]} … {f.months[-1]}" if len(f.months) > 1 else "".join(f.months)
+            if f.unchanged:
+                table.add_row(Path(f.name).name, f.dataset, f.force, "unchanged, skipped", "", "", "")
+            elif f.ok:
+                table.add_row(Path(f.name).name, f.dataset, f.force, months,
+                              f"{f.rows_read:,}", f"{f.rows_loaded:,}", f"{f.rows_quarantined:,}")
+        out.print(table)
+    for f in report.files:
+        if not f.ok:
+            err.print(f"[bold red]failed:[/] {f.name}: {f.error}", highlight=False)
+        elif f.problems and not quiet:
+            for line in f.problems:
+                out.print(f"[yellow]quarantine:[/] {Path(f.name).name}, {line}", highlight=False)
+    t = report.totals()
+    skipped = sum(1 for f in report.files if f.unchanged)
+    out.print(
+        f"{t['files']} files ({t['failed']} failed, {skipped} unchanged): {t['rows_read']:,} rows read, "
+        f"{t['rows_loaded']:,} loaded, {t['rows_quarantined']:,} quarantined "
+        f"(see 'oversight quarantine').",
+        highlight=False,
+    )
+
+
+@app.command()
+def health(
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+    dataset: Annotated[str | None, typer.Option(help="street, outcomes or stop-and-search.")] = None,
+    force: Annotated[str | None, typer.Option(help="police.uk force id.")] = None,
+) -> None:
+    """The data-health ledger: per force x dataset x month, what was loaded and what looks wrong."""
+    try:
+        con = connect(_warehouse(), read_only=True)
+    except OversightError as exc:
+        _fail(exc)
+    ledger = health_ledger(con, dataset=dataset, force=force)
+    if format is OutputFormat.csv:
+        ledger.to_csv(sys.stdout, index=False)
+    elif format is OutputFormat.json:
+        rows = json.loads(ledger.to_json(orient="records", date_format="iso"))
+        out.print_json(json.dumps({"ok": True, "data": rows, "meta": {"warehouse": str(_warehouse())}}))
+    else:
+        _print_health_table(ledger)
+
+
+def _print_health_table(ledger) -> None:  # type: ignore[no-untyped-def]
+    """One table per dataset and force; runs of missing months are folded into one line."""
+    style = {"ok": "green", "partial": "yellow", "missing": "red"}
+
+    def pct(value: float | None) -> str:
+        return "" if value is None or value != value else f"{value:.0%}"  # value != value: NaN
+
+    for (dataset, force), group in ledger.groupby(["dataset", "force"], sort=True):
+        table = Table(title=f"{dataset} · {force}", title_justify="left")
+        for name in ("month", "status", "rows", "quarantined", "no coords", "no LSOA", "at 00:00", "notes"):
+            table.add_column(name, justify="left" if name in {"month", "status", "notes"} else "right",
+                             no_wrap=name != "notes")
+        rows = group.to_dict("records")
+        i = 0
+        while i < len(rows):
+            r, j = rows[i], i
+            while r["status"] == "missing" and j + 1 < len(rows) and rows[j + 1]["status"] == "missing":
+                j += 1
+            month = r["month"] if j == i else f"{r['month']} … {rows[j]['month']}"
+            notes = r["notes"] if j == i else f"no files for these {j - i + 1} months inside the covered span"
+            table.add_row(
+                month, f"[{style[r['status']]}]{r['status']}[/]", f"{r['rows']:,}", f"{r['quarantined']:,}",
+                pct(r["share_no_coordinates"]), pct(r["share_no_lsoa"]), pct(r["share_midnight"]), notes,
+            )
+            i = j + 1
+        out.print(table)
+
+
+@app.command()
+def summary() -> None:
+    """What the warehouse holds: per dataset and force, months covered, rows, and health flags."""
+    try:
+        con = connect(_warehouse(), read_only=True)
+    except OversightError as exc:
+        _fail(exc)
+    frame = loaded_summary(con)
+    table = Table(title=f"Warehouse {_warehouse()}", title_justify="left")
+    for column in frame.columns:
+        table.add_column(column.replace("_", " "), justify="right" if frame[column].dtype.kind in "iuf" else "left")
+    for record in frame.itertuples(index=False):
+        table.add_row(*[f"{v:,}" if isinstance(v, int) else str(v) for v in record])
+    out.print(table)
+    out.print("Details per month: 'oversight health'. Rows set aside: 'oversight quarantine'.")
+
+
+@app.command()
+def quarantine(
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+    limit: Annotated[int, typer.Option(help="Rows to show in the table (all rows for csv and json).")] = 50,
+) -> None:
+    """Rows set aside by the loaders, with file, line, field and reason."""
+    try:
+        con = connect(_warehouse(), read_only=True)
+    except OversightError as exc:
+        _fail(exc)
+    frame = con.execute(
+        "SELECT dataset, force, strftime(month, '%Y-%m') AS month, source_file, source_line, field, value, reason, record "
+        "FROM quarantine ORDER BY source_file, source_line"
+    ).df()
+    if format is OutputFormat.csv:
+        frame.to_csv(sys.stdout, index=False)
+    elif format is OutputFormat.json:
+        out.print_json(json.dumps({"ok": True, "data": json.loads(frame.to_json(orient="records"))}))
+    else:
+        table = Table(title=f"Quarantine: {len(frame):,} rows", title_justify="left")
+        for name in ("file", "line", "field", "reason"):
+            table.add_column(name)
+        for r in frame.head(limit).itertuples(index=False):
+            table.add_row(Path(r.source_file).name, str(r.source_line), str(r.field), r.reason)
+        out.print(table)
+
+
+@app.command()
+def forces() -> None:
+    """police.uk force ids and names, for --force."""
+    table = Table(title="police.uk forces", title_justify="left")
+    table.add_column("id")
+    table.add_column("name")
+    for fid, name in vocab.forces().items():
+        table.add_row(fid, name)
+    out.print(table)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,187 @@
+"""Verdicts in words: has a figure changed, and is a gap inside its band?
+
+Every function answers with one of the phrases named below, never a bare percentage.
+Scalar inputs give a `str`; array inputs give an object array of `str`, one per element.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import numpy as np
+import numpy.typing as npt
+from scipy.stats import binom
+
+from oversight.stats import _validate as check
+from oversight.stats._validate import FloatArray, Words
+from oversight.stats.intervals import CONFIDENCE, newcombe
+from oversight.stats.spc import check_baseline, check_length, limits_of
+
+SIGNIFICANT_INCREASE: Final = "significant increase"
+SIGNIFICANT_DECREASE: Final = "significant decrease"
+NO_SIGNIFICANT_CHANGE: Final = "no significant change"
+ABOVE_AVERAGE: Final = "higher than the long-term average"
+BELOW_AVERAGE: Final = "lower than the long-term average"
+IN_LINE_WITH_AVERAGE: Final = "in line with the long-term average"
+INSIDE_BAND: Final = "inside band"
+OUTSIDE_BAND: Final = "outside band"
+CANNOT_TELL: Final = "cannot tell"
+
+PERIODS_PER_YEAR: Final = 12
+"""Monthly series by default; pass 4 for quarters."""
+BAND: Final = 5.0
+"""Half-width, in percentage points, of the band a gap is judged against."""
+
+
+def _words(choice: npt.NDArray[np.object_]) -> Words:
+    return str(choice[()]) if choice.ndim == 0 else choice
+
+
+def _change(up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_]) -> Words:
+    steady = np.where(down, SIGNIFICANT_DECREASE, NO_SIGNIFICANT_CHANGE)
+    verdict = np.where(up, SIGNIFICANT_INCREASE, steady)
+    return _words(verdict.astype(object))
+
+
+# counts -------------------------------------------------------------------------------------
+
+
+def count_change_p_value(
+    count_now: FloatArray, count_before: FloatArray, share_now: FloatArray
+) -> FloatArray:
+    """Two-sided exact conditional binomial p-value (twice the smaller tail, capped at 1).
+
+    Given n = now + before events, `count_now` is Binomial(n, share_now) when the two rates
+    are equal; `share_now` is the exposure of the latest period over both exposures."""
+    total = count_now + count_before
+    at_most = binom.cdf(count_now, total, share_now)
+    at_least = binom.sf(count_now - 1, total, share_now)
+    return np.asarray(np.minimum(1.0, 2 * np.minimum(at_most, at_least)), dtype=np.float64)
+
+
+def compare_counts(
+    count_now: npt.ArrayLike,
+    count_before: npt.ArrayLike,
+    exposure_now: npt.ArrayLike = 1.0,
+    exposure_before: npt.ArrayLike = 1.0,
+    confidence: float = CONFIDENCE,
+) -> Words:
+    """Has the rate of events changed between two periods? Exact conditional binomial test.
+
+    Exposures (population, days, or 1.0 for periods of equal length) make it a test of rates.
+    Significant when the p-value is below 1 - confidence; two zero counts are no change."""
+    func = "compare_counts"
+    level = check.confidence(func, confidence)
+    now = check.counts(func, "count_now", count_now)
+    before = check.counts(func, "count_before", count_before)
+    e_now = check.positive(func, "exposure_now", exposure_now)
+    e_before = check.positive(func, "exposure_before", exposure_before)
+    now, before, e_now, e_before = check.paired(
+        func, "counts and exposures", now, before, e_now, e_before
+    )
+    significant = count_change_p_value(now, before, e_now / (e_now + e_before)) < 1 - level
+    higher = now * e_before > before * e_now
+    return _change(significant & higher, significant & ~higher)
+
+
+def _period_counts(func: str, counts: object, periods_per_year: int, needed: int) -> FloatArray:
+    values = check.counts(func, "counts", counts)
+    if values.ndim != 1:
+        raise ValueError(
+            f"{func}: counts must be a one-dimensional series; got an array of shape {values.shape}"
+        )
+    if values.size < needed:
+        raise ValueError(
+            f"{func}: counts has {values.size} periods; at least {needed} are needed "
+            f"({periods_per_year} periods per year)"
+        )
+    return values
+
+
+def compare_rolling_year(
+    counts: npt.ArrayLike,
+    periods_per_year: int = PERIODS_PER_YEAR,
+    confidence: float = CONFIDENCE,
+) -> str:
+    """Latest 12 months (or `periods_per_year` periods) against the 12 before them."""
+    func = "compare_rolling_year"
+    year = check.whole(func, "periods_per_year", periods_per_year, 1)
+    values = _period_counts(func, counts, year, 2 * year)
+    latest, previous = values[-year:].sum(), values[-2 * year : -year].sum()
+    return str(compare_counts(latest, previous, confidence=confidence))
+
+
+def compare_year_on_year(
+    counts: npt.ArrayLike,
+    periods_per_year: int = PERIODS_PER_YEAR,
+    confidence: float = CONFIDENCE,
+) -> str:
+    """Latest period against the same period a year before."""
+    func = "compare_year_on_year"
+    year = check.whole(func, "periods_per_year", periods_per_year, 1)
+    values = _period_counts(func, counts, year, year + 1)
+    return str(compare_counts(values[-1], values[-1 - year], confidence=confidence))
+
+
+# proportions and averages -------------------------------------------------------------------
+
+
+def compare_survey_proportions(
+    proportion_now: npt.ArrayLike,
+    n_now: npt.ArrayLike,
+    proportion_before: npt.ArrayLike,
+    n_before: npt.ArrayLike,
+    confidence: float = CONFIDENCE,
+) -> Words:
+    """Has a survey proportion (0 to 1) changed? Significant when the Newcombe interval of
+    now - before excludes 0."""
+    func = "compare_survey_proportions"
+    level = check.confidence(func, confidence)
+    p_now = check.proportions(func, "proportion_now", proportion_now)
+    p_before = check.proportions(func, "proportion_before", proportion_before)
+    size_now = check.positive(func, "n_now", n_now)
+    size_before = check.positive(func, "n_before", n_before)
+    p_now, size_now, p_before, size_before = check.paired(
+        func, "proportions and sample sizes", p_now, size_now, p_before, size_before
+    )
+    gap = newcombe(p_now * size_now, size_now, p_before * size_before, size_before, level)
+    return _change(np.asarray(gap.lower) > 0, np.asarray(gap.upper) < 0)
+
+
+def compare_to_average(latest: float, history: npt.ArrayLike, baseline: int | None = None) -> str:
+    """Is the latest value outside the XmR process limits of the earlier values?"""
+    func = "compare_to_average"
+    value = check.single(func, "latest", latest)
+    past = check.series(func, "history", history)
+    used = check_baseline(func, baseline) or past.size
+    check_length(func, past, "history")
+    limits = limits_of(past[:used])
+    if value > limits.upper_limit:
+        return ABOVE_AVERAGE
+    if value < limits.lower_limit:
+        return BELOW_AVERAGE
+    return IN_LINE_WITH_AVERAGE
+
+
+# bands --------------------------------------------------------------------------------------
+
+
+def gap_against_band(
+    diff: npt.ArrayLike, low: npt.ArrayLike, high: npt.ArrayLike, band: float = BAND
+) -> Words:
+    """Is a gap (percentage points, with its interval low..high) within ±band?
+
+    'inside band' when the whole interval lies in [-band, band]; 'outside band' when none of
+    it does; 'cannot tell' when it straddles a band edge (touching an edge counts as inside)."""
+    func = "gap_against_band"
+    width = float(check.positive(func, "band", band))
+    gap = check.numbers(func, "diff", diff)
+    lower = check.numbers(func, "low", low)
+    upper = check.numbers(func, "high", high)
+    gap, lower, upper = check.paired(func, "diff, low and high", gap, lower, upper)
+    shown = np.broadcast_to(np.asarray(diff), gap.shape)
+    check.fail(func, "diff", "between low and high", shown, (lower <= gap) & (gap <= upper))
+    inside = (lower >= -width) & (upper <= width)
+    outside = (lower > width) | (upper < -width)
+    verdict = np.where(inside, INSIDE_BAND, np.where(outside, OUTSIDE_BAND, CANNOT_TELL))
+    return _words(verdict.astype(object))

@@ -1,0 +1,94 @@
+"""The data-health ledger: one row per force x dataset x month, with what looks wrong.
+
+Columns: dataset, force, month, status ('ok', 'partial', 'missing'), rows, quarantined,
+share_no_coordinates, share_no_lsoa, share_midnight (stop and search: share of local times at
+exactly 00:00, a sign of times not recorded), first_date and last_date (stop and search, local
+dates), and notes saying why a month is flagged.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from oversight import config
+
+HEALTH_COLUMNS = [
+    "dataset", "force", "month", "status", "rows", "quarantined", "share_no_coordinates",
+    "share_no_lsoa", "share_midnight", "first_date", "last_date", "notes",
+]
+
+
+def _per_month_sql(tz: str) -> str:
+    return f"""
+    SELECT 'street' AS dataset, force, month, count(*) AS rows,
+           avg((longitude IS NULL)::INT) AS share_no_coordinates,
+           avg((lsoa_code IS NULL)::INT) AS share_no_lsoa,
+           NULL::DOUBLE AS share_midnight, NULL::DATE AS first_date, NULL::DATE AS last_date
+    FROM street_crime GROUP BY force, month
+    UNION ALL
+    SELECT 'outcomes', force, month, count(*), avg((longitude IS NULL)::INT),
+           avg((lsoa_code IS NULL)::INT), NULL, NULL, NULL
+    FROM crime_outcome GROUP BY force, month
+    UNION ALL
+    SELECT 'stop-and-search', force, month, count(*), avg((longitude IS NULL)::INT), NULL,
+           avg((timezone('{tz}', occurred_at)::TIME = TIME '00:00:00')::INT),
+           min(timezone('{tz}', occurred_at))::DATE, max(timezone('{tz}', occurred_at))::DATE
+    FROM stop_search GROUP BY force, month
+    """
+
+
+def health_ledger(
+    con: duckdb.DuckDBPyConnection, *, dataset: str | None = None, force: str | None = None
+) -> pd.DataFrame:
+    """The ledger as a DataFrame, sorted by dataset, force and month."""
+    tz = str(config.default("local_timezone")).replace("'", "''")
+    days = int(config.default("partial_month_days"))  # type: ignore[call-overload]
+    ratio = float(config.default("partial_month_ratio"))  # type: ignore[arg-type]
+    frame = con.execute(
+        f"""
+        WITH seen AS ({_per_month_sql(tz)}),
+        span AS (
+            SELECT dataset, force, unnest(generate_series(min(month), max(month), INTERVAL 1 MONTH))::DATE AS month,
+                   median(rows) AS median_rows
+            FROM seen GROUP BY dataset, force
+        ),
+        quarantined AS (
+            SELECT dataset, force, month, count(*) AS n FROM quarantine GROUP BY ALL
+        ),
+        ledger AS (
+            SELECT span.dataset, span.force, span.month, coalesce(seen.rows, 0) AS rows,
+                   coalesce(quarantined.n, 0) AS quarantined,
+                   seen.share_no_coordinates, seen.share_no_lsoa, seen.share_midnight,
+                   seen.first_date, seen.last_date, span.median_rows,
+                   seen.rows IS NULL AS is_missing,
+                   seen.first_date > span.month + INTERVAL {days} DAY AS late_start,
+                   seen.last_date < span.month + INTERVAL 1 MONTH - INTERVAL {days + 1} DAY AS early_end,
+                   seen.rows < {ratio} * span.median_rows AS few_rows
+            FROM span
+            LEFT JOIN seen USING (dataset, force, month)
+            LEFT JOIN quarantined USING (dataset, force, month)
+        )
+        SELECT dataset, force, strftime(month, '%Y-%m') AS month,
+               CASE WHEN is_missing THEN 'missing'
+                    WHEN late_start OR early_end OR few_rows THEN 'partial'
+                    ELSE 'ok' END AS status,
+               rows, quarantined, share_no_coordinates, share_no_lsoa, share_midnight,
+               first_date, last_date,
+               concat_ws('; ',
+                   CASE WHEN is_missing THEN 'no file loaded for this month inside the covered span' END,
+                   CASE WHEN late_start THEN 'first record on ' || strftime(first_date, '%d %b') END,
+                   CASE WHEN early_end THEN 'last record on ' || strftime(last_date, '%d %b') END,
+                   CASE WHEN few_rows THEN rows || ' rows, under ' || round({ratio} * 100)::INT
+                        || '% of the median month (' || median_rows::BIGINT || ')' END,
+                   CASE WHEN quarantined > 0 THEN quarantined || ' rows quarantined' END,
+                   CASE WHEN share_no_coordinates > 0.5 THEN round(share_no_coordinates * 100)::INT
+                        || '% of rows have no coordinates' END
+               ) AS notes
+        FROM ledger
+        WHERE (? IS NULL OR dataset = ?) AND (? IS NULL OR force = ?)
+        ORDER BY dataset, force, month
+        """,
+        [dataset, dataset, force, force],
+    ).df()
+    return frame[HEALTH_COLUMNS]

@@ -1,0 +1,53 @@
+"""Shared fixtures: real police.uk files (bundled, or ../shared/data when present) and warehouses."""
+
+from __future__ import annotations
+
+import gzip
+import shutil
+from pathlib import Path
+
+import pytest
+
+from oversight.warehouse import connect
+
+REPO = Path(__file__).resolve().parents[1]
+BUNDLED = REPO / "data" / "default" / "police_uk"
+SHARED = REPO.parent / "shared" / "data"
+SHARED_POLICE_UK = SHARED / "police_uk"
+
+# Tests over the full real data set run wherever ../shared/data is beside the repo (CI has it).
+needs_shared = pytest.mark.skipif(not SHARED_POLICE_UK.exists(), reason="../shared/data is not beside the repo")
+
+
+@pytest.fixture
+def warehouse(tmp_path):
+    con = connect(tmp_path / "warehouse.duckdb")
+    yield con
+    con.close()
+
+
+def bundled(dataset: str, month: str) -> Path:
+    """One bundled police.uk file, e.g. bundled('stop-and-search', '2018-04')."""
+    (match,) = sorted((BUNDLED / dataset).glob(f"{month}-*.csv.gz"))
+    return match
+
+
+def unzip_to(path: Path, target: Path) -> Path:
+    """Write a plain-CSV copy of a .csv.gz file at `target`."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "rb") as src, open(target, "wb") as dst:
+        shutil.copyfileobj(src, dst)
+    return target
+
+
+def csv_lines(path: Path) -> list[str]:
+    """The lines of a .csv or .csv.gz file, without line ends."""
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8", newline="") as handle:  # type: ignore[operator]
+        return handle.read().splitlines()
+
+
+def write_lines(path: Path, lines: list[str]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
