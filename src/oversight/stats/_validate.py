@@ -35,7 +35,8 @@ def fail(func: str, name: str, rule: str, raw: npt.NDArray[np.generic], ok: Bool
     if raw.ndim == 0:
         raise ValueError(f"{func}: {name} must be {rule}; got {_show(raw.item())}")
     first = int(bad[0])
-    value = _show(raw.flat[first].item())
+    item = raw.flat[first]
+    value = _show(item.item() if isinstance(item, np.generic) else item)
     if bad.size == 1:
         detail = f"1 of {raw.size} values is not, at index {first} ({value})"
     else:
@@ -46,14 +47,12 @@ def fail(func: str, name: str, rule: str, raw: npt.NDArray[np.generic], ok: Bool
 def numbers(func: str, name: str, value: object, allow_missing: bool = False) -> FloatArray:
     """`value` as a float array of finite numbers (NaN allowed with `allow_missing`)."""
     raw = np.asarray(value)
-    if raw.dtype.kind == "O":
-        try:
-            raw = raw.astype(np.float64)
-        except (TypeError, ValueError):
-            raise ValueError(f"{func}: {name} must be numbers; got {_describe(value)}") from None
-    if raw.dtype.kind not in "iuf":
+    if raw.dtype.kind not in "iufO":
         raise ValueError(f"{func}: {name} must be numbers; got {_describe(value)}")
-    arr = raw.astype(np.float64)
+    try:
+        arr = raw.astype(np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{func}: {name} must be numbers; got {_describe(value)}") from None
     fail(func, name, FINITE, raw, np.isfinite(arr) | (allow_missing & np.isnan(arr)))
     return arr
 

@@ -1,0 +1,124 @@
+"""Loads are idempotent and atomic per force x dataset x month."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+from conftest import BUNDLED, REPO, bundled, csv_lines, write_lines
+
+from oversight.sources.police_uk import ingest_police_uk
+from oversight.warehouse import connect
+
+
+def _state(con) -> list[tuple]:
+    return con.execute(
+        """SELECT force, strftime(month, '%Y-%m'), count(*), sum(hash(source_file, source_line))
+           FROM stop_search GROUP BY ALL ORDER BY ALL"""
+    ).fetchall()
+
+
+def test_reloading_a_month_does_not_duplicate_rows(warehouse):
+    path = bundled("stop-and-search", "2018-05")
+    first = ingest_police_uk(warehouse, [path]).files[0]
+    before = _state(warehouse)
+    again = ingest_police_uk(warehouse, [path], reload=True).files[0]
+    assert again.rows_loaded == first.rows_loaded
+    assert _state(warehouse) == before
+    assert warehouse.execute("SELECT count(*) FROM stop_search").fetchone() == (first.rows_loaded,)
+
+
+def test_an_unchanged_file_is_skipped_on_the_next_load(warehouse):
+    path = bundled("stop-and-search", "2018-05")
+    ingest_police_uk(warehouse, [path])
+    (f,) = ingest_police_uk(warehouse, [path]).files
+    assert f.unchanged and f.rows_read == 0
+    assert warehouse.execute("SELECT count(*) FROM file_load").fetchone() == (1,)
+
+
+def test_a_newer_file_for_a_month_replaces_the_older_one(tmp_path, warehouse):
+    lines = csv_lines(bundled("street", "2019-09"))
+    older = write_lines(tmp_path / "old" / "2019-09-city-of-london-street.csv", lines)
+    newer = write_lines(tmp_path / "new" / "2019-09-city-of-london-street.csv", lines[:101])
+    ingest_police_uk(warehouse, [older, bundled("street", "2019-10")])
+    ingest_police_uk(warehouse, [newer])
+    counts = dict(warehouse.execute(
+        "SELECT strftime(month, '%Y-%m'), count(*) FROM street_crime GROUP BY 1").fetchall())
+    assert counts == {"2019-09": 100, "2019-10": len(csv_lines(bundled("street", "2019-10"))) - 1}
+    assert warehouse.execute(
+        "SELECT DISTINCT source_file FROM street_crime WHERE month = DATE '2019-09-01'").fetchall() == [(str(newer),)]
+
+
+def test_two_files_for_one_month_in_one_run_keep_the_later(tmp_path, warehouse):
+    lines = csv_lines(bundled("street", "2019-09"))
+    first = write_lines(tmp_path / "a" / "2019-09-city-of-london-street.csv", lines[:11])
+    second = write_lines(tmp_path / "b" / "2019-09-city-of-london-street.csv", lines[:21])
+    ingest_police_uk(warehouse, [first, second])
+    assert warehouse.execute("SELECT count(*), any_value(source_file) FROM street_crime").fetchone() == (20, str(second))
+    assert warehouse.execute("SELECT rows_loaded FROM partition_load").fetchall() == [(20,)]
+
+
+def test_every_partition_holds_exactly_the_rows_its_load_recorded(warehouse):
+    ingest_police_uk(warehouse, [BUNDLED])
+    mismatched = warehouse.execute(
+        """SELECT p.dataset, p.force, p.month, p.rows_loaded, count(t.force)
+           FROM partition_load p LEFT JOIN (
+               SELECT 'street' AS dataset, force, month FROM street_crime
+               UNION ALL SELECT 'outcomes', force, month FROM crime_outcome
+               UNION ALL SELECT 'stop-and-search', force, month FROM stop_search) t
+           USING (dataset, force, month)
+           GROUP BY ALL HAVING p.rows_loaded <> count(t.force)"""
+    ).fetchall()
+    assert mismatched == []
+    assert warehouse.execute("SELECT count(*) FROM partition_load").fetchone() == (49,)
+
+
+# A load killed inside its transaction (after the old rows were deleted, before COMMIT).
+_KILLED_LOAD = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from oversight.sources.police_uk import load
+    from oversight.warehouse import connect
+
+    real = load._write_ledger
+    def stall(con, kind, batch):
+        real(con, kind, batch)
+        Path(sys.argv[2]).write_text("inside the transaction")
+        time.sleep(60)
+    load._write_ledger = stall
+    con = connect(sys.argv[1])
+    load.ingest_police_uk(con, sys.argv[3:], reload=True)
+    """
+)
+
+
+def test_a_load_killed_mid_transaction_leaves_the_last_good_state(tmp_path):
+    warehouse = tmp_path / "w.duckdb"
+    files = [str(bundled("stop-and-search", m)) for m in ("2018-07", "2018-08")]
+    con = connect(warehouse)
+    ingest_police_uk(con, files)
+    good = _state(con)
+    con.close()
+
+    flag = tmp_path / "flag"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_LOAD, str(warehouse), str(flag), *files],
+        env={**os.environ, "PYTHONPATH": str(REPO / "src")},
+    )
+    deadline = time.monotonic() + 60
+    while not flag.exists():
+        assert child.poll() is None, "the loader exited before reaching its transaction"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+
+    con = connect(warehouse)
+    assert _state(con) == good
+    assert con.execute("SELECT count(*) FROM file_load").fetchone() == (2,)
+    con.close()
