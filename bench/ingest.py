@@ -289,6 +289,7 @@ def measure(name: str, data: _synth.Input, workdir: Path, limit_types: str, keep
         raise SystemExit(f"{name} failed (exit {child.returncode})")
     result = json.loads(out.strip().splitlines()[-1])
     result["peak_bytes"] = usage.ru_maxrss * 1024  # Linux reports KiB
+    result["cpu_seconds"] = usage.ru_utime + usage.ru_stime
     if not keep:
         for leftover in (db, Path(str(db) + ".wal")):
             leftover.unlink(missing_ok=True)
@@ -308,7 +309,7 @@ def _size(n: float) -> str:
 def _line(label: str, r: dict, rows: int, tail: str = "") -> str:
     rate = rows / r["seconds"]
     return (f"{label:<30}{r['seconds']:7.1f} s, {rate / 1e6:5.2f} M rows/s, "
-            f"peak {_gib(r['peak_bytes'])}{tail}")
+            f"peak {_gib(r['peak_bytes'])}, cpu {r['cpu_seconds']:.0f} s{tail}")
 
 
 def _warm(files: list[Path]) -> None:
