@@ -231,7 +231,9 @@ def test_band_must_be_positive() -> None:
         (0.0, -9.0, 9.0, "cannot tell"),
     ],
 )
-def test_gap_against_the_five_point_band(diff: float, low: float, high: float, verdict: str) -> None:
+def test_gap_against_the_five_point_band(
+    diff: float, low: float, high: float, verdict: str
+) -> None:
     assert BAND == 5.0
     assert gap_against_band(diff, low, high) == verdict
 

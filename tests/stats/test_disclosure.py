@@ -16,7 +16,8 @@ def test_negative_count_raises() -> None:
     with pytest.raises(ValueError) as error:
         suppress([12, -1])
     assert str(error.value) == (
-        "suppress: counts must be a whole number of 0 or more; 1 of 2 values is not, at index 1 (-1)"
+        "suppress: counts must be a whole number of 0 or more; "
+        "1 of 2 values is not, at index 1 (-1)"
     )
 
 

@@ -31,7 +31,8 @@ denominators = st.floats(min_value=1.0, max_value=1e8, allow_nan=False)
 
 
 def ordered(interval: Interval) -> bool:
-    return bool(np.all(interval.lower <= interval.estimate) and np.all(interval.estimate <= interval.upper))
+    estimate, lower, upper = interval
+    return bool(np.all(lower <= estimate) and np.all(estimate <= upper))
 
 
 # shared inputs ------------------------------------------------------------------------------

@@ -50,5 +50,5 @@ def test_every_public_function_is_in_docs_methods() -> None:
 
 
 def test_modules_stay_short() -> None:
-    lengths = {m.name: len(m.read_text(encoding="utf-8").splitlines()) for m in PACKAGE.glob("*.py")}
+    lengths = {m.name: len(m.read_text("utf-8").splitlines()) for m in PACKAGE.glob("*.py")}
     assert max(lengths.values()) <= 300, lengths
