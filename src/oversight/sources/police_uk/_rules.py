@@ -234,24 +234,25 @@ def stop_search_rules() -> list[Rule]:
 
 # --- typed output columns, in the order of the warehouse table (before source_file/line) ---
 
-def _coords() -> dict[str, str]:
-    return {
-        "longitude": f"try_cast({q('Longitude')} AS DOUBLE)",
-        "latitude": f"try_cast({q('Latitude')} AS DOUBLE)",
-    }
-
-
-def street_columns() -> dict[str, str]:
+def _crime_record_columns() -> dict[str, str]:
+    """Columns street-level and outcome files share, in warehouse order."""
     return {
         "force": "__force",
         "month": f"try_cast({q('Month')} || '-01' AS DATE)",
         "crime_id": q("Crime ID"),
         "reported_by": q("Reported by"),
         "falls_within": q("Falls within"),
-        **_coords(),
+        "longitude": f"try_cast({q('Longitude')} AS DOUBLE)",
+        "latitude": f"try_cast({q('Latitude')} AS DOUBLE)",
         "location": q("Location"),
         "lsoa_code": q("LSOA code"),
         "lsoa_name": q("LSOA name"),
+    }
+
+
+def street_columns() -> dict[str, str]:
+    return {
+        **_crime_record_columns(),
         "crime_type": q("Crime type"),
         "last_outcome": _recode("Last outcome category", vocab.crime_outcome_renames()),
         "last_outcome_published": q("Last outcome category"),
@@ -261,15 +262,7 @@ def street_columns() -> dict[str, str]:
 
 def outcome_columns() -> dict[str, str]:
     return {
-        "force": "__force",
-        "month": f"try_cast({q('Month')} || '-01' AS DATE)",
-        "crime_id": q("Crime ID"),
-        "reported_by": q("Reported by"),
-        "falls_within": q("Falls within"),
-        **_coords(),
-        "location": q("Location"),
-        "lsoa_code": q("LSOA code"),
-        "lsoa_name": q("LSOA name"),
+        **_crime_record_columns(),
         "outcome": _recode("Outcome type", vocab.crime_outcome_renames()),
         "outcome_published": q("Outcome type"),
     }
