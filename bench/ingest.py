@@ -8,15 +8,20 @@ bench/_synth.py) and reused on later runs. Then three contenders load the same f
 a fresh DuckDB file and in its own child process, so that each peak memory figure (the child's
 RSS high-water mark, from wait4) belongs to that contender alone:
 
-  duckdb    CREATE TABLE AS SELECT * FROM read_csv([...]): no checks, no typing beyond what the
-            reader does itself. The practical limit for anything that reads these files.
+  duckdb    CREATE TABLE t AS SELECT * FROM read_csv([...]) with DuckDB's default settings: no
+            checks, column types sniffed by the reader (--limit-types varchar reads all text; on
+            this input it is the slower of the two). The practical limit for reading these files.
   oversight ingest_police_uk(): parse, validate every row, type, quarantine, replace the
             force x month partitions in one transaction, keep file and line of every row.
-  pandas    the same work as an analyst would write it: read_csv per file, the same rules as
-            vectorised pandas, good rows to one DuckDB table and bad rows to a quarantine table.
+  pandas    the same work as an analyst would write it: pd.read_csv per file (default engine,
+            dtype=str), the same rules in the same order as vectorised pandas, typed good rows
+            to one DuckDB table and bad rows, with field, value, reason and the record as JSON,
+            to a quarantine table.
 
-Each time runs from opening the database to closing it (so it includes the final checkpoint).
-The files are read once before the first contender so that all three find them in the page cache.
+Each time runs from opening the database to closing it (so it includes the final checkpoint);
+"cpu" is the child's user + system time. The files are read once before the first contender so
+that all three find them in the page cache. On a shared machine wall times vary from run to run;
+--repeat N runs N rounds of all contenders in turn and keeps each one's fastest.
 """
 
 from __future__ import annotations
@@ -61,7 +66,7 @@ def run_duckdb(files: list[Path], db: Path, limit_types: str) -> dict:
     listed = "[" + ", ".join("'" + str(f).replace("'", "''") + "'" for f in files) + "]"
     typing = "all_varchar = true" if limit_types == "varchar" else "auto_detect = true"
     con.execute(f"CREATE TABLE t AS SELECT * FROM read_csv({listed}, header = true, {typing})")
-    rows = con.execute("SELECT count(*) FROM t").fetchone()[0]
+    rows = con.execute("SELECT count(*) FROM t").fetchall()[0][0]
     con.close()
     return {"seconds": time.perf_counter() - start, "rows_read": rows, "rows_loaded": rows,
             "rows_quarantined": 0}
@@ -308,8 +313,8 @@ def _size(n: float) -> str:
 
 def _line(label: str, r: dict, rows: int, tail: str = "") -> str:
     rate = rows / r["seconds"]
-    return (f"{label:<30}{r['seconds']:7.1f} s, {rate / 1e6:5.2f} M rows/s, "
-            f"peak {_gib(r['peak_bytes'])}, cpu {r['cpu_seconds']:.0f} s{tail}")
+    return (f"{label:<30}{r['seconds']:6.1f} s, {rate / 1e6:5.2f} M rows/s, "
+            f"peak {_gib(r['peak_bytes'])}, cpu {r['cpu_seconds']:3.0f} s, db {_size(r['db_bytes'])}{tail}")
 
 
 def _warm(files: list[Path]) -> None:
@@ -325,6 +330,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--workdir", type=Path, default=DEFAULT_WORKDIR,
                         help=f"where inputs and warehouses go (default {DEFAULT_WORKDIR}); inputs are reused")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the resampling")
+    parser.add_argument("--real-dir", type=Path, default=_synth.REAL_DIR,
+                        help=f"folder of the real Met archive files (default {_synth.REAL_DIR})")
     parser.add_argument("--only", default=",".join(CONTENDERS),
                         help="comma-separated contenders to run (duckdb, oversight, pandas)")
     parser.add_argument("--limit-types", choices=LIMIT_TYPES, default="auto",
@@ -346,7 +353,8 @@ def main(argv: list[str] | None = None) -> None:
     if unknown:
         parser.error(f"unknown contender {unknown[0]!r}; choose from {', '.join(CONTENDERS)}")
     args.workdir.mkdir(parents=True, exist_ok=True)
-    data = _synth.generate(args.workdir, args.rows, args.seed, log=lambda m: print(m, flush=True))
+    data = _synth.generate(args.workdir, args.rows, args.seed, args.real_dir,
+                           log=lambda m: print(m, flush=True))
 
     import duckdb
     import pandas
@@ -362,11 +370,13 @@ def main(argv: list[str] | None = None) -> None:
     # Rounds run the contenders in turn, so that a slow spell on a shared machine does not
     # land on one of them only. Each keeps its fastest round and its highest peak.
     results: dict[str, dict] = {}
+    seconds: dict[str, list[float]] = {}
     for _ in range(args.repeat):
         for name in CONTENDERS:
             if name not in chosen:
                 continue
             r = measure(name, data, args.workdir, args.limit_types, args.keep)
+            seconds.setdefault(name, []).append(r["seconds"])
             best = results.get(name)
             if best is None or r["seconds"] < best["seconds"]:
                 r["peak_bytes"] = max(r["peak_bytes"], best["peak_bytes"] if best else 0)
@@ -380,13 +390,16 @@ def main(argv: list[str] | None = None) -> None:
     pd_ = results.get("pandas")
     if limit:
         kind = "all_varchar" if args.limit_types == "varchar" else "auto types"
-        print(_line(f"duckdb read_csv ({kind}):", limit, rows, "  (no checks)"))
+        print(_line(f"duckdb read_csv, {kind}:", limit, rows, "  (no checks)"))
     if ours:
         tail = f"  -> {limit['seconds'] / ours['seconds']:.2f}x duckdb limit" if limit else ""
         print(_line("oversight ingest:", ours, rows, tail))
     if pd_:
-        tail = f"  -> ours {pd_['seconds'] / ours['seconds']:.2f}x faster than pandas" if ours else ""
+        tail = f"  -> ours is {pd_['seconds'] / ours['seconds']:.2f}x as fast" if ours else ""
         print(_line("pandas same work:", pd_, rows, tail))
+    if args.repeat > 1:
+        print("rounds (s): " + "; ".join(
+            f"{name} " + ", ".join(f"{t:.1f}" for t in times) for name, times in seconds.items()))
     for name, r in results.items():
         if r["rows_read"] != rows:
             print(f"WARNING: {name} read {r['rows_read']:,} rows, not {rows:,}")
