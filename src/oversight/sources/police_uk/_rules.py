@@ -124,9 +124,6 @@ def _choice(column: str, allowed: list[str] | tuple[str, ...], what: str, *, req
     return rules
 
 
-_BOOL = ("True", "False", "true", "false", "TRUE", "FALSE")
-
-
 def _bool(column: str) -> str:
     return f"CASE lower({q(column)}) WHEN 'true' THEN true WHEN 'false' THEN false END"
 
@@ -228,7 +225,9 @@ def stop_search_rules() -> list[Rule]:
         "Outcome linked to object of search",
         "Removal of more than just outer clothing",
     ):
-        rules.append(Rule(column, f"{q(column)} NOT IN {_in(_BOOL)}", f"{_shown(column)} || ' is not True or False'"))
+        rules.append(
+            Rule(column, f"lower({q(column)}) NOT IN ('true', 'false')", f"{_shown(column)} || ' is not True or False'")
+        )
     return rules
 
 

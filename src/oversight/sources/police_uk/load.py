@@ -251,17 +251,23 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
 def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
     kind = batch[0].kind
     _stage(con, batch)
-    # DuckDB reports a short row once per missing column: keep one reject per line.
     con.execute(
-        """CREATE OR REPLACE TEMP TABLE __rejects AS
-        SELECT DISTINCT ON (scan_id, file_id, line) * FROM __rejects_raw
-        ORDER BY scan_id, file_id, line, column_idx"""
+        "CREATE OR REPLACE TEMP TABLE __files (__file BIGINT, load_id BIGINT, name VARCHAR, path VARCHAR, "
+        "force VARCHAR, name_month VARCHAR)"
     )
-    ids = [con.execute("SELECT nextval('load_id_seq')").fetchone()[0] for _ in batch]  # type: ignore[index]
-    con.execute("CREATE OR REPLACE TEMP TABLE __files (__file BIGINT, load_id BIGINT, name VARCHAR, path VARCHAR, force VARCHAR, name_month VARCHAR)")
+    ids = [row[0] for row in con.execute("SELECT nextval('load_id_seq') FROM range(?)", [len(batch)]).fetchall()]
     con.executemany(
         "INSERT INTO __files VALUES (?, ?, ?, ?, ?, ?)",
         [[i, ids[i], p.source.name, str(p.source.path), p.force, p.source.name_month] for i, p in enumerate(batch)],
+    )
+    # One reject per bad line (DuckDB reports a short row once per missing column), tagged
+    # with the batch's file index so nothing below needs to join the scan tables again.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __rejects AS
+        SELECT DISTINCT ON (f.__file, e.line) f.__file, e.line, e.column_name, e.error_message, e.csv_line
+        FROM __rejects_raw e JOIN __reject_scans sc USING (scan_id, file_id)
+        JOIN __files f ON f.path = sc.file_path
+        ORDER BY f.__file, e.line, e.column_idx"""
     )
     _number_lines(con)
     cols = list(COLUMNS[kind]())
@@ -298,8 +304,7 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
         f"""INSERT INTO quarantine
         SELECT f.load_id, {lit(kind.dataset)}, f.force, try_cast(f.name_month || '-01' AS DATE), f.name,
                e.line, e.column_name, NULL, 'unreadable row: ' || e.error_message, e.csv_line
-        FROM __rejects e JOIN __reject_scans sc USING (scan_id, file_id)
-        JOIN __files f ON f.path = sc.file_path"""
+        FROM __rejects e JOIN __files f USING (__file)"""
     )
     _write_ledger(con, kind, batch)
     con.execute("COMMIT")
@@ -320,10 +325,9 @@ def _number_lines(con: duckdb.DuckDBPyConnection) -> None:
         # Adjacent rejects share a pos, so keep the largest shift for each.
         """CREATE OR REPLACE TEMP TABLE __reject_pos AS
         SELECT __file, pos, max(shift) AS shift FROM (
-            SELECT f.__file, e.line - 2 - (row_number() OVER (PARTITION BY f.__file ORDER BY e.line) - 1) AS pos,
-                   row_number() OVER (PARTITION BY f.__file ORDER BY e.line) AS shift
-            FROM __rejects e JOIN __reject_scans sc USING (scan_id, file_id)
-            JOIN __files f ON f.path = sc.file_path
+            SELECT __file, line - 2 - (row_number() OVER (PARTITION BY __file ORDER BY line) - 1) AS pos,
+                   row_number() OVER (PARTITION BY __file ORDER BY line) AS shift
+            FROM __rejects
         ) GROUP BY __file, pos"""
     )
     if con.execute("SELECT count(*) FROM __reject_pos").fetchone()[0]:  # type: ignore[index]
@@ -349,16 +353,11 @@ def _write_ledger(con: duckdb.DuckDBPyConnection, kind: Kind, batch: list[_Pendi
             """SELECT __file, count(*) FILTER (WHERE __rule IS NULL),
                       count(*) FILTER (WHERE __rule IS NOT NULL),
                       list(DISTINCT strftime(month, '%Y-%m') ORDER BY strftime(month, '%Y-%m'))
-                          FILTER (WHERE __rule IS NULL)
+                          FILTER (WHERE __rule IS NULL),
+                      any_value(force) FILTER (WHERE __rule IS NULL)
                FROM __stage GROUP BY __file"""
         ).fetchall()
     }
-    rejects = dict(
-        con.execute(
-            """SELECT f.__file, count(*) FROM __rejects e JOIN __reject_scans sc USING (scan_id, file_id)
-               JOIN __files f ON f.path = sc.file_path GROUP BY f.__file"""
-        ).fetchall()
-    )
     problems: dict[int, list[str]] = {}
     for file_idx, fld, n, first_line, example in con.execute(
         """SELECT s.__file, s.__field, count(*), min(l.line), arg_min(s.__reason, l.line)
@@ -368,34 +367,29 @@ def _write_ledger(con: duckdb.DuckDBPyConnection, kind: Kind, batch: list[_Pendi
         problems.setdefault(file_idx, []).append(
             f"field '{fld}': {n} row{'s' if n != 1 else ''} quarantined, first at line {first_line}: {example}"
         )
+    unreadable: dict[int, int] = {}
     for file_idx, n, first_line, message in con.execute(
-        """SELECT f.__file, count(*), min(e.line), arg_min(e.error_message, e.line)
-           FROM __rejects e JOIN __reject_scans sc USING (scan_id, file_id)
-           JOIN __files f ON f.path = sc.file_path GROUP BY f.__file"""
+        "SELECT __file, count(*), min(line), arg_min(error_message, line) FROM __rejects GROUP BY __file"
     ).fetchall():
+        unreadable[file_idx] = n
         problems.setdefault(file_idx, []).append(
             f"{n} unreadable row{'s' if n != 1 else ''} quarantined, first at line {first_line}: "
             + message.splitlines()[0]
         )
     ids = dict(con.execute("SELECT __file, load_id FROM __files").fetchall())
+    ledger = []
     for i, item in enumerate(batch):
-        loaded, bad, months = counts.get(i, (0, 0, []))
-        unreadable = rejects.get(i, 0)
+        loaded, bad, months, row_force = counts.get(i, (0, 0, [], None))
         report = item.report
         report.rows_loaded = loaded
-        report.rows_quarantined = bad + unreadable
-        report.rows_read = loaded + bad + unreadable
+        report.rows_quarantined = bad + unreadable.get(i, 0)
+        report.rows_read = report.rows_loaded + report.rows_quarantined
         report.months = list(months or [])
         report.problems = problems.get(i, [])
-        con.execute(
-            "INSERT INTO file_load VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())",
-            [ids[i], item.source.name, item.sha, kind.dataset, item.force,
-             report.rows_read, report.rows_loaded, report.rows_quarantined],
-        )
-        if report.force is None:
-            report.force = con.execute(
-                "SELECT any_value(force) FROM __stage WHERE __file = ? AND __rule IS NULL", [i]
-            ).fetchone()[0]  # type: ignore[index]
+        report.force = report.force or row_force
+        ledger.append([ids[i], item.source.name, item.sha, kind.dataset, item.force,
+                       report.rows_read, report.rows_loaded, report.rows_quarantined])
+    con.executemany("INSERT INTO file_load VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())", ledger)
     con.execute(
         f"""INSERT OR REPLACE INTO partition_load
         SELECT {lit(kind.dataset)}, w.force, w.month, f.load_id, count(*)
