@@ -132,7 +132,7 @@ def load_with_pandas(files: list[Path], db: Path) -> dict:
     renames = dict(zip(renames["published"], renames["outcome"]))
     outcomes = set(pd.read_csv(vocab_dir.joinpath("stop_search_outcomes.csv").open())["outcome"])
     lat_min, lat_max, lon_min, lon_max = config.default("uk_bounds")
-    booleans = set(_rules._BOOL)
+    booleans = {"true", "false"}  # compared case-insensitively, as the loader does
     bool_columns = ["Part of a policing operation", "Outcome linked to object of search",
                     "Removal of more than just outer clothing"]
 
@@ -199,7 +199,7 @@ def load_with_pandas(files: list[Path], db: Path) -> dict:
              lambda v: f"'{v}' is not a recognised self-defined ethnicity"),
             ("Outcome", outcome.notna() & ~outcome.isin(outcomes),
              lambda v: f"'{v}' is not a known stop-and-search outcome"),
-            *[(c, not_in(c, booleans), lambda v: f"'{v}' is not True or False") for c in bool_columns],
+            *[(c, df[c].notna() & ~df[c].str.lower().isin(booleans), lambda v: f"'{v}' is not True or False") for c in bool_columns],
         ]
         first = np.select([broken.to_numpy(dtype=bool) for _, broken, _ in rules],
                           np.arange(len(rules)), default=-1)
