@@ -15,8 +15,10 @@ from rich.table import Table
 
 from oversight import config
 from oversight.errors import OversightError
-from oversight.sources.police_uk import IngestReport, ingest_police_uk
+from oversight.sources.police_uk import ingest_police_uk
 from oversight.sources.police_uk import vocab
+from oversight.sources.reference import all_datasets, ingest_reference
+from oversight.sources.report import IngestReport
 from oversight.warehouse import connect
 from oversight.warehouse.health import health_ledger
 from oversight.warehouse.summary import loaded_summary
@@ -96,9 +98,57 @@ def ingest_police_uk_command(
             progress=lambda size, name: bar.update(task, advance=size, description=Path(name).name),
         )
     con.close()
-    _print_ingest_report(report, quiet=quiet)
+    _print_ingest_report(report, quiet=quiet, title="police.uk files")
     if report.failed:
         raise typer.Exit(1)
+
+
+@ingest_app.command("reference")
+def ingest_reference_command(
+    roots: Annotated[
+        list[Path],
+        typer.Argument(help="Data folders laid out like the shared data set (geo/, mps/, population/); "
+                            "each dataset is read from the first folder that has it."),
+    ],
+    dataset: Annotated[
+        list[str] | None, typer.Option(help="Load only this dataset (repeatable; see 'oversight datasets').")
+    ] = None,
+    reload: Annotated[bool, typer.Option(help="Load files again even when unchanged since the last load.")] = False,
+    quiet: Annotated[bool, typer.Option(help="Print only failures and the totals line.")] = False,
+) -> None:
+    """Load geography, population denominators and official series (MPS crime, PAS, Home Office).
+
+    Rows that break a rule are quarantined with the reason. The exit code is 1 when a file
+    failed or a dataset had no file under any of the folders.
+    """
+    known = {d.name for d in all_datasets()}
+    unknown = sorted(set(dataset or ()) - known)
+    if unknown:
+        _fail(OversightError(f"unknown dataset {', '.join(unknown)}; known: {', '.join(sorted(known))}"))
+    try:
+        con = connect(_warehouse())
+    except OversightError as exc:
+        _fail(exc)
+    try:
+        report = ingest_reference(con, roots, only=dataset, reload=reload)
+    finally:
+        con.close()
+    _print_ingest_report(report, quiet=quiet, title="reference files")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def datasets() -> None:
+    """List the reference datasets, the files each reads and what it holds."""
+    table = Table(title="reference datasets", title_justify="left")
+    table.add_column("dataset")
+    table.add_column("table")
+    table.add_column("files (under a data folder)")
+    table.add_column("what it holds")
+    for d in all_datasets():
+        table.add_row(d.name, d.table, "\n".join(d.patterns), d.description)
+    out.print(table)
 
 
 def _size(path: Path) -> int:
@@ -107,9 +157,9 @@ def _size(path: Path) -> int:
     return path.stat().st_size if path.exists() else 0
 
 
-def _print_ingest_report(report: IngestReport, *, quiet: bool) -> None:
+def _print_ingest_report(report: IngestReport, *, quiet: bool, title: str) -> None:
     if not quiet:
-        table = Table(title="police.uk files", title_justify="left")
+        table = Table(title=title, title_justify="left")
         for name, justify in (("file", "left"), ("dataset", "left"), ("force", "left"), ("months", "left"),
                               ("read", "right"), ("loaded", "right"), ("quarantined", "right")):
             table.add_column(name, justify=justify)  # type: ignore[arg-type]
@@ -124,9 +174,11 @@ def _print_ingest_report(report: IngestReport, *, quiet: bool) -> None:
     for f in report.files:
         if not f.ok:
             err.print(f"[bold red]failed:[/] {f.name}: {f.error}", highlight=False)
-        elif f.problems and not quiet:
+        elif not quiet:
             for line in f.problems:
                 out.print(f"[yellow]quarantine:[/] {Path(f.name).name}, {line}", highlight=False)
+            for line in f.notes:
+                out.print(f"[cyan]note:[/] {Path(f.name).name}, {line}", highlight=False)
     t = report.totals()
     skipped = sum(1 for f in report.files if f.unchanged)
     out.print(

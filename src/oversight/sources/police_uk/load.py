@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 from oversight import config
 from oversight.errors import SourceError
+from oversight.sources.report import FileReport, IngestReport
 from oversight.sources.police_uk import vocab
 from oversight.sources.police_uk._files import SourceFile, discover, read_header, sha256
 from oversight.sources.police_uk._kinds import STOP_SEARCH, Kind, closest_kind, kind_from_header
@@ -29,44 +30,6 @@ BATCH_BYTES = 256 * 1024 * 1024
 _FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException)
 
 Progress = Callable[[int, str], None]  # (bytes just finished, file name)
-
-
-@dataclass
-class FileReport:
-    """What happened to one input file."""
-
-    name: str
-    dataset: str | None = None
-    force: str | None = None
-    months: list[str] = field(default_factory=list)
-    rows_read: int = 0
-    rows_loaded: int = 0
-    rows_quarantined: int = 0
-    problems: list[str] = field(default_factory=list)  # one line per broken rule, with counts
-    error: str | None = None  # set when nothing could be read
-    unchanged: bool = False  # same bytes as the load already in place; skipped
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-
-@dataclass
-class IngestReport:
-    files: list[FileReport]
-
-    @property
-    def failed(self) -> list[FileReport]:
-        return [f for f in self.files if not f.ok]
-
-    def totals(self) -> dict[str, int]:
-        return {
-            "files": len(self.files),
-            "failed": len(self.failed),
-            "rows_read": sum(f.rows_read for f in self.files),
-            "rows_loaded": sum(f.rows_loaded for f in self.files),
-            "rows_quarantined": sum(f.rows_quarantined for f in self.files),
-        }
 
 
 @dataclass

@@ -1,0 +1,7 @@
+"""Reference datasets: geography (being written)."""
+
+from __future__ import annotations
+
+from oversight.sources.reference.dataset import Dataset
+
+DATASETS: tuple[Dataset, ...] = ()
