@@ -67,6 +67,7 @@ class Dataset:
     parse: Parser
     description: str
     after_load: Callable[[duckdb.DuckDBPyConnection], None] | None = None  # e.g. reconcile overlaps
+    period_column: str | None = None  # DATE column giving the period covered, for the health view
 
     def files(self, root: Path) -> list[Path]:
         found: dict[str, Path] = {}
