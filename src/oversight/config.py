@@ -53,6 +53,12 @@ SETTINGS: tuple[Setting, ...] = (
         "A month is flagged partial when it has fewer rows than this share of the median month "
         "for the same force and dataset.",
     ),
+    Setting(
+        "suppress_below",
+        10,
+        "Figures resting on fewer than this many records (or survey respondents) are suppressed "
+        "in every public output, with the reason shown.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -1,0 +1,213 @@
+"""The measure catalogue: one TOML file per measure, validated when loaded.
+
+Adding a measure is adding a file to `definitions/`. Each file is checked against the rules
+below and any problem raises `CatalogueError` naming the file, the field and what is wrong.
+The fields are documented in docs/measures.md.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Final
+
+from oversight.errors import CatalogueError
+
+DEFINITIONS: Final = Path(str(resources.files("oversight.measures") / "definitions"))
+
+PRIORITIES: Final = (
+    "Reducing and preventing violence",
+    "Increasing trust and confidence",
+    "Better supporting victims",
+    "Protecting people from exploitation and harm",
+    "Police and Crime Plan 2013-16 (history)",
+)
+UNITS: Final = ("count", "rate_per_1000", "proportion", "survey_proportion", "percentage_points")
+POLARITIES: Final = ("up_is_good", "down_is_good", "neutral")
+PERIOD_TYPES: Final = ("month", "fy_quarter", "financial_year", "calendar_year", "rolling_12")
+LEVELS: Final = ("force", "bcu", "borough", "ward")
+COMPUTATIONS: Final = ("records", "published", "partner")
+POPULATION_SCHEMES: Final = ("self_defined", "officer_defined")
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A historic target, drawn as a reference line, never judged as pass or fail."""
+
+    change: float          # e.g. -0.20 for "fall 20%"
+    baseline: str          # the period the change is measured from, e.g. "2011-12"
+    by: str                # the period it was meant to be met by
+    description: str
+
+
+@dataclass(frozen=True)
+class Measure:
+    id: str
+    title: str
+    description: str
+    priority: str
+    outcome: str
+    source: str
+    unit: str
+    polarity: str
+    computation: str
+    periods: tuple[str, ...]
+    levels: tuple[str, ...]
+    breakdowns: tuple[str, ...] = ()
+    caveats: tuple[str, ...] = ()
+    headline: bool = False
+    sql: str | None = None
+    requires: tuple[str, ...] = ()           # tables that must hold rows, else "awaiting data"
+    population: str | None = None            # scheme of the denominator for rates
+    population_breakdown: str | None = None  # breakdown whose values are population groups
+    series_breaks: tuple[str, ...] = ()      # months (YYYY-MM) where SPC limits restart
+    series_break_reason: str | None = None
+    target: Target | None = None
+    path: Path = field(default=Path(), compare=False)
+
+    @property
+    def awaits_partner_data(self) -> bool:
+        return self.computation == "partner"
+
+
+_REQUIRED: Final = ("id", "title", "description", "priority", "outcome", "source", "unit",
+                    "polarity", "computation", "periods", "levels")
+_OPTIONAL: Final = ("breakdowns", "caveats", "headline", "sql", "requires", "population",
+                    "population_breakdown", "series_breaks", "series_break_reason", "target")
+
+
+def load_catalogue(directory: Path | None = None) -> dict[str, Measure]:
+    """Every measure in `directory` (default: the bundled definitions), by id, in file order."""
+    folder = directory or DEFINITIONS
+    files = sorted(folder.glob("*.toml"))
+    if not files:
+        raise CatalogueError("no measure definitions (*.toml) found", path=str(folder))
+    measures: dict[str, Measure] = {}
+    for path in files:
+        measure = load_measure(path)
+        measures[measure.id] = measure
+    return measures
+
+
+def load_measure(path: Path) -> Measure:
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogueError(f"not valid TOML: {exc}", path=str(path)) from None
+    return _measure(path, raw)
+
+
+def _measure(path: Path, raw: dict[str, object]) -> Measure:
+    def fail(fld: str, reason: str) -> CatalogueError:
+        return CatalogueError(reason, path=str(path), field=fld)
+
+    missing = [k for k in _REQUIRED if k not in raw]
+    if missing:
+        raise fail(missing[0], f"required field missing (all missing: {', '.join(missing)})")
+    unknown = sorted(set(raw) - set(_REQUIRED) - set(_OPTIONAL))
+    if unknown:
+        raise fail(unknown[0], f"unknown field; allowed: {', '.join(_REQUIRED + _OPTIONAL)}")
+
+    def text(name: str, required: bool = True) -> str | None:
+        value = raw.get(name)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise fail(name, f"must be non-empty text; got {value!r}")
+        return value.strip()
+
+    def choice(name: str, allowed: tuple[str, ...]) -> str:
+        value = text(name)
+        if value not in allowed:
+            raise fail(name, f"{value!r} is not one of {', '.join(allowed)}")
+        return value  # type: ignore[return-value]
+
+    def texts(name: str, allowed: tuple[str, ...] | None = None, required: bool = False) -> tuple[str, ...]:
+        value = raw.get(name, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise fail(name, f"must be a list of text; got {value!r}")
+        if required and not value:
+            raise fail(name, "must list at least one value")
+        if allowed is not None:
+            bad = [v for v in value if v not in allowed]
+            if bad:
+                raise fail(name, f"{bad[0]!r} is not one of {', '.join(allowed)}")
+        if len(set(value)) != len(value):
+            raise fail(name, "lists a value twice")
+        return tuple(value)
+
+    measure_id = text("id")
+    assert measure_id is not None
+    if not _ID.match(measure_id):
+        raise fail("id", f"{measure_id!r} must be lowercase letters, digits and underscores")
+    if measure_id != path.stem:
+        raise fail("id", f"{measure_id!r} must equal the file name {path.stem!r}")
+    computation = choice("computation", COMPUTATIONS)
+    sql = text("sql", required=False)
+    if computation == "partner" and sql is not None:
+        raise fail("sql", "partner measures read the loaded partner files; remove sql")
+    if computation != "partner" and sql is None:
+        raise fail("sql", f"a '{computation}' measure needs the sql that computes it")
+    unit = choice("unit", UNITS)
+    population = text("population", required=False)
+    if population is not None and population not in POPULATION_SCHEMES:
+        raise fail("population", f"{population!r} is not one of {', '.join(POPULATION_SCHEMES)}")
+    if unit == "rate_per_1000" and computation == "records" and population is None:
+        raise fail("population", "a rate per 1,000 residents needs the population scheme of its denominator")
+    breakdowns = texts("breakdowns")
+    population_breakdown = text("population_breakdown", required=False)
+    if population_breakdown is not None and population_breakdown not in breakdowns:
+        raise fail("population_breakdown", f"{population_breakdown!r} is not one of the breakdowns")
+    series_breaks = texts("series_breaks")
+    for month in series_breaks:
+        if not _MONTH.match(month):
+            raise fail("series_breaks", f"{month!r} is not a YYYY-MM month")
+    if series_breaks and raw.get("series_break_reason") is None:
+        raise fail("series_break_reason", "say why the series breaks")
+    headline = raw.get("headline", False)
+    if not isinstance(headline, bool):
+        raise fail("headline", f"must be true or false; got {headline!r}")
+    return Measure(
+        id=measure_id,
+        title=text("title"),  # type: ignore[arg-type]
+        description=text("description"),  # type: ignore[arg-type]
+        priority=choice("priority", PRIORITIES),
+        outcome=text("outcome"),  # type: ignore[arg-type]
+        source=text("source"),  # type: ignore[arg-type]
+        unit=unit,
+        polarity=choice("polarity", POLARITIES),
+        computation=computation,
+        periods=texts("periods", PERIOD_TYPES, required=True),
+        levels=texts("levels", LEVELS, required=True),
+        breakdowns=breakdowns,
+        caveats=texts("caveats"),
+        headline=headline,
+        sql=sql,
+        requires=texts("requires"),
+        population=population,
+        population_breakdown=population_breakdown,
+        series_breaks=series_breaks,
+        series_break_reason=text("series_break_reason", required=False),
+        target=_target(raw.get("target"), fail),
+        path=path,
+    )
+
+
+def _target(raw: object, fail) -> Target | None:  # type: ignore[no-untyped-def]
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise fail("target", "must be a table with change, baseline, by and description")
+    missing = [k for k in ("change", "baseline", "by", "description") if k not in raw]
+    if missing:
+        raise fail("target", f"missing {', '.join(missing)}")
+    change = raw["change"]
+    if isinstance(change, bool) or not isinstance(change, (int, float)) or not -1 <= change <= 1:
+        raise fail("target", f"change must be a fraction between -1 and 1 (e.g. -0.2); got {change!r}")
+    return Target(float(change), str(raw["baseline"]), str(raw["by"]), str(raw["description"]))

@@ -1,0 +1,532 @@
+"""`oversight build`: every measure, for every period, place and breakdown, into one table.
+
+Three kinds of measure (the `computation` field of a definition):
+
+- records: the measure's SQL returns monthly rows at any grain with the columns `month`,
+  `force`, optionally `bcu`, `borough`, `ward` (area codes, NULL when unknown), one column
+  per declared breakdown, `numerator` and optionally `denominator`. The engine sums them to
+  each declared area level and breakdown, fills months the source covers but an area had
+  none with zeros, and derives quarters, years and rolling 12 months from complete months
+  only (a period missing a month of data is not published).
+- published: the SQL returns finished figures (`period_type`, `period_end`, `area_level`,
+  `area_code`, optional `breakdown`, `value`, `numerator`, `denominator`, `sample_size`,
+  `sample_size_assumed`, `interval_low`, `interval_high`): for sources that publish
+  proportions, such as the Public Attitude Survey.
+- partner: rows of loaded partner files for the measure (view `partner_value`).
+
+Then, vectorised over the whole table: values by unit, confidence intervals, the verdict
+against the same period a year before, disclosure control, and SPC on monthly series. The
+table `measure_value` is replaced in one transaction; `measure_status` says, per measure,
+whether it has data and up to when. The dashboards, API and report read only these tables.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from oversight import config
+from oversight.measures.catalogue import Measure, load_catalogue
+from oversight.sources.police_uk import vocab
+from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
+from oversight.stats import (
+    classify_points,
+    compare_counts,
+    compare_survey_proportions,
+    poisson_interval,
+    rate_interval,
+    survey_interval,
+    wilson_interval,
+)
+from oversight.stats.compare import ABOVE_AVERAGE, BELOW_AVERAGE, IN_LINE_WITH_AVERAGE
+from oversight.stats.spc import MIN_SPC_POINTS
+
+VALUE_COLUMNS = [
+    "measure", "period_type", "period_start", "period_end", "area_level", "area_code", "breakdown",
+    "value", "numerator", "denominator", "denominator_year", "interval_low", "interval_high",
+    "sample_size", "sample_size_assumed", "suppressed", "suppression_reason",
+    "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation",
+    "vs_year_before", "vs_average",
+]
+
+MEASURE_VALUE_DDL = """
+CREATE TABLE IF NOT EXISTS measure_value (
+    measure VARCHAR NOT NULL, period_type VARCHAR NOT NULL, period_start DATE NOT NULL,
+    period_end DATE NOT NULL, area_level VARCHAR NOT NULL, area_code VARCHAR NOT NULL,
+    breakdown VARCHAR NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE,
+    denominator_year INTEGER, interval_low DOUBLE, interval_high DOUBLE, sample_size DOUBLE,
+    sample_size_assumed BOOLEAN, suppressed BOOLEAN NOT NULL, suppression_reason VARCHAR,
+    spc_mean DOUBLE, spc_lower DOUBLE, spc_upper DOUBLE, spc_signal VARCHAR, spc_variation VARCHAR,
+    vs_year_before VARCHAR, vs_average VARCHAR
+);
+CREATE TABLE IF NOT EXISTS measure_status (
+    measure VARCHAR PRIMARY KEY, status VARCHAR NOT NULL, detail VARCHAR,
+    latest_period_end DATE, first_period_end DATE, areas BIGINT, rows BIGINT,
+    seconds DOUBLE, built_at TIMESTAMPTZ
+);
+"""
+
+AWAITING = "awaiting data"
+OK = "ok"
+FAILED = "failed"
+
+# Census days: a rate uses the census nearest to the middle of its period.
+CENSUS_YEARS = (2011, 2021)
+
+
+@dataclass
+class MeasureBuild:
+    measure: str
+    status: str
+    detail: str | None = None
+    rows: int = 0
+    seconds: float = 0.0
+
+
+@dataclass
+class BuildReport:
+    measures: list[MeasureBuild] = field(default_factory=list)
+    rows: int = 0
+    seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> list[MeasureBuild]:
+        return [m for m in self.measures if m.status == FAILED]
+
+
+def build(
+    con: duckdb.DuckDBPyConnection,
+    measures: dict[str, Measure] | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> BuildReport:
+    """Compute every measure and replace `measure_value` and `measure_status` atomically."""
+    started = time.perf_counter()
+    catalogue = measures if measures is not None else load_catalogue()
+    report = BuildReport()
+    con.execute(MEASURE_VALUE_DDL)
+    con.execute("SET VARIABLE force = ?", [str(config.default("default_force"))])
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __values AS SELECT {_EMPTY_VALUES}")
+    _register_vocabularies(con)
+    for measure in catalogue.values():
+        if progress:
+            progress(measure.id)
+        report.measures.append(_build_one(con, measure))
+    t = time.perf_counter()
+    frame = con.execute("SELECT * FROM __values").df()
+    report.timings["sql"] = t - started
+    by_id = {m.id: m for m in catalogue.values()}
+    frame = finish(frame, by_id, report.timings)
+    report.rows = len(frame)
+    t = time.perf_counter()
+    _replace_tables(con, frame, report)
+    report.timings["write"] = time.perf_counter() - t
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _register_vocabularies(con: duckdb.DuckDBPyConnection) -> None:
+    """The reviewable outcome groups, as tables the measure SQL can join."""
+    for name, groups in (
+        ("vocab_crime_outcome", vocab.crime_outcomes()),
+        ("vocab_stop_search_outcome", vocab.stop_search_outcomes()),
+    ):
+        frame = pd.DataFrame({"outcome": list(groups), "outcome_group": list(groups.values())})
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM frame")
+
+
+_EMPTY_VALUES = """
+    NULL::VARCHAR AS measure, NULL::VARCHAR AS period_type, NULL::DATE AS period_start,
+    NULL::DATE AS period_end, NULL::VARCHAR AS area_level, NULL::VARCHAR AS area_code,
+    NULL::VARCHAR AS breakdown, NULL::DOUBLE AS numerator, NULL::DOUBLE AS denominator,
+    NULL::INTEGER AS denominator_year, NULL::DOUBLE AS value, NULL::DOUBLE AS sample_size,
+    NULL::BOOLEAN AS sample_size_assumed, NULL::DOUBLE AS interval_low, NULL::DOUBLE AS interval_high
+    LIMIT 0
+"""
+
+
+def _build_one(con: duckdb.DuckDBPyConnection, measure: Measure) -> MeasureBuild:
+    started = time.perf_counter()
+    missing = _missing_inputs(con, measure)
+    if missing:
+        return MeasureBuild(measure.id, AWAITING, missing, seconds=time.perf_counter() - started)
+    before = _count(con, "__values")
+    try:
+        if measure.computation == "records":
+            _build_records(con, measure)
+        elif measure.computation == "published":
+            _build_published(con, measure)
+        else:
+            _build_partner(con, measure)
+    except duckdb.Error as exc:
+        con.execute("DELETE FROM __values WHERE measure = ?", [measure.id])
+        reason = str(exc).splitlines()[0]
+        return MeasureBuild(measure.id, FAILED, f"{measure.path.name}: {reason}",
+                            seconds=time.perf_counter() - started)
+    rows = _count(con, "__values") - before
+    status = OK if rows else AWAITING
+    detail = None if rows else "the source tables hold no rows for this measure"
+    return MeasureBuild(measure.id, status, detail, rows, time.perf_counter() - started)
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])  # type: ignore[index]
+
+
+def _missing_inputs(con: duckdb.DuckDBPyConnection, measure: Measure) -> str | None:
+    needed = list(measure.requires)
+    if measure.computation == "partner":
+        needed.append("partner_value")
+    existing = {
+        row[0] for row in con.execute(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'"
+        ).fetchall()
+    }
+    absent = [t for t in needed if t not in existing]
+    if absent:
+        return f"not loaded yet: {', '.join(absent)}"
+    if measure.computation == "partner":
+        n = con.execute("SELECT count(*) FROM partner_value WHERE measure = ?", [measure.id]).fetchone()
+        return None if n and n[0] else "no partner file for this measure has been loaded"
+    empty = [t for t in needed if _count(con, t) == 0]
+    return f"no rows yet in {', '.join(empty)}" if empty else None
+
+
+# records --------------------------------------------------------------------------------------
+
+
+def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __base AS {m.sql}")
+    columns = {row[0] for row in con.execute("DESCRIBE __base").fetchall()}
+    needed = {"month", "force", "numerator", *m.breakdowns}
+    if not needed <= columns:
+        raise duckdb.BinderException(f"the sql must return columns {', '.join(sorted(needed - columns))}")
+    denominator = "denominator" if "denominator" in columns else "NULL::DOUBLE"
+    level_sql = []
+    for level in m.levels:
+        code = "force" if level == "force" else level
+        if code not in columns:
+            continue
+        sets = ", ".join(["(month, force, area_code)"] + [f"(month, force, area_code, {b})" for b in m.breakdowns])
+        label = "'all'"
+        for b in reversed(m.breakdowns):
+            label = (f"CASE WHEN grouping({b}) = 0 THEN '{b}=' || coalesce({b}::VARCHAR, 'not stated') "
+                     f"ELSE {label} END")
+        level_sql.append(
+            f"""SELECT month, force, '{level}' AS area_level, area_code, {label} AS breakdown,
+                       sum(numerator)::DOUBLE AS numerator, sum(denominator)::DOUBLE AS denominator
+                FROM (SELECT *, {code} AS area_code, {denominator} AS denominator FROM __base
+                      WHERE {code} IS NOT NULL)
+                GROUP BY GROUPING SETS ({sets})"""
+        )
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __monthly AS {' UNION ALL '.join(level_sql)}")
+    # Months the source covers (per force): an area with no rows in such a month had zero.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __filled AS
+        WITH coverage AS (SELECT DISTINCT force, date_trunc('month', month)::DATE AS month FROM __base),
+        series AS (SELECT DISTINCT force, area_level, area_code, breakdown FROM __monthly)
+        SELECT c.month, s.force, s.area_level, s.area_code, s.breakdown,
+               coalesce(x.numerator, 0) AS numerator,
+               CASE WHEN x.month IS NULL THEN 0 ELSE x.denominator END AS denominator
+        FROM series s JOIN coverage c USING (force)
+        LEFT JOIN (SELECT date_trunc('month', month)::DATE AS month, force, area_level, area_code,
+                          breakdown, numerator, denominator FROM __monthly) x
+          USING (month, force, area_level, area_code, breakdown)"""
+    )
+    parts = []
+    key = "force, area_level, area_code, breakdown"
+    if "month" in m.periods:
+        parts.append(
+            f"""SELECT 'month' AS period_type, month AS period_start, last_day(month) AS period_end,
+                       {key}, numerator, denominator FROM __filled"""
+        )
+    for period_type, start_sql, months in (
+        ("fy_quarter", FY_QUARTER_START_SQL, 3),
+        ("financial_year", FY_START_SQL, 12),
+        ("calendar_year", "make_date(year(month), 1, 1)", 12),
+    ):
+        if period_type in m.periods:
+            parts.append(
+                f"""SELECT '{period_type}', {start_sql} AS period_start,
+                           last_day(max(month)) AS period_end, {key},
+                           sum(numerator), sum(denominator)
+                    FROM __filled GROUP BY {start_sql}, {key} HAVING count(*) = {months}"""
+            )
+    if "rolling_12" in m.periods:
+        parts.append(
+            f"""SELECT 'rolling_12', (month - INTERVAL 11 MONTH)::DATE, last_day(month), {key}, n, d
+                FROM (SELECT *, sum(numerator) OVER w AS n, sum(denominator) OVER w AS d,
+                             count(*) OVER w AS months
+                      FROM __filled
+                      WINDOW w AS (PARTITION BY {key} ORDER BY month
+                                   RANGE BETWEEN INTERVAL 11 MONTH PRECEDING AND CURRENT ROW))
+                WHERE months = 12"""
+        )
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __periods AS
+        SELECT * FROM ({' UNION ALL '.join(parts)})
+        AS p(period_type, period_start, period_end, force, area_level, area_code, breakdown, numerator, denominator)"""
+    )
+    if m.unit == "rate_per_1000":
+        _attach_population(con, m)
+    else:
+        con.execute("ALTER TABLE __periods ADD COLUMN denominator_year INTEGER")
+    con.execute(
+        """INSERT INTO __values BY NAME
+        SELECT ? AS measure, period_type, period_start, period_end, area_level, area_code, breakdown,
+               numerator, denominator, denominator_year
+        FROM __periods""",
+        [m.id],
+    )
+
+
+def _attach_population(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
+    """Denominator = residents of the area (and group) at the census nearest the period."""
+    group = (
+        f"CASE WHEN p.breakdown LIKE '{m.population_breakdown}=%' "
+        f"THEN split_part(p.breakdown, '=', 2) ELSE 'All' END"
+        if m.population_breakdown else "'All'"
+    )
+    middle = "year(p.period_start + (p.period_end - p.period_start) // 2)"
+    census = f"CASE WHEN {middle} >= {sum(CENSUS_YEARS) // 2} THEN {CENSUS_YEARS[1]} ELSE {CENSUS_YEARS[0]} END"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __periods AS
+        SELECT p.period_type, p.period_start, p.period_end, p.force, p.area_level, p.area_code,
+               p.breakdown, p.numerator, g.residents::DOUBLE AS denominator,
+               {census} AS denominator_year
+        FROM __periods p
+        LEFT JOIN population_group g
+          ON g.census_year = {census} AND g.scheme = '{m.population}' AND g.level = p.area_level
+         AND g.area_code = p.area_code AND g.ethnic_group = {group}"""
+    )
+
+
+# published and partner ---------------------------------------------------------------------------
+
+
+def _build_published(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __published AS {m.sql}")
+    columns = {row[0] for row in con.execute("DESCRIBE __published").fetchall()}
+    needed = {"period_type", "period_end", "area_level", "area_code", "value"}
+    if not needed <= columns:
+        raise duckdb.BinderException(f"the sql must return columns {', '.join(sorted(needed - columns))}")
+    optional = {
+        "breakdown": "'all'", "numerator": "NULL::DOUBLE", "denominator": "NULL::DOUBLE",
+        "sample_size": "NULL::DOUBLE", "sample_size_assumed": "NULL::BOOLEAN",
+        "interval_low": "NULL::DOUBLE", "interval_high": "NULL::DOUBLE",
+        "denominator_year": "NULL::INTEGER",
+    }
+    select = ", ".join(f"{c}" if c in columns else f"{default} AS {c}" for c, default in optional.items())
+    con.execute(
+        f"""INSERT INTO __values BY NAME
+        SELECT ? AS measure, period_type, {_period_start_sql('period_type', 'period_end')} AS period_start,
+               period_end::DATE AS period_end, area_level, area_code, value, {select}
+        FROM __published""",
+        [m.id],
+    )
+
+
+def _build_partner(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
+    con.execute(
+        """INSERT INTO __values BY NAME
+        SELECT measure, period_type, period_start, period_end, area_level, area_code, breakdown,
+               numerator, denominator, value, sample_size
+        FROM partner_value WHERE measure = ?""",
+        [m.id],
+    )
+
+
+def _period_start_sql(period_type: str, period_end: str) -> str:
+    first = f"date_trunc('month', {period_end}::DATE)"
+    return f"""(CASE {period_type}
+        WHEN 'month' THEN {first}
+        WHEN 'fy_quarter' THEN {first} - INTERVAL 2 MONTH
+        WHEN 'rolling_12' THEN {first} - INTERVAL 11 MONTH
+        WHEN 'financial_year' THEN {first} - INTERVAL 11 MONTH
+        WHEN 'calendar_year' THEN {first} - INTERVAL 11 MONTH END)::DATE"""
+
+
+# statistics over the whole table ------------------------------------------------------------------
+
+
+def finish(frame: pd.DataFrame, measures: dict[str, Measure], timings: dict[str, float] | None = None) -> pd.DataFrame:
+    """Values, intervals, comparisons, suppression and SPC for the raw rows of every measure."""
+    timings = timings if timings is not None else {}
+    t = time.perf_counter()
+    frame = frame.copy()
+    unit = frame["measure"].map({k: m.unit for k, m in measures.items()})
+    _values_and_intervals(frame, unit)
+    timings["intervals"] = time.perf_counter() - t
+    t = time.perf_counter()
+    _year_before(frame, unit)
+    timings["comparisons"] = time.perf_counter() - t
+    _suppress(frame, unit)
+    t = time.perf_counter()
+    _spc(frame, measures)
+    timings["spc"] = time.perf_counter() - t
+    return frame[VALUE_COLUMNS]
+
+
+def _values_and_intervals(frame: pd.DataFrame, unit: pd.Series) -> None:
+    num = frame["numerator"].to_numpy(dtype=float)
+    den = frame["denominator"].to_numpy(dtype=float)
+    value = frame["value"].to_numpy(dtype=float).copy()
+    low = frame["interval_low"].to_numpy(dtype=float).copy()
+    high = frame["interval_high"].to_numpy(dtype=float).copy()
+    given = ~np.isnan(value)
+
+    def fill(mask: np.ndarray, interval) -> None:  # type: ignore[no-untyped-def]
+        """Write an interval (and the estimate, unless the source published one) into `mask` rows."""
+        est, lo, hi = (np.broadcast_to(np.asarray(a, dtype=float), (int(mask.sum()),)) for a in interval)
+        rows = np.flatnonzero(mask)
+        computed = ~given[rows]
+        value[rows[computed]] = est[computed]
+        open_ = np.isnan(low[rows])
+        low[rows[open_]] = lo[open_]
+        high[rows[open_]] = hi[open_]
+
+    counts = (unit == "count").to_numpy() & ~np.isnan(num)
+    if counts.any():
+        fill(counts, poisson_interval(num[counts]))
+    rates = (unit == "rate_per_1000").to_numpy() & ~np.isnan(num) & (den > 0)
+    if rates.any():
+        fill(rates, rate_interval(num[rates], den[rates]))
+    props = (unit == "proportion").to_numpy() & ~np.isnan(num) & (den > 0) & (num <= den)
+    if props.any():
+        fill(props, wilson_interval(num[props], den[props]))
+    n = frame["sample_size"].to_numpy(dtype=float)
+    survey = (unit == "survey_proportion").to_numpy() & given & (n > 0) & (value >= 0) & (value <= 1)
+    if survey.any():
+        fill(survey, survey_interval(value[survey], n[survey]))
+    frame["value"], frame["interval_low"], frame["interval_high"] = value, low, high
+
+
+def _year_before(frame: pd.DataFrame, unit: pd.Series) -> None:
+    """The verdict against the same period a year before (for rolling 12 months: the previous 12)."""
+    key = ["measure", "period_type", "area_level", "area_code", "breakdown"]
+    earlier = frame[[*key, "period_start", "numerator", "denominator", "value", "sample_size"]].copy()
+    earlier["period_start"] = pd.to_datetime(earlier["period_start"]) + pd.DateOffset(years=1)
+    now = frame[[*key, "period_start", "numerator", "denominator", "value", "sample_size"]].copy()
+    now["period_start"] = pd.to_datetime(now["period_start"])
+    joined = now.merge(
+        earlier, on=[*key, "period_start"], how="left", suffixes=("", "_before")
+    )
+    verdict = np.full(len(frame), None, dtype=object)
+    u = unit.to_numpy()
+    num, num_b = joined["numerator"].to_numpy(float), joined["numerator_before"].to_numpy(float)
+    den, den_b = joined["denominator"].to_numpy(float), joined["denominator_before"].to_numpy(float)
+    val, val_b = joined["value"].to_numpy(float), joined["value_before"].to_numpy(float)
+    n, n_b = joined["sample_size"].to_numpy(float), joined["sample_size_before"].to_numpy(float)
+    whole = lambda a: np.isfinite(a) & (a >= 0) & (np.floor(a) == a)  # noqa: E731
+    counts = (u == "count") & whole(num) & whole(num_b)
+    if counts.any():
+        verdict[counts] = compare_counts(num[counts], num_b[counts])
+    rates = (u == "rate_per_1000") & whole(num) & whole(num_b) & (den > 0) & (den_b > 0)
+    if rates.any():
+        verdict[rates] = compare_counts(num[rates], num_b[rates], den[rates], den_b[rates])
+    props = (u == "proportion") & (den > 0) & (den_b > 0) & np.isfinite(val) & np.isfinite(val_b)
+    if props.any():
+        verdict[props] = compare_survey_proportions(val[props], den[props], val_b[props], den_b[props])
+    survey = (u == "survey_proportion") & (n > 0) & (n_b > 0) & np.isfinite(val) & np.isfinite(val_b)
+    if survey.any():
+        verdict[survey] = compare_survey_proportions(val[survey], n[survey], val_b[survey], n_b[survey])
+    frame["vs_year_before"] = verdict
+
+
+def _suppress(frame: pd.DataFrame, unit: pd.Series) -> None:
+    """Flag figures resting on fewer than `suppress_below` records (or respondents)."""
+    below = int(config.default("suppress_below"))  # type: ignore[call-overload]
+    u = unit.to_numpy()
+    basis = np.where(
+        u == "proportion", frame["denominator"].to_numpy(float),
+        np.where(u == "survey_proportion", frame["sample_size"].to_numpy(float), frame["numerator"].to_numpy(float)),
+    )
+    mask = np.isfinite(basis) & (basis < below)
+    frame["suppressed"] = mask
+    reason = np.where(u == "survey_proportion", f"fewer than {below} respondents", f"fewer than {below} records")
+    frame["suppression_reason"] = np.where(mask, reason, None)
+
+
+def _spc(frame: pd.DataFrame, measures: dict[str, Measure]) -> None:
+    """XmR limits and signals on monthly series: every area for 'all', and every breakdown
+    down to borough level (ward-by-breakdown series are too sparse to chart)."""
+    for name in ("spc_mean", "spc_lower", "spc_upper"):
+        frame[name] = np.nan
+    frame["spc_signal"] = None
+    frame["spc_variation"] = None
+    frame["vs_average"] = None
+    monthly = frame[(frame["period_type"] == "month") & ((frame["breakdown"] == "all") | (frame["area_level"] != "ward"))]
+    if monthly.empty:
+        return
+    monthly = monthly.sort_values("period_start")
+    mean = np.full(len(frame), np.nan)
+    lower, upper = mean.copy(), mean.copy()
+    signal = np.full(len(frame), None, dtype=object)
+    variation = signal.copy()
+    positions = pd.Series(np.arange(len(frame)), index=frame.index)
+    for (measure_id, *_), series in monthly.groupby(
+        ["measure", "area_level", "area_code", "breakdown"], sort=False
+    ):
+        if len(series) < MIN_SPC_POINTS:
+            continue
+        values = series["value"].to_numpy(float)
+        if not np.isfinite(values).all():
+            continue
+        m = measures[measure_id]
+        starts = pd.to_datetime(series["period_start"]).dt.strftime("%Y-%m").tolist()
+        breaks = [starts.index(b) for b in m.series_breaks if b in starts]
+        result = classify_points(values, m.polarity, breaks=breaks)
+        rows = positions[series.index].to_numpy()
+        mean[rows] = result["mean"].to_numpy()
+        lower[rows] = result["lower_limit"].to_numpy()
+        upper[rows] = result["upper_limit"].to_numpy()
+        signal[rows] = result["signal"].to_numpy()
+        variation[rows] = result["variation"].to_numpy()
+    frame["spc_mean"], frame["spc_lower"], frame["spc_upper"] = mean, lower, upper
+    frame["spc_signal"], frame["spc_variation"] = signal, variation
+    value = frame["value"].to_numpy(float)
+    has = np.isfinite(upper)
+    frame["vs_average"] = np.where(
+        ~has, None,
+        np.where(value > upper, ABOVE_AVERAGE, np.where(value < lower, BELOW_AVERAGE, IN_LINE_WITH_AVERAGE)),
+    )
+
+
+# writing ----------------------------------------------------------------------------------------
+
+
+def _replace_tables(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, report: BuildReport) -> None:
+    status = pd.DataFrame(
+        [(b.measure, b.status, b.detail, b.seconds) for b in report.measures],
+        columns=["measure", "status", "detail", "seconds"],
+    )
+    con.register("__frame", frame)
+    con.register("__status", status)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        con.execute("DELETE FROM measure_value")
+        con.execute("INSERT INTO measure_value BY NAME SELECT * FROM __frame")
+        con.execute("DELETE FROM measure_status")
+        con.execute(
+            """INSERT INTO measure_status
+            SELECT s.measure, s.status, s.detail, v.latest, v.first, v.areas, coalesce(v.rows, 0),
+                   s.seconds, now()
+            FROM __status s LEFT JOIN (
+                SELECT measure, max(period_end) AS latest, min(period_end) AS first,
+                       count(DISTINCT (area_level, area_code)) AS areas, count(*) AS rows
+                FROM measure_value GROUP BY measure) v USING (measure)"""
+        )
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    finally:
+        con.unregister("__frame")
+        con.unregister("__status")
+

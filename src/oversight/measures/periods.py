@@ -1,0 +1,97 @@
+"""Reporting periods: how they are named, parsed and derived from months.
+
+Financial years run April to March (2022-23 = April 2022 to March 2023) and their quarters
+start in April (Q1 = Apr-Jun). A rolling-12-months period is named by its last month.
+Every period is identified in the measures table by (period_type, period_end).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Final
+
+from oversight.errors import OversightError
+
+_MONTH: Final = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+_QUARTER: Final = re.compile(r"^(\d{4})-(\d{2})-?Q([1-4])$", re.IGNORECASE)
+_FY: Final = re.compile(r"^(\d{4})-(\d{2})$")
+_YEAR: Final = re.compile(r"^(\d{4})$")
+_ROLLING: Final = re.compile(r"^(?:R12|12m)-(\d{4})-(0[1-9]|1[0-2])$", re.IGNORECASE)
+
+PERIOD_HELP: Final = (
+    "a month '2022-07', a financial-year quarter '2022-23-Q2', a financial year '2022-23', "
+    "a calendar year '2022', or 12 months to a month 'R12-2022-07'"
+)
+
+
+def month_end(year: int, month: int) -> dt.date:
+    first_next = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first_next - dt.timedelta(days=1)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    index = day.year * 12 + day.month - 1 + months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def parse_period(text: str) -> tuple[str, dt.date]:
+    """(period_type, period_end) for a period label; OversightError if it is not one."""
+    label = text.strip()
+    if m := _ROLLING.match(label):
+        return "rolling_12", month_end(int(m[1]), int(m[2]))
+    if m := _QUARTER.match(label):
+        start_year, quarter = _fy_start(m[1], m[2], label), int(m[3])
+        first = add_months(dt.date(start_year, 4, 1), 3 * (quarter - 1))
+        last = add_months(first, 2)
+        return "fy_quarter", month_end(last.year, last.month)
+    if m := _MONTH.match(label):
+        return "month", month_end(int(m[1]), int(m[2]))
+    if m := _FY.match(label):
+        start_year = _fy_start(m[1], m[2], label)
+        return "financial_year", dt.date(start_year + 1, 3, 31)
+    if m := _YEAR.match(label):
+        return "calendar_year", dt.date(int(m[1]), 12, 31)
+    raise OversightError(f"{label!r} is not a period; use {PERIOD_HELP}", field="period")
+
+
+def _fy_start(first: str, second: str, label: str) -> int:
+    start = int(first)
+    if (start + 1) % 100 != int(second):
+        raise OversightError(
+            f"{label!r}: a financial year is two consecutive years, e.g. '{start}-{(start + 1) % 100:02d}'",
+            field="period",
+        )
+    return start
+
+
+def period_label(period_type: str, period_end: dt.date) -> str:
+    """The label `parse_period` reads back: '2022-07', '2022-23 Q2', '2022-23', '2022', '12 months to 2022-07'."""
+    if period_type == "month":
+        return f"{period_end:%Y-%m}"
+    if period_type == "rolling_12":
+        return f"12 months to {period_end:%Y-%m}"
+    if period_type == "calendar_year":
+        return f"{period_end.year}"
+    start_year = period_end.year if period_end.month >= 4 else period_end.year - 1
+    fy = f"{start_year}-{(start_year + 1) % 100:02d}"
+    if period_type == "financial_year":
+        return fy
+    if period_type == "fy_quarter":
+        quarter = ((period_end.month + 8) % 12) // 3 + 1
+        return f"{fy} Q{quarter}"
+    raise OversightError(f"unknown period type {period_type!r}", field="period_type")
+
+
+def period_key(period_type: str, period_end: dt.date) -> str:
+    """The label in URL form (no spaces): '2022-23-Q2', 'R12-2022-07'."""
+    if period_type == "rolling_12":
+        return f"R12-{period_end:%Y-%m}"
+    return period_label(period_type, period_end).replace(" ", "-")
+
+
+# SQL fragments deriving each period from a first-of-month DATE column named `month`.
+FY_START_SQL: Final = "make_date(CASE WHEN month(month) >= 4 THEN year(month) ELSE year(month) - 1 END, 4, 1)"
+FY_QUARTER_START_SQL: Final = (
+    f"({FY_START_SQL} + to_months(3 * (((month(month) + 8) % 12) // 3)))::DATE"
+)

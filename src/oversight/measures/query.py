@@ -1,0 +1,126 @@
+"""Reading the measures table: the one way the CLI, web pages, API and report get figures.
+
+Filters are validated against the catalogue and the table, so a wrong measure, level, area or
+period gives an `OversightError` that says what is available, and every query is parameterised.
+`public=True` blanks suppressed figures (value and interval), keeping the reason.
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+
+from oversight.errors import OversightError
+from oversight.measures.catalogue import Measure, load_catalogue
+from oversight.measures.periods import parse_period, period_label
+
+OUTPUT_COLUMNS = [
+    "measure", "period", "period_type", "period_start", "period_end", "area_level", "area_code",
+    "breakdown", "value", "interval_low", "interval_high", "numerator", "denominator",
+    "denominator_year", "sample_size", "sample_size_assumed", "suppressed", "suppression_reason",
+    "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation", "vs_year_before", "vs_average",
+]
+
+
+def has_measures_table(con: duckdb.DuckDBPyConnection) -> bool:
+    row = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'measure_value'"
+    ).fetchone()
+    return bool(row and row[0])
+
+
+def catalogue_status(
+    con: duckdb.DuckDBPyConnection, catalogue: dict[str, Measure] | None = None
+) -> pd.DataFrame:
+    """One row per measure: what it is and whether it has data (status, latest period, areas)."""
+    measures = catalogue or load_catalogue()
+    rows = pd.DataFrame(
+        [
+            {"measure": m.id, "title": m.title, "priority": m.priority, "unit": m.unit,
+             "polarity": m.polarity, "source": m.source, "computation": m.computation}
+            for m in measures.values()
+        ]
+    )
+    if not has_measures_table(con):
+        rows["status"] = "not built"
+        rows["detail"] = "run 'oversight build'"
+        rows["latest_period_end"] = pd.NaT
+        rows["areas"] = 0
+        return rows
+    status = con.execute(
+        "SELECT measure, status, detail, latest_period_end, areas FROM measure_status"
+    ).df()
+    merged = rows.merge(status, on="measure", how="left")
+    merged["status"] = merged["status"].fillna("not built")
+    merged["areas"] = merged["areas"].fillna(0).astype(int)
+    return merged
+
+
+def measure_values(
+    con: duckdb.DuckDBPyConnection,
+    measure_id: str,
+    *,
+    level: str | None = None,
+    period: str | None = None,
+    period_type: str | None = None,
+    area: str | None = None,
+    breakdown: str | None = "all",
+    public: bool = False,
+    catalogue: dict[str, Measure] | None = None,
+) -> pd.DataFrame:
+    """Rows of `measure_value` for one measure, filtered; sorted by area then period."""
+    measures = catalogue or load_catalogue()
+    measure = measures.get(measure_id)
+    if measure is None:
+        raise OversightError(
+            f"no measure {measure_id!r}; see 'oversight measures' for the {len(measures)} defined",
+            field="measure",
+        )
+    if level is not None and level not in measure.levels:
+        raise OversightError(
+            f"{measure_id} is not computed at level {level!r}; levels: {', '.join(measure.levels)}",
+            field="level",
+        )
+    if not has_measures_table(con):
+        raise OversightError("the measures have not been built yet; run 'oversight build'")
+    where, params = ["measure = ?"], [measure_id]
+    if level is not None:
+        where.append("area_level = ?")
+        params.append(level)
+    if period is not None:
+        kind, end = parse_period(period)
+        if period_type is not None and kind != period_type:
+            raise OversightError(f"period {period!r} is a {kind}, not a {period_type}", field="period")
+        where += ["period_type = ?", "period_end = ?"]
+        params += [kind, end]
+    elif period_type is not None:
+        where.append("period_type = ?")
+        params.append(period_type)
+    if area is not None:
+        known = con.execute(
+            "SELECT DISTINCT area_level FROM measure_value WHERE measure = ? AND area_code = ?",
+            [measure_id, area],
+        ).fetchall()
+        if not known:
+            raise OversightError(f"{measure_id} has no figures for area {area!r}", field="area")
+        where.append("area_code = ?")
+        params.append(area)
+    if breakdown is not None:
+        where.append("breakdown = ?")
+        params.append(breakdown)
+    frame = con.execute(
+        f"SELECT * FROM measure_value WHERE {' AND '.join(where)} "
+        "ORDER BY area_level, area_code, breakdown, period_type, period_end",
+        params,
+    ).df()
+    if frame.empty and period is not None:
+        raise OversightError(f"{measure_id} has no figures for period {period!r}", field="period")
+    frame.insert(
+        1, "period",
+        [period_label(t, e.date() if hasattr(e, "date") else e) for t, e in zip(frame["period_type"], frame["period_end"])],
+    )
+    if public:
+        hidden = frame["suppressed"].astype(bool)
+        for column in ("value", "interval_low", "interval_high", "numerator", "denominator"):
+            frame[column] = frame[column].astype("float64").where(~hidden)
+    return frame[OUTPUT_COLUMNS]
