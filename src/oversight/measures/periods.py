@@ -15,12 +15,12 @@ from oversight.errors import OversightError
 
 _MONTH: Final = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER: Final = re.compile(r"^(\d{4})-(\d{2})-?Q([1-4])$", re.IGNORECASE)
-_FY: Final = re.compile(r"^(\d{4})-(\d{2})$")
+_FY: Final = re.compile(r"^(?:FY)?(\d{4})[-/](\d{2})$", re.IGNORECASE)
 _YEAR: Final = re.compile(r"^(\d{4})$")
 _ROLLING: Final = re.compile(r"^(?:R12|12m)-(\d{4})-(0[1-9]|1[0-2])$", re.IGNORECASE)
 
 PERIOD_HELP: Final = (
-    "a month '2022-07', a financial-year quarter '2022-23-Q2', a financial year '2022-23', "
+    "a month '2022-07', a financial-year quarter '2022-23-Q2', a financial year 'FY2022-23', "
     "a calendar year '2022', or 12 months to a month 'R12-2022-07'"
 )
 
@@ -36,7 +36,10 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def parse_period(text: str) -> tuple[str, dt.date]:
-    """(period_type, period_end) for a period label; OversightError if it is not one."""
+    """(period_type, period_end) for a period label; OversightError if it is not one.
+
+    'YYYY-MM' is always a month (ISO 8601); write a financial year whose second part could be
+    a month (2011-12) as 'FY2011-12' or '2011/12'."""
     label = text.strip()
     if m := _ROLLING.match(label):
         return "rolling_12", month_end(int(m[1]), int(m[2]))
@@ -84,9 +87,13 @@ def period_label(period_type: str, period_end: dt.date) -> str:
 
 
 def period_key(period_type: str, period_end: dt.date) -> str:
-    """The label in URL form (no spaces): '2022-23-Q2', 'R12-2022-07'."""
+    """The label in URL form (no spaces): '2022-23-Q2', 'FY2022-23', 'R12-2022-07'.
+
+    Financial years carry 'FY' because '2011-12' would otherwise also be December 2011."""
     if period_type == "rolling_12":
         return f"R12-{period_end:%Y-%m}"
+    if period_type == "financial_year":
+        return "FY" + period_label(period_type, period_end)
     return period_label(period_type, period_end).replace(" ", "-")
 
 

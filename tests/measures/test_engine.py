@@ -1,0 +1,214 @@
+"""The measures engine on small hand-built tables: every figure checked by hand or by an
+independent query written here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oversight.measures.catalogue import load_catalogue
+from oversight.measures.engine import build
+from oversight.measures.query import measure_values
+from oversight.stats import classify_points, compare_counts, poisson_interval, wilson_interval
+
+HEADER = """
+title = "Test"
+description = "A test measure."
+priority = "Reducing and preventing violence"
+outcome = "Testing"
+source = "hand-built rows"
+"""
+
+
+def _catalogue(tmp_path: Path, **definitions: str) -> dict:
+    folder = tmp_path / "definitions"
+    folder.mkdir(exist_ok=True)
+    for name, body in definitions.items():
+        (folder / f"{name}.toml").write_text(f'id = "{name}"\n{HEADER}\n{body}')
+    return load_catalogue(folder)
+
+
+COUNT = """
+unit = "count"
+polarity = "down_is_good"
+computation = "records"
+periods = ["month", "fy_quarter", "financial_year", "calendar_year", "rolling_12"]
+levels = ["force", "borough"]
+breakdowns = ["kind"]
+requires = ["event"]
+sql = "SELECT month, force, borough, kind, count(*) AS numerator FROM event GROUP BY ALL"
+"""
+
+
+def _events(con, rows: list[tuple[str, str, str | None, str]]) -> None:
+    con.execute("CREATE OR REPLACE TABLE event (month DATE, force VARCHAR, borough VARCHAR, kind VARCHAR)")
+    con.executemany("INSERT INTO event VALUES (?, ?, ?, ?)", [[dt.date.fromisoformat(m + "-01"), f, b, k] for m, f, b, k in rows])
+
+
+def _months(first: str, count: int) -> list[str]:
+    start = pd.Period(first, "M")
+    return [str(start + i) for i in range(count)]
+
+
+def _value(con, measure: str, period_type: str, end: str, code: str, breakdown: str = "all") -> float:
+    row = con.execute(
+        """SELECT value FROM measure_value WHERE measure = ? AND period_type = ? AND period_end = ?
+           AND area_code = ? AND breakdown = ?""",
+        [measure, period_type, dt.date.fromisoformat(end), code, breakdown],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def test_counts_roll_up_to_levels_periods_and_breakdowns(warehouse, tmp_path):
+    rows = []
+    for i, month in enumerate(_months("2021-04", 24)):
+        rows += [(month, "f1", "B1", "burglary")] * (i + 1)
+        rows += [(month, "f1", "B2", "robbery")] * 2
+        rows += [(month, "f1", None, "robbery")]  # no known borough: force total only
+    _events(warehouse, rows)
+    catalogue = _catalogue(tmp_path, crimes=COUNT)
+    report = build(warehouse, catalogue)
+    assert [m.status for m in report.measures] == ["ok"]
+    # month: force = all rows; borough B1 in its 3rd month = 3
+    assert _value(warehouse, "crimes", "month", "2021-04-30", "f1") == 1 + 2 + 1
+    assert _value(warehouse, "crimes", "month", "2021-06-30", "B1") == 3
+    assert _value(warehouse, "crimes", "month", "2021-06-30", "f1", "kind=robbery") == 3
+    # FY quarter Q1 = Apr-Jun 2021: B1 has 1 + 2 + 3
+    assert _value(warehouse, "crimes", "fy_quarter", "2021-06-30", "B1") == 6
+    # Q3 2021-22 = Oct-Dec 2021 = months 7..9 of the series
+    assert _value(warehouse, "crimes", "fy_quarter", "2021-12-31", "B1") == 7 + 8 + 9
+    # financial year 2021-22 = the first 12 months
+    assert _value(warehouse, "crimes", "financial_year", "2022-03-31", "B1") == sum(range(1, 13))
+    # calendar year 2022 = months 10..21
+    assert _value(warehouse, "crimes", "calendar_year", "2022-12-31", "B1") == sum(range(10, 22))
+    # calendar 2021 lacks Jan-Mar: not published
+    assert _value(warehouse, "crimes", "calendar_year", "2021-12-31", "B1") is None
+
+
+def test_rolling_12_is_the_sum_of_its_months(warehouse, tmp_path):
+    rows = []
+    for i, month in enumerate(_months("2020-01", 30)):
+        rows += [(month, "f1", "B1", "burglary")] * (i % 7 + 1)
+    _events(warehouse, rows)
+    build(warehouse, _catalogue(tmp_path, crimes=COUNT))
+    monthly = warehouse.execute(
+        "SELECT period_end, value FROM measure_value WHERE period_type = 'month' AND area_code = 'B1' "
+        "AND breakdown = 'all' ORDER BY period_end"
+    ).df()
+    rolling = warehouse.execute(
+        "SELECT period_end, value FROM measure_value WHERE period_type = 'rolling_12' AND area_code = 'B1' "
+        "AND breakdown = 'all' ORDER BY period_end"
+    ).df()
+    assert len(rolling) == 30 - 11
+    expected = monthly["value"].rolling(12).sum().dropna().to_numpy()
+    np.testing.assert_array_equal(rolling["value"].to_numpy(), expected)
+
+
+def test_missing_source_month_blocks_periods_but_zero_months_do_not(warehouse, tmp_path):
+    rows = []
+    for month in _months("2021-04", 12):
+        if month == "2021-08":
+            continue  # the source did not publish August
+        rows.append((month, "f1", "B1", "burglary"))
+    rows.append(("2021-05", "f1", "B2", "burglary"))  # B2 has rows in May only
+    _events(warehouse, rows)
+    build(warehouse, _catalogue(tmp_path, crimes=COUNT))
+    assert _value(warehouse, "crimes", "fy_quarter", "2021-06-30", "B2") == 1
+    assert _value(warehouse, "crimes", "month", "2021-06-30", "B2") == 0  # covered month, none in B2
+    assert _value(warehouse, "crimes", "month", "2021-08-31", "B1") is None  # not covered at all
+    assert _value(warehouse, "crimes", "fy_quarter", "2021-09-30", "B1") is None
+    assert _value(warehouse, "crimes", "financial_year", "2022-03-31", "f1") is None
+
+
+def test_intervals_comparisons_and_suppression(warehouse, tmp_path):
+    rows = [("2021-01", "f1", "B1", "burglary")] * 40 + [("2022-01", "f1", "B1", "burglary")] * 70
+    rows += [("2021-01", "f1", "B2", "burglary")] * 3 + [("2022-01", "f1", "B2", "burglary")] * 4
+    _events(warehouse, rows)
+    build(warehouse, _catalogue(tmp_path, crimes=COUNT))
+    got = warehouse.execute(
+        """SELECT area_code, value, interval_low, interval_high, vs_year_before, suppressed, suppression_reason
+           FROM measure_value WHERE period_type = 'month' AND period_end = DATE '2022-01-31'
+           AND breakdown = 'all' ORDER BY area_code"""
+    ).df().set_index("area_code")
+    interval = poisson_interval(70)
+    assert got.loc["B1", "interval_low"] == pytest.approx(interval.lower)
+    assert got.loc["B1", "interval_high"] == pytest.approx(interval.upper)
+    assert got.loc["B1", "vs_year_before"] == compare_counts(70, 40) == "significant increase"
+    assert got.loc["B2", "vs_year_before"] == "no significant change"
+    assert bool(got.loc["B2", "suppressed"]) and got.loc["B2", "suppression_reason"] == "fewer than 10 records"
+    assert not bool(got.loc["B1", "suppressed"])
+    public = measure_values(warehouse, "crimes", area="B2", period="2022-01", catalogue=_catalogue(tmp_path, crimes=COUNT), public=True)
+    assert public["value"].isna().all() and public["suppression_reason"].iloc[0] == "fewer than 10 records"
+
+
+PROPORTION = """
+unit = "proportion"
+polarity = "up_is_good"
+computation = "records"
+periods = ["month"]
+levels = ["force"]
+requires = ["event"]
+sql = "SELECT month, force, count(*) FILTER (WHERE kind = 'found') AS numerator, count(*) AS denominator FROM event GROUP BY ALL"
+"""
+
+
+def test_proportion_uses_wilson_interval(warehouse, tmp_path):
+    _events(warehouse, [("2023-03", "f1", None, "found")] * 12 + [("2023-03", "f1", None, "nothing")] * 48)
+    build(warehouse, _catalogue(tmp_path, finds=PROPORTION))
+    value, low, high = warehouse.execute(
+        "SELECT value, interval_low, interval_high FROM measure_value WHERE measure = 'finds'"
+    ).fetchone()
+    expected = wilson_interval(12, 60)
+    assert value == pytest.approx(0.2)
+    assert (low, high) == (pytest.approx(expected.lower), pytest.approx(expected.upper))
+
+
+def test_spc_columns_match_classify_points_with_series_break(warehouse, tmp_path):
+    counts = [20, 22, 19, 25, 21, 20, 23, 22, 24, 21, 20, 60, 22, 21, 20, 23, 22, 19, 21, 20, 22, 24, 23, 21, 20, 22]
+    rows = []
+    for month, n in zip(_months("2019-01", len(counts)), counts):
+        rows += [(month, "f1", "B1", "burglary")] * n
+    _events(warehouse, rows)
+    body = COUNT + '\nseries_breaks = ["2020-01"]\nseries_break_reason = "new recording system"\n'
+    build(warehouse, _catalogue(tmp_path, crimes=body))
+    got = warehouse.execute(
+        """SELECT value, spc_mean, spc_lower, spc_upper, spc_signal, spc_variation FROM measure_value
+           WHERE period_type = 'month' AND area_code = 'f1' AND breakdown = 'all' ORDER BY period_end"""
+    ).df()
+    expected = classify_points(counts, "down_is_good", breaks=[12])
+    np.testing.assert_allclose(got["spc_mean"], expected["mean"], equal_nan=True)
+    np.testing.assert_allclose(got["spc_upper"], expected["upper_limit"], equal_nan=True)
+    assert got["spc_variation"].tolist() == expected["variation"].tolist()
+    assert got["spc_mean"].iloc[0] != got["spc_mean"].iloc[20]  # limits restart at the break
+
+
+def test_awaiting_data_and_failures_are_reported_not_raised(warehouse, tmp_path):
+    broken = COUNT.replace("FROM event", "FROM event WHERE no_such_column = 1")
+    partner = """
+unit = "proportion"
+polarity = "up_is_good"
+computation = "partner"
+periods = ["fy_quarter"]
+levels = ["force"]
+"""
+    _events(warehouse, [("2021-01", "f1", "B1", "burglary")])
+    catalogue = _catalogue(tmp_path, broken=broken, satisfaction=partner, waiting=COUNT.replace('"event"', '"not_loaded"'))
+    report = build(warehouse, catalogue)
+    status = {m.measure: (m.status, m.detail) for m in report.measures}
+    assert status["broken"][0] == "failed" and "broken.toml" in status["broken"][1]
+    assert status["satisfaction"] == ("awaiting data", "not loaded yet: partner_value")
+    assert status["waiting"] == ("awaiting data", "not loaded yet: not_loaded")
+    stored = dict(warehouse.execute("SELECT measure, status FROM measure_status").fetchall())
+    assert stored == {"broken": "failed", "satisfaction": "awaiting data", "waiting": "awaiting data"}
+
+
+def test_rebuild_replaces_the_table(warehouse, tmp_path):
+    _events(warehouse, [("2021-01", "f1", "B1", "burglary")] * 11)
+    catalogue = _catalogue(tmp_path, crimes=COUNT)
+    first = build(warehouse, catalogue).rows
+    assert build(warehouse, catalogue).rows == first
+    assert warehouse.execute("SELECT count(*) FROM measure_value").fetchone() == (first,)
