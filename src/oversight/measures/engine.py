@@ -38,12 +38,13 @@ from oversight.stats import (
     classify_points,
     compare_counts,
     compare_survey_proportions,
+    gap_against_band,
     poisson_interval,
     rate_interval,
     survey_interval,
     wilson_interval,
 )
-from oversight.stats.compare import ABOVE_AVERAGE, BELOW_AVERAGE, IN_LINE_WITH_AVERAGE
+from oversight.stats.compare import ABOVE_AVERAGE, BELOW_AVERAGE, CANNOT_TELL, IN_LINE_WITH_AVERAGE
 from oversight.stats.spc import MIN_SPC_POINTS
 
 VALUE_COLUMNS = [
@@ -51,7 +52,7 @@ VALUE_COLUMNS = [
     "value", "numerator", "denominator", "denominator_year", "interval_low", "interval_high",
     "sample_size", "sample_size_assumed", "suppressed", "suppression_reason",
     "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation",
-    "vs_year_before", "vs_average",
+    "vs_year_before", "vs_average", "vs_band",
 ]
 
 MEASURE_VALUE_DDL = """
@@ -62,7 +63,7 @@ CREATE TABLE IF NOT EXISTS measure_value (
     denominator_year INTEGER, interval_low DOUBLE, interval_high DOUBLE, sample_size DOUBLE,
     sample_size_assumed BOOLEAN, suppressed BOOLEAN NOT NULL, suppression_reason VARCHAR,
     spc_mean DOUBLE, spc_lower DOUBLE, spc_upper DOUBLE, spc_signal VARCHAR, spc_variation VARCHAR,
-    vs_year_before VARCHAR, vs_average VARCHAR
+    vs_year_before VARCHAR, vs_average VARCHAR, vs_band VARCHAR
 );
 CREATE TABLE IF NOT EXISTS measure_status (
     measure VARCHAR PRIMARY KEY, status VARCHAR NOT NULL, detail VARCHAR,
@@ -366,6 +367,7 @@ def finish(frame: pd.DataFrame, measures: dict[str, Measure], timings: dict[str,
     t = time.perf_counter()
     _year_before(frame, unit)
     timings["comparisons"] = time.perf_counter() - t
+    _against_band(frame, unit)
     _suppress(frame, unit)
     t = time.perf_counter()
     _spc(frame, measures)
@@ -437,6 +439,19 @@ def _year_before(frame: pd.DataFrame, unit: pd.Series) -> None:
     if survey.any():
         verdict[survey] = compare_survey_proportions(val[survey], n[survey], val_b[survey], n_b[survey])
     frame["vs_year_before"] = verdict
+
+
+def _against_band(frame: pd.DataFrame, unit: pd.Series) -> None:
+    """Gaps in percentage points: inside, outside the Plan's band, or cannot tell (also when
+    the source gives no interval, since a gap without one cannot be judged)."""
+    verdict = np.full(len(frame), None, dtype=object)
+    value, low, high = (frame[c].to_numpy(float) for c in ("value", "interval_low", "interval_high"))
+    is_gap = (unit == "percentage_points").to_numpy() & np.isfinite(value)
+    gaps = is_gap & np.isfinite(low) & np.isfinite(high) & (low <= value) & (value <= high)
+    verdict[is_gap & ~gaps] = CANNOT_TELL
+    if gaps.any():
+        verdict[gaps] = gap_against_band(value[gaps], low[gaps], high[gaps])
+    frame["vs_band"] = verdict
 
 
 def _suppress(frame: pd.DataFrame, unit: pd.Series) -> None:

@@ -18,7 +18,7 @@ OUTPUT_COLUMNS = [
     "measure", "period", "period_type", "period_start", "period_end", "area_level", "area_code",
     "breakdown", "value", "interval_low", "interval_high", "numerator", "denominator",
     "denominator_year", "sample_size", "sample_size_assumed", "suppressed", "suppression_reason",
-    "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation", "vs_year_before", "vs_average",
+    "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation", "vs_year_before", "vs_average", "vs_band",
 ]
 
 
