@@ -212,3 +212,26 @@ def test_rebuild_replaces_the_table(warehouse, tmp_path):
     first = build(warehouse, catalogue).rows
     assert build(warehouse, catalogue).rows == first
     assert warehouse.execute("SELECT count(*) FROM measure_value").fetchone() == (first,)
+
+
+GAP = """
+unit = "percentage_points"
+polarity = "neutral"
+computation = "published"
+periods = ["rolling_12"]
+levels = ["force"]
+requires = ["gap"]
+sql = "SELECT 'rolling_12' AS period_type, period_end, 'force' AS area_level, 'f1' AS area_code, value, interval_low, interval_high FROM gap"
+"""
+
+
+def test_gaps_are_judged_against_the_band(warehouse, tmp_path):
+    warehouse.execute("CREATE TABLE gap (period_end DATE, value DOUBLE, interval_low DOUBLE, interval_high DOUBLE)")
+    warehouse.executemany(
+        "INSERT INTO gap VALUES (?, ?, ?, ?)",
+        [["2021-03-31", 2.0, -1.0, 4.5], ["2021-06-30", -9.0, -12.0, -6.0], ["2021-09-30", 4.0, 1.0, 7.0],
+         ["2021-12-31", 3.0, None, None]],
+    )
+    build(warehouse, _catalogue(tmp_path, gap=GAP))
+    got = [v for (v,) in warehouse.execute("SELECT vs_band FROM measure_value ORDER BY period_end").fetchall()]
+    assert got == ["inside band", "outside band", "cannot tell", "cannot tell"]
