@@ -76,3 +76,20 @@ def test_bad_toml_is_a_catalogue_error(tmp_path):
 def test_empty_folder_is_an_error(tmp_path):
     with pytest.raises(CatalogueError, match="no measure definitions"):
         load_catalogue(tmp_path)
+
+
+def test_derived_measures_are_checked_against_their_base(tmp_path):
+    base = VALID.replace('periods = ["month"]', 'periods = ["month"]\nbreakdowns = ["grp"]')
+    _write(tmp_path, base)
+    derived = VALID.replace('id = "thing"', 'id = "gap"').replace('computation = "records"', 'computation = "difference"')
+    derived = derived.replace('sql = "SELECT 1"', 'of = "thing"\nreference = "grp=White"')
+    _write(tmp_path, derived, "gap")
+    with pytest.raises(CatalogueError, match="computed from a proportion measure; thing is a count") as caught:
+        load_catalogue(tmp_path)
+    assert caught.value.field == "of"
+    _write(tmp_path, derived.replace('grp=White', 'colour=White'), "gap")
+    with pytest.raises(CatalogueError, match="must be '<breakdown>=<value>'"):
+        load_catalogue(tmp_path)
+    _write(tmp_path, derived.replace('of = "thing"', 'of = "nothing"'), "gap")
+    with pytest.raises(CatalogueError, match="'of' names no measure"):
+        load_catalogue(tmp_path)

@@ -13,7 +13,7 @@ import pytest
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.engine import build
 from oversight.measures.query import measure_values
-from oversight.stats import classify_points, compare_counts, poisson_interval, wilson_interval
+from oversight.stats import classify_points, compare_counts, newcombe_difference, poisson_interval, wilson_interval
 
 HEADER = """
 title = "Test"
@@ -216,6 +216,7 @@ def test_rebuild_replaces_the_table(warehouse, tmp_path):
 
 GAP = """
 unit = "percentage_points"
+band = 5
 polarity = "neutral"
 computation = "published"
 periods = ["rolling_12"]
@@ -235,3 +236,111 @@ def test_gaps_are_judged_against_the_band(warehouse, tmp_path):
     build(warehouse, _catalogue(tmp_path, gap=GAP))
     got = [v for (v,) in warehouse.execute("SELECT vs_band FROM measure_value ORDER BY period_end").fetchall()]
     assert got == ["inside band", "outside band", "cannot tell", "cannot tell"]
+
+
+RATE = """
+unit = "rate_per_1000"
+polarity = "neutral"
+computation = "records"
+periods = ["calendar_year"]
+levels = ["force", "borough"]
+breakdowns = ["grp"]
+population = "self_defined"
+population_breakdown = "grp"
+requires = ["search"]
+sql = "SELECT month, force, borough, grp, count(*) AS numerator FROM search GROUP BY ALL"
+"""
+RATIO = """
+unit = "ratio"
+polarity = "neutral"
+computation = "ratio"
+of = "rate"
+reference = "grp=White"
+periods = ["calendar_year"]
+levels = ["force", "borough"]
+"""
+ALLOCATED = RATIO.replace('unit = "ratio"', 'unit = "rate_per_1000"').replace('"ratio"', '"allocated"')
+FOUND = """
+unit = "proportion"
+polarity = "up_is_good"
+computation = "records"
+periods = ["calendar_year"]
+levels = ["force"]
+breakdowns = ["grp"]
+requires = ["search"]
+sql = "SELECT month, force, grp, count(*) FILTER (WHERE found) AS numerator, count(*) AS denominator FROM search GROUP BY ALL"
+"""
+GAP_TO_WHITE = """
+unit = "percentage_points"
+polarity = "neutral"
+computation = "difference"
+of = "found"
+reference = "grp=White"
+periods = ["calendar_year"]
+levels = ["force"]
+"""
+
+
+def _searches(con) -> None:
+    """2022, force f1, borough B1: Black 60 searches (15 finds), White 40 (16 finds), 25 not stated.
+    Residents (2021 census): Black 2,000, White 8,000, All 12,000."""
+    con.execute("CREATE TABLE search (month DATE, force VARCHAR, borough VARCHAR, grp VARCHAR, found BOOLEAN)")
+    rows = []
+    for grp, n, finds in (("Black", 60, 15), ("White", 40, 16), ("Not stated", 25, 5)):
+        for i in range(n):
+            rows.append([dt.date(2022, 1 + i % 12, 1), "f1", "B1", grp, i < finds])
+    con.executemany("INSERT INTO search VALUES (?, ?, ?, ?, ?)", rows)
+    con.execute(
+        """CREATE TABLE population_group (census_year INT, scheme VARCHAR, level VARCHAR, area_code VARCHAR,
+           ethnic_group VARCHAR, residents BIGINT)"""
+    )
+    for level, code in (("force", "f1"), ("borough", "B1")):
+        for grp, n in (("Black", 2000), ("White", 8000), ("All", 12000)):
+            con.execute("INSERT INTO population_group VALUES (2021, 'self_defined', ?, ?, ?, ?)", [level, code, grp, n])
+
+
+def test_rate_ratio_to_white_matches_the_formula(warehouse, tmp_path):
+    _searches(warehouse)
+    build(warehouse, _catalogue(tmp_path, rate=RATE, ratio=RATIO))
+    rate = dict(warehouse.execute(
+        "SELECT breakdown, value FROM measure_value WHERE measure = 'rate' AND area_code = 'B1'").fetchall())
+    assert rate["grp=Black"] == pytest.approx(60 / 2000 * 1000)
+    assert rate["all"] == pytest.approx(125 / 12000 * 1000)
+    value, low, high, year = warehouse.execute(
+        """SELECT value, interval_low, interval_high, denominator_year FROM measure_value
+           WHERE measure = 'ratio' AND area_code = 'B1' AND breakdown = 'grp=Black'"""
+    ).fetchone()
+    assert value == pytest.approx((60 / 2000) / (40 / 8000))  # 6.0
+    half_width = 1.959964 * np.sqrt(1 / 60 + 1 / 40)  # log method, by hand
+    assert (low, high) == (pytest.approx(6 * np.exp(-half_width), rel=1e-6), pytest.approx(6 * np.exp(half_width), rel=1e-6))
+    assert year == 2021
+    groups = {b for (b,) in warehouse.execute("SELECT DISTINCT breakdown FROM measure_value WHERE measure = 'ratio'").fetchall()}
+    assert groups == {"grp=Black"}  # not White against itself, not 'Not stated'
+
+
+def test_allocated_rates_spread_not_stated_proportionally(warehouse, tmp_path):
+    _searches(warehouse)
+    build(warehouse, _catalogue(tmp_path, rate=RATE, allocated=ALLOCATED))
+    got = dict(warehouse.execute(
+        "SELECT breakdown, value FROM measure_value WHERE measure = 'allocated' AND area_code = 'B1'").fetchall())
+    factor = 125 / 100  # all searches over those with a stated group
+    assert got["grp=Black"] == pytest.approx(60 * factor / 2000 * 1000)
+    assert got["grp=White"] == pytest.approx(40 * factor / 8000 * 1000)
+
+
+def test_difference_from_white_is_newcombe_in_points(warehouse, tmp_path):
+    _searches(warehouse)
+    build(warehouse, _catalogue(tmp_path, found=FOUND, gap=GAP_TO_WHITE))
+    value, low, high = warehouse.execute(
+        "SELECT value, interval_low, interval_high FROM measure_value WHERE measure = 'gap' AND breakdown = 'grp=Black'"
+    ).fetchone()
+    expected = newcombe_difference(15, 60, 16, 40)
+    assert value == pytest.approx(100 * (15 / 60 - 16 / 40))  # -15 points
+    assert (low, high) == (pytest.approx(100 * expected.lower), pytest.approx(100 * expected.upper))
+
+
+def test_derived_measure_waits_for_its_base(warehouse, tmp_path):
+    _searches(warehouse)
+    warehouse.execute("DELETE FROM search")
+    report = build(warehouse, _catalogue(tmp_path, rate=RATE, ratio=RATIO))
+    assert {m.measure: m.status for m in report.measures} == {"rate": "awaiting data", "ratio": "awaiting data"}

@@ -25,11 +25,14 @@ PRIORITIES: Final = (
     "Protecting people from exploitation and harm",
     "Police and Crime Plan 2013-16 (history)",
 )
-UNITS: Final = ("count", "rate_per_1000", "proportion", "survey_proportion", "percentage_points")
+UNITS: Final = ("count", "rate_per_1000", "proportion", "survey_proportion", "percentage_points", "ratio")
 POLARITIES: Final = ("up_is_good", "down_is_good", "neutral")
 PERIOD_TYPES: Final = ("month", "fy_quarter", "financial_year", "calendar_year", "rolling_12")
 LEVELS: Final = ("force", "bcu", "borough", "ward")
-COMPUTATIONS: Final = ("records", "published", "partner")
+COMPUTATIONS: Final = ("records", "published", "partner", "ratio", "difference", "allocated")
+DERIVED: Final = ("ratio", "difference", "allocated")
+"""Computed from another measure's rows (`of`): each group against `reference` (rate ratio, or
+difference in percentage points), or a rate with not-stated records allocated proportionally."""
 POPULATION_SCHEMES: Final = ("self_defined", "officer_defined")
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -69,17 +72,25 @@ class Measure:
     series_breaks: tuple[str, ...] = ()      # months (YYYY-MM) where SPC limits restart
     series_break_reason: str | None = None
     target: Target | None = None
+    of: str | None = None                    # derived measures: the measure they are computed from
+    reference: str | None = None             # derived measures: the reference breakdown, e.g. "self_defined_group=White"
+    band: float | None = None                # gaps: half-width in points of the band they are judged against
     path: Path = field(default=Path(), compare=False)
 
     @property
     def awaits_partner_data(self) -> bool:
         return self.computation == "partner"
 
+    @property
+    def is_derived(self) -> bool:
+        return self.computation in DERIVED
+
 
 _REQUIRED: Final = ("id", "title", "description", "priority", "outcome", "source", "unit",
                     "polarity", "computation", "periods", "levels")
 _OPTIONAL: Final = ("breakdowns", "caveats", "headline", "sql", "requires", "population",
-                    "population_breakdown", "series_breaks", "series_break_reason", "target")
+                    "population_breakdown", "series_breaks", "series_break_reason", "target",
+                    "of", "reference", "band")
 
 
 def load_catalogue(directory: Path | None = None) -> dict[str, Measure]:
@@ -92,7 +103,38 @@ def load_catalogue(directory: Path | None = None) -> dict[str, Measure]:
     for path in files:
         measure = load_measure(path)
         measures[measure.id] = measure
+    for measure in measures.values():
+        if measure.is_derived:
+            _check_derivation(measure, measures)
     return measures
+
+
+def _check_derivation(measure: Measure, measures: dict[str, Measure]) -> None:
+    base = measures.get(measure.of or "")
+    if base is None:
+        raise CatalogueError(f"'of' names no measure in the catalogue: {measure.of!r}",
+                             path=str(measure.path), field="of")
+    if base.is_derived:
+        raise CatalogueError(f"'{base.id}' is itself derived; derive from a computed measure",
+                             path=str(measure.path), field="of")
+    dimension = (measure.reference or "").split("=", 1)[0]
+    if dimension not in base.breakdowns:
+        raise CatalogueError(
+            f"reference {measure.reference!r} must be '<breakdown>=<value>' with a breakdown of "
+            f"{base.id} ({', '.join(base.breakdowns) or 'it has none'})",
+            path=str(measure.path), field="reference",
+        )
+    wanted = {"ratio": ("rate_per_1000",), "difference": ("proportion",), "allocated": ("rate_per_1000",)}
+    if base.unit not in wanted[measure.computation]:
+        raise CatalogueError(
+            f"a {measure.computation} is computed from a {' or '.join(wanted[measure.computation])} measure; "
+            f"{base.id} is a {base.unit}",
+            path=str(measure.path), field="of",
+        )
+    extra = sorted(set(measure.periods) - set(base.periods)) or sorted(set(measure.levels) - set(base.levels))
+    if extra:
+        raise CatalogueError(f"{base.id} is not computed for {', '.join(extra)}", path=str(measure.path),
+                             field="periods" if set(measure.periods) - set(base.periods) else "levels")
 
 
 def load_measure(path: Path) -> Measure:
@@ -152,8 +194,14 @@ def _measure(path: Path, raw: dict[str, object]) -> Measure:
     sql = text("sql", required=False)
     if computation == "partner" and sql is not None:
         raise fail("sql", "partner measures read the loaded partner files; remove sql")
-    if computation != "partner" and sql is None:
+    derived = computation in DERIVED
+    if derived and sql is not None:
+        raise fail("sql", f"a '{computation}' measure is computed from the measure named in 'of'; remove sql")
+    if computation in ("records", "published") and sql is None:
         raise fail("sql", f"a '{computation}' measure needs the sql that computes it")
+    if derived and (raw.get("of") is None or raw.get("reference") is None):
+        raise fail("of" if raw.get("of") is None else "reference",
+                   f"a '{computation}' measure needs 'of' (a measure id) and 'reference' (e.g. \"self_defined_group=White\")")
     unit = choice("unit", UNITS)
     population = text("population", required=False)
     if population is not None and population not in POPULATION_SCHEMES:
@@ -170,6 +218,9 @@ def _measure(path: Path, raw: dict[str, object]) -> Measure:
             raise fail("series_breaks", f"{month!r} is not a YYYY-MM month")
     if series_breaks and raw.get("series_break_reason") is None:
         raise fail("series_break_reason", "say why the series breaks")
+    band = raw.get("band")
+    if band is not None and (isinstance(band, bool) or not isinstance(band, (int, float)) or band <= 0):
+        raise fail("band", f"must be a positive number of percentage points; got {band!r}")
     headline = raw.get("headline", False)
     if not isinstance(headline, bool):
         raise fail("headline", f"must be true or false; got {headline!r}")
@@ -195,6 +246,9 @@ def _measure(path: Path, raw: dict[str, object]) -> Measure:
         series_breaks=series_breaks,
         series_break_reason=text("series_break_reason", required=False),
         target=_target(raw.get("target"), fail),
+        of=text("of", required=False),
+        reference=text("reference", required=False),
+        band=None if band is None else float(band),
         path=path,
     )
 

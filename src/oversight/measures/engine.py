@@ -39,8 +39,10 @@ from oversight.stats import (
     compare_counts,
     compare_survey_proportions,
     gap_against_band,
+    newcombe_difference,
     poisson_interval,
     rate_interval,
+    rate_ratio,
     survey_interval,
     wilson_interval,
 )
@@ -115,7 +117,8 @@ def build(
     con.execute("SET VARIABLE force = ?", [str(config.default("default_force"))])
     con.execute(f"CREATE OR REPLACE TEMP TABLE __values AS SELECT {_EMPTY_VALUES}")
     _register_vocabularies(con)
-    for measure in catalogue.values():
+    # Derived measures read the rows of the measure they come from, so they are built last.
+    for measure in sorted(catalogue.values(), key=lambda m: m.is_derived):
         if progress:
             progress(measure.id)
         report.measures.append(_build_one(con, measure))
@@ -147,7 +150,8 @@ _EMPTY_VALUES = """
     NULL::DATE AS period_end, NULL::VARCHAR AS area_level, NULL::VARCHAR AS area_code,
     NULL::VARCHAR AS breakdown, NULL::DOUBLE AS numerator, NULL::DOUBLE AS denominator,
     NULL::INTEGER AS denominator_year, NULL::DOUBLE AS value, NULL::DOUBLE AS sample_size,
-    NULL::BOOLEAN AS sample_size_assumed, NULL::DOUBLE AS interval_low, NULL::DOUBLE AS interval_high
+    NULL::BOOLEAN AS sample_size_assumed, NULL::DOUBLE AS interval_low, NULL::DOUBLE AS interval_high,
+    NULL::DOUBLE AS ref_numerator, NULL::DOUBLE AS ref_denominator
     LIMIT 0
 """
 
@@ -163,8 +167,10 @@ def _build_one(con: duckdb.DuckDBPyConnection, measure: Measure) -> MeasureBuild
             _build_records(con, measure)
         elif measure.computation == "published":
             _build_published(con, measure)
-        else:
+        elif measure.computation == "partner":
             _build_partner(con, measure)
+        else:
+            _build_derived(con, measure)
     except duckdb.Error as exc:
         con.execute("DELETE FROM __values WHERE measure = ?", [measure.id])
         reason = str(exc).splitlines()[0]
@@ -181,6 +187,9 @@ def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
 
 
 def _missing_inputs(con: duckdb.DuckDBPyConnection, measure: Measure) -> str | None:
+    if measure.is_derived:
+        rows = con.execute("SELECT count(*) FROM __values WHERE measure = ?", [measure.of]).fetchone()
+        return None if rows and rows[0] else f"{measure.of} has no figures yet"
     needed = list(measure.requires)
     if measure.computation == "partner":
         needed.append("partner_value")
@@ -217,7 +226,7 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
         sets = ", ".join(["(month, force, area_code)"] + [f"(month, force, area_code, {b})" for b in m.breakdowns])
         label = "'all'"
         for b in reversed(m.breakdowns):
-            label = (f"CASE WHEN grouping({b}) = 0 THEN '{b}=' || coalesce({b}::VARCHAR, 'not stated') "
+            label = (f"CASE WHEN grouping({b}) = 0 THEN '{b}=' || coalesce({b}::VARCHAR, 'Not stated') "
                      f"ELSE {label} END")
         level_sql.append(
             f"""SELECT month, force, '{level}' AS area_level, area_code, {label} AS breakdown,
@@ -294,7 +303,7 @@ def _attach_population(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
         f"THEN split_part(p.breakdown, '=', 2) ELSE 'All' END"
         if m.population_breakdown else "'All'"
     )
-    middle = "year(p.period_start + (p.period_end - p.period_start) // 2)"
+    middle = "year(p.period_start + to_days(((p.period_end - p.period_start) // 2)::INTEGER))"
     census = f"CASE WHEN {middle} >= {sum(CENSUS_YEARS) // 2} THEN {CENSUS_YEARS[1]} ELSE {CENSUS_YEARS[0]} END"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE __periods AS
@@ -343,6 +352,42 @@ def _build_partner(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     )
 
 
+def _build_derived(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
+    """Rows of `m.of` for each group, set against the reference group (or the whole) of the
+    same period and area. The statistics are computed with the others in `finish`."""
+    dimension = (m.reference or "").split("=", 1)[0]
+    same = """ON x.measure = g.measure AND x.period_type = g.period_type AND x.period_end = g.period_end
+              AND x.area_level = g.area_level AND x.area_code = g.area_code"""
+    scope = """g.measure = $of AND g.breakdown LIKE $dimension || '=%'
+               AND g.breakdown <> $dimension || '=Not stated' AND list_contains($periods, g.period_type)
+               AND list_contains($levels, g.area_level)"""
+    params = {"measure": m.id, "of": m.of, "dimension": dimension, "reference": m.reference,
+              "periods": list(m.periods), "levels": list(m.levels)}
+    if m.computation == "allocated":
+        con.execute(
+            f"""INSERT INTO __values BY NAME
+            SELECT $measure AS measure, g.period_type, g.period_start, g.period_end, g.area_level, g.area_code,
+                   g.breakdown, g.numerator * x.numerator / (x.numerator - coalesce(ns.numerator, 0)) AS numerator,
+                   g.denominator, g.denominator_year
+            FROM __values g JOIN __values x {same} AND x.breakdown = 'all'
+            LEFT JOIN __values ns ON ns.measure = g.measure AND ns.period_type = g.period_type
+                 AND ns.period_end = g.period_end AND ns.area_level = g.area_level AND ns.area_code = g.area_code
+                 AND ns.breakdown = $dimension || '=Not stated'
+            WHERE {scope} AND x.numerator > coalesce(ns.numerator, 0) AND g.denominator > 0""",
+            {k: v for k, v in params.items() if k != "reference"},
+        )
+        return
+    con.execute(
+        f"""INSERT INTO __values BY NAME
+        SELECT $measure AS measure, g.period_type, g.period_start, g.period_end, g.area_level, g.area_code,
+               g.breakdown, g.numerator, g.denominator, g.denominator_year,
+               x.numerator AS ref_numerator, x.denominator AS ref_denominator
+        FROM __values g JOIN __values x {same} AND x.breakdown = $reference
+        WHERE {scope} AND g.breakdown <> $reference AND g.denominator > 0 AND x.denominator > 0""",
+        params,
+    )
+
+
 def _period_start_sql(period_type: str, period_end: str) -> str:
     first = f"date_trunc('month', {period_end}::DATE)"
     return f"""(CASE {period_type}
@@ -363,11 +408,12 @@ def finish(frame: pd.DataFrame, measures: dict[str, Measure], timings: dict[str,
     frame = frame.copy()
     unit = frame["measure"].map({k: m.unit for k, m in measures.items()})
     _values_and_intervals(frame, unit)
+    _against_reference(frame, frame["measure"].map({k: m.computation for k, m in measures.items()}))
     timings["intervals"] = time.perf_counter() - t
     t = time.perf_counter()
     _year_before(frame, unit)
     timings["comparisons"] = time.perf_counter() - t
-    _against_band(frame, unit)
+    _against_band(frame, frame["measure"].map({k: m.band for k, m in measures.items()}))
     _suppress(frame, unit)
     t = time.perf_counter()
     _spc(frame, measures)
@@ -409,6 +455,27 @@ def _values_and_intervals(frame: pd.DataFrame, unit: pd.Series) -> None:
     frame["value"], frame["interval_low"], frame["interval_high"] = value, low, high
 
 
+def _against_reference(frame: pd.DataFrame, computation: pd.Series) -> None:
+    """Rate ratios (log method) and differences of proportions (Newcombe, in points) against
+    the reference group's counts carried on each derived row."""
+    num, den = frame["numerator"].to_numpy(float), frame["denominator"].to_numpy(float)
+    ref_num, ref_den = frame["ref_numerator"].to_numpy(float), frame["ref_denominator"].to_numpy(float)
+    usable = np.isfinite(num) & np.isfinite(ref_num) & (den > 0) & (ref_den > 0)
+    kinds = computation.to_numpy()
+    for kind, scale in (("ratio", 1.0), ("difference", 100.0)):
+        rows = np.flatnonzero((kinds == kind) & usable)
+        if not rows.size:
+            continue
+        if kind == "ratio":
+            got = rate_ratio(num[rows], den[rows], ref_num[rows], ref_den[rows])
+        else:
+            got = newcombe_difference(num[rows], den[rows], ref_num[rows], ref_den[rows])
+        for column, part in zip(("value", "interval_low", "interval_high"), got):
+            values = frame[column].to_numpy(float).copy()
+            values[rows] = np.asarray(part, dtype=float) * scale
+            frame[column] = values
+
+
 def _year_before(frame: pd.DataFrame, unit: pd.Series) -> None:
     """The verdict against the same period a year before (for rolling 12 months: the previous 12)."""
     key = ["measure", "period_type", "area_level", "area_code", "breakdown"]
@@ -441,16 +508,18 @@ def _year_before(frame: pd.DataFrame, unit: pd.Series) -> None:
     frame["vs_year_before"] = verdict
 
 
-def _against_band(frame: pd.DataFrame, unit: pd.Series) -> None:
-    """Gaps in percentage points: inside, outside the Plan's band, or cannot tell (also when
-    the source gives no interval, since a gap without one cannot be judged)."""
+def _against_band(frame: pd.DataFrame, band: pd.Series) -> None:
+    """Gaps judged against the band their measure declares: inside, outside, or cannot tell
+    (also when the source gives no interval, since a gap without one cannot be judged)."""
     verdict = np.full(len(frame), None, dtype=object)
+    width = band.to_numpy(float)
     value, low, high = (frame[c].to_numpy(float) for c in ("value", "interval_low", "interval_high"))
-    is_gap = (unit == "percentage_points").to_numpy() & np.isfinite(value)
-    gaps = is_gap & np.isfinite(low) & np.isfinite(high) & (low <= value) & (value <= high)
-    verdict[is_gap & ~gaps] = CANNOT_TELL
-    if gaps.any():
-        verdict[gaps] = gap_against_band(value[gaps], low[gaps], high[gaps])
+    is_gap = np.isfinite(width) & np.isfinite(value)
+    judged = is_gap & np.isfinite(low) & np.isfinite(high) & (low <= value) & (value <= high)
+    verdict[is_gap & ~judged] = CANNOT_TELL
+    for w in np.unique(width[judged]):
+        rows = judged & (width == w)
+        verdict[rows] = gap_against_band(value[rows], low[rows], high[rows], band=float(w))
     frame["vs_band"] = verdict
 
 
@@ -458,10 +527,16 @@ def _suppress(frame: pd.DataFrame, unit: pd.Series) -> None:
     """Flag figures resting on fewer than `suppress_below` records (or respondents)."""
     below = int(config.default("suppress_below"))  # type: ignore[call-overload]
     u = unit.to_numpy()
+    num, den = frame["numerator"].to_numpy(float), frame["denominator"].to_numpy(float)
+    ref_num, ref_den = frame["ref_numerator"].to_numpy(float), frame["ref_denominator"].to_numpy(float)
+    has_ref = np.isfinite(ref_num)
     basis = np.where(
-        u == "proportion", frame["denominator"].to_numpy(float),
-        np.where(u == "survey_proportion", frame["sample_size"].to_numpy(float), frame["numerator"].to_numpy(float)),
+        u == "proportion", den,
+        np.where(u == "survey_proportion", frame["sample_size"].to_numpy(float), num),
     )
+    # Comparisons rest on both groups: the smaller count (ratios) or sample (differences).
+    basis = np.where(has_ref & (u == "ratio"), np.fmin(num, ref_num), basis)
+    basis = np.where(has_ref & (u == "percentage_points"), np.fmin(den, ref_den), basis)
     mask = np.isfinite(basis) & (basis < below)
     frame["suppressed"] = mask
     reason = np.where(u == "survey_proportion", f"fewer than {below} respondents", f"fewer than {below} records")
