@@ -1,0 +1,43 @@
+"""Sentences say 'increase' or 'fall' only when the statistics do."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from oversight.measures.catalogue import load_catalogue
+from oversight.measures.describe import change_phrase, format_interval, format_value, summary_sentence
+
+
+@pytest.mark.parametrize(
+    ("unit", "value", "text"),
+    [("count", 149284.0, "149,284"), ("rate_per_1000", 12.34, "12.3 per 1,000"), ("proportion", 0.2789, "27.9%"),
+     ("percentage_points", -15.0, "-15.0 points"), ("ratio", 3.4, "3.40 times"), ("count", float("nan"), "not available")],
+)
+def test_values(unit, value, text):
+    assert format_value(unit, value) == text
+
+
+def test_intervals():
+    assert format_interval("proportion", 0.25, 0.31) == "25.0% to 31.0%"
+    assert format_interval("count", float("nan"), 3.0) == ""
+
+
+def test_change_words_come_from_the_verdict():
+    assert change_phrase("no significant change", "rolling_12") == "no significant change on the previous 12 months"
+    assert change_phrase(None, "fy_quarter").startswith("no comparison with the same quarter a year before")
+
+
+def test_sentence_for_a_figure_and_a_suppressed_one():
+    measure = load_catalogue()["stop_search_volume"]
+    row = {"period_type": "rolling_12", "period_end": dt.date(2018, 12, 31), "value": 149284.0,
+           "interval_low": 148528.7, "interval_high": 150044.2, "vs_year_before": "significant decrease",
+           "suppressed": False, "spc_variation": None}
+    assert summary_sentence(measure, row) == (
+        "Stop and search: number of searches, 12 months to 2018-12: 149,284 (95% interval 148,529 to 150,044); "
+        "significant decrease on the previous 12 months."
+    )
+    hidden = {**row, "suppressed": True, "suppression_reason": "fewer than 10 records"}
+    assert summary_sentence(measure, hidden).endswith("not published (fewer than 10 records).")
+    assert "149,284" not in summary_sentence(measure, hidden)
