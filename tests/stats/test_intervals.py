@@ -289,3 +289,8 @@ def test_rate_ratio_with_a_zero_count_has_no_interval() -> None:
 @given(positive_counts, denominators, positive_counts, denominators)
 def test_rate_ratio_contains_the_ratio(a: int, da: float, b: int, db: float) -> None:
     assert ordered(rate_ratio(a, da, b, db))
+
+
+def test_survey_interval_keeps_a_tiny_proportion_inside() -> None:
+    # p * n / n rounds above p here; found by hypothesis
+    assert ordered(survey_interval(5.9e-204, 9.998649932496626))

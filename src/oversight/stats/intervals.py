@@ -142,7 +142,9 @@ def survey_interval(
     effect = float(check.positive(func, "design_effect", design_effect))
     p, size = check.paired(func, "proportion and n", p, size)
     effective = size / effect
-    return _interval(p, *wilson(p * effective, effective, level))
+    lower, upper = wilson(p * effective, effective, level)
+    # p * n / n can differ from p in the last bit; keep the interval around the estimate given
+    return _interval(p, np.minimum(lower, p), np.maximum(upper, p))
 
 
 def newcombe_difference(
