@@ -8,6 +8,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
@@ -15,12 +16,16 @@ from rich.table import Table
 
 from oversight import config
 from oversight.errors import OversightError
+from oversight.measures.catalogue import load_catalogue
+from oversight.measures.engine import build as build_measures
+from oversight.measures.periods import PERIOD_HELP
+from oversight.measures.query import catalogue_status, measure_values
 from oversight.sources.police_uk import ingest_police_uk
 from oversight.sources.police_uk import vocab
 from oversight.sources.reference import all_datasets, ingest_reference
 from oversight.sources.report import IngestReport
 from oversight.warehouse import connect
-from oversight.warehouse.health import health_ledger
+from oversight.warehouse.health import health_ledger, reference_health
 from oversight.warehouse.summary import loaded_summary
 
 app = typer.Typer(
@@ -138,6 +143,35 @@ def ingest_reference_command(
         raise typer.Exit(1)
 
 
+@ingest_app.command("partner")
+def ingest_partner_command(
+    files: Annotated[list[Path], typer.Argument(help="Partner .csv files in the format of docs/partner-data.md.")],
+    reload: Annotated[bool, typer.Option(help="Load files again even when unchanged since the last load.")] = False,
+    quiet: Annotated[bool, typer.Option(help="Print only failures and the totals line.")] = False,
+) -> None:
+    """Load partner series (victim satisfaction, CPS, NHS, reoffending...) from tidy partner files.
+
+    Every row is checked; a row that breaks a rule is quarantined with line, field and reason. A
+    file replaces what the same file name loaded before; where two files give the same measure,
+    period, area and breakdown, the file loaded last wins (view partner_value). The exit code is
+    1 when any file failed.
+    """
+    # Imported here so this command stays one self-contained block of the CLI module.
+    from oversight.sources.partner import ingest_partner
+
+    try:
+        con = connect(_warehouse())
+    except OversightError as exc:
+        _fail(exc)
+    try:
+        report = ingest_partner(con, files, reload=reload)
+    finally:
+        con.close()
+    _print_ingest_report(report, quiet=quiet, title="partner files")
+    if report.failed:
+        raise typer.Exit(1)
+
+
 @app.command()
 def datasets() -> None:
     """List the reference datasets, the files each reads and what it holds."""
@@ -192,7 +226,10 @@ def _print_ingest_report(report: IngestReport, *, quiet: bool, title: str) -> No
 @app.command()
 def health(
     format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
-    dataset: Annotated[str | None, typer.Option(help="street, outcomes or stop-and-search.")] = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option(help="street, outcomes, stop-and-search, 'reference', or a reference dataset name."),
+    ] = None,
     force: Annotated[str | None, typer.Option(help="police.uk force id.")] = None,
 ) -> None:
     """The data-health ledger: per force x dataset x month, what was loaded and what looks wrong."""
@@ -200,14 +237,36 @@ def health(
         con = connect(_warehouse(), read_only=True)
     except OversightError as exc:
         _fail(exc)
-    ledger = health_ledger(con, dataset=dataset, force=force)
+    declared = all_datasets()
+    reference_names = {d.name for d in declared}
+    if dataset == "reference" or dataset in reference_names:
+        chosen = [d for d in declared if dataset in ("reference", d.name)]
+        ledger = reference_health(con, chosen)
+    else:
+        ledger = health_ledger(con, dataset=dataset, force=force)
     if format is OutputFormat.csv:
         ledger.to_csv(sys.stdout, index=False)
     elif format is OutputFormat.json:
         rows = json.loads(ledger.to_json(orient="records", date_format="iso"))
         out.print_json(json.dumps({"ok": True, "data": rows, "meta": {"warehouse": str(_warehouse())}}))
+    elif "table" in ledger.columns:
+        _print_reference_health(ledger)
     else:
         _print_health_table(ledger)
+        if dataset is None and force is None:
+            _print_reference_health(reference_health(con, declared))
+
+
+def _print_reference_health(ledger: pd.DataFrame) -> None:
+    table = Table(title="reference datasets", title_justify="left")
+    for name in ("dataset", "files", "rows", "quarantined", "covers", "notes"):
+        table.add_column(name, justify="right" if name in {"files", "rows", "quarantined"} else "left")
+    for r in ledger.itertuples(index=False):
+        covers = "" if r.first_period is None or pd.isna(r.first_period) else (
+            f"{pd.Timestamp(r.first_period):%Y-%m} … {pd.Timestamp(r.last_period):%Y-%m}")
+        table.add_row(r.dataset, f"{r.files:,}", f"{r.rows:,}", f"{r.quarantined:,}", covers,
+                      f"[yellow]{r.notes}[/]" if r.notes else "")
+    out.print(table)
 
 
 def _print_health_table(ledger) -> None:  # type: ignore[no-untyped-def]
@@ -291,6 +350,117 @@ def forces() -> None:
     for fid, name in vocab.forces().items():
         table.add_row(fid, name)
     out.print(table)
+
+
+@app.command()
+def build() -> None:
+    """Compute every measure in the catalogue into the measures table (replaced atomically).
+
+    Prints, per measure, its status and rows; measures waiting for data say what is missing.
+    The exit code is 1 when a measure's definition failed to run.
+    """
+    try:
+        con = connect(_warehouse())
+    except OversightError as exc:
+        _fail(exc)
+    try:
+        catalogue = load_catalogue()
+        report = build_measures(con, catalogue)
+    except OversightError as exc:
+        _fail(exc)
+    finally:
+        con.close()
+    table = Table(title="measures built", title_justify="left")
+    for name, justify in (("measure", "left"), ("status", "left"), ("rows", "right"), ("seconds", "right"),
+                          ("detail", "left")):
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    colour = {"ok": "green", "awaiting data": "yellow", "failed": "red"}
+    for m in report.measures:
+        table.add_row(m.measure, f"[{colour[m.status]}]{m.status}[/]", f"{m.rows:,}", f"{m.seconds:.2f}", m.detail or "")
+    out.print(table)
+    done = sum(1 for m in report.measures if m.status == "ok")
+    out.print(
+        f"{done} of {len(report.measures)} measures computed, {report.rows:,} rows in {report.seconds:.1f} s "
+        f"({len(report.failed)} failed).",
+        highlight=False,
+    )
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def measures(
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+) -> None:
+    """The measure catalogue with each measure's data status (latest period, areas, or awaiting data)."""
+    try:
+        con = connect(_warehouse(), read_only=True)
+        frame = catalogue_status(con)
+    except OversightError as exc:
+        _fail(exc)
+    if format is not OutputFormat.table:
+        _print_frame(frame, format)
+        return
+    table = Table(title="measures", title_justify="left")
+    for name in ("measure", "title", "priority", "unit", "status", "latest", "areas"):
+        table.add_column(name, justify="right" if name == "areas" else "left")
+    for r in frame.itertuples(index=False):
+        latest = "" if pd.isna(r.latest_period_end) else f"{pd.Timestamp(r.latest_period_end):%Y-%m}"
+        status = r.status if r.status == "ok" or not isinstance(r.detail, str) else f"{r.status}: {r.detail}"
+        table.add_row(r.measure, r.title, r.priority, r.unit, status, latest, f"{r.areas:,}")
+    out.print(table)
+
+
+@app.command()
+def measure(
+    measure_id: Annotated[str, typer.Argument(metavar="ID", help="Measure id (see 'oversight measures').")],
+    level: Annotated[str | None, typer.Option(help="Area level: force, bcu, borough or ward.")] = None,
+    period: Annotated[str | None, typer.Option(help=f"One period: {PERIOD_HELP}.")] = None,
+    period_type: Annotated[
+        str | None,
+        typer.Option(help="All periods of one type: month, fy_quarter, financial_year, calendar_year, rolling_12."),
+    ] = None,
+    area: Annotated[str | None, typer.Option(help="Area code, e.g. E09000022 or a BCU code.")] = None,
+    breakdown: Annotated[str, typer.Option(help="'all', or e.g. 'self_defined_group=Black'.")] = "all",
+    format: Annotated[OutputFormat, typer.Option("--format", help="table, json or csv.")] = OutputFormat.table,
+) -> None:
+    """Values of one measure, with intervals, SPC signals and comparison verdicts."""
+    try:
+        con = connect(_warehouse(), read_only=True)
+        frame = measure_values(con, measure_id, level=level, period=period, period_type=period_type,
+                               area=area, breakdown=breakdown)
+    except OversightError as exc:
+        _fail(exc)
+    if format is not OutputFormat.table:
+        _print_frame(frame, format)
+        return
+    table = Table(title=measure_id, title_justify="left")
+    for name in ("period", "level", "area", "breakdown", "value", "95% interval", "n", "vs year before", "SPC"):
+        table.add_column(name, justify="right" if name in {"value", "n"} else "left")
+    for r in frame.itertuples(index=False):
+        shown = "suppressed: " + str(r.suppression_reason) if r.suppressed else _number(r.value)
+        interval = "" if r.suppressed or pd.isna(r.interval_low) else f"{_number(r.interval_low)} – {_number(r.interval_high)}"
+        n = r.sample_size if not pd.isna(r.sample_size) else r.denominator
+        spc = "" if r.spc_variation is None or pd.isna(r.spc_variation) else str(r.spc_variation).replace("_", " ")
+        table.add_row(r.period, r.area_level, r.area_code, r.breakdown, shown, interval,
+                      "" if pd.isna(n) else f"{n:,.0f}", r.vs_year_before or "", spc)
+    out.print(table)
+
+
+def _number(value: float) -> str:
+    if pd.isna(value):
+        return ""
+    if float(value).is_integer() and abs(value) >= 1:
+        return f"{value:,.0f}"
+    return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
+
+
+def _print_frame(frame: pd.DataFrame, format: OutputFormat) -> None:
+    if format is OutputFormat.csv:
+        frame.to_csv(sys.stdout, index=False)
+    else:
+        rows = json.loads(frame.to_json(orient="records", date_format="iso"))
+        out.print_json(json.dumps({"ok": True, "data": rows, "meta": {"warehouse": str(_warehouse())}}))
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,10 +8,16 @@ dates), and notes saying why a month is flagged.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 import duckdb
 import pandas as pd
 
 from oversight import config
+
+if TYPE_CHECKING:
+    from oversight.sources.reference.dataset import Dataset
 
 HEALTH_COLUMNS = [
     "dataset", "force", "month", "status", "rows", "quarantined", "share_no_coordinates",
@@ -92,3 +98,44 @@ def health_ledger(
         [dataset, dataset, force, force],
     ).df()
     return frame[HEALTH_COLUMNS]
+
+
+REFERENCE_HEALTH_COLUMNS = [
+    "dataset", "table", "files", "rows_read", "rows", "quarantined", "first_period", "last_period",
+    "loaded_at", "notes",
+]
+
+
+def reference_health(con: duckdb.DuckDBPyConnection, declared: Sequence[Dataset]) -> pd.DataFrame:
+    """One row per declared reference dataset: files and rows loaded, rows quarantined, period
+    covered. A dataset with no file loaded is listed with a note, so a gap is visible."""
+    has_ledger = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'reference_load'"
+    ).fetchone()[0]  # type: ignore[index]
+    rows = []
+    for d in declared:
+        loaded = None
+        if has_ledger:
+            loaded = con.execute(
+                """SELECT count(*), sum(f.rows_read), sum(f.rows_loaded), sum(f.rows_quarantined), max(f.loaded_at)::TIMESTAMP
+                   FROM reference_load r JOIN file_load f USING (load_id) WHERE r.dataset = ?""",
+                [d.name],
+            ).fetchone()
+        files = int(loaded[0]) if loaded else 0
+        first = last = None
+        if files and d.period_column:
+            first, last = con.execute(f"SELECT min({d.period_column}), max({d.period_column}) FROM {d.table}").fetchone()  # type: ignore[misc]
+        notes = []
+        if not files:
+            notes.append("not loaded: run 'oversight ingest reference'")
+        elif loaded[3]:  # type: ignore[index]
+            notes.append(f"{loaded[3]:,} rows quarantined (see 'oversight quarantine')")  # type: ignore[index]
+        rows.append({
+            "dataset": d.name, "table": d.table, "files": files,
+            "rows_read": int(loaded[1] or 0) if loaded else 0,
+            "rows": int(loaded[2] or 0) if loaded else 0,
+            "quarantined": int(loaded[3] or 0) if loaded else 0,
+            "first_period": first, "last_period": last,
+            "loaded_at": loaded[4] if loaded else None, "notes": "; ".join(notes),
+        })
+    return pd.DataFrame(rows, columns=REFERENCE_HEALTH_COLUMNS)
