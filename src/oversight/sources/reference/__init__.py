@@ -36,8 +36,35 @@ def ingest_reference(
     only: Iterable[str] | None = None,
     reload: bool = False,
 ) -> IngestReport:
-    """Load every reference dataset (or those named in `only`) from the first root holding it."""
+    """Load every reference dataset (or those named in `only`) from the first root holding it.
+
+    Once the geography is loaded, police.uk rows not yet placed are placed in it
+    (`geography.assign_places`); the counts become notes on the last geography file's report.
+    """
     wanted = set(only) if only else None
     datasets = [d for d in all_datasets() if wanted is None or d.name in wanted]
     reports = load_datasets(con, datasets, [Path(r) for r in roots], reload=reload)
+    if geography.places_ready(con):
+        notes = _place_notes(geography.assign_places(con))
+        geo_names = {d.name for d in geography.DATASETS}
+        target = next((r for r in reversed(reports) if r.dataset in geo_names and r.ok), None)
+        if target is not None:
+            target.notes.extend(notes)
     return IngestReport(reports)
+
+
+def _place_notes(counts: dict[str, dict[str, int]]) -> list[str]:
+    notes = []
+    for table, label in (("stop_search", "stop and search"), ("street_crime", "street crime")):
+        c = counts.get(table)
+        if not c:
+            continue
+        text = (f"{label} placed: {c['located']:,} in the force area, {c['outside_force_area']:,} outside it, "
+                f"{c['unlocated']:,} without a location")
+        if c.get("unknown_lsoa"):
+            text += f", {c['unknown_lsoa']:,} with an unknown LSOA code (quarantined)"
+        text += f" ({c['newly_assigned']:,} newly placed, {c['removed']:,} stale placements removed"
+        if c.get("gap_filled"):
+            text += f"; {c['gap_filled']:,} on a bridge or river gap placed in the nearest LSOA"
+        notes.append(text + ")")
+    return notes

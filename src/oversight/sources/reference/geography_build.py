@@ -1,0 +1,197 @@
+"""Build the force-area hierarchy and map boundaries from the loaded geography files.
+
+Inputs (dataset tables, any of which may hold several files; the first file by name wins a
+repeated code): geo_lsoa_ward (LSOA 2021 -> ward 2024 -> district), geo_lsoa_vintage (LSOA
+2011 <-> 2021), geo_bcu_borough (borough -> BCU, per force), geo_lsoa_boundary and
+geo_ward_boundary (polygons).
+
+Outputs, each rebuilt whole in one transaction whenever an input changes:
+- lsoa_area: one row per 2021 LSOA of a force area. A force's area is exactly the boroughs
+  its BCU file lists, so a district that is its own force (the City of London) is not in it.
+- area: the hierarchy force > bcu > borough > ward > lsoa as (level, code, name, parent).
+- lsoa_vintage: 2011 -> 2021 LSOA codes with the ONS change indicator.
+- area_boundary: simplified GeoJSON Features for the force, its BCUs, boroughs and wards.
+  Boroughs, BCUs and the force are dissolved from the LSOA polygons (LSOAs nest exactly in
+  boroughs); wards come from the ward file (LSOAs only best-fit to wards).
+"""
+
+from __future__ import annotations
+
+import duckdb
+import pandas as pd
+import shapely
+
+from oversight.sources.police_uk import vocab
+from oversight.sources.reference.geography_shapes import LocalGrid, load_polygons, scalar, table_exists, web_feature
+
+# Douglas-Peucker tolerance per level for the web boundaries, in metres; coarser levels are
+# drawn at smaller scales. The source polygons are already generalised to about 20 m.
+SIMPLIFY_METRES = {"ward": 10.0, "borough": 20.0, "bcu": 40.0, "force": 80.0}
+LEVELS = ("force", "bcu", "borough", "ward", "lsoa")
+
+LSOA_AREA_DDL = """
+CREATE TABLE IF NOT EXISTS lsoa_area (
+    lsoa_code     VARCHAR NOT NULL PRIMARY KEY,   -- LSOA 2021
+    lsoa_name     VARCHAR NOT NULL,
+    ward_code     VARCHAR NOT NULL,               -- ward (May 2024 pattern), best fit
+    ward_name     VARCHAR NOT NULL,
+    borough_code  VARCHAR NOT NULL,               -- local authority district 2024
+    borough_name  VARCHAR NOT NULL,
+    bcu_code      VARCHAR NOT NULL,               -- Basic Command Unit
+    bcu_name      VARCHAR NOT NULL,
+    force         VARCHAR NOT NULL                -- police.uk force id
+);
+CREATE TABLE IF NOT EXISTS area (
+    level         VARCHAR NOT NULL,               -- force, bcu, borough, ward, lsoa
+    code          VARCHAR NOT NULL,
+    name          VARCHAR NOT NULL,
+    parent_level  VARCHAR,
+    parent_code   VARCHAR,
+    force         VARCHAR NOT NULL
+);
+CREATE TABLE IF NOT EXISTS lsoa_vintage (
+    lsoa11_code   VARCHAR NOT NULL,
+    lsoa21_code   VARCHAR NOT NULL,
+    change        VARCHAR NOT NULL                -- U unchanged, S split, M merged, X irregular
+);
+CREATE TABLE IF NOT EXISTS area_boundary (
+    level         VARCHAR NOT NULL,               -- force, bcu, borough, ward
+    code          VARCHAR NOT NULL,
+    name          VARCHAR NOT NULL,
+    geojson       VARCHAR NOT NULL                -- one GeoJSON Feature, lon/lat, 5 decimals
+);
+"""
+
+# Every LSOA the lookups know, in or out of a force area: one row per code.
+LSOA_LOOKUP_SQL = """
+SELECT DISTINCT ON (lsoa21_code) lsoa21_code AS lsoa_code, lsoa21_name AS lsoa_name, ward_code, ward_name,
+       lad_code AS borough_code, lad_name AS borough_name
+FROM geo_lsoa_ward ORDER BY lsoa21_code, source_file
+"""
+
+
+PARTS = ("vintage", "hierarchy", "boundaries")
+
+
+def build_geography(con: duckdb.DuckDBPyConnection, parts: tuple[str, ...] = PARTS) -> dict[str, int]:
+    """Rebuild the outputs in `parts` whose inputs are loaded; return the rows of each table built.
+
+    'hierarchy' (lsoa_area, area) always brings 'boundaries' with it, as the boundaries are
+    drawn for the areas of the hierarchy.
+    """
+    con.execute(LSOA_AREA_DDL)
+    built: dict[str, int] = {}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        if "vintage" in parts and table_exists(con, "geo_lsoa_vintage"):
+            con.execute("DELETE FROM lsoa_vintage")
+            con.execute(
+                """INSERT INTO lsoa_vintage
+                SELECT DISTINCT ON (lsoa11_code, lsoa21_code) lsoa11_code, lsoa21_code, change
+                FROM geo_lsoa_vintage ORDER BY lsoa11_code, lsoa21_code, source_file"""
+            )
+            built["lsoa_vintage"] = _count(con, "lsoa_vintage")
+        hierarchy_inputs = table_exists(con, "geo_lsoa_ward") and table_exists(con, "geo_bcu_borough")
+        if "hierarchy" in parts and hierarchy_inputs:
+            _build_hierarchy(con)
+            built["lsoa_area"] = _count(con, "lsoa_area")
+            built["area"] = _count(con, "area")
+        if {"hierarchy", "boundaries"} & set(parts) and hierarchy_inputs and table_exists(con, "geo_lsoa_boundary"):
+            _build_boundaries(con)
+            built["area_boundary"] = _count(con, "area_boundary")
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return built
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return int(scalar(con, f"SELECT count(*) FROM {table}"))
+
+
+def _build_hierarchy(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("DELETE FROM lsoa_area")
+    con.execute(
+        f"""INSERT INTO lsoa_area
+        SELECT l.lsoa_code, l.lsoa_name, l.ward_code, l.ward_name, l.borough_code, l.borough_name,
+               b.bcu_code, b.bcu_name, b.force
+        FROM ({LSOA_LOOKUP_SQL}) l
+        JOIN (SELECT DISTINCT ON (borough_code) * FROM geo_bcu_borough ORDER BY borough_code, source_file) b
+          USING (borough_code)
+        ORDER BY b.force, b.bcu_code, l.borough_code, l.ward_code, l.lsoa_code"""
+    )
+    forces = pd.DataFrame(
+        [(f, vocab.forces().get(f, f)) for (f,) in con.execute("SELECT DISTINCT force FROM lsoa_area").fetchall()],
+        columns=["force", "name"],
+    )
+    con.register("__force_names", forces)
+    try:
+        con.execute("DELETE FROM area")
+        # A ward best-fits LSOAs of one borough only (wards nest in districts); min() just
+        # makes that one parent explicit.
+        con.execute(
+            """INSERT INTO area SELECT * FROM (
+            SELECT 'force' AS level, force AS code, name, NULL AS parent_level, NULL AS parent_code, force
+            FROM __force_names
+            UNION ALL
+            SELECT DISTINCT 'bcu', bcu_code, bcu_name, 'force', force, force FROM lsoa_area
+            UNION ALL
+            SELECT DISTINCT 'borough', borough_code, borough_name, 'bcu', bcu_code, force FROM lsoa_area
+            UNION ALL
+            SELECT 'ward', ward_code, min(ward_name), 'borough', min(borough_code), force FROM lsoa_area
+            GROUP BY ward_code, force
+            UNION ALL
+            SELECT 'lsoa', lsoa_code, lsoa_name, 'ward', ward_code, force FROM lsoa_area
+            ) ORDER BY force, list_position(['force', 'bcu', 'borough', 'ward', 'lsoa'], level), code"""
+        )
+    finally:
+        con.unregister("__force_names")
+
+
+def _build_boundaries(con: duckdb.DuckDBPyConnection) -> None:
+    codes, geoms = load_polygons(con, "geo_lsoa_boundary", "lsoa_code")
+    members = con.execute(
+        "SELECT lsoa_code, borough_code, bcu_code, force FROM lsoa_area ORDER BY lsoa_code"
+    ).df()
+    members = members.merge(pd.DataFrame({"lsoa_code": codes, "geom": geoms}), on="lsoa_code")
+    names = {(lvl, code): name for lvl, code, name in con.execute("SELECT level, code, name FROM area").fetchall()}
+    grid = LocalGrid.around(members["geom"].to_numpy())
+    members["geom"] = grid.to_metres(members["geom"].to_numpy())
+    shapes: list[tuple[str, str, shapely.Geometry]] = []
+    boroughs = {b: shapely.union_all(g.to_numpy()) for b, g in members.groupby("borough_code")["geom"]}
+    shapes += [("borough", code, geom) for code, geom in boroughs.items()]
+    parents = members.drop_duplicates("borough_code")
+    for level, key in (("bcu", "bcu_code"), ("force", "force")):
+        for code, group in parents.groupby(key):
+            shapes.append((level, code, shapely.union_all([boroughs[b] for b in group["borough_code"]])))
+    if table_exists(con, "geo_ward_boundary"):
+        ward_codes, ward_geoms = load_polygons(
+            con, "geo_ward_boundary", "ward_code", "WHERE ward_code IN (SELECT code FROM area WHERE level = 'ward')"
+        )
+        shapes += [("ward", code, geom) for code, geom in zip(ward_codes, grid.to_metres(ward_geoms))]
+    rows = []
+    for level, code, geom in shapes:
+        simple = shapely.simplify(geom, SIMPLIFY_METRES[level], preserve_topology=True)
+        name = names[(level, code)]
+        feature = web_feature(grid.to_degrees(simple), {"level": level, "code": code, "name": name})
+        rows.append((level, code, name, feature))
+    frame = pd.DataFrame(rows, columns=["level", "code", "name", "geojson"])
+    frame["order"] = frame["level"].map({lvl: i for i, lvl in enumerate(LEVELS)})
+    frame = frame.sort_values(["order", "code"]).drop(columns="order")
+    con.register("__boundaries", frame)
+    try:
+        con.execute("DELETE FROM area_boundary")
+        con.execute("INSERT INTO area_boundary SELECT level, code, name, geojson FROM __boundaries")
+    finally:
+        con.unregister("__boundaries")
+
+
+def boundary_collection(con: duckdb.DuckDBPyConnection, level: str) -> str:
+    """All boundaries of one level as a GeoJSON FeatureCollection, for a map."""
+    features = [r[0] for r in con.execute(
+        "SELECT geojson FROM area_boundary WHERE level = ? ORDER BY code", [level]
+    ).fetchall()]
+    return '{"type":"FeatureCollection","features":[' + ",".join(features) + "]}"
+
+
