@@ -14,9 +14,11 @@ $(BIN)/oversight: pyproject.toml
 
 install: $(BIN)/oversight
 
-# Install, load the bundled London data, show what was loaded.
+# Install, load the bundled London data, build every measure, show what was loaded.
 demo: install
-	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest police-uk data/default/police_uk
+	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest police-uk data/default/police_uk --quiet
+	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest reference data/default/reference --quiet
+	$(BIN)/oversight --warehouse $(WAREHOUSE) build
 	$(BIN)/oversight --warehouse $(WAREHOUSE) summary
 
 # The whole suite. pytest exits 5 when it collects no tests; that is not a failure of the code.
@@ -25,6 +27,7 @@ test: install
 
 bench: install
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/build.py
 
 clean:
 	rm -rf $(VENV) $(WAREHOUSE) $(WAREHOUSE).wal

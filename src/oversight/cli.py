@@ -22,7 +22,7 @@ from oversight.measures.periods import PERIOD_HELP
 from oversight.measures.query import catalogue_status, measure_values
 from oversight.sources.police_uk import ingest_police_uk
 from oversight.sources.police_uk import vocab
-from oversight.sources.reference import all_datasets, ingest_reference
+from oversight.sources.reference import all_datasets, ingest_reference, place_loaded_records
 from oversight.sources.report import IngestReport
 from oversight.warehouse import connect
 from oversight.warehouse.health import health_ledger, reference_health
@@ -102,8 +102,12 @@ def ingest_police_uk_command(
             con, paths, force=force, reload=reload,
             progress=lambda size, name: bar.update(task, advance=size, description=Path(name).name),
         )
+    placed = place_loaded_records(con)
     con.close()
     _print_ingest_report(report, quiet=quiet, title="police.uk files")
+    if not quiet:
+        for line in placed:
+            out.print(f"[cyan]note:[/] {line}", highlight=False)
     if report.failed:
         raise typer.Exit(1)
 

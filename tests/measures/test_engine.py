@@ -13,7 +13,14 @@ import pytest
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.engine import build
 from oversight.measures.query import measure_values
-from oversight.stats import classify_points, compare_counts, newcombe_difference, poisson_interval, wilson_interval
+from oversight.stats import (
+    classify_points,
+    compare_counts,
+    newcombe_difference,
+    poisson_interval,
+    rate_interval,
+    wilson_interval,
+)
 
 HEADER = """
 title = "Test"
@@ -326,6 +333,19 @@ def test_allocated_rates_spread_not_stated_proportionally(warehouse, tmp_path):
     factor = 125 / 100  # all searches over those with a stated group
     assert got["grp=Black"] == pytest.approx(60 * factor / 2000 * 1000)
     assert got["grp=White"] == pytest.approx(40 * factor / 8000 * 1000)
+
+
+def test_allocated_fractional_counts_get_the_stated_interval_scaled(warehouse, tmp_path):
+    _searches(warehouse)
+    warehouse.execute("DELETE FROM search WHERE grp = 'Not stated' AND rowid % 2 = 0")  # 12 left: factor 112/100
+    build(warehouse, _catalogue(tmp_path, rate=RATE, allocated=ALLOCATED))
+    value, low, high = warehouse.execute(
+        """SELECT value, interval_low, interval_high FROM measure_value
+           WHERE measure = 'allocated' AND area_code = 'B1' AND breakdown = 'grp=Black'"""
+    ).fetchone()
+    stated = rate_interval(60, 2000)
+    assert value == pytest.approx(60 * 1.12 / 2000 * 1000)
+    assert (low, high) == (pytest.approx(stated.lower * 1.12), pytest.approx(stated.upper * 1.12))
 
 
 def test_difference_from_white_is_newcombe_in_points(warehouse, tmp_path):

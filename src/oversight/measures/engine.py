@@ -35,7 +35,6 @@ from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.sources.police_uk import vocab
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
 from oversight.stats import (
-    classify_points,
     compare_counts,
     compare_survey_proportions,
     gap_against_band,
@@ -47,7 +46,7 @@ from oversight.stats import (
     wilson_interval,
 )
 from oversight.stats.compare import ABOVE_AVERAGE, BELOW_AVERAGE, CANNOT_TELL, IN_LINE_WITH_AVERAGE
-from oversight.stats.spc import MIN_SPC_POINTS
+from oversight.stats.spc_many import classify_many
 
 VALUE_COLUMNS = [
     "measure", "period_type", "period_start", "period_end", "area_level", "area_code", "breakdown",
@@ -123,7 +122,15 @@ def build(
             progress(measure.id)
         report.measures.append(_build_one(con, measure))
     t = time.perf_counter()
-    frame = con.execute("SELECT * FROM __values").df()
+    # The same period a year before, joined here once rather than merged in pandas.
+    frame = con.execute(
+        """SELECT v.*, b.numerator AS numerator_before, b.denominator AS denominator_before,
+                  b.value AS value_before, b.sample_size AS sample_size_before
+           FROM __values v LEFT JOIN __values b
+             ON b.measure = v.measure AND b.period_type = v.period_type AND b.area_level = v.area_level
+            AND b.area_code = v.area_code AND b.breakdown = v.breakdown
+            AND b.period_start = v.period_start - INTERVAL 12 MONTH"""
+    ).df()
     report.timings["sql"] = t - started
     by_id = {m.id: m for m in catalogue.values()}
     frame = finish(frame, by_id, report.timings)
@@ -236,15 +243,17 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
                 GROUP BY GROUPING SETS ({sets})"""
         )
     con.execute(f"CREATE OR REPLACE TEMP TABLE __monthly AS {' UNION ALL '.join(level_sql)}")
-    # Months the source covers (per force): an area with no rows in such a month had zero.
+    # Months the source covers (per force and area level: a ward file may start later than the
+    # borough file): an area with no rows in such a month had zero; other months are missing.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE __filled AS
-        WITH coverage AS (SELECT DISTINCT force, date_trunc('month', month)::DATE AS month FROM __base),
+        WITH coverage AS (SELECT DISTINCT force, area_level, date_trunc('month', month)::DATE AS month
+                          FROM __monthly),
         series AS (SELECT DISTINCT force, area_level, area_code, breakdown FROM __monthly)
         SELECT c.month, s.force, s.area_level, s.area_code, s.breakdown,
                coalesce(x.numerator, 0) AS numerator,
                CASE WHEN x.month IS NULL THEN 0 ELSE x.denominator END AS denominator
-        FROM series s JOIN coverage c USING (force)
+        FROM series s JOIN coverage c USING (force, area_level)
         LEFT JOIN (SELECT date_trunc('month', month)::DATE AS month, force, area_level, area_code,
                           breakdown, numerator, denominator FROM __monthly) x
           USING (month, force, area_level, area_code, breakdown)"""
@@ -368,7 +377,7 @@ def _build_derived(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
             f"""INSERT INTO __values BY NAME
             SELECT $measure AS measure, g.period_type, g.period_start, g.period_end, g.area_level, g.area_code,
                    g.breakdown, g.numerator * x.numerator / (x.numerator - coalesce(ns.numerator, 0)) AS numerator,
-                   g.denominator, g.denominator_year
+                   g.denominator, g.denominator_year, g.numerator AS ref_numerator
             FROM __values g JOIN __values x {same} AND x.breakdown = 'all'
             LEFT JOIN __values ns ON ns.measure = g.measure AND ns.period_type = g.period_type
                  AND ns.period_end = g.period_end AND ns.area_level = g.area_level AND ns.area_code = g.area_code
@@ -443,8 +452,15 @@ def _values_and_intervals(frame: pd.DataFrame, unit: pd.Series) -> None:
     if counts.any():
         fill(counts, poisson_interval(num[counts]))
     rates = (unit == "rate_per_1000").to_numpy() & ~np.isnan(num) & (den > 0)
-    if rates.any():
-        fill(rates, rate_interval(num[rates], den[rates]))
+    # Allocated rates carry a fractional count; their interval is the stated count's, scaled.
+    stated = frame["ref_numerator"].to_numpy(dtype=float)
+    scaled = rates & (np.floor(num) != num) & np.isfinite(stated) & (stated > 0)
+    if (rates & ~scaled).any():
+        fill(rates & ~scaled, rate_interval(num[rates & ~scaled], den[rates & ~scaled]))
+    if scaled.any():
+        base = rate_interval(stated[scaled], den[scaled])
+        factor = num[scaled] / stated[scaled]
+        fill(scaled, tuple(np.asarray(part) * factor for part in base))
     props = (unit == "proportion").to_numpy() & ~np.isnan(num) & (den > 0) & (num <= den)
     if props.any():
         fill(props, wilson_interval(num[props], den[props]))
@@ -478,20 +494,16 @@ def _against_reference(frame: pd.DataFrame, computation: pd.Series) -> None:
 
 def _year_before(frame: pd.DataFrame, unit: pd.Series) -> None:
     """The verdict against the same period a year before (for rolling 12 months: the previous 12)."""
-    key = ["measure", "period_type", "area_level", "area_code", "breakdown"]
-    earlier = frame[[*key, "period_start", "numerator", "denominator", "value", "sample_size"]].copy()
-    earlier["period_start"] = pd.to_datetime(earlier["period_start"]) + pd.DateOffset(years=1)
-    now = frame[[*key, "period_start", "numerator", "denominator", "value", "sample_size"]].copy()
-    now["period_start"] = pd.to_datetime(now["period_start"])
-    joined = now.merge(
-        earlier, on=[*key, "period_start"], how="left", suffixes=("", "_before")
-    )
     verdict = np.full(len(frame), None, dtype=object)
     u = unit.to_numpy()
-    num, num_b = joined["numerator"].to_numpy(float), joined["numerator_before"].to_numpy(float)
-    den, den_b = joined["denominator"].to_numpy(float), joined["denominator_before"].to_numpy(float)
-    val, val_b = joined["value"].to_numpy(float), joined["value_before"].to_numpy(float)
-    n, n_b = joined["sample_size"].to_numpy(float), joined["sample_size_before"].to_numpy(float)
+    num, num_b = frame["numerator"].to_numpy(float), frame["numerator_before"].to_numpy(float)
+    den, den_b = frame["denominator"].to_numpy(float), frame["denominator_before"].to_numpy(float)
+    val = frame["value"].to_numpy(float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        computed_before = np.where(den_b > 0, num_b / den_b, np.nan)
+    val_b = np.where(np.isfinite(frame["value_before"].to_numpy(float)),
+                     frame["value_before"].to_numpy(float), computed_before)
+    n, n_b = frame["sample_size"].to_numpy(float), frame["sample_size_before"].to_numpy(float)
     whole = lambda a: np.isfinite(a) & (a >= 0) & (np.floor(a) == a)  # noqa: E731
     counts = (u == "count") & whole(num) & whole(num_b)
     if counts.any():
@@ -545,42 +557,40 @@ def _suppress(frame: pd.DataFrame, unit: pd.Series) -> None:
 
 def _spc(frame: pd.DataFrame, measures: dict[str, Measure]) -> None:
     """XmR limits and signals on monthly series: every area for 'all', and every breakdown
-    down to borough level (ward-by-breakdown series are too sparse to chart)."""
+    down to borough level (ward-by-breakdown series are too sparse to chart). All series are
+    classified in one vectorised pass (oversight.stats.spc_many)."""
     for name in ("spc_mean", "spc_lower", "spc_upper"):
         frame[name] = np.nan
     frame["spc_signal"] = None
     frame["spc_variation"] = None
     frame["vs_average"] = None
-    monthly = frame[(frame["period_type"] == "month") & ((frame["breakdown"] == "all") | (frame["area_level"] != "ward"))]
+    chosen = (frame["period_type"] == "month") & ((frame["breakdown"] == "all") | (frame["area_level"] != "ward"))
+    monthly = frame.loc[chosen, ["measure", "area_level", "area_code", "breakdown", "period_start", "value"]]
+    key = ["measure", "area_level", "area_code", "breakdown"]
+    monthly = monthly[monthly.groupby(key, sort=False)["value"].transform(lambda v: np.isfinite(v).all())]
     if monthly.empty:
         return
-    monthly = monthly.sort_values("period_start")
-    mean = np.full(len(frame), np.nan)
-    lower, upper = mean.copy(), mean.copy()
-    signal = np.full(len(frame), None, dtype=object)
-    variation = signal.copy()
-    positions = pd.Series(np.arange(len(frame)), index=frame.index)
-    for (measure_id, *_), series in monthly.groupby(
-        ["measure", "area_level", "area_code", "breakdown"], sort=False
-    ):
-        if len(series) < MIN_SPC_POINTS:
-            continue
-        values = series["value"].to_numpy(float)
-        if not np.isfinite(values).all():
-            continue
-        m = measures[measure_id]
-        starts = pd.to_datetime(series["period_start"]).dt.strftime("%Y-%m").tolist()
-        breaks = [starts.index(b) for b in m.series_breaks if b in starts]
-        result = classify_points(values, m.polarity, breaks=breaks)
-        rows = positions[series.index].to_numpy()
-        mean[rows] = result["mean"].to_numpy()
-        lower[rows] = result["lower_limit"].to_numpy()
-        upper[rows] = result["upper_limit"].to_numpy()
-        signal[rows] = result["signal"].to_numpy()
-        variation[rows] = result["variation"].to_numpy()
-    frame["spc_mean"], frame["spc_lower"], frame["spc_upper"] = mean, lower, upper
-    frame["spc_signal"], frame["spc_variation"] = signal, variation
-    value = frame["value"].to_numpy(float)
+    monthly = monthly.sort_values([*key, "period_start"])
+    series = monthly.groupby(key, sort=False).ngroup().to_numpy(np.int64)
+    month = pd.to_datetime(monthly["period_start"]).dt.strftime("%Y-%m").to_numpy()
+    breaks_of = {m.id: set(m.series_breaks) for m in measures.values() if m.series_breaks}
+    measure_ids = monthly["measure"].to_numpy()
+    breaks = np.zeros(len(monthly), dtype=bool)
+    for measure_id, months in breaks_of.items():
+        breaks |= (measure_ids == measure_id) & np.isin(month, list(months))
+    polarity = monthly["measure"].map({k: m.polarity for k, m in measures.items()}).to_numpy(object)
+    result = classify_many(monthly["value"].to_numpy(float), series, breaks, polarity)
+    rows = frame.index.get_indexer(monthly.index)
+    for column, values in (("spc_mean", result.mean), ("spc_lower", result.lower_limit),
+                           ("spc_upper", result.upper_limit)):
+        filled = frame[column].to_numpy(float).copy()
+        filled[rows] = values
+        frame[column] = filled
+    for column, values in (("spc_signal", result.signal), ("spc_variation", result.variation)):
+        filled = frame[column].to_numpy(object).copy()
+        filled[rows] = values
+        frame[column] = filled
+    value, lower, upper = (frame[c].to_numpy(float) for c in ("value", "spc_lower", "spc_upper"))
     has = np.isfinite(upper)
     frame["vs_average"] = np.where(
         ~has, None,

@@ -132,12 +132,17 @@ def side_of(values: FloatArray, line: Line) -> npt.NDArray[np.int64]:
     return (values > line).astype(np.int64) - (values < line).astype(np.int64)
 
 
-def _in_long_runs(signs: npt.NDArray[np.int64], length: int) -> BoolArray:
-    """True where a non-zero sign belongs to a block of `length` or more equal signs."""
+def _in_long_runs(
+    signs: npt.NDArray[np.int64], length: int, starts: BoolArray | None = None
+) -> BoolArray:
+    """True where a non-zero sign belongs to a block of `length` or more equal signs. Blocks
+    also end where `starts` is True (a new series or segment when many are laid end to end)."""
     if signs.size == 0:
         return np.zeros(0, dtype=bool)
-    starts = np.r_[True, signs[1:] != signs[:-1]]
-    block = np.cumsum(starts) - 1
+    new_block = np.zeros(signs.size, dtype=bool) if starts is None else starts.copy()
+    new_block[0] = True
+    new_block[1:] |= signs[1:] != signs[:-1]
+    block = np.cumsum(new_block) - 1
     return (signs != 0) & (np.bincount(block)[block] >= length)
 
 
@@ -148,40 +153,64 @@ def beyond_direction(
     return (values > upper).astype(np.int64) - (values < lower).astype(np.int64)
 
 
-def run_direction(values: FloatArray, mean: Line) -> npt.NDArray[np.int64]:
+def run_direction(values: FloatArray, mean: Line, starts: BoolArray | None = None) -> npt.NDArray[np.int64]:
     """Side of the mean for points in a run of RUN_LENGTH or more."""
     sides = side_of(values, mean)
-    return np.where(_in_long_runs(sides, RUN_LENGTH), sides, 0)
+    return np.where(_in_long_runs(sides, RUN_LENGTH, starts), sides, 0)
 
 
-def trend_direction(values: FloatArray) -> npt.NDArray[np.int64]:
+def trend_direction(values: FloatArray, starts: BoolArray | None = None) -> npt.NDArray[np.int64]:
     """+1 for points in a rising trend, -1 falling; a point that ends one trend and starts
-    the next (a peak or trough) takes the direction of the trend it ends."""
+    the next (a peak or trough) takes the direction of the trend it ends. No step is taken
+    from the last point of a segment to the first of the next."""
     if values.size < 2:
         return np.zeros(values.size, dtype=np.int64)
     steps = side_of(values[1:], values[:-1])
-    steps = np.where(_in_long_runs(steps, TREND_LENGTH - 1), steps, 0)
+    step_starts = None
+    if starts is not None:
+        step_starts = starts[1:]
+        steps = np.where(step_starts, 0, steps)
+    steps = np.where(_in_long_runs(steps, TREND_LENGTH - 1, step_starts), steps, 0)
     ending = np.r_[0, steps]
     starting = np.r_[steps, 0]
     return np.where(ending != 0, ending, starting)
 
 
 def two_of_three_direction(
-    values: FloatArray, lower: Line, upper: Line, mean: Line
+    values: FloatArray,
+    lower: Line,
+    upper: Line,
+    mean: Line,
+    segment: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.int64]:
     """+1 (or -1) for near-limit points in any 3 consecutive points with 2 or more near the
-    upper (or lower) limit. Points beyond the limit count as near."""
+    upper (or lower) limit. Points beyond the limit count as near. With `segment` (one id per
+    point), windows count only points of the same segment."""
     lower_near, upper_near = near_lines(mean, lower, upper)
     result = np.zeros(values.size, dtype=np.int64)
     if values.size == 0:
         return result
-    three = np.ones(3, dtype=np.int64)
+    ids = np.zeros(values.size, dtype=np.int64) if segment is None else segment
     for sign, near in ((1, values > upper_near), (-1, values < lower_near)):
-        # window k holds points k-2..k (padded at both ends); point i sits in windows i..i+2
-        window = np.convolve(near.astype(np.int64), three, mode="full") >= 2
-        covered = np.convolve(window.astype(np.int64), three, mode="valid") > 0
+        here = near.astype(np.int64)
+        before2, before1, after1, after2 = (_neighbour(near, ids, k) for k in (-2, -1, 1, 2))
+        covered = (
+            (before2 + before1 + here >= 2) | (before1 + here + after1 >= 2) | (here + after1 + after2 >= 2)
+        )
         result[near & covered] = sign
     return result
+
+
+def _neighbour(flags: BoolArray, segment: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.int64]:
+    """flags[i + k] as 0 or 1 when point i + k exists in the same segment as i, else 0."""
+    out = np.zeros(flags.size, dtype=np.int64)
+    if abs(k) >= flags.size:
+        return out
+    if k > 0:
+        out[:-k] = flags[k:] & (segment[k:] == segment[:-k])
+    else:
+        out[-k:] = flags[:k] & (segment[:k] == segment[-k:])
+    return out
 
 
 # rules: public flags ------------------------------------------------------------------------

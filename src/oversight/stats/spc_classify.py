@@ -11,18 +11,18 @@ import pandas as pd
 
 from oversight.stats import _validate as check
 from oversight.stats._validate import FloatArray
-from oversight.stats.spc import (
-    MIN_SPC_POINTS,
-    beyond_direction,
-    check_baseline,
-    limits_of,
-    run_direction,
-    trend_direction,
-    two_of_three_direction,
+from oversight.stats.spc import check_baseline
+from oversight.stats.spc_many import (
+    COMMON_CAUSE,
+    CONCERN,
+    IMPROVEMENT,
+    INSUFFICIENT_DATA,
+    NEUTRAL,
+    PRECEDENCE,
+    classify_many,
 )
 
 POLARITIES: Final = ("up_is_good", "down_is_good", "neutral")
-PRECEDENCE: Final = ("beyond_limits", "trend_of_seven", "two_of_three_near_limit", "run_of_seven")
 COLUMNS: Final = (
     "value",
     "mean",
@@ -33,11 +33,8 @@ COLUMNS: Final = (
     "variation",
     "segment",
 )
-COMMON_CAUSE: Final = "common_cause"
-IMPROVEMENT: Final = "special_cause_improvement"
-CONCERN: Final = "special_cause_concern"
-NEUTRAL: Final = "special_cause_neutral"
-INSUFFICIENT_DATA: Final = "insufficient_data"
+__all__ = ["COLUMNS", "COMMON_CAUSE", "CONCERN", "IMPROVEMENT", "INSUFFICIENT_DATA", "NEUTRAL",
+           "POLARITIES", "PRECEDENCE", "check_breaks", "check_polarity", "classify_points"]
 
 _FUNC = "classify_points"
 
@@ -110,62 +107,23 @@ def _classify(
     values: FloatArray, polarity: str, starts: list[int], baseline: int | None, screen: bool
 ) -> pd.DataFrame:
     size = values.size
-    lines = np.full((3, size), np.nan)
-    signal = np.full(size, None, dtype=object)
-    direction = np.full(size, None, dtype=object)
-    variation = np.full(size, INSUFFICIENT_DATA, dtype=object)
-    segment = np.zeros(size, dtype=np.int64)
-    for number, (first, stop) in enumerate(zip(starts, [*starts[1:], size])):
-        segment[first:stop] = number
-        part = values[first:stop]
-        used = min(baseline or part.size, part.size)
-        if used < MIN_SPC_POINTS:
-            continue
-        limits = limits_of(part[:used], screen)
-        lines[:, first:stop] = [[limits.mean], [limits.lower_limit], [limits.upper_limit]]
-        rules, sides = _signals(part, limits.mean, limits.lower_limit, limits.upper_limit)
-        signal[first:stop] = rules
-        direction[first:stop][sides > 0] = "high"
-        direction[first:stop][sides < 0] = "low"
-        variation[first:stop] = _variation(sides, polarity)
+    breaks = np.zeros(size, dtype=bool)
+    breaks[starts] = True
+    result = classify_many(
+        values, np.zeros(size, dtype=np.int64), breaks, np.full(size, polarity, dtype=object),
+        baseline, screen,
+    )
+    direction = np.where(result.side > 0, "high", np.where(result.side < 0, "low", None)).astype(object)
     return pd.DataFrame(
         {
             "value": values,
-            "mean": lines[0],
-            "lower_limit": lines[1],
-            "upper_limit": lines[2],
-            "signal": pd.Series(signal, dtype=object),
+            "mean": result.mean,
+            "lower_limit": result.lower_limit,
+            "upper_limit": result.upper_limit,
+            "signal": pd.Series(result.signal, dtype=object),
             "direction": pd.Series(direction, dtype=object),
-            "variation": pd.Series(variation, dtype="str"),
-            "segment": segment,
+            "variation": pd.Series(result.variation, dtype="str"),
+            "segment": result.segment,
         },
         columns=list(COLUMNS),
     )
-
-
-def _signals(
-    part: FloatArray, mean: float, lower: float, upper: float
-) -> tuple[npt.NDArray[np.object_], npt.NDArray[np.int64]]:
-    """The winning rule name (or None) and its direction (+1, -1, 0) for each point."""
-    found = {
-        "beyond_limits": beyond_direction(part, lower, upper),
-        "trend_of_seven": trend_direction(part),
-        "two_of_three_near_limit": two_of_three_direction(part, lower, upper, mean),
-        "run_of_seven": run_direction(part, mean),
-    }
-    rules = np.full(part.size, None, dtype=object)
-    sides = np.zeros(part.size, dtype=np.int64)
-    for name in PRECEDENCE:
-        take = (sides == 0) & (found[name] != 0)
-        rules[take] = name
-        sides[take] = found[name][take]
-    return rules, sides
-
-
-def _variation(sides: npt.NDArray[np.int64], polarity: str) -> npt.NDArray[np.object_]:
-    if polarity == "neutral":
-        special = np.full(sides.size, NEUTRAL, dtype=object)
-    else:
-        good = 1 if polarity == "up_is_good" else -1
-        special = np.where(sides == good, IMPROVEMENT, CONCERN).astype(object)
-    return np.where(sides == 0, COMMON_CAUSE, special).astype(object)

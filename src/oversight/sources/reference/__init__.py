@@ -16,7 +16,8 @@ from oversight.sources.reference import geography, home_office, mps_crime, pas, 
 from oversight.sources.reference.dataset import Dataset, Parsed, Rejected, load_dataset_file, load_datasets
 from oversight.sources.report import IngestReport
 
-__all__ = ["Dataset", "Parsed", "Rejected", "all_datasets", "ingest_reference", "load_dataset_file"]
+__all__ = ["Dataset", "Parsed", "Rejected", "all_datasets", "ingest_reference", "load_dataset_file",
+           "place_loaded_records"]
 
 
 def all_datasets() -> tuple[Dataset, ...]:
@@ -44,13 +45,21 @@ def ingest_reference(
     wanted = set(only) if only else None
     datasets = [d for d in all_datasets() if wanted is None or d.name in wanted]
     reports = load_datasets(con, datasets, [Path(r) for r in roots], reload=reload)
-    if geography.places_ready(con):
-        notes = _place_notes(geography.assign_places(con))
+    notes = place_loaded_records(con)
+    if notes:
         geo_names = {d.name for d in geography.DATASETS}
         target = next((r for r in reversed(reports) if r.dataset in geo_names and r.ok), None)
         if target is not None:
             target.notes.extend(notes)
     return IngestReport(reports)
+
+
+def place_loaded_records(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Place police.uk rows not yet placed in the force's areas (once the geography is loaded);
+    one line per table saying where the rows fell. Run after every police.uk or geography load."""
+    if not geography.places_ready(con):
+        return []
+    return _place_notes(geography.assign_places(con))
 
 
 def _place_notes(counts: dict[str, dict[str, int]]) -> list[str]:
