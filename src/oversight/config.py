@@ -54,6 +54,13 @@ SETTINGS: tuple[Setting, ...] = (
         "for the same force and dataset.",
     ),
     Setting(
+        "build_memory_limit",
+        "2GB",
+        "DuckDB memory limit while 'oversight build' runs (loads keep 600MB, to stay under 1 GiB). "
+        "The build joins and ranks the whole measures table; with less, national-scale builds "
+        "spill to disk or fail.",
+    ),
+    Setting(
         "suppress_below",
         10,
         "Figures resting on fewer than this many records (or survey respondents) are suppressed "

@@ -12,6 +12,8 @@ from typing import Final
 
 from oversight.measures.catalogue import Measure
 from oversight.measures.periods import period_label
+from oversight.stats.compare import SIGNIFICANT_DECREASE, SIGNIFICANT_INCREASE
+from oversight.stats.spc import RUN_LENGTH, TREND_LENGTH
 
 COMPARED_WITH: Final = {
     "month": "the same month a year before",
@@ -27,6 +29,13 @@ SPC_WORDS: Final = {
     "special_cause_concern": "unusual, in the worse direction (special cause: concern)",
     "special_cause_neutral": "unusual (special cause variation)",
     "insufficient_data": "too short a series for process limits",
+}
+
+SPC_SIGNAL_WORDS: Final = {
+    "beyond_limits": "a point outside the process limits",
+    "trend_of_seven": f"part of a run of {TREND_LENGTH} or more points each rising or each falling",
+    "two_of_three_near_limit": "two of three points close to a process limit",
+    "run_of_seven": f"part of a run of {RUN_LENGTH} or more points on one side of the mean",
 }
 
 
@@ -90,3 +99,19 @@ def summary_sentence(measure: Measure, row: dict[str, object]) -> str:
     if isinstance(variation, str) and variation in SPC_WORDS:
         parts.append(f"this month is {SPC_WORDS[variation]}")
     return "; ".join(parts) + "."
+
+
+def signal_phrase(signal: str | None) -> str:
+    """The SPC rule that labels a point, in words ('' when no rule fired)."""
+    if not isinstance(signal, str):
+        return ""
+    return SPC_SIGNAL_WORDS.get(signal, signal.replace("_", " "))
+
+
+def direction_phrase(polarity: str, verdict: str | None) -> str:
+    """'in the better direction' or 'in the worse direction' for a significant change of a
+    measure with a preferred direction; '' for no significant change or a neutral measure."""
+    if verdict not in (SIGNIFICANT_INCREASE, SIGNIFICANT_DECREASE) or polarity not in ("up_is_good", "down_is_good"):
+        return ""
+    better = (verdict == SIGNIFICANT_INCREASE) == (polarity == "up_is_good")
+    return "in the better direction" if better else "in the worse direction"

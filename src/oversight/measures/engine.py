@@ -27,26 +27,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import duckdb
-import numpy as np
 import pandas as pd
 
 from oversight import config
 from oversight.measures.catalogue import Measure, load_catalogue
-from oversight.sources.police_uk import vocab
+from oversight.measures.finishing import finish_in_warehouse
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
-from oversight.stats import (
-    compare_counts,
-    compare_survey_proportions,
-    gap_against_band,
-    newcombe_difference,
-    poisson_interval,
-    rate_interval,
-    rate_ratio,
-    survey_interval,
-    wilson_interval,
-)
-from oversight.stats.compare import ABOVE_AVERAGE, BELOW_AVERAGE, CANNOT_TELL, IN_LINE_WITH_AVERAGE
-from oversight.stats.spc_many import classify_many
+from oversight.sources.police_uk import vocab
 
 VALUE_COLUMNS = [
     "measure", "period_type", "period_start", "period_end", "area_level", "area_code", "breakdown",
@@ -114,6 +101,23 @@ def build(
     report = BuildReport()
     con.execute(MEASURE_VALUE_DDL)
     con.execute("SET VARIABLE force = ?", [str(config.default("default_force"))])
+    (previous_limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()  # type: ignore[misc]
+    con.execute(f"SET memory_limit = '{config.default('build_memory_limit')}'")
+    try:
+        return _build_all(con, catalogue, report, started, progress)
+    finally:
+        for table in ("__values", "__rows", "__finished", "__base", "__monthly", "__filled", "__periods"):
+            con.execute(f"DROP TABLE IF EXISTS {table}")
+        con.execute(f"SET memory_limit = '{previous_limit}'")
+
+
+def _build_all(
+    con: duckdb.DuckDBPyConnection,
+    catalogue: dict[str, Measure],
+    report: BuildReport,
+    started: float,
+    progress: Callable[[str], None] | None,
+) -> BuildReport:
     con.execute(f"CREATE OR REPLACE TEMP TABLE __values AS SELECT {_EMPTY_VALUES}")
     _register_vocabularies(con)
     # Derived measures read the rows of the measure they come from, so they are built last.
@@ -121,22 +125,10 @@ def build(
         if progress:
             progress(measure.id)
         report.measures.append(_build_one(con, measure))
+    report.timings["sql"] = time.perf_counter() - started
+    finish_in_warehouse(con, {m.id: m for m in catalogue.values()}, report.timings)
     t = time.perf_counter()
-    # The same period a year before, joined here once rather than merged in pandas.
-    frame = con.execute(
-        """SELECT v.*, b.numerator AS numerator_before, b.denominator AS denominator_before,
-                  b.value AS value_before, b.sample_size AS sample_size_before
-           FROM __values v LEFT JOIN __values b
-             ON b.measure = v.measure AND b.period_type = v.period_type AND b.area_level = v.area_level
-            AND b.area_code = v.area_code AND b.breakdown = v.breakdown
-            AND b.period_start = v.period_start - INTERVAL 12 MONTH"""
-    ).df()
-    report.timings["sql"] = t - started
-    by_id = {m.id: m for m in catalogue.values()}
-    frame = finish(frame, by_id, report.timings)
-    report.rows = len(frame)
-    t = time.perf_counter()
-    _replace_tables(con, frame, report)
+    report.rows = _replace_tables(con, report)
     report.timings["write"] = time.perf_counter() - t
     report.seconds = time.perf_counter() - started
     return report
@@ -407,211 +399,20 @@ def _period_start_sql(period_type: str, period_end: str) -> str:
         WHEN 'calendar_year' THEN {first} - INTERVAL 11 MONTH END)::DATE"""
 
 
-# statistics over the whole table ------------------------------------------------------------------
-
-
-def finish(frame: pd.DataFrame, measures: dict[str, Measure], timings: dict[str, float] | None = None) -> pd.DataFrame:
-    """Values, intervals, comparisons, suppression and SPC for the raw rows of every measure."""
-    timings = timings if timings is not None else {}
-    t = time.perf_counter()
-    frame = frame.copy()
-    unit = frame["measure"].map({k: m.unit for k, m in measures.items()})
-    _values_and_intervals(frame, unit)
-    _against_reference(frame, frame["measure"].map({k: m.computation for k, m in measures.items()}))
-    timings["intervals"] = time.perf_counter() - t
-    t = time.perf_counter()
-    _year_before(frame, unit)
-    timings["comparisons"] = time.perf_counter() - t
-    _against_band(frame, frame["measure"].map({k: m.band for k, m in measures.items()}))
-    _suppress(frame, unit)
-    t = time.perf_counter()
-    _spc(frame, measures)
-    timings["spc"] = time.perf_counter() - t
-    return frame[VALUE_COLUMNS]
-
-
-def _values_and_intervals(frame: pd.DataFrame, unit: pd.Series) -> None:
-    num = frame["numerator"].to_numpy(dtype=float)
-    den = frame["denominator"].to_numpy(dtype=float)
-    value = frame["value"].to_numpy(dtype=float).copy()
-    low = frame["interval_low"].to_numpy(dtype=float).copy()
-    high = frame["interval_high"].to_numpy(dtype=float).copy()
-    given = ~np.isnan(value)
-
-    def fill(mask: np.ndarray, interval) -> None:  # type: ignore[no-untyped-def]
-        """Write an interval (and the estimate, unless the source published one) into `mask` rows."""
-        est, lo, hi = (np.broadcast_to(np.asarray(a, dtype=float), (int(mask.sum()),)) for a in interval)
-        rows = np.flatnonzero(mask)
-        computed = ~given[rows]
-        value[rows[computed]] = est[computed]
-        open_ = np.isnan(low[rows])
-        low[rows[open_]] = lo[open_]
-        high[rows[open_]] = hi[open_]
-
-    counts = (unit == "count").to_numpy() & ~np.isnan(num)
-    if counts.any():
-        fill(counts, poisson_interval(num[counts]))
-    rates = (unit == "rate_per_1000").to_numpy() & ~np.isnan(num) & (den > 0)
-    # Allocated rates carry a fractional count; their interval is the stated count's, scaled.
-    stated = frame["ref_numerator"].to_numpy(dtype=float)
-    scaled = rates & (np.floor(num) != num) & np.isfinite(stated) & (stated > 0)
-    if (rates & ~scaled).any():
-        fill(rates & ~scaled, rate_interval(num[rates & ~scaled], den[rates & ~scaled]))
-    if scaled.any():
-        base = rate_interval(stated[scaled], den[scaled])
-        factor = num[scaled] / stated[scaled]
-        fill(scaled, tuple(np.asarray(part) * factor for part in base))
-    props = (unit == "proportion").to_numpy() & ~np.isnan(num) & (den > 0) & (num <= den)
-    if props.any():
-        fill(props, wilson_interval(num[props], den[props]))
-    n = frame["sample_size"].to_numpy(dtype=float)
-    survey = (unit == "survey_proportion").to_numpy() & given & (n > 0) & (value >= 0) & (value <= 1)
-    if survey.any():
-        fill(survey, survey_interval(value[survey], n[survey]))
-    frame["value"], frame["interval_low"], frame["interval_high"] = value, low, high
-
-
-def _against_reference(frame: pd.DataFrame, computation: pd.Series) -> None:
-    """Rate ratios (log method) and differences of proportions (Newcombe, in points) against
-    the reference group's counts carried on each derived row."""
-    num, den = frame["numerator"].to_numpy(float), frame["denominator"].to_numpy(float)
-    ref_num, ref_den = frame["ref_numerator"].to_numpy(float), frame["ref_denominator"].to_numpy(float)
-    usable = np.isfinite(num) & np.isfinite(ref_num) & (den > 0) & (ref_den > 0)
-    kinds = computation.to_numpy()
-    for kind, scale in (("ratio", 1.0), ("difference", 100.0)):
-        rows = np.flatnonzero((kinds == kind) & usable)
-        if not rows.size:
-            continue
-        if kind == "ratio":
-            got = rate_ratio(num[rows], den[rows], ref_num[rows], ref_den[rows])
-        else:
-            got = newcombe_difference(num[rows], den[rows], ref_num[rows], ref_den[rows])
-        for column, part in zip(("value", "interval_low", "interval_high"), got):
-            values = frame[column].to_numpy(float).copy()
-            values[rows] = np.asarray(part, dtype=float) * scale
-            frame[column] = values
-
-
-def _year_before(frame: pd.DataFrame, unit: pd.Series) -> None:
-    """The verdict against the same period a year before (for rolling 12 months: the previous 12)."""
-    verdict = np.full(len(frame), None, dtype=object)
-    u = unit.to_numpy()
-    num, num_b = frame["numerator"].to_numpy(float), frame["numerator_before"].to_numpy(float)
-    den, den_b = frame["denominator"].to_numpy(float), frame["denominator_before"].to_numpy(float)
-    val = frame["value"].to_numpy(float)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        computed_before = np.where(den_b > 0, num_b / den_b, np.nan)
-    val_b = np.where(np.isfinite(frame["value_before"].to_numpy(float)),
-                     frame["value_before"].to_numpy(float), computed_before)
-    n, n_b = frame["sample_size"].to_numpy(float), frame["sample_size_before"].to_numpy(float)
-    whole = lambda a: np.isfinite(a) & (a >= 0) & (np.floor(a) == a)  # noqa: E731
-    counts = (u == "count") & whole(num) & whole(num_b)
-    if counts.any():
-        verdict[counts] = compare_counts(num[counts], num_b[counts])
-    rates = (u == "rate_per_1000") & whole(num) & whole(num_b) & (den > 0) & (den_b > 0)
-    if rates.any():
-        verdict[rates] = compare_counts(num[rates], num_b[rates], den[rates], den_b[rates])
-    props = (u == "proportion") & (den > 0) & (den_b > 0) & np.isfinite(val) & np.isfinite(val_b)
-    if props.any():
-        verdict[props] = compare_survey_proportions(val[props], den[props], val_b[props], den_b[props])
-    survey = (u == "survey_proportion") & (n > 0) & (n_b > 0) & np.isfinite(val) & np.isfinite(val_b)
-    if survey.any():
-        verdict[survey] = compare_survey_proportions(val[survey], n[survey], val_b[survey], n_b[survey])
-    frame["vs_year_before"] = verdict
-
-
-def _against_band(frame: pd.DataFrame, band: pd.Series) -> None:
-    """Gaps judged against the band their measure declares: inside, outside, or cannot tell
-    (also when the source gives no interval, since a gap without one cannot be judged)."""
-    verdict = np.full(len(frame), None, dtype=object)
-    width = band.to_numpy(float)
-    value, low, high = (frame[c].to_numpy(float) for c in ("value", "interval_low", "interval_high"))
-    is_gap = np.isfinite(width) & np.isfinite(value)
-    judged = is_gap & np.isfinite(low) & np.isfinite(high) & (low <= value) & (value <= high)
-    verdict[is_gap & ~judged] = CANNOT_TELL
-    for w in np.unique(width[judged]):
-        rows = judged & (width == w)
-        verdict[rows] = gap_against_band(value[rows], low[rows], high[rows], band=float(w))
-    frame["vs_band"] = verdict
-
-
-def _suppress(frame: pd.DataFrame, unit: pd.Series) -> None:
-    """Flag figures resting on fewer than `suppress_below` records (or respondents)."""
-    below = int(config.default("suppress_below"))  # type: ignore[call-overload]
-    u = unit.to_numpy()
-    num, den = frame["numerator"].to_numpy(float), frame["denominator"].to_numpy(float)
-    ref_num, ref_den = frame["ref_numerator"].to_numpy(float), frame["ref_denominator"].to_numpy(float)
-    has_ref = np.isfinite(ref_num)
-    basis = np.where(
-        u == "proportion", den,
-        np.where(u == "survey_proportion", frame["sample_size"].to_numpy(float), num),
-    )
-    # Comparisons rest on both groups: the smaller count (ratios) or sample (differences).
-    basis = np.where(has_ref & (u == "ratio"), np.fmin(num, ref_num), basis)
-    basis = np.where(has_ref & (u == "percentage_points"), np.fmin(den, ref_den), basis)
-    mask = np.isfinite(basis) & (basis < below)
-    frame["suppressed"] = mask
-    reason = np.where(u == "survey_proportion", f"fewer than {below} respondents", f"fewer than {below} records")
-    frame["suppression_reason"] = np.where(mask, reason, None)
-
-
-def _spc(frame: pd.DataFrame, measures: dict[str, Measure]) -> None:
-    """XmR limits and signals on monthly series: every area for 'all', and every breakdown
-    down to borough level (ward-by-breakdown series are too sparse to chart). All series are
-    classified in one vectorised pass (oversight.stats.spc_many)."""
-    for name in ("spc_mean", "spc_lower", "spc_upper"):
-        frame[name] = np.nan
-    frame["spc_signal"] = None
-    frame["spc_variation"] = None
-    frame["vs_average"] = None
-    chosen = (frame["period_type"] == "month") & ((frame["breakdown"] == "all") | (frame["area_level"] != "ward"))
-    monthly = frame.loc[chosen, ["measure", "area_level", "area_code", "breakdown", "period_start", "value"]]
-    key = ["measure", "area_level", "area_code", "breakdown"]
-    monthly = monthly[monthly.groupby(key, sort=False)["value"].transform(lambda v: np.isfinite(v).all())]
-    if monthly.empty:
-        return
-    monthly = monthly.sort_values([*key, "period_start"])
-    series = monthly.groupby(key, sort=False).ngroup().to_numpy(np.int64)
-    month = pd.to_datetime(monthly["period_start"]).dt.strftime("%Y-%m").to_numpy()
-    breaks_of = {m.id: set(m.series_breaks) for m in measures.values() if m.series_breaks}
-    measure_ids = monthly["measure"].to_numpy()
-    breaks = np.zeros(len(monthly), dtype=bool)
-    for measure_id, months in breaks_of.items():
-        breaks |= (measure_ids == measure_id) & np.isin(month, list(months))
-    polarity = monthly["measure"].map({k: m.polarity for k, m in measures.items()}).to_numpy(object)
-    result = classify_many(monthly["value"].to_numpy(float), series, breaks, polarity)
-    rows = frame.index.get_indexer(monthly.index)
-    for column, values in (("spc_mean", result.mean), ("spc_lower", result.lower_limit),
-                           ("spc_upper", result.upper_limit)):
-        filled = frame[column].to_numpy(float).copy()
-        filled[rows] = values
-        frame[column] = filled
-    for column, values in (("spc_signal", result.signal), ("spc_variation", result.variation)):
-        filled = frame[column].to_numpy(object).copy()
-        filled[rows] = values
-        frame[column] = filled
-    value, lower, upper = (frame[c].to_numpy(float) for c in ("value", "spc_lower", "spc_upper"))
-    has = np.isfinite(upper)
-    frame["vs_average"] = np.where(
-        ~has, None,
-        np.where(value > upper, ABOVE_AVERAGE, np.where(value < lower, BELOW_AVERAGE, IN_LINE_WITH_AVERAGE)),
-    )
-
-
 # writing ----------------------------------------------------------------------------------------
 
 
-def _replace_tables(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, report: BuildReport) -> None:
+def _replace_tables(con: duckdb.DuckDBPyConnection, report: BuildReport) -> int:
+    """Swap in the finished rows and the status of each measure in one transaction."""
     status = pd.DataFrame(
         [(b.measure, b.status, b.detail, b.seconds) for b in report.measures],
         columns=["measure", "status", "detail", "seconds"],
     )
-    con.register("__frame", frame)
     con.register("__status", status)
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM measure_value")
-        con.execute("INSERT INTO measure_value BY NAME SELECT * FROM __frame")
+        con.execute("INSERT INTO measure_value BY NAME SELECT * FROM __finished")
         con.execute("DELETE FROM measure_status")
         con.execute(
             """INSERT INTO measure_status
@@ -627,6 +428,6 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, frame: pd.DataFrame, report:
         con.execute("ROLLBACK")
         raise
     finally:
-        con.unregister("__frame")
         con.unregister("__status")
+    return _count(con, "measure_value")
 

@@ -1,0 +1,355 @@
+"""The statistics on every row of the measures table, in one vectorised pass.
+
+The rows stay in DuckDB; only numbers travel: each row's counts, its measure (as an index
+into the catalogue) and its SPC series number are fetched as numeric columns, the statistics
+are computed with numpy, and the results come back as numbers and small codes that one SQL
+statement joins to the rows and turns into words. Expensive functions (the exact Poisson
+limits, the binomial test) are evaluated once per distinct input, since most counts repeat.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Final
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from oversight import config
+from oversight.measures.catalogue import Measure
+from oversight.stats import (
+    compare_counts,
+    compare_survey_proportions,
+    gap_against_band,
+    newcombe_difference,
+    poisson_interval,
+    rate_ratio,
+    survey_interval,
+    wilson_interval,
+)
+from oversight.stats.compare import (
+    ABOVE_AVERAGE,
+    BELOW_AVERAGE,
+    CANNOT_TELL,
+    IN_LINE_WITH_AVERAGE,
+    INSIDE_BAND,
+    NO_SIGNIFICANT_CHANGE,
+    OUTSIDE_BAND,
+    SIGNIFICANT_DECREASE,
+    SIGNIFICANT_INCREASE,
+)
+from oversight.stats.spc_many import (
+    COMMON_CAUSE,
+    CONCERN,
+    IMPROVEMENT,
+    INSUFFICIENT_DATA,
+    NEUTRAL,
+    PRECEDENCE,
+    classify_many,
+)
+
+# Words are stored as codes while computing: index 0 is "no word" (NULL).
+CHANGE_WORDS: Final = (None, SIGNIFICANT_INCREASE, SIGNIFICANT_DECREASE, NO_SIGNIFICANT_CHANGE)
+AVERAGE_WORDS: Final = (None, ABOVE_AVERAGE, BELOW_AVERAGE, IN_LINE_WITH_AVERAGE)
+BAND_WORDS: Final = (None, INSIDE_BAND, OUTSIDE_BAND, CANNOT_TELL)
+SIGNAL_WORDS: Final = (None, *PRECEDENCE)
+VARIATION_WORDS: Final = (None, COMMON_CAUSE, IMPROVEMENT, CONCERN, NEUTRAL, INSUFFICIENT_DATA)
+
+_NUMERIC = ("numerator", "denominator", "value", "sample_size", "interval_low", "interval_high",
+            "ref_numerator", "ref_denominator", "numerator_before", "denominator_before",
+            "value_before", "sample_size_before")
+
+
+def finish_in_warehouse(
+    con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], timings: dict[str, float]
+) -> None:
+    """Turn the raw rows of `__values` into the finished rows of `__finished`."""
+    t = time.perf_counter()
+    ids = list(measures)
+    _register_measures(con, measures, ids)
+    con.execute(_ROWS_SQL)
+    cols = con.execute(f"SELECT rowid AS rid, m_index, is_break, {', '.join(_NUMERIC)} FROM __rows").df()
+    order = con.execute(_SPC_ORDER_SQL).fetchnumpy()
+    timings["fetch"] = time.perf_counter() - t
+    per = {name: np.asarray(values) for name, values in _per_measure(measures, ids).items()}
+    m = cols["m_index"].to_numpy(np.int64)
+    unit, computation = per["unit"][m], per["computation"][m]
+    x = {name: cols[name].to_numpy(float) for name in _NUMERIC}
+
+    t = time.perf_counter()
+    value, low, high = _values_and_intervals(x, unit)
+    _against_reference(x, computation, value, low, high)
+    timings["intervals"] = time.perf_counter() - t
+    t = time.perf_counter()
+    change = _year_before(x, unit, value)
+    band = _against_band(per["band"][m], value, low, high)
+    suppressed, reason = _suppress(x, unit)
+    timings["comparisons"] = time.perf_counter() - t
+    t = time.perf_counter()
+    rid = cols["rid"].to_numpy(np.int64)
+    position = np.empty(rid.max() + 1 if rid.size else 0, dtype=np.int64)
+    position[rid] = np.arange(rid.size)
+    spc = _spc(position[np.asarray(order["rid"], dtype=np.int64)], np.asarray(order["series"], dtype=np.int64),
+               cols["is_break"].to_numpy(bool), per["polarity"][m], value)
+    timings["spc"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    computed = pd.DataFrame({
+        "rid": rid,
+        "value": value, "interval_low": low, "interval_high": high,
+        "suppressed": suppressed, "reason": reason.astype(np.int8),
+        "change": change.astype(np.int8), "band": band.astype(np.int8),
+        **spc,
+    })
+    con.register("__computed", computed)
+    try:
+        con.execute(_finished_sql())
+    finally:
+        con.unregister("__computed")
+    timings["join"] = time.perf_counter() - t
+
+
+# setting up ------------------------------------------------------------------------------------
+
+
+def _per_measure(measures: dict[str, Measure], ids: list[str]) -> dict[str, list[object]]:
+    return {
+        "unit": [measures[i].unit for i in ids],
+        "computation": [measures[i].computation for i in ids],
+        "polarity": [measures[i].polarity for i in ids],
+        "band": [np.nan if measures[i].band is None else measures[i].band for i in ids],
+    }
+
+
+def _register_measures(con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], ids: list[str]) -> None:
+    con.execute("CREATE OR REPLACE TEMP TABLE __measure_index (measure VARCHAR, m_index INTEGER)")
+    con.executemany("INSERT INTO __measure_index VALUES (?, ?)", [[i, n] for n, i in enumerate(ids)])
+    con.execute("CREATE OR REPLACE TEMP TABLE __breaks (measure VARCHAR, month DATE)")
+    breaks = [[m.id, f"{b}-01"] for m in measures.values() for b in m.series_breaks]
+    if breaks:
+        con.executemany("INSERT INTO __breaks VALUES (?, ?)", breaks)
+
+
+# Each row with the same period a year before joined once; rowid numbers the rows.
+_ROWS_SQL = """
+CREATE OR REPLACE TEMP TABLE __rows AS
+SELECT v.*, i.m_index,
+       b.numerator AS numerator_before, b.denominator AS denominator_before,
+       b.value AS value_before, b.sample_size AS sample_size_before,
+       k.month IS NOT NULL AS is_break
+FROM __values v
+JOIN __measure_index i USING (measure)
+LEFT JOIN __values b
+  ON b.measure = v.measure AND b.period_type = v.period_type AND b.area_level = v.area_level
+ AND b.area_code = v.area_code AND b.breakdown = v.breakdown
+ AND b.period_start = v.period_start - INTERVAL 12 MONTH
+LEFT JOIN __breaks k ON k.measure = v.measure AND k.month = v.period_start AND v.period_type = 'month'
+"""
+
+# The monthly series SPC runs on (every area for 'all', every breakdown down to borough
+# level), each contiguous and in time order.
+_SPC_ORDER_SQL = """
+SELECT rowid AS rid,
+       dense_rank() OVER (ORDER BY measure, area_level, area_code, breakdown) - 1 AS series
+FROM __rows
+WHERE period_type = 'month' AND (breakdown = 'all' OR area_level <> 'ward')
+ORDER BY measure, area_level, area_code, breakdown, period_start
+"""
+
+
+def _finished_sql() -> str:
+    def words(column: str, table: tuple[str | None, ...]) -> str:
+        listed = ", ".join("NULL" if w is None else "'" + w.replace("'", "''") + "'" for w in table)
+        return f"([{listed}]::VARCHAR[])[c.{column} + 1]"
+
+    below = int(config.default("suppress_below"))  # type: ignore[call-overload]
+    return f"""
+    CREATE OR REPLACE TEMP TABLE __finished AS
+    SELECT r.measure, r.period_type, r.period_start, r.period_end, r.area_level, r.area_code, r.breakdown,
+           c.value, r.numerator, r.denominator, r.denominator_year, c.interval_low, c.interval_high,
+           r.sample_size, r.sample_size_assumed, c.suppressed,
+           (['fewer than {below} records', 'fewer than {below} respondents'])[c.reason] AS suppression_reason,
+           c.spc_mean, c.spc_lower, c.spc_upper,
+           {words('spc_signal', SIGNAL_WORDS)} AS spc_signal,
+           {words('spc_variation', VARIATION_WORDS)} AS spc_variation,
+           {words('change', CHANGE_WORDS)} AS vs_year_before,
+           {words('vs_average', AVERAGE_WORDS)} AS vs_average,
+           {words('band', BAND_WORDS)} AS vs_band
+    FROM __rows r JOIN __computed c ON c.rid = r.rowid
+    """
+
+
+# values and intervals -----------------------------------------------------------------------------
+
+
+def _whole(a: np.ndarray) -> np.ndarray:
+    return np.isfinite(a) & (a >= 0) & (np.floor(a) == a)
+
+
+def _poisson_limits(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Exact Poisson limits, computed once per distinct count."""
+    distinct, back = np.unique(counts, return_inverse=True)
+    interval = poisson_interval(distinct)
+    return np.asarray(interval.lower, float)[back], np.asarray(interval.upper, float)[back]
+
+
+def _values_and_intervals(x: dict[str, np.ndarray], unit: np.ndarray) -> tuple[np.ndarray, ...]:
+    num, den = x["numerator"], x["denominator"]
+    value, low, high = x["value"].copy(), x["interval_low"].copy(), x["interval_high"].copy()
+    given = np.isfinite(value)
+
+    def put(rows: np.ndarray, est: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+        """The estimate unless the source published one; the interval unless it gave one."""
+        take = rows & ~given
+        value[take] = est[take]
+        open_ = rows & np.isnan(low)
+        low[open_], high[open_] = lo[open_], hi[open_]
+
+    nan = np.full(value.size, np.nan)
+    counts = (unit == "count") & _whole(num)
+    if counts.any():
+        lo, hi = nan.copy(), nan.copy()
+        lo[counts], hi[counts] = _poisson_limits(num[counts])
+        put(counts, num, lo, hi)
+    # Rates: the count's Poisson limits over the denominator. An allocated rate's count is
+    # fractional; its interval is the stated count's, scaled by the same factor.
+    stated = x["ref_numerator"]
+    rates = (unit == "rate_per_1000") & np.isfinite(num) & (den > 0)
+    scaled = rates & ~_whole(num) & np.isfinite(stated) & (stated > 0)
+    basis = np.where(scaled, stated, num)
+    rates &= _whole(basis)
+    if rates.any():
+        factor = np.where(scaled, num / np.where(stated > 0, stated, 1), 1.0) * 1000 / np.where(den > 0, den, 1)
+        lo, hi = nan.copy(), nan.copy()
+        lo[rates], hi[rates] = _poisson_limits(basis[rates])
+        put(rates, num * 1000 / np.where(den > 0, den, 1), lo * factor, hi * factor)
+    props = (unit == "proportion") & np.isfinite(num) & (den > 0) & (num <= den) & (num >= 0)
+    if props.any():
+        interval = wilson_interval(num[props], den[props])
+        est, lo, hi = nan.copy(), nan.copy(), nan.copy()
+        est[props], lo[props], hi[props] = interval
+        put(props, est, lo, hi)
+    n = x["sample_size"]
+    survey = (unit == "survey_proportion") & given & (n > 0) & (value >= 0) & (value <= 1)
+    if survey.any():
+        interval = survey_interval(value[survey], n[survey])
+        lo, hi = nan.copy(), nan.copy()
+        lo[survey], hi[survey] = interval.lower, interval.upper
+        put(survey, value, lo, hi)
+    return value, low, high
+
+
+def _against_reference(
+    x: dict[str, np.ndarray], computation: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray
+) -> None:
+    """Rate ratios (log method) and differences of proportions (Newcombe, in points)."""
+    num, den, ref_num, ref_den = x["numerator"], x["denominator"], x["ref_numerator"], x["ref_denominator"]
+    usable = _whole(num) & _whole(ref_num) & (den > 0) & (ref_den > 0)
+    for kind, scale in (("ratio", 1.0), ("difference", 100.0)):
+        rows = (computation == kind) & usable
+        if kind == "difference":
+            rows &= (num <= den) & (ref_num <= ref_den)
+        if not rows.any():
+            continue
+        if kind == "ratio":
+            got = rate_ratio(num[rows], den[rows], ref_num[rows], ref_den[rows])
+        else:
+            got = newcombe_difference(num[rows], den[rows], ref_num[rows], ref_den[rows])
+        for target, part in zip((value, low, high), got):
+            target[rows] = np.asarray(part, dtype=float) * scale
+
+
+# comparisons and flags ---------------------------------------------------------------------------
+
+
+def _codes(words: object, table: tuple[str | None, ...]) -> np.ndarray:
+    arr = np.asarray(words, dtype=object)
+    out = np.zeros(arr.shape, dtype=np.int64)
+    for code, word in enumerate(table):
+        if word is not None:
+            out[arr == word] = code
+    return out
+
+
+def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """Against the same period a year before (for rolling 12 months: the previous 12)."""
+    code = np.zeros(value.size, dtype=np.int64)
+    num, num_b = x["numerator"], x["numerator_before"]
+    den, den_b = x["denominator"], x["denominator_before"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        value_b = np.where(np.isfinite(x["value_before"]), x["value_before"], np.where(den_b > 0, num_b / den_b, np.nan))
+    counts = (unit == "count") & _whole(num) & _whole(num_b)
+    if counts.any():
+        pairs, back = np.unique(np.stack([num[counts], num_b[counts]], axis=1), axis=0, return_inverse=True)
+        code[counts] = _codes(compare_counts(pairs[:, 0], pairs[:, 1]), CHANGE_WORDS)[back.ravel()]
+    rates = (unit == "rate_per_1000") & _whole(num) & _whole(num_b) & (den > 0) & (den_b > 0)
+    if rates.any():
+        code[rates] = _codes(compare_counts(num[rates], num_b[rates], den[rates], den_b[rates]), CHANGE_WORDS)
+    props = (unit == "proportion") & (den > 0) & (den_b > 0) & np.isfinite(value) & np.isfinite(value_b)
+    props &= (value >= 0) & (value <= 1) & (value_b >= 0) & (value_b <= 1)
+    if props.any():
+        code[props] = _codes(compare_survey_proportions(value[props], den[props], value_b[props], den_b[props]),
+                             CHANGE_WORDS)
+    n, n_b = x["sample_size"], x["sample_size_before"]
+    survey = (unit == "survey_proportion") & (n > 0) & (n_b > 0) & np.isfinite(value) & np.isfinite(value_b)
+    survey &= (value >= 0) & (value <= 1) & (value_b >= 0) & (value_b <= 1)
+    if survey.any():
+        code[survey] = _codes(compare_survey_proportions(value[survey], n[survey], value_b[survey], n_b[survey]),
+                              CHANGE_WORDS)
+    return code
+
+
+def _against_band(width: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Gaps judged against their measure's band; 'cannot tell' also when there is no interval."""
+    code = np.zeros(value.size, dtype=np.int64)
+    is_gap = np.isfinite(width) & np.isfinite(value)
+    judged = is_gap & np.isfinite(low) & np.isfinite(high) & (low <= value) & (value <= high)
+    code[is_gap & ~judged] = BAND_WORDS.index(CANNOT_TELL)
+    for w in np.unique(width[judged]):
+        rows = judged & (width == w)
+        code[rows] = _codes(gap_against_band(value[rows], low[rows], high[rows], band=float(w)), BAND_WORDS)
+    return code
+
+
+def _suppress(x: dict[str, np.ndarray], unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Figures resting on fewer than `suppress_below` records or respondents: the count for
+    counts and rates, the denominator for proportions, respondents for surveys, and the
+    smaller group for comparisons between groups. Reason code 1 = records, 2 = respondents."""
+    below = int(config.default("suppress_below"))  # type: ignore[call-overload]
+    num, den, ref_num, ref_den = x["numerator"], x["denominator"], x["ref_numerator"], x["ref_denominator"]
+    basis = np.where(unit == "proportion", den, np.where(unit == "survey_proportion", x["sample_size"], num))
+    has_ref = np.isfinite(ref_num)
+    basis = np.where(has_ref & (unit == "ratio"), np.fmin(num, ref_num), basis)
+    basis = np.where(has_ref & (unit == "percentage_points"), np.fmin(den, ref_den), basis)
+    mask = np.isfinite(basis) & (basis < below)
+    reason = np.where(mask, np.where(unit == "survey_proportion", 2, 1), 0)
+    return mask, reason
+
+
+def _spc(
+    rows: np.ndarray, series: np.ndarray, breaks: np.ndarray, polarity: np.ndarray, value: np.ndarray
+) -> dict[str, np.ndarray]:
+    """XmR limits and signals for every chosen monthly series at once. `rows` are positions
+    in series order, `series` their series numbers; a series with a missing value (a
+    proportion with no denominator) gets no limits."""
+    size = value.size
+    out = {
+        "spc_mean": np.full(size, np.nan), "spc_lower": np.full(size, np.nan), "spc_upper": np.full(size, np.nan),
+        "spc_signal": np.zeros(size, np.int8), "spc_variation": np.zeros(size, np.int8),
+        "vs_average": np.zeros(size, np.int8),
+    }
+    if rows.size:
+        broken = np.bincount(series, weights=~np.isfinite(value[rows])) > 0
+        keep = ~broken[series]
+        rows, series = rows[keep], series[keep]
+    if rows.size:
+        result = classify_many(value[rows], series, breaks[rows], polarity[rows])
+        out["spc_mean"][rows], out["spc_lower"][rows], out["spc_upper"][rows] = (
+            result.mean, result.lower_limit, result.upper_limit)
+        out["spc_signal"][rows] = _codes(result.signal, SIGNAL_WORDS)
+        out["spc_variation"][rows] = _codes(result.variation, VARIATION_WORDS)
+    upper, lower = out["spc_upper"], out["spc_lower"]
+    average = np.where(value > upper, 1, np.where(value < lower, 2, 3))
+    out["vs_average"] = np.where(np.isfinite(upper), average, 0).astype(np.int8)
+    return out
