@@ -467,5 +467,80 @@ def _print_frame(frame: pd.DataFrame, format: OutputFormat) -> None:
         out.print_json(json.dumps({"ok": True, "data": rows, "meta": {"warehouse": str(_warehouse())}}))
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; 0.0.0.0 for every interface.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the public dashboards and the open data API (/api/v1) until interrupted.
+
+    Pages and figures are read from the warehouse, which is opened read-only and only while a
+    page is being built; a rebuild shows up within a second, without a restart.
+    """
+    # Imported here so the web stack loads only for the commands that use it.
+    from oversight.web import serve as serve_site
+
+    if not _warehouse().exists():
+        _fail(OversightError("no warehouse here yet; run 'oversight ingest' and 'oversight build' first",
+                             path=str(_warehouse())))
+    out.print(f"Serving {_warehouse()} at http://{host}:{port}/ (Ctrl+C to stop)", highlight=False)
+    serve_site(_warehouse(), host=host, port=port)
+
+
+@app.command()
+def publish(
+    folder: Annotated[Path, typer.Argument(help="Folder to write the site into (replaced if it exists).")],
+) -> None:
+    """Write the whole site as static files (pages, JSON, CSV) that any web host can serve.
+
+    Every page is written in its default state with the data behind it; links are relative, so
+    the folder also works opened from disk. The exit code is 1 when a file could not be written.
+    """
+    from oversight.web import publish as publish_site
+
+    if not _warehouse().exists():
+        _fail(OversightError("no warehouse here yet; run 'oversight ingest' and 'oversight build' first",
+                             path=str(_warehouse())))
+    report = publish_site(_warehouse(), folder)
+    for url, status, reason in report.failures:
+        err.print(f"[bold red]failed:[/] {url}: {status} {reason}", highlight=False)
+    out.print(f"{report.files:,} files, {report.bytes / 1e6:,.1f} MB written to {report.folder} "
+              f"({len(report.failures)} failed); open {report.folder / 'index.html'}", highlight=False)
+    if report.failures:
+        raise typer.Exit(1)
+
+
+@app.command()
+def report(
+    quarter: Annotated[
+        str | None,
+        typer.Option(help="Financial-year quarter, e.g. 2022-23-Q2 (Q1 = April-June). Default: the latest with figures."),
+    ] = None,
+    folder: Annotated[
+        Path, typer.Option("--out", help="Folder to write the HTML and PDF into (created if needed).")
+    ] = Path("reports"),
+    force: Annotated[str | None, typer.Option(help="police.uk force id. Default: the configured force.")] = None,
+    pdf: Annotated[bool, typer.Option(help="Also write the tagged PDF (PDF/UA-1); --no-pdf for HTML only.")] = True,
+) -> None:
+    """Write the quarterly performance report against the Police and Crime Plan (HTML and tagged PDF).
+
+    Every figure is read from the measures table (run 'oversight build' first); suppressed
+    figures stay unpublished. Prints the files written and how long the build took.
+    """
+    # Imported here so the PDF stack loads only for this command.
+    from oversight.report import build_report
+
+    try:
+        files = build_report(_warehouse(), quarter, folder, force=force, pdf=pdf)
+    except OversightError as exc:
+        _fail(exc)
+    for warning in files.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    written = ", ".join(str(p) for p in (files.html, files.pdf) if p is not None)
+    pages = f"{files.pages} pages, " if files.pdf else ""
+    out.print(f"Report for {files.quarter.label} ({files.quarter.span}): {written} ({pages}{files.charts} charts); "
+              f"built in {files.seconds:.1f} s", highlight=False)
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

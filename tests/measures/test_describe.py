@@ -7,7 +7,14 @@ import datetime as dt
 import pytest
 
 from oversight.measures.catalogue import load_catalogue
-from oversight.measures.describe import change_phrase, format_interval, format_value, summary_sentence
+from oversight.measures.describe import (
+    change_phrase,
+    direction_phrase,
+    format_interval,
+    format_value,
+    signal_phrase,
+    summary_sentence,
+)
 
 
 @pytest.mark.parametrize(
@@ -41,3 +48,23 @@ def test_sentence_for_a_figure_and_a_suppressed_one():
     hidden = {**row, "suppressed": True, "suppression_reason": "fewer than 10 records"}
     assert summary_sentence(measure, hidden).endswith("not published (fewer than 10 records).")
     assert "149,284" not in summary_sentence(measure, hidden)
+
+
+@pytest.mark.parametrize(
+    ("polarity", "verdict", "words"),
+    [("down_is_good", "significant decrease", "in the better direction"),
+     ("down_is_good", "significant increase", "in the worse direction"),
+     ("up_is_good", "significant increase", "in the better direction"),
+     ("up_is_good", "significant decrease", "in the worse direction"),
+     ("neutral", "significant increase", ""),
+     ("up_is_good", "no significant change", ""),
+     ("up_is_good", None, "")],
+)
+def test_direction_is_named_only_for_a_significant_change_with_a_preferred_direction(polarity, verdict, words):
+    assert direction_phrase(polarity, verdict) == words
+
+
+def test_signal_words_name_the_rule_with_its_run_length():
+    assert signal_phrase("run_of_seven") == "part of a run of 7 or more points on one side of the mean"
+    assert signal_phrase("beyond_limits") == "a point outside the process limits"
+    assert signal_phrase(None) == ""

@@ -1,0 +1,115 @@
+"""Render a `Report` as one self-contained HTML file and as a tagged PDF (PDF/UA-1).
+
+The HTML is semantic (headings in order, tables with header cells and scopes, images with alt
+text, `lang` set), and WeasyPrint turns that structure into the PDF's tag tree: H1-H3, P, L,
+Table/TR/TH/TD, Figure with /Alt. Anything WeasyPrint reports as an error (an image without alt
+text, a missing resource) stops the build rather than producing a PDF that fails its readers.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any, Final
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from oversight.errors import OversightError
+from oversight.report.data import Report
+from oversight.report.words import (
+    against_text,
+    interval_or_blank,
+    period_text,
+    sample_text,
+    spc_text,
+    value_or_reason,
+    verdict_text,
+)
+from oversight.stats.compare import BAND
+from oversight.stats.disclosure import SUPPRESS_BELOW
+from oversight.stats.intervals import CONFIDENCE
+from oversight.stats.spc import LIMIT_MULTIPLIER, MIN_SPC_POINTS, RUN_LENGTH, TREND_LENGTH
+
+PDF_VARIANT: Final = "pdf/ua-1"
+PANGO_PACKAGES: Final = "libpango-1.0-0 libpangoft2-1.0-0"
+
+
+def title(report: Report) -> str:
+    return f"{report.force_name}: performance against the Police and Crime Plan, {report.quarter.label}"
+
+
+def _average(row: dict[str, Any]) -> str:
+    """'in line with the long-term average; within its usual range (common cause variation)'."""
+    average, spc = row.get("vs_average") or "", spc_text(row)
+    if average and spc:
+        return f"{average}; {spc}"
+    return average or spc
+
+
+def _figure(unit: str, row: dict[str, Any] | None) -> str:
+    """A figure for a table cell: '5.1 per 1,000' kept on one line; reasons may wrap."""
+    text = value_or_reason(unit, row)
+    published = row is not None and not row.get("suppressed") and row.get("value") is not None
+    return text.replace(" ", "\u00a0") if published else text
+
+
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("oversight.report", "templates"), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
+    env.filters["band"] = lambda value: f"{value:g}"
+    env.filters["basename"] = lambda value: Path(str(value)).name
+    env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
+    env.globals.update(
+        value=_figure, interval=interval_or_blank, verdict=verdict_text, period=period_text,
+        sample=sample_text, against=against_text, average=_average,
+        suppress_below=SUPPRESS_BELOW, band=f"{BAND:g}", confidence=f"{100 * CONFIDENCE:g}",
+        limit_multiplier=f"{LIMIT_MULTIPLIER:g}", run_length=RUN_LENGTH, trend_length=TREND_LENGTH,
+        min_points=MIN_SPC_POINTS,
+    )
+    return env
+
+
+def render_html(report: Report) -> str:
+    css = resources.files("oversight.report").joinpath("templates/report.css").read_text(encoding="utf-8")
+    return _environment().get_template("report.html").render(r=report, title=title(report), css=css)
+
+
+class _Collect(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def _weasyprint_messages() -> Iterator[_Collect]:
+    logger = logging.getLogger("weasyprint")
+    handler = _Collect()
+    logger.addHandler(handler)
+    try:
+        yield handler
+    finally:
+        logger.removeHandler(handler)
+
+
+def write_pdf(html: str, path: Path) -> tuple[int, list[str]]:
+    """Write the tagged PDF; returns (pages, WeasyPrint warnings). Errors raise OversightError."""
+    try:
+        from weasyprint import HTML
+    except OSError as exc:  # the Python package is there but Pango is not
+        raise OversightError(f"the PDF needs the Pango text library ({exc}); on Debian or Ubuntu: "
+                             f"apt-get install {PANGO_PACKAGES}", path=str(path)) from None
+    with _weasyprint_messages() as messages:
+        document = HTML(string=html, base_url=os.getcwd()).render(pdf_variant=PDF_VARIANT)
+        document.write_pdf(path, pdf_variant=PDF_VARIANT)
+    errors = [m.getMessage() for m in messages.records if m.levelno >= logging.ERROR]
+    if errors:
+        path.unlink(missing_ok=True)
+        raise OversightError(f"the PDF could not be made accessible: {errors[0]} ({len(errors)} errors)", path=str(path))
+    return len(document.pages), [m.getMessage() for m in messages.records if m.levelno < logging.ERROR]

@@ -1,0 +1,112 @@
+"""Stop and search monitoring for the quarter: volumes, rates, rate ratios and outcomes by
+self-defined ethnic group and by Basic Command Unit, from the stop_search_* measures.
+
+Every figure is a row of the measures table read with `public=True`; ratios and differences
+are the derived measures the engine built (rate ratio to White residents, log method;
+difference in percentage points, Newcombe), never computed here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import duckdb
+import pandas as pd
+
+from oversight.measures.catalogue import Measure
+from oversight.measures.query import measure_values
+from oversight.report.charts import Chart, bar_chart
+from oversight.report.figures import SHOWN, MeasureFigures, records
+from oversight.report.quarter import Quarter
+from oversight.report.words import breakdown_label, is_missing
+
+PREFIX: Final = "stop_search_"
+GROUP: Final = "self_defined_group"
+VOLUME, RATE, RATIO = "stop_search_volume", "stop_search_rate", "stop_search_rate_ratio"
+POSITIVE, ARREST = "stop_search_positive_outcome_rate", "stop_search_arrest_rate"
+POSITIVE_GAP, ARREST_GAP = "stop_search_positive_outcome_gap", "stop_search_arrest_rate_gap"
+GROUP_ORDER: Final = ("Asian", "Black", "Mixed", "Other", "White", "Not stated")
+
+
+def is_stop_search(measure: Measure) -> bool:
+    return measure.id.startswith(PREFIX)
+
+
+@dataclass
+class StopSearch:
+    overview: list[MeasureFigures]
+    groups: list[dict[str, Any]] = field(default_factory=list)      # one per self-defined group
+    bcus: list[dict[str, Any]] = field(default_factory=list)        # one per BCU
+    ratio_group: str | None = None                                  # the group whose ratio is shown by BCU
+    reference: str = ""                                             # the reference group of the ratios
+    charts: list[Chart] = field(default_factory=list)
+    caveats: list[str] = field(default_factory=list)
+    unavailable: list[MeasureFigures] = field(default_factory=list)  # stop and search measures with no figure
+
+    @property
+    def has_figures(self) -> bool:
+        return any(m.status == SHOWN and m.figure is not None for m in self.overview) or bool(self.groups)
+
+
+def stop_search(con: duckdb.DuckDBPyConnection, overview: list[MeasureFigures], quarter: Quarter, force: str,
+                catalogue: dict[str, Measure], bcu_names: dict[str, str]) -> StopSearch:
+    result = StopSearch(overview=overview)
+    needed = (VOLUME, RATE, RATIO, POSITIVE, ARREST, POSITIVE_GAP, ARREST_GAP)
+    if not all(m in catalogue for m in needed):
+        return result
+    ratio = catalogue[RATIO]
+    result.reference = breakdown_label(ratio.reference or "")
+    force_cells = {m: _cells(con, m, quarter, catalogue, level="force", area=force) for m in needed}
+    groups = sorted({b for cells in force_cells.values() for (_, b) in cells if b.startswith(GROUP + "=")},
+                    key=lambda b: (GROUP_ORDER.index(breakdown_label(b)) if breakdown_label(b) in GROUP_ORDER
+                                   else len(GROUP_ORDER), b))
+    for b in groups:
+        row = {"label": breakdown_label(b), "breakdown": b}
+        for m in needed:
+            row[m] = force_cells[m].get((force, b))
+        result.groups.append(row)
+    if not any(row[RATE] for row in result.groups):
+        result.groups = []
+        return result
+    for m in needed:
+        for caveat in catalogue[m].caveats:
+            if caveat not in result.caveats:
+                result.caveats.append(caveat)
+    ratios = [r for r in result.groups if r[RATIO] and not is_missing(r[RATIO].get("value"))]
+    if ratios:
+        period = f"{quarter.label}, {quarter.span}"
+        result.charts.append(bar_chart(
+            ratio, [{**(r[RATIO] or {}), "label": r["label"]} for r in result.groups if r["label"] != result.reference
+                    and r["label"] != "Not stated"],
+            what="self-defined ethnic group", period=period, reference_line=1.0,
+            reference_words=f"1 = the same rate as {result.reference} residents"))
+        result.ratio_group = max(ratios, key=lambda r: r[RATIO]["value"])["label"]
+    bcu_cells = {m: _cells(con, m, quarter, catalogue, level="bcu") for m in (VOLUME, RATE, RATIO, POSITIVE)}
+    codes = sorted({code for cells in bcu_cells.values() for (code, _) in cells})
+    for code in codes:
+        row = {"label": bcu_names.get(code, code), "code": code,
+               VOLUME: bcu_cells[VOLUME].get((code, "all")), RATE: bcu_cells[RATE].get((code, "all")),
+               POSITIVE: bcu_cells[POSITIVE].get((code, "all")),
+               RATIO: bcu_cells[RATIO].get((code, f"{GROUP}={result.ratio_group}")) if result.ratio_group else None}
+        result.bcus.append(row)
+    if result.ratio_group and any(r[RATIO] for r in result.bcus):
+        result.charts.append(bar_chart(
+            ratio, [{**(r[RATIO] or {}), "label": r["label"]} for r in result.bcus],
+            what=f"Basic Command Unit ({result.ratio_group} residents)", period=f"{quarter.label}, {quarter.span}",
+            reference_line=1.0, reference_words=f"1 = the same rate as {result.reference} residents"))
+    return result
+
+
+def _cells(con: duckdb.DuckDBPyConnection, measure_id: str, quarter: Quarter, catalogue: dict[str, Measure],
+           *, level: str, area: str | None = None) -> dict[tuple[str, str], dict[str, Any]]:
+    """(area code, breakdown) -> the quarter's public row, at one level."""
+    measure = catalogue[measure_id]
+    if "fy_quarter" not in measure.periods or level not in measure.levels:
+        return {}
+    frame = measure_values(con, measure_id, level=level, period_type="fy_quarter", breakdown=None,
+                           public=True, catalogue=catalogue)
+    frame = frame[frame["period_end"] == pd.Timestamp(quarter.end)]
+    if area is not None:
+        frame = frame[frame["area_code"] == area]
+    return {(r["area_code"], r["breakdown"]): r for r in records(frame)}

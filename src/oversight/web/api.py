@@ -1,0 +1,179 @@
+"""The open data API, /api/v1: the catalogue, measure values with filters, areas, boundaries and
+data health, each as JSON (in the envelope) or CSV. FastAPI describes it at /api/v1/openapi.json.
+Public figures only: suppressed values are blank, with the reason."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
+
+from oversight.measures.catalogue import LEVELS
+from oversight.measures.periods import PERIOD_HELP
+from oversight.measures.query import OUTPUT_COLUMNS
+from oversight.web.params import BadRequest, NotFound, read_filters
+from oversight.web.records import frame_records, json_safe, records
+from oversight.web.store import Store
+from oversight.web.twins import dumps, envelope, frame_csv
+from oversight.web.views.health import police_uk_summary
+from oversight.web.views.measure import definition
+
+router = APIRouter(prefix="/api/v1", tags=["open data"])
+
+Format = Literal["json", "csv"]
+MAX_ROWS = 100_000
+"""Most rows one request returns; use offset for the next page."""
+MAX_SCAN = 250_000
+"""Most rows one request may select before paging; a bigger query is refused (422) with a hint."""
+EVERY_BREAKDOWN = "*"
+MEASURE_ID_HELP = "Measure id, e.g. stop_search_volume (see /api/v1/measures.json)."
+
+
+def _store(request: Request) -> Store:
+    return request.app.state.store
+
+
+def _answer(fmt: str, data: list[dict[str, Any]] | dict[str, Any], frame: pd.DataFrame | None, name: str,
+            **meta: Any) -> Response:
+    if fmt == "csv":
+        table = frame if frame is not None else pd.DataFrame(data)
+        return Response(frame_csv(table), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}.csv"'})
+    return Response(dumps(envelope(data, **meta)), media_type="application/json")
+
+
+@router.get("/", summary="What the API offers")
+def index(request: Request) -> Response:
+    base = "/api/v1"
+    data = {
+        "measures": f"{base}/measures.json", "measure": f"{base}/measures/{{measure_id}}.json",
+        "values": f"{base}/measures/{{measure_id}}/values.json", "areas": f"{base}/areas.json",
+        "boundaries": f"{base}/boundaries/{{level}}.geojson", "health": f"{base}/health.json",
+        "reference_health": f"{base}/health/reference.json", "openapi": f"{base}/openapi.json",
+    }
+    return _answer("json", data, None, "index", built_at=_store(request).built_at())
+
+
+@router.get("/measures.{fmt}", summary="The measure catalogue with each measure's data status")
+def catalogue(request: Request, fmt: Annotated[Format, Path(description="json or csv")]) -> Response:
+    store = _store(request)
+    frame = store.status().copy()
+    frame["headline"] = [store.catalogue[m].headline for m in frame["measure"]]
+    return _answer(fmt, frame_records(frame), frame, "measures", count=len(frame), built_at=store.built_at())
+
+
+@router.get("/measures/{measure_id}.json", summary="One measure: definition, status, periods and breakdowns")
+def measure(request: Request, measure_id: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,80}$", description=MEASURE_ID_HELP)]) -> Response:
+    store = _store(request)
+    if measure_id not in store.catalogue:
+        raise NotFound(f"there is no measure {measure_id!r}; see /api/v1/measures.json", field="measure")
+    m = store.catalogue[measure_id]
+    status = store.status_of(measure_id)
+    data = {
+        "definition": definition(m),
+        "status": {k: json_safe(status.get(k)) for k in ("status", "detail", "latest_period_end", "areas")},
+        "periods": [{"key": p.key, "label": p.label, "type": p.type} for p in store.periods(measure_id)],
+        "breakdowns": store.breakdowns(measure_id),
+        "areas": {level: len(codes) for level, codes in store.measure_areas(measure_id).items()},
+        "values": f"/api/v1/measures/{measure_id}/values.json",
+    }
+    return _answer("json", data, None, measure_id, built_at=store.built_at())
+
+
+@router.get("/measures/{measure_id}/values.{fmt}", summary="Figures of one measure, filtered")
+def values(
+    request: Request,
+    measure_id: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,80}$", description=MEASURE_ID_HELP)],
+    fmt: Annotated[Format, Path(description="json or csv")],
+    level: Annotated[Literal["force", "bcu", "borough", "ward"] | None, Query(description="Area level.")] = None,
+    area: Annotated[str | None, Query(description="Area code, e.g. E09000022 (see /api/v1/areas.json).",
+                                      max_length=40)] = None,
+    period: Annotated[str | None, Query(description=f"One period: {PERIOD_HELP}.", max_length=20)] = None,
+    period_type: Annotated[Literal["month", "fy_quarter", "financial_year", "calendar_year", "rolling_12"] | None,
+                           Query(description="All periods of one type.")] = None,
+    breakdown: Annotated[str | None, Query(description="One breakdown value such as 'self_defined_group=Black', 'all', "
+                                                       "or '*' for every breakdown. Default: 'all' when the measure "
+                                                       "has it, else every breakdown.", max_length=200)] = None,
+    offset: Annotated[int, Query(ge=0, description="Rows to skip.")] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_ROWS, description="Most rows to return.")] = MAX_ROWS,
+) -> Response:
+    store = _store(request)
+    if measure_id not in store.catalogue:
+        raise NotFound(f"there is no measure {measure_id!r}; see /api/v1/measures.json", field="measure")
+    m = store.catalogue[measure_id]
+    if breakdown is None:
+        breakdown = "all" if "all" in store.breakdowns(measure_id) else EVERY_BREAKDOWN
+    filters = read_filters({"level": level or "", "area": area or "", "period": period or "",
+                            "breakdown": "" if breakdown == EVERY_BREAKDOWN else breakdown})
+    if level is not None and level not in m.levels:
+        raise BadRequest(f"{measure_id} is not published at level {level!r}; levels: {', '.join(m.levels)}", field="level")
+    if period_type is not None and period_type not in m.periods:
+        raise BadRequest(f"{measure_id} has no {period_type} figures; periods: {', '.join(m.periods)}", field="period_type")
+    if area is not None and not any(area in codes for lvl, codes in store.measure_areas(measure_id).items()
+                                    if level is None or lvl == level):
+        raise NotFound(f"{measure_id} has no figures for area {area!r}; see /api/v1/areas.json", field="area")
+    if filters.period is not None and filters.period not in {p.key for p in store.periods(measure_id)}:
+        raise NotFound(f"{measure_id} has no figures for period {period!r}", field="period")
+    if filters.breakdown is not None and filters.breakdown not in store.breakdowns(measure_id):
+        raise NotFound(f"{measure_id} has no breakdown {filters.breakdown!r}; see /api/v1/measures/{measure_id}.json",
+                       field="breakdown")
+    chosen = None if breakdown == EVERY_BREAKDOWN else filters.breakdown
+    total = store.count(measure_id, level=level, area=area, period=filters.period, period_type=period_type,
+                        breakdown=chosen)
+    if total > MAX_SCAN:
+        raise BadRequest(f"{measure_id} has {total:,} figures for this query, more than the {MAX_SCAN:,} one "
+                         "request can read; narrow it with level, area, period_type or breakdown", field="level")
+
+    def answer() -> Response:
+        frame = store.values(measure_id, level=level, area=area, period=filters.period, period_type=period_type,
+                             breakdown=chosen)
+        total = len(frame)
+        rows = records(frame.iloc[offset:offset + limit], store)
+        table = pd.DataFrame(rows, columns=[*OUTPUT_COLUMNS, "period_key", "area_name"])
+        more = offset + limit < total
+        return _answer(fmt, rows, table, f"{measure_id}-values", count=len(rows), total=total, offset=offset,
+                       next_offset=offset + limit if more else None, unit=m.unit, built_at=store.built_at(),
+                       suppression="figures resting on fewer than 10 records or respondents are blank "
+                                   "(see suppression_reason)")
+
+    # Answers are cached whole (the warehouse only changes on a rebuild, which clears the cache).
+    return store.cached(("api-values", measure_id, fmt, filters, period_type, breakdown, offset, limit), answer)
+
+
+@router.get("/areas.{fmt}", summary="Areas with figures, their names and parents")
+def areas(
+    request: Request,
+    fmt: Annotated[Format, Path(description="json or csv")],
+    level: Annotated[Literal["force", "bcu", "borough", "ward"] | None, Query(description="Only this level.")] = None,
+) -> Response:
+    store = _store(request)
+    rows = [{"level": a.level, "code": a.code, "name": a.name, "parent_code": a.parent_code,
+             "boundary": a.code in store.boundaries(a.level)} for a in store.areas(level)]
+    frame = pd.DataFrame(rows, columns=["level", "code", "name", "parent_code", "boundary"])
+    return _answer(fmt, rows, frame, "areas", count=len(rows), levels=list(LEVELS))
+
+
+@router.get("/boundaries/{level}.geojson", summary="Area boundaries of one level (GeoJSON, simplified)")
+def boundaries(request: Request, level: Literal["force", "bcu", "borough", "ward"]) -> Response:
+    features = _store(request).boundaries(level)
+    if not features:
+        raise NotFound(f"no {level} boundaries are loaded (ingest the geography reference data)", field="level")
+    body = dumps({"type": "FeatureCollection", "features": [features[code] for code in sorted(features)]})
+    return Response(body, media_type="application/geo+json")
+
+
+@router.get("/health.{fmt}", summary="The police.uk data-health ledger: force x dataset x month")
+def health(request: Request, fmt: Annotated[Format, Path(description="json or csv")]) -> Response:
+    store = _store(request)
+    frame = store.health()
+    return _answer(fmt, frame_records(frame), frame, "health", count=len(frame),
+                   summary=[{k: v for k, v in s.items() if k != "flagged"} for s in police_uk_summary(frame)])
+
+
+@router.get("/health/reference.{fmt}", summary="Reference datasets: files, rows and periods loaded")
+def reference_health(request: Request, fmt: Annotated[Format, Path(description="json or csv")]) -> Response:
+    frame, problem = _store(request).reference_health()
+    return _answer(fmt, frame_records(frame), frame, "reference-health", count=len(frame), problem=problem)
+

@@ -1,0 +1,166 @@
+"""The web application: pages, their JSON and CSV twins, the open data API, errors, headers.
+
+`create_app(warehouse)` returns a FastAPI app. Routes live in `pages.py` (HTML and twins) and
+`api.py` (/api/v1); page data is built in `views/`, drawn by `charts.py` and `maps.py`, and
+rendered by the templates through `render.py`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from oversight import config
+from oversight.errors import OversightError, WarehouseError
+from oversight.web.render import STATIC, context, environment
+from oversight.web.store import Store
+from oversight.web.twins import dumps, error_envelope
+
+log = logging.getLogger("oversight.web")
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; "
+    "style-src 'self' 'unsafe-inline'; "  # plotly.js writes its own <style> element and inline styles
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SECURITY_HEADERS = (
+    (b"content-security-policy", CONTENT_SECURITY_POLICY.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"strict-origin-when-cross-origin"),
+    (b"x-frame-options", b"DENY"),
+    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+)
+
+
+class SecurityHeaders:
+    """Adds the security headers to every response (pure ASGI, so it costs almost nothing)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message.setdefault("headers", [])
+                message["headers"] = list(message["headers"]) + list(SECURITY_HEADERS)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+def plotly_js() -> Path:
+    import plotly
+
+    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+def wants_json(path: str) -> bool:
+    return path.startswith("/api/v1") or path.endswith((".json", ".csv", ".geojson"))
+
+
+def create_app(
+    warehouse: str | os.PathLike[str] | None = None, *, publishing: bool = False, warm: bool = True,
+) -> FastAPI:
+    """The site for one warehouse (default: the configured one). `publishing` renders every link
+    as a file of a static folder and records it (see `publish.py`). `warm` builds every page in
+    a background thread when the server starts, so the first visitors get cached pages."""
+    from oversight.web import api, pages
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm and not publishing:
+            threading.Thread(target=pages.warm_up, args=(app,), name="oversight-warm-up", daemon=True).start()
+        yield
+
+    app = FastAPI(
+        title="Oversight open data API",
+        version="1",
+        description=("Figures of the Police and Crime Plan measures, the measure catalogue, areas and data health, "
+                     "as JSON or CSV. Licence: Open Government Licence v3.0."),
+        docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; /api/ documents the API instead
+        openapi_url="/api/v1/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.store = Store(config.warehouse_path(warehouse))
+    app.state.env = environment()
+    app.state.registry = {} if publishing else None
+    app.add_middleware(SecurityHeaders)
+
+    @app.get("/static/plotly.min.js", include_in_schema=False)
+    def plotly_bundle() -> FileResponse:
+        return FileResponse(plotly_js(), media_type="text/javascript",
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(OversightError)
+    async def oversight_error(request: Request, exc: OversightError) -> Response:
+        return error_response(request, exc, _status(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = [str(p) for p in first.get("loc", ()) if p not in ("query", "path")]
+        error = OversightError(str(first.get("msg", "invalid request")), field=".".join(where) or None)
+        return error_response(request, error, 422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        reason = "no page here; the site map is on the home page" if exc.status_code == 404 else str(exc.detail)
+        return error_response(request, OversightError(reason, path=request.url.path), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> Response:
+        log.exception("unexpected error on %s", request.url.path)
+        return error_response(request, OversightError("something went wrong on our side; it has been logged"), 500)
+
+    return app
+
+
+def _status(exc: OversightError) -> int:
+    status = getattr(exc, "status", None)
+    if isinstance(status, int):
+        return status
+    if isinstance(exc, WarehouseError):
+        return 503
+    return 404 if exc.field in ("measure", "area", "period", "breakdown") else 422
+
+
+def error_response(request: Request, error: OversightError, status: int) -> Response:
+    if wants_json(request.url.path):
+        return Response(dumps(error_envelope(error)), status_code=status, media_type="application/json")
+    data: dict[str, Any] = {"title": _TITLES.get(status, "Something went wrong"), "page": "error", "status": status,
+                            "error": error.as_dict(), "path": request.url.path, "sections": [], "intro": ""}
+    try:
+        built_at = request.app.state.store.built_at()
+    except OversightError:  # no warehouse, or it cannot be opened: the page says why
+        built_at = None
+    values = context(data, request.url.path, registry=None, built_at=built_at)
+    return HTMLResponse(request.app.state.env.get_template("error.html").render(values), status_code=status)
+
+
+_TITLES = {
+    404: "Page not found",
+    422: "There is a problem with the address",
+    503: "The figures are being rebuilt",
+    500: "Something went wrong",
+}

@@ -1,0 +1,146 @@
+"""HTML pages and their twins: every page at PATH also answers PATH/index.json (its data, in the
+JSON envelope) and PATH/index.csv (every figure it shows). One data function per page builds
+the dict all three render, so they cannot disagree."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from oversight.web.params import Filters, read_filters
+from oversight.web.render import Links, context
+from oversight.web.store import Store
+from oversight.web.twins import frame_csv, page_frame, page_json
+from oversight.web.views.crime import crime_page
+from oversight.web.views.harm import harm_page
+from oversight.web.views.health import health_page
+from oversight.web.views.measure import measure_page
+from oversight.web.views.overview import overview_page
+from oversight.web.views.reference import api_page, catalogue_page, methods_page
+from oversight.web.views.stop_search import stop_search_page
+from oversight.web.views.trust import trust_page
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger("oversight.web")
+
+Builder = Callable[[Store, Filters], dict[str, Any]]
+
+# path -> (template, builder). Pages without filters ignore them.
+PAGES: dict[str, tuple[str, Builder]] = {
+    "/": ("overview.html", overview_page),
+    "/crime/": ("section.html", crime_page),
+    "/trust/": ("section.html", trust_page),
+    "/stop-search/": ("section.html", stop_search_page),
+    "/hate-crime-vawg/": ("section.html", harm_page),
+    "/measures/": ("catalogue.html", lambda store, _: catalogue_page(store)),
+    "/health/": ("health.html", lambda store, _: health_page(store)),
+    "/methods/": ("methods.html", lambda store, _: methods_page()),
+}
+
+
+def _data(app: Any, path: str, builder: Builder, filters: Filters) -> dict[str, Any]:
+    """The page's data. Not cached itself (its size is hard to weigh): the figures under it
+    and the rendered HTML and JSON are."""
+    return builder(app.state.store, filters)
+
+
+def render_page(app: Any, path: str, template: str, data: dict[str, Any], filters: Filters) -> str:
+    values = context(data, path, registry=app.state.registry, built_at=app.state.store.built_at(),
+                     twin_params=filters.as_params())
+    return app.state.env.get_template(template).render(values)
+
+
+def page_html(app: Any, path: str, template: str, builder: Builder, filters: Filters) -> str:
+    def render() -> str:
+        return render_page(app, path, template, _data(app, path, builder, filters), filters)
+
+    if app.state.registry is not None:  # publishing: render afresh so every link is recorded
+        return render()
+    return app.state.store.cached(("html", path, filters), render)
+
+
+def _html(request: Request, path: str, template: str, builder: Builder) -> HTMLResponse:
+    filters = read_filters(request.query_params)
+    html = page_html(request.app, path, template, builder, filters)
+    alternate = Links(path)(path + "index.json", filters.as_params())
+    return HTMLResponse(html, headers={"Link": f'<{alternate}>; rel="alternate"; type="application/json"'})
+
+
+def _json(request: Request, path: str, builder: Builder) -> Response:
+    store, filters = request.app.state.store, read_filters(request.query_params)
+    body = store.cached(("json", path, filters), lambda: page_json(
+        _data(request.app, path, builder, filters), page=path, filters=filters.as_params(), built_at=store.built_at()))
+    return Response(body, media_type="application/json")
+
+
+def _csv(request: Request, path: str, builder: Builder) -> Response:
+    filters = read_filters(request.query_params)
+    data = _data(request.app, path, builder, filters)
+    name = (path.strip("/").replace("/", "-") or "overview") + ".csv"
+    return Response(frame_csv(page_frame(data)), media_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _register(path: str, template: str, builder: Builder) -> None:
+    def html(request: Request) -> HTMLResponse:
+        return _html(request, path, template, builder)
+
+    def json_twin(request: Request) -> Response:
+        return _json(request, path, builder)
+
+    def csv_twin(request: Request) -> Response:
+        return _csv(request, path, builder)
+
+    router.add_api_route(path, html, methods=["GET", "HEAD"], response_class=HTMLResponse)
+    router.add_api_route(path + "index.json", json_twin, methods=["GET", "HEAD"])
+    router.add_api_route(path + "index.csv", csv_twin, methods=["GET", "HEAD"])
+
+
+for _path, (_template, _builder) in PAGES.items():
+    _register(_path, _template, _builder)
+
+
+def _measure_builder(measure_id: str) -> Builder:
+    return lambda store, filters: measure_page(store, measure_id, filters)
+
+
+@router.api_route("/measures/{measure_id}/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def measure_html(request: Request, measure_id: str) -> HTMLResponse:
+    return _html(request, f"/measures/{measure_id}/", "measure.html", _measure_builder(measure_id))
+
+
+@router.get("/measures/{measure_id}/index.json")
+def measure_json(request: Request, measure_id: str) -> Response:
+    return _json(request, f"/measures/{measure_id}/", _measure_builder(measure_id))
+
+
+@router.get("/measures/{measure_id}/index.csv")
+def measure_csv(request: Request, measure_id: str) -> Response:
+    return _csv(request, f"/measures/{measure_id}/", _measure_builder(measure_id))
+
+
+@router.api_route("/api/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def api_html(request: Request) -> HTMLResponse:
+    data = api_page(request.app.openapi())
+    return HTMLResponse(render_page(request.app, "/api/", "api.html", data, Filters()))
+
+
+def warm_up(app: Any) -> None:
+    """Build every page in its default state, so the first visitors do not wait."""
+    from oversight.errors import OversightError
+
+    store: Store = app.state.store
+    started = time.perf_counter()
+    work = [(path, template, builder) for path, (template, builder) in PAGES.items()]
+    work += [(f"/measures/{m}/", "measure.html", _measure_builder(m)) for m in store.catalogue]
+    for path, template, builder in work:
+        try:
+            page_html(app, path, template, builder, Filters())
+        except OversightError as exc:  # e.g. no warehouse yet: the page itself will say so
+            log.info("not warmed %s: %s", path, exc)
+    log.info("%d pages built in %.1f s", len(work), time.perf_counter() - started)

@@ -1,0 +1,151 @@
+"""The filter state every page keeps in its URL (level, area, period, breakdown), checked once.
+
+`read_filters` checks the form of each query parameter (422 when malformed); `resolve_area`,
+`resolve_period` and `resolve_breakdown` check them against what the warehouse holds (404 when
+well formed but unknown), with a message saying what is available.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Final
+
+from oversight.errors import OversightError
+from oversight.measures.catalogue import LEVELS
+from oversight.measures.periods import PERIOD_HELP, parse_period
+from oversight.web.store import Area, Period, Store
+
+FILTER_NAMES: Final = ("level", "area", "period", "breakdown")
+_AREA: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
+_BREAKDOWN: Final = re.compile(r"^(all|[a-z_]{1,40}=[^\x00-\x1f<>]{1,120})$")
+
+
+class BadRequest(OversightError):
+    """A query parameter is malformed (HTTP 422)."""
+
+    status = 422
+
+
+class NotFound(OversightError):
+    """A well-formed measure, area, period or breakdown that the warehouse does not have (HTTP 404)."""
+
+    status = 404
+
+
+@dataclass(frozen=True)
+class Filters:
+    level: str | None = None
+    area: str | None = None
+    period: str | None = None
+    breakdown: str | None = None
+
+    def as_params(self, **changes: str | None) -> dict[str, str]:
+        """Query parameters for a link to this view with some filters changed (None drops one)."""
+        merged = {**asdict(self), **changes}
+        return {k: v for k, v in merged.items() if k in FILTER_NAMES and v}
+
+
+def read_filters(query: Mapping[str, str]) -> Filters:
+    """Filters from query parameters; BadRequest naming the parameter when one is malformed."""
+    level = _clean(query.get("level"))
+    area = _clean(query.get("area"))
+    period = _clean(query.get("period"))
+    breakdown = _clean(query.get("breakdown"))
+    if level is not None and level not in LEVELS:
+        raise BadRequest(f"{level!r} is not an area level; use one of {', '.join(LEVELS)}", field="level")
+    if area is not None and not _AREA.match(area):
+        raise BadRequest("an area is a code of letters, digits, '-' or '_' (e.g. E09000022)", field="area")
+    if period is not None:
+        try:
+            period = Period(*parse_period(period)).key  # one spelling per period: '2022-23 Q2' -> '2022-23-Q2'
+        except OversightError as exc:
+            raise BadRequest(exc.reason, field="period") from None
+    if breakdown is not None and not _BREAKDOWN.match(breakdown):
+        raise BadRequest("a breakdown is 'all' or '<dimension>=<value>', e.g. 'self_defined_group=Black'",
+                         field="breakdown")
+    return Filters(level, area, period, breakdown)
+
+
+def _clean(value: str | None) -> str | None:
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def resolve_area(store: Store, filters: Filters, levels: Iterable[str] = LEVELS) -> Area:
+    """The area the page is about: the one named, else the force; NotFound when unknown."""
+    allowed = tuple(levels)
+    if filters.area is None:
+        return store.force_area()
+    found = store.area(filters.area, filters.level)
+    if found is None:
+        where = f" at level {filters.level!r}" if filters.level else ""
+        known = ", ".join(f"{len(store.areas(lvl))} {lvl}" for lvl in allowed if store.areas(lvl))
+        raise NotFound(f"no figures for an area {filters.area!r}{where}; the areas with figures are {known} "
+                       "(see /api/v1/areas.json)", field="area")
+    if found.level not in allowed:
+        raise NotFound(f"{found.label} is a {found.level}; this page shows {', '.join(allowed)} figures",
+                       field="area")
+    return found
+
+
+def resolve_period(store: Store, filters: Filters, measure_ids: Iterable[str], types: Iterable[str]) -> Period | None:
+    """The period named (NotFound when none of the measures has it), else the latest one all the
+    measures with data share among `types` (in order of preference); None when there is none."""
+    ids = [m for m in measure_ids if store.has_data(m)]
+    wanted = tuple(types)
+    if filters.period is not None:
+        kind, end = parse_period(filters.period)
+        chosen = Period(kind, end)
+        if not any(chosen in store.periods(m) for m in ids):
+            latest = [p.key for t in wanted for m in ids[:1] if (p := store.latest_period(m, t))]
+            hint = f"; the latest is {latest[0]}" if latest else ""
+            raise NotFound(f"no figures for the period {chosen.label!r} ({PERIOD_HELP}){hint}", field="period")
+        return chosen
+    return latest_shared(store, ids, wanted)
+
+
+def latest_shared(store: Store, measure_ids: Iterable[str], types: Iterable[str]) -> Period | None:
+    """The freshest period that every measure (with data, and with that kind of period) has up
+    to: for each type the earliest of the measures' latest periods, then the type whose period
+    ends last (ties go to the type listed first)."""
+    best: Period | None = None
+    ids = [m for m in measure_ids if store.has_data(m)]
+    for kind in types:
+        present = [p for m in ids if kind in store.measure(m).periods and (p := store.latest_period(m, kind))]
+        if present:
+            candidate = min(present, key=lambda p: p.end)
+            if best is None or candidate.end > best.end:
+                best = candidate
+    return best
+
+
+def resolve_breakdown(store: Store, filters: Filters, measure_id: str, default: str = "all") -> str:
+    """The breakdown named (NotFound when the measure does not have it), else `default` when the
+    measure has it, else its first breakdown."""
+    known = store.breakdowns(measure_id)
+    if filters.breakdown is not None:
+        if known and filters.breakdown not in known:
+            dims = sorted({b.split("=", 1)[0] for b in known if b != "all"})
+            raise NotFound(f"{measure_id} has no breakdown {filters.breakdown!r}; it is broken down by "
+                           f"{', '.join(dims) or 'nothing'} (see its measure page)", field="breakdown")
+        return filters.breakdown
+    if not known or default in known:
+        return default
+    return known[0]
+
+
+def period_options(store: Store, measure_ids: Iterable[str], types: Iterable[str], keep: int = 60) -> list[tuple[str, list[Period]]]:
+    """Periods to offer in a menu, grouped by type: the newest `keep` of each type."""
+    from oversight.web.words import PERIOD_TYPE_NAMES
+
+    groups = []
+    ids = [m for m in measure_ids if store.has_data(m)]
+    for kind in types:
+        seen = {p for m in ids for p in store.periods(m) if p.type == kind}
+        if seen:
+            groups.append((PERIOD_TYPE_NAMES[kind], sorted(seen, key=lambda p: p.end, reverse=True)[:keep]))
+    return groups

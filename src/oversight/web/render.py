@@ -1,0 +1,153 @@
+"""Turning page data into HTML: the Jinja environment, its filters, and relative links.
+
+Every link is relative to the page it is on, so the same HTML works from the server and from a
+folder written by `oversight publish`. When publishing, a link with query parameters becomes a
+file name carrying a short hash of them, and the link is recorded so the publisher can fetch and
+write that file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
+
+from oversight.measures.describe import format_value
+from oversight.web import words
+
+TEMPLATES = Path(str(resources.files("oversight.web") / "templates"))
+STATIC = Path(str(resources.files("oversight.web") / "static"))
+LICENCE = "Open Government Licence v3.0"
+
+
+def static_file(path: str, params: dict[str, str] | None = None) -> str:
+    """Where a site URL lives in a published folder: '/crime/' -> 'crime/index.html',
+    '/api/v1/x.csv?a=1' -> 'api/v1/x-<hash>.csv'."""
+    name = path.lstrip("/")
+    if name == "" or name.endswith("/"):
+        name += "index.html"
+    if params:
+        stem, _, ext = name.rpartition(".")
+        digest = hashlib.sha1(urlencode(sorted(params.items())).encode()).hexdigest()[:10]
+        name = f"{stem}-{digest}.{ext}"
+    return name
+
+
+class Links:
+    """Relative links from one page; in publishing mode also a record of every file linked."""
+
+    def __init__(self, current: str, registry: dict[str, str] | None = None) -> None:
+        self.current = current
+        self.registry = registry  # published file -> live URL, when publishing
+
+    def __call__(self, path: str, params: dict[str, Any] | None = None, fragment: str = "", **more: Any) -> str:
+        query = {k: str(v) for k, v in {**(params or {}), **more}.items() if v not in (None, "")}
+        live = path + ("?" + urlencode(query) if query else "")
+        if self.registry is not None:
+            target = static_file(path, query)
+            with _REGISTRY_LOCK:
+                self.registry.setdefault(target, live)
+            here = posixpath.dirname(static_file(self.current))
+            href = posixpath.relpath(target, here or ".")
+        else:
+            here = self.current if self.current.endswith("/") else posixpath.dirname(self.current) + "/"
+            href = posixpath.relpath(path, here) if path != here else "."
+            if path.endswith("/") and not href.endswith("/"):
+                href += "/"
+            if query:
+                href += "?" + urlencode(query)
+        return href + (f"#{fragment}" if fragment else "")
+
+
+    def page(self, path: str, params: dict[str, Any] | None = None, fragment: str = "") -> str:
+        """A link to another page in a given state; a published site has each page in its
+        default state only, so there the state is dropped."""
+        return self(path, None if self.registry is not None else params, fragment)
+
+
+_REGISTRY_LOCK = threading.Lock()
+
+
+def _chart_json(spec: Any) -> Markup:
+    """A chart spec for a <script type="application/json"> block, safe against '</script>'."""
+    text = json.dumps(spec, separators=(",", ":"), allow_nan=False, default=str)
+    return Markup(text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+class _Undefined(StrictUndefined):
+    """A missing value fails loudly when printed or iterated, but tests as false in `if`."""
+
+    def __bool__(self) -> bool:
+        return False
+
+
+def environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES)),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=_Undefined,
+    )
+    env.filters.update(
+        value=words.value_text,
+        interval=words.interval_text,
+        sample=words.sample_text,
+        change=words.change_text,
+        badge=words.spc_badge,
+        breakdown=words.breakdown_label,
+        dimension=words.dimension_label,
+        chart_json=_chart_json,
+        number=lambda v: "" if words.is_missing(v) else format_value("count", v),
+        month=lambda v: "" if not v else str(v)[:7],
+        missing=words.is_missing,
+    )
+    env.globals.update(
+        LEVEL_NAMES={"force": "Force", "bcu": "BCU", "borough": "Borough", "ward": "Ward"},
+        PERIOD_TYPE_NAMES=words.PERIOD_TYPE_NAMES,
+        LICENCE=LICENCE,
+    )
+    return env
+
+
+NAVIGATION = (
+    ("/", "Overview"), ("/crime/", "Crime"), ("/trust/", "Trust"), ("/stop-search/", "Stop and search"),
+    ("/hate-crime-vawg/", "Hate crime and VAWG"), ("/measures/", "All measures"), ("/health/", "Data health"),
+    ("/methods/", "Methods"), ("/api/", "Open data"),
+)
+
+
+def has_charts(data: Any) -> bool:
+    """Whether page data holds a chart spec (only then does the page load plotly.js)."""
+    if isinstance(data, dict):
+        return bool(data.get("_chart") or data.get("_charts")) or any(has_charts(v) for v in data.values())
+    if isinstance(data, list):
+        return any(has_charts(v) for v in data)
+    return False
+
+
+def context(data: dict[str, Any], path: str, *, registry: dict[str, str] | None, built_at: str | None,
+            twin_params: dict[str, str] | None = None) -> dict[str, Any]:
+    """What every template gets: the page data, its filter menus, links, and the site chrome."""
+    return {
+        "data": data, "controls": data.get("_controls"), "url": Links(path, registry),
+        "static": registry is not None, "current": path, "navigation": NAVIGATION, "built_at": built_at,
+        "twin_params": twin_params or {}, "has_charts": has_charts(data),
+    }
+
+
+def strip_drawing(data: Any) -> Any:
+    """Page data without drawing-only keys (those starting with '_'), for the JSON twin."""
+    if isinstance(data, dict):
+        return {k: strip_drawing(v) for k, v in data.items() if not str(k).startswith("_")}
+    if isinstance(data, list):
+        return [strip_drawing(v) for v in data]
+    return data

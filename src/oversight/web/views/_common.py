@@ -1,0 +1,64 @@
+"""What every page's data has: its filter state, the menus of the filter form, its sections."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from oversight.web.params import Filters, period_options
+from oversight.web.store import LEVEL_NAMES, LEVEL_ORDER, Area, Period, Store
+from oversight.web.words import breakdown_label
+
+
+def page(
+    name: str, title: str, path: str, *, intro: str = "", filters: Filters | None = None,
+    area: Area | None = None, period: Period | None = None, breakdown: str | None = None,
+    sections: list[dict[str, Any]] | None = None, **extra: Any,
+) -> dict[str, Any]:
+    state = {
+        "level": area.level if area else None,
+        "area": area.code if area else None,
+        "period": period.key if period else None,
+        "breakdown": breakdown,
+    }
+    return {
+        "page": name, "title": title, "path": path, "intro": intro,
+        "filters": state,
+        "requested": {k: v for k, v in vars(filters).items() if v} if filters else {},
+        "area": {"level": area.level, "code": area.code, "name": area.name} if area else None,
+        "period": {"key": period.key, "label": period.label, "type": period.type} if period else None,
+        "sections": sections or [],
+        **extra,
+    }
+
+
+def section(heading: str, panels: list[dict[str, Any]], intro: str = "", anchor: str = "") -> dict[str, Any]:
+    return {"heading": heading, "intro": intro, "panels": panels,
+            "anchor": anchor or heading.lower().replace(" ", "-")}
+
+
+def controls(
+    store: Store, area: Area, *, levels: Iterable[str], period: Period | None = None,
+    period_measures: Iterable[str] = (), period_types: Iterable[str] = (),
+    breakdowns: list[str] | None = None, breakdown: str | None = None, breakdown_name: str = "Breakdown",
+    latest_option: bool = False, requested_level: str | None = None,
+) -> dict[str, Any]:
+    """Menus for the filter form: areas by level (wards only once a ward level is asked for),
+    periods by type, and the breakdowns."""
+    allowed = [lvl for lvl in LEVEL_ORDER if lvl in set(levels)]
+    wards_asked = "ward" in (area.level, requested_level)
+    show = [lvl for lvl in allowed if lvl != "ward" or wards_asked]
+    groups = [(LEVEL_NAMES[lvl] + ("s" if lvl != "force" else ""), [(a.code, a.name) for a in store.areas(lvl)])
+              for lvl in show]
+    return {
+        "area_groups": [(label, items) for label, items in groups if items],
+        "area": area.code,
+        "wards": "ward" in allowed and not wards_asked and bool(store.areas("ward")),
+        "period_groups": [(label, [(p.key, p.label) for p in items])
+                          for label, items in period_options(store, period_measures, period_types)],
+        "period": period.key if period else None,
+        "latest_option": latest_option,
+        "breakdowns": [(b, breakdown_label(b)) for b in breakdowns] if breakdowns else [],
+        "breakdown": breakdown,
+        "breakdown_name": breakdown_name,
+    }

@@ -1,0 +1,85 @@
+"""Data health: the police.uk ledger (per force, dataset and month), the reference datasets, and
+each measure's build status; and the part of it behind one measure."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+from oversight.measures.catalogue import Measure
+from oversight.sources.police_uk import vocab
+from oversight.web.records import frame_records
+from oversight.web.store import Store
+from oversight.web.views._common import page, section
+
+# police.uk ledger datasets by the warehouse table their rows live in.
+POLICE_UK_TABLES = {"street": "street_crime", "outcomes": "crime_outcome", "stop-and-search": "stop_search"}
+
+
+def _folded(ledger: pd.DataFrame) -> list[dict[str, Any]]:
+    """Flagged months of one dataset and force, runs of missing months folded into one line."""
+    out: list[dict[str, Any]] = []
+    for r in frame_records(ledger[ledger["status"] != "ok"]):
+        last = out[-1] if out else None
+        if (last and r["status"] == "missing" and last["status"] == "missing"
+                and _next_month(last["to"]) == r["month"]):
+            last["to"] = r["month"]
+            last["months"] += 1
+            last["notes"] = f"no file loaded for these {last['months']} months inside the covered span"
+            continue
+        out.append({"from": r["month"], "to": r["month"], "months": 1, "status": r["status"],
+                    "rows": r["rows"], "notes": r["notes"]})
+    return out
+
+
+def _next_month(month: str) -> str:
+    year, mon = int(month[:4]), int(month[5:7])
+    return f"{year + mon // 12}-{mon % 12 + 1:02d}"
+
+
+def police_uk_summary(ledger: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for (dataset, force), group in ledger.groupby(["dataset", "force"], sort=True):
+        counts = group["status"].value_counts()
+        rows.append({
+            "dataset": dataset, "force": force, "force_name": vocab.forces().get(str(force), str(force)),
+            "first_month": group["month"].min(), "last_month": group["month"].max(),
+            "months": int(len(group)), "ok": int(counts.get("ok", 0)), "partial": int(counts.get("partial", 0)),
+            "missing": int(counts.get("missing", 0)), "rows": int(group["rows"].sum()),
+            "quarantined": int(group["quarantined"].sum()), "flagged": _folded(group),
+        })
+    return rows
+
+
+def _tables_used(m: Measure) -> set[str]:
+    words = set(re.findall(r"[a-z_]+", (m.sql or "").lower()))
+    return set(m.requires) | words
+
+
+def measure_health(store: Store, m: Measure) -> dict[str, Any]:
+    used = _tables_used(m)
+    police = [r for r in police_uk_summary(store.health())
+              if any(t == POLICE_UK_TABLES.get(r["dataset"]) or t.startswith(POLICE_UK_TABLES.get(r["dataset"], "?") + "_")
+                     for t in used)]
+    reference, problem = store.reference_health()
+    ref_rows = frame_records(reference[reference["table"].isin(used)]) if not reference.empty else []
+    return {"police_uk": police, "reference": ref_rows, "reference_problem": problem,
+            "partner": m.awaits_partner_data}
+
+
+def health_page(store: Store) -> dict[str, Any]:
+    reference, problem = store.reference_health()
+    status = store.status()
+    return page(
+        "health", "Data health", "/health/",
+        intro=("What has been loaded, month by month, and what looks wrong: months with no file, months "
+               "that look partial (few rows, or records that start late or stop early), rows set aside in "
+               "quarantine, and which measures are waiting for data."),
+        sections=[section("Data health", [])],
+        police_uk=police_uk_summary(store.health()),
+        reference=frame_records(reference), reference_problem=problem,
+        measures=frame_records(status[["measure", "title", "priority", "status", "detail", "latest_period_end", "areas"]]),
+        built_at=store.built_at(),
+    )

@@ -1,0 +1,97 @@
+"""The Plan overview: the four priorities, each headline measure's latest figure and reading."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oversight.measures.catalogue import Measure
+from oversight.web.panels import LEVEL_PLURALS, measure_ref
+from oversight.web.params import Filters, latest_shared, resolve_area, resolve_period
+from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS
+from oversight.web.store import Area, Period, Store
+from oversight.web.views._common import controls, page, section
+from oversight.web.words import breakdown_label, change_text, is_missing, sentence, spc_badge
+
+PERIOD_TYPES = ("rolling_12", "financial_year", "fy_quarter", "calendar_year")
+
+
+def headline_card(store: Store, m: Measure, area: Area, period: Period | None) -> dict[str, Any]:
+    """One headline measure: value and interval for the period (else the latest 12 months), the
+    SPC reading of its latest month, and its plain-English reading."""
+    card: dict[str, Any] = {"kind": "headline", "id": f"headline-{m.id}", "measure": measure_ref(m),
+                            "title": m.title, "outcome": m.outcome, "state": "ok", "message": None}
+    status = store.status_of(m.id)
+    if status["status"] != "ok":
+        detail = status.get("detail")
+        card.update(state="awaiting", message="Awaiting data" + (f": {detail}" if isinstance(detail, str) else "") + ".")
+        return card
+    if area.level not in m.levels:
+        card.update(state="not_at_level", message=f"Not published for {LEVEL_PLURALS[area.level]}.")
+        return card
+    if period is not None and period in store.periods(m.id):
+        chosen = period
+    else:
+        chosen = latest_shared(store, [m.id], (period.type, *PERIOD_TYPES) if period else PERIOD_TYPES) \
+            or store.latest_period(m.id, "month")
+    if chosen is None:
+        card.update(state="empty", message=f"No figures for {area.name}.")
+        return card
+    if "all" in store.breakdowns(m.id):
+        found = store.rows(m.id, level=area.level, area=area.code, period=chosen.key)
+    else:  # a measure of groups against a reference group (rate ratios, gaps): one line per group
+        found = store.rows(m.id, level=area.level, area=area.code, period=chosen.key, breakdown=None)
+    if not found:
+        card.update(state="empty", message=f"No figures for {area.name}.")
+        return card
+    row = found[0]
+    card.update(period=row["period_key"], period_label=row["period"],
+                not_selected=period is not None and chosen != period)
+    if row["breakdown"] == "all":
+        card.update(row=row, reading=_reading(m, row), sentence=sentence(m, row))
+    else:
+        reference = breakdown_label(m.reference or "")
+        card.update(groups=[{**r, "label": breakdown_label(r["breakdown"])} for r in found],
+                    reading=f"Each group compared with {reference}" + (" (1 means the same rate)" if m.unit == "ratio" else ""))
+    if "month" in m.periods:
+        months = store.rows(m.id, level=area.level, area=area.code, period_type="month")
+        if months:
+            card.update(spc=spc_badge(months[-1].get("spc_variation")), spc_period=months[-1]["period"])
+    return card
+
+
+def _reading(m: Measure, row: dict[str, Any]) -> str:
+    if row.get("suppressed") or is_missing(row.get("value")):
+        return f"Not published ({row.get('suppression_reason') or 'too few records'})"
+    if row.get("vs_band"):
+        return f"{row['vs_band'][:1].upper()}{row['vs_band'][1:]}" + (f" of ±{m.band:g} points" if m.band else "")
+    if m.unit in ("ratio", "percentage_points"):
+        return "Compared with the reference group; see the measure page for the series"
+    return change_text(row)
+
+
+def overview_page(store: Store, filters: Filters) -> dict[str, Any]:
+    area = resolve_area(store, filters)
+    headline = [m for m in store.catalogue.values() if m.headline]
+    ids = [m.id for m in headline]
+    period = resolve_period(store, filters, ids, PERIOD_TYPES) if filters.period else None
+    groups = []
+    for priority in PLAN_PRIORITIES:
+        members = [m for m in store.catalogue.values() if m.priority == priority]
+        cards = [headline_card(store, m, area, period) for m in members if m.headline]
+        waiting = sum(1 for m in members if not store.has_data(m.id))
+        groups.append(section(priority, cards, anchor=f"priority-{len(groups) + 1}",
+                              intro=f"{len(members)} measures in the catalogue, {len(members) - waiting} with figures"
+                                    + (f", {waiting} awaiting data." if waiting else ".")))
+    history = [measure_ref(m) for m in store.catalogue.values() if m.priority == HISTORY]
+    return page(
+        "overview", "Police and Crime Plan: how are we doing?", "/",
+        intro=("The headline measures of each priority of the Police and Crime Plan, for the area you choose. "
+               "Each figure comes with its 95% interval, its statistical process control reading for the "
+               "latest month (a shape and words, not colour alone) and whether it has changed significantly "
+               "on the year before."),
+        filters=filters, area=area, period=period, sections=groups, history=history,
+        dashboards=[{"slug": s.slug, "title": s.title, "intro": s.intro} for s in SECTIONS],
+        _controls=controls(store, area, levels=("force", "bcu", "borough", "ward"), period=period,
+                           period_measures=ids, period_types=PERIOD_TYPES, latest_option=True,
+                           requested_level=filters.level),
+    )

@@ -1,0 +1,112 @@
+"""The stop and search and use of force dashboard.
+
+Measures are found by their shape in the catalogue (a count broken down by self-defined group is
+the volume, a rate per 1,000 its rate, a ratio derived from that rate its rate ratio, a
+difference derived from an outcome rate that outcome's gap from White), so renaming a measure
+does not empty the page.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oversight.measures.catalogue import Measure
+from oversight.web import panels
+from oversight.web.params import Filters, resolve_area, resolve_period
+from oversight.web.sections import BY_SLUG
+from oversight.web.store import Store
+from oversight.web.views._common import controls, page, section
+
+SECTION = BY_SLUG["stop-search"]
+PERIOD_TYPES = ("rolling_12", "financial_year", "fy_quarter", "calendar_year")
+SELF = "self_defined_group"
+OFFICER = "officer_defined_group"
+
+
+def _first(measures: list[Measure], test: Any) -> Measure | None:
+    return next((m for m in measures if test(m)), None)
+
+
+def _derived(measures: list[Measure], base: Measure | None, kind: str) -> Measure | None:
+    return None if base is None else _first(measures, lambda m: m.computation == kind and m.of == base.id)
+
+
+def stop_search_page(store: Store, filters: Filters) -> dict[str, Any]:
+    ms = SECTION.measures(store.catalogue)
+    records_ = [m for m in ms if m.computation == "records"]
+    volume = _first(records_, lambda m: m.unit == "count" and m.headline) or _first(records_, lambda m: m.unit == "count")
+    rate = _first(records_, lambda m: m.unit == "rate_per_1000" and SELF in (m.population_breakdown, *m.breakdowns))
+    rate_officer = _first(records_, lambda m: m.unit == "rate_per_1000" and m is not rate)
+    ratio, ratio_officer = _derived(ms, rate, "ratio"), _derived(ms, rate_officer, "ratio")
+    not_stated = _first(records_, lambda m: m.unit == "proportion" and not m.breakdowns)
+    outcomes = [m for m in records_ if m.unit == "proportion" and SELF in m.breakdowns]
+    outcomes.sort(key=lambda m: not m.headline)
+    gaps = {m.id: _derived(ms, m, "difference") for m in outcomes}
+    other_counts = [m for m in records_ if m.unit == "count" and m is not volume
+                    and not any(" / " in b for b in store.breakdowns(m.id))]
+    crosstab = _first(records_, lambda m: any(" / " in b for b in store.breakdowns(m.id)))
+    key = [m.id for m in (volume, rate, ratio) if m is not None]
+
+    area = resolve_area(store, filters)
+    period = resolve_period(store, filters, key, PERIOD_TYPES)
+    compare_level = filters.level if filters.level and filters.level != "force" else (
+        area.level if area.level != "force" else "borough")
+    groups = []
+    if volume is not None:
+        groups.append(section("Searches over time", [
+            panels.series_panel(store, volume, area, "month", selected=period,
+                                title=f"{volume.title}, month by month, {area.name}"),
+        ], intro="The dashed line is the mean and the dotted lines the process limits; shapes mark special "
+                 "cause variation. Gaps in the line are months with no file loaded (see Data health)."))
+    who = []
+    if rate is not None or volume is not None:
+        who.append(panels.compare_groups_panel(
+            store, [m.id for m in (volume, rate, ratio) if m], area, period, SELF,
+            title=f"Searches by self-defined ethnic group, {area.name}", panel_id="stop-search-self-defined",
+            charted=tuple(m.id for m in (rate, ratio) if m), notes=(not_stated.id,) if not_stated else ()))
+    if rate_officer is not None:
+        who.append(panels.compare_groups_panel(
+            store, [m.id for m in (rate_officer, ratio_officer) if m], area, period, OFFICER,
+            title=f"Searches by officer-defined ethnic group, {area.name}", panel_id="stop-search-officer-defined",
+            charted=tuple(m.id for m in (ratio_officer,) if m)))
+    if who:
+        groups.append(section("Who is searched", who,
+                              intro="Rates are searches per 1,000 residents of each group (census). A rate ratio "
+                                    "compares each group's rate with White people's: 2 means twice as often. "
+                                    "Searches where the person did not state their ethnicity are not in any "
+                                    "group's rate, so the share not stated is shown beside them."))
+    if outcomes:
+        columns = [i for m in outcomes for i in (m.id, gaps[m.id].id if gaps[m.id] else None) if i]
+        groups.append(section("Outcomes", [panels.compare_groups_panel(
+            store, columns, area, period, SELF, title=f"Outcomes by self-defined ethnic group, {area.name}",
+            panel_id="stop-search-outcomes", charted=tuple(m.id for m in outcomes[:1]))],
+            intro="The share of searches with each outcome, and the difference from White people in percentage "
+                  "points with its 95% interval. A find rate counts searches whose outcome was linked to the "
+                  "object searched for."))
+    legislation = [m for m in (volume, *outcomes) if m is not None and "legislation" in m.breakdowns]
+    if legislation:
+        groups.append(section("Legislation", [
+            panels.groups_panel(store, m, area, period, "legislation") for m in legislation[:2]]))
+    if other_counts:
+        groups.append(section("Strip searches and other counts", [
+            panels.groups_panel(store, m, area, period, d) for m in other_counts for d in m.breakdowns]))
+    if crosstab is not None:
+        dimension = next(b.split("=", 1)[0] for b in store.breakdowns(crosstab.id) if " / " in b)
+        groups.append(section("How people and officers describe ethnicity", [panels.crosstab_panel(
+            store, crosstab, area, period, dimension, panel_id="stop-search-crosstab",
+            title=f"Self-defined (rows) against officer-defined (columns) ethnic group, {area.name}")]))
+    mapped = rate or volume
+    if mapped is not None:
+        groups.append(section("By area", [panels.areas_panel(store, mapped, compare_level, period, highlight=area.code)]))
+    force_measures = [m for m in ms if "use of force" in f"{m.title} {m.source}".lower()]
+    groups.append(section("Use of force", [
+        panels.awaiting_panel(store, force_measures, title="Use of force measures", panel_id="use-of-force")
+    ] if force_measures else [], intro="" if force_measures else (
+        "The Home Office use-of-force and Taser tables can be loaded as reference data (see Data health), but "
+        "the measure catalogue has no use-of-force measure yet, so there are no figures to show here.")))
+    return page(
+        "section", SECTION.title, "/stop-search/", intro=SECTION.intro, filters=filters, area=area, period=period,
+        sections=groups,
+        _controls=controls(store, area, levels=("force", "bcu", "borough", "ward"), period=period,
+                           period_measures=key, period_types=PERIOD_TYPES, requested_level=filters.level),
+    )

@@ -1,0 +1,175 @@
+"""Labels and short texts for pages, built from the words in `oversight.measures.describe`.
+
+Figures are formatted by `describe.format_value` / `format_interval`; verdicts by
+`describe.change_phrase` and `describe.SPC_WORDS`. This module only arranges those words for a
+page: badges for SPC variation (a shape and a text, never colour alone), names for period types,
+breakdowns and units, and the one-paragraph text summary that goes with every chart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections import Counter
+from typing import Any, Final
+
+from oversight.measures.catalogue import Measure
+from oversight.measures.describe import SPC_WORDS, change_phrase, format_interval, format_value, summary_sentence
+
+PERIOD_TYPE_NAMES: Final = {
+    "rolling_12": "12 months to",
+    "financial_year": "Financial years",
+    "fy_quarter": "Financial-year quarters",
+    "calendar_year": "Calendar years",
+    "month": "Months",
+}
+PERIOD_TYPE_PLURAL: Final = {
+    "rolling_12": "rolling 12-month periods",
+    "financial_year": "financial years",
+    "fy_quarter": "quarters",
+    "calendar_year": "calendar years",
+    "month": "months",
+}
+UNIT_NAMES: Final = {
+    "count": "number",
+    "rate_per_1000": "rate per 1,000 residents",
+    "proportion": "percentage",
+    "survey_proportion": "percentage of survey respondents",
+    "percentage_points": "difference in percentage points",
+    "ratio": "rate ratio",
+}
+POLARITY_NAMES: Final = {
+    "up_is_good": "higher is better",
+    "down_is_good": "lower is better",
+    "neutral": "neither direction is better in itself",
+}
+
+# Badge per SPC variation: a shape (drawn as text and in the chart) and a short label. The
+# colour class only repeats what shape and words already say.
+SPC_BADGES: Final = {
+    "common_cause": ("●", "Common cause", "no unusual change", "spc-common"),
+    "special_cause_improvement": ("◆", "Special cause: improvement", "unusual, in the better direction", "spc-better"),
+    "special_cause_concern": ("▲", "Special cause: concern", "unusual, in the worse direction", "spc-worse"),
+    "special_cause_neutral": ("■", "Special cause", "unusual change", "spc-neutral"),
+    "insufficient_data": ("○", "Too few points", "too short a series for process limits", "spc-none"),
+}
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def value_text(unit: str, value: Any) -> str:
+    return "not published" if is_missing(value) else format_value(unit, value)
+
+
+def interval_text(unit: str, low: Any, high: Any) -> str:
+    return "" if is_missing(low) or is_missing(high) else format_interval(unit, low, high)
+
+
+def spc_badge(variation: str | None) -> dict[str, str] | None:
+    if not variation or variation not in SPC_BADGES:
+        return None
+    shape, label, meaning, css = SPC_BADGES[variation]
+    return {"variation": variation, "shape": shape, "label": label, "meaning": meaning, "class": css}
+
+
+def breakdown_label(breakdown: str) -> str:
+    """'all' -> 'All'; 'self_defined_group=Black' -> 'Black'."""
+    if breakdown == "all":
+        return "All"
+    value = breakdown.split("=", 1)[1] if "=" in breakdown else breakdown
+    return value.capitalize() if value.isupper() else value  # 'ROBBERY' as published by the MPS
+
+
+def dimension_label(dimension: str) -> str:
+    names = {
+        "self_defined_group": "self-defined ethnic group",
+        "officer_defined_group": "officer-defined ethnic group",
+        "officer_defined_ethnicity": "officer-defined ethnicity",
+        "self_and_officer": "self-defined and officer-defined ethnicity",
+        "major": "crime type",
+        "crime_type": "crime type",
+        "age_range": "age",
+        "age_group": "age",
+    }
+    return names.get(dimension, dimension.replace("_", " "))
+
+
+def sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def sentence(measure: Measure, row: dict[str, Any]) -> str:
+    """`describe.summary_sentence` for a JSON-safe row (dates as ISO text)."""
+    end = row["period_end"]
+    return summary_sentence(measure, {**row, "period_end": dt.date.fromisoformat(str(end)[:10])})
+
+
+def change_text(row: dict[str, Any]) -> str:
+    return sentence_case(change_phrase(row.get("vs_year_before"), str(row["period_type"])))
+
+
+def sample_text(row: dict[str, Any]) -> str:
+    """'400 (assumed)' for survey figures, the denominator for proportions, else ''."""
+    size = row.get("sample_size")
+    if not is_missing(size):
+        return f"{size:,.0f}" + (" (assumed)" if row.get("sample_size_assumed") else "")
+    denominator = row.get("denominator")
+    return "" if is_missing(denominator) else f"{denominator:,.0f}"
+
+
+def series_summary(measure: Measure, rows: list[dict[str, Any]], area_name: str, period_type: str) -> str:
+    """The text summary of a time-series chart, from the stored figures and verdicts."""
+    if not rows:
+        return f"No figures for {area_name}."
+    shown = [r for r in rows if not is_missing(r.get("value"))]
+    parts = [f"{len(rows)} {PERIOD_TYPE_PLURAL[period_type]} for {area_name}, {rows[0]['period']} to {rows[-1]['period']}"]
+    if len(shown) < len(rows):
+        parts.append(f"{len(rows) - len(shown)} not published (too few records)")
+    if shown:
+        low = min(shown, key=lambda r: r["value"])
+        high = max(shown, key=lambda r: r["value"])
+        parts.append(f"lowest {value_text(measure.unit, low['value'])} ({low['period']}), "
+                     f"highest {value_text(measure.unit, high['value'])} ({high['period']})")
+    latest = rows[-1]
+    latest_text = f"latest {latest['period']}: {value_text(measure.unit, latest.get('value'))}"
+    interval = interval_text(measure.unit, latest.get("interval_low"), latest.get("interval_high"))
+    if interval:
+        latest_text += f" (95% interval {interval})"
+    if measure.unit not in ("ratio", "percentage_points"):
+        latest_text += f", {change_phrase(latest.get('vs_year_before'), period_type)}"
+    if latest.get("vs_band"):
+        latest_text += f", {latest['vs_band']}" + (f" of ±{measure.band:g} points" if measure.band else "")
+    if latest.get("sample_size_assumed") and not is_missing(latest.get("sample_size")):
+        latest_text += (f"; the interval rests on an assumed sample of {latest['sample_size']:,.0f} respondents "
+                        "(the survey does not publish its sample size)")
+    parts.append(latest_text)
+    variations = Counter(r.get("spc_variation") for r in rows if r.get("spc_variation"))
+    if variations:
+        special = [(k, n) for k, n in variations.items() if k.startswith("special_cause")]
+        if special:
+            parts.append("process limits: " + ", ".join(
+                f"{n} {'point' if n == 1 else 'points'} {SPC_WORDS[k]}" for k, n in sorted(special)))
+        elif "common_cause" in variations:
+            parts.append("process limits: every point within its usual range (common cause variation)")
+        else:
+            parts.append(f"process limits: {SPC_WORDS['insufficient_data']}")
+    return sentence_case("; ".join(parts)) + "."
+
+
+def snapshot_summary(measure: Measure, rows: list[dict[str, Any]], label_key: str, what: str) -> str:
+    """Text summary of a chart comparing groups or areas at one period: '{title}: 6 groups, 2 not
+    published (too few records); highest Black at 3.1 per 1,000, lowest Asian at 0.77 per 1,000.'"""
+    shown = [r for r in rows if not is_missing(r.get("value"))]
+    if not rows:
+        return f"{measure.title}: no figures by {what}."
+    text = f"{measure.title}: {len(rows)} {what}"
+    if len(shown) < len(rows):
+        text += f", {len(rows) - len(shown)} not published (too few records)"
+    if shown:
+        high = max(shown, key=lambda r: r["value"])
+        low = min(shown, key=lambda r: r["value"])
+        text += (f"; highest {high[label_key]} at {value_text(measure.unit, high['value'])}, "
+                 f"lowest {low[label_key]} at {value_text(measure.unit, low['value'])}")
+    return text + "."

@@ -1,0 +1,352 @@
+"""The report built from the bundled real data, read back from the PDF.
+
+Every number printed in the PDF (outside the charts, whose axis labels are not figures) must be
+a figure of the measures table for the quarter, read here by an independent query, a count from
+the data-health ledger, a date or period, or one of the method constants. The PDF's tag tree is
+checked for headings, figures with alt text, and tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html as html_lib
+import re
+
+import duckdb
+import pypdf
+import pytest
+from conftest import needs_shared
+from pdfminer.converter import PDFLayoutAnalyzer
+from pdfminer.layout import LAParams, LTTextContainer
+from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
+from pdfminer.pdfpage import PDFPage
+
+from oversight.errors import OversightError
+from oversight.measures.catalogue import PRIORITIES, load_catalogue
+from oversight.measures.describe import format_interval, format_value
+from oversight.measures.query import measure_values
+from oversight.report import build_report
+from oversight.report.quarter import Quarter
+from oversight.sources.reference import all_datasets
+from oversight.stats.compare import BAND
+from oversight.stats.disclosure import SUPPRESS_BELOW
+from oversight.stats.intervals import CONFIDENCE, RATE_PER
+from oversight.stats.spc import LIMIT_MULTIPLIER, MIN_SPC_POINTS, RUN_LENGTH, TREND_LENGTH
+from oversight.warehouse.health import health_ledger, reference_health
+
+NUMBER = re.compile(r"[+\-]?\d[\d,]*(?:\.\d+)?%?")
+MONTHS = "January|February|March|April|May|June|July|August|September|October|November|December"
+DATES = [
+    re.compile(r"\bPage \d+ of \d+\b"),
+    re.compile(r"\b\d{4}-\d{2}-Q[1-4]\b"),          # 2022-23-Q2 (command line)
+    re.compile(r"\b\d{4}-\d{2} Q[1-4]\b"),          # 2022-23 Q2
+    re.compile(r"\(Q[1-4]\)"),
+    re.compile(rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b"),
+    re.compile(rf"\b(?:{MONTHS}) \d{{4}}\b"),
+    re.compile(r"\S+\.csv(?:\.gz)?\b"),
+    re.compile(r"Open Government Licence v3\.0"),
+]
+CONSTANTS = {str(SUPPRESS_BELOW), f"{BAND:g}", f"{100 * CONFIDENCE:g}%", f"{LIMIT_MULTIPLIER:g}", str(RUN_LENGTH),
+             str(TREND_LENGTH), str(MIN_SPC_POINTS), f"{RATE_PER:,}"}
+
+
+# helpers: the PDF as text and as a tag tree
+
+class _TextOutsideFigures(PDFLayoutAnalyzer):
+    """Collects each page's text, leaving out text drawn inside /Figure marked content (charts)."""
+
+    def __init__(self, manager: PDFResourceManager) -> None:
+        super().__init__(manager, laparams=LAParams())
+        self.tags: list[bool] = []
+        self.pages: list[str] = []
+
+    def begin_tag(self, tag, props=None):  # type: ignore[no-untyped-def]
+        self.tags.append(getattr(tag, "name", str(tag)) == "Figure")
+
+    def end_tag(self):  # type: ignore[no-untyped-def]
+        if self.tags:
+            self.tags.pop()
+
+    def render_string(self, textstate, seq, ncs, graphicstate):  # type: ignore[no-untyped-def]
+        if not any(self.tags):
+            super().render_string(textstate, seq, ncs, graphicstate)
+
+    def receive_layout(self, ltpage):  # type: ignore[no-untyped-def]
+        self.pages.append(" ".join(item.get_text() for item in ltpage if isinstance(item, LTTextContainer)))
+
+
+def pdf_text(path) -> str:  # type: ignore[no-untyped-def]
+    """The text of every page outside the charts, with runs of white space made single spaces."""
+    manager = PDFResourceManager()
+    device = _TextOutsideFigures(manager)
+    interpreter = PDFPageInterpreter(manager, device)
+    with open(path, "rb") as handle:
+        for page in PDFPage.get_pages(handle):
+            interpreter.process_page(page)
+    return squash(" ".join(device.pages))
+
+
+def squash(text: str) -> str:
+    return re.sub(r"\s+", " ", text).strip()
+
+
+def structure(path) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-def]
+    """(role, alt text) of every element of the PDF's tag tree, in reading order."""
+    reader = pypdf.PdfReader(path)
+    found: list[tuple[str, str | None]] = []
+
+    def walk(node) -> None:  # type: ignore[no-untyped-def]
+        node = node.get_object()
+        if isinstance(node, pypdf.generic.ArrayObject):
+            for kid in node:
+                walk(kid)
+            return
+        if not isinstance(node, pypdf.generic.DictionaryObject) or "/S" not in node:
+            return
+        found.append((str(node["/S"])[1:], str(node["/Alt"]) if "/Alt" in node else None))
+        if "/K" in node:
+            walk(node["/K"])
+
+    walk(reader.trailer["/Root"]["/StructTreeRoot"]["/K"])
+    return found
+
+
+# helpers: what may be printed, from independent queries
+
+def catalogue_text() -> list[str]:
+    """Words from the catalogue (titles, descriptions, caveats ...), which may contain digits."""
+    texts = list(PRIORITIES)
+    for m in load_catalogue().values():
+        texts += [m.title, m.description, m.source, m.outcome, *m.caveats, m.series_break_reason or ""]
+        texts += [m.target.description] if m.target else []
+    texts += [d.name for d in all_datasets()]
+    return sorted({squash(t) for t in texts if t}, key=len, reverse=True)
+
+
+def allowed_figures(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> set[str]:
+    """Every formatted figure of the measures table for the quarter, its months and a year before,
+    at force and BCU level, plus the data-health counts and notes and the method constants."""
+    wanted = {("fy_quarter", quarter.end), ("fy_quarter", quarter.year_before.end), ("rolling_12", quarter.end),
+              ("rolling_12", quarter.year_before.end), *(("month", m) for m in quarter.months)}
+    texts: list[str] = []
+    for m in load_catalogue().values():
+        for level in ("force", "bcu"):
+            if level not in m.levels:
+                continue
+            for kind in {k for k, _ in wanted} & set(m.periods):
+                frame = measure_values(con, m.id, level=level, period_type=kind, breakdown=None, public=True)
+                for row in frame.to_dict("records"):
+                    if (kind, row["period_end"].date()) not in wanted:
+                        continue
+                    texts.append(format_value(m.unit, row["value"]))
+                    texts.append(format_interval(m.unit, row["interval_low"], row["interval_high"]))
+                    if row["sample_size"] == row["sample_size"]:
+                        texts.append(f"{row['sample_size']:,.0f}")
+    ledger = health_ledger(con)
+    ledger = ledger[ledger["month"].isin([f"{m:%Y-%m}" for m in quarter.months])]
+    texts += [f"{n:,}" for n in ledger["rows"]] + [f"{n:,}" for n in ledger["quarantined"]]
+    texts += [f"{100 * s:.0f}%" for s in ledger["share_no_coordinates"].dropna()] + list(ledger["notes"])
+    reference = reference_health(con, all_datasets())
+    texts += [f"{n:,}" for n in reference["rows"]] + [f"{n:,}" for n in reference["quarantined"]]
+    quarantined = con.execute("SELECT count(*), reason FROM quarantine GROUP BY dataset, reason").fetchall()
+    texts += [f"{n:,}" for (n, _) in quarantined] + [reason for (_, reason) in quarantined]
+    return {token for text in texts for token in NUMBER.findall(text)} | CONSTANTS
+
+
+def unexplained_numbers(text: str, allowed: set[str], strip: list[str]) -> list[str]:
+    for phrase in strip:
+        text = text.replace(phrase, " ")
+    for pattern in DATES:
+        text = pattern.sub(" ", text)
+    return [token for token in NUMBER.findall(text) if token not in allowed]
+
+
+@pytest.fixture(scope="module")
+def con(bundled_warehouse):
+    connection = duckdb.connect(str(bundled_warehouse), read_only=True)
+    yield connection
+    connection.close()
+
+
+# outputs: files and timing
+
+@pytest.mark.parametrize("quarter", ["2018-19-Q2", "2017-18-Q4", "2022-23-Q2", "latest"])
+def test_report_builds_for_real_quarters_without_warnings(bundled_reports, quarter):
+    files = bundled_reports[quarter]
+    assert files.html.exists() and files.pdf is not None and files.pdf.exists()
+    assert files.pages >= 5 and files.warnings == []
+    assert files.seconds < 60, f"report took {files.seconds:.1f} s (goal: under 30 s)"
+    assert pypdf.PdfReader(files.pdf).pages[0].extract_text().count(files.quarter.label) >= 1
+
+
+def test_default_quarter_is_the_latest_with_figures(bundled_reports, con):
+    latest = con.execute("SELECT max(period_end) FROM measure_value WHERE period_type = 'fy_quarter' "
+                         "AND area_level = 'force' AND area_code = 'metropolitan'").fetchone()[0]
+    assert bundled_reports["latest"].quarter.end == latest
+
+
+def test_a_quarter_without_figures_is_an_error_naming_it_and_the_range(bundled_warehouse, tmp_path):
+    with pytest.raises(OversightError) as error:
+        build_report(bundled_warehouse, "1999-00-Q1", tmp_path)
+    message = str(error.value)
+    assert "1999-00 Q1 (April to June 1999)" in message
+    assert re.search(r"quarters with figures run from \d{4}-\d{2} Q[1-4] to \d{4}-\d{2} Q[1-4]", message)
+    assert not list(tmp_path.iterdir())
+
+
+# outputs: every figure traced to the measures table
+
+@pytest.mark.parametrize("quarter", ["2018-19-Q2", "2017-18-Q4", "2022-23-Q2", "latest"])
+def test_every_number_in_the_pdf_is_a_figure_of_the_measures_table(bundled_reports, con, quarter):
+    files = bundled_reports[quarter]
+    names = [name for (name,) in con.execute("SELECT name FROM area WHERE level IN ('force', 'bcu')").fetchall()]
+    text = pdf_text(files.pdf)
+    unexplained = unexplained_numbers(text, allowed_figures(con, files.quarter), catalogue_text() + names)
+    assert unexplained == [], f"numbers in the PDF that are not figures of the quarter: {unexplained[:20]}"
+
+
+def test_the_check_catches_a_number_that_is_not_in_the_table(con):
+    quarter = Quarter(dt.date(2018, 9, 30))  # 2018-19 Q2
+    allowed = allowed_figures(con, quarter)
+    assert unexplained_numbers("Total recorded crime: 123,456,789 in 2018-19 Q2", allowed, []) == ["123,456,789"]
+
+
+def test_each_measures_quarter_figure_is_printed_with_its_verdict(bundled_reports, con):
+    files = bundled_reports["2018-19-Q2"]
+    text = pdf_text(files.pdf)
+    checked = 0
+    for m in load_catalogue().values():
+        kind = "fy_quarter" if "fy_quarter" in m.periods else "rolling_12" if "rolling_12" in m.periods else None
+        if kind is None or m.is_derived or "force" not in m.levels:
+            continue
+        frame = measure_values(con, m.id, level="force", period_type=kind, public=True)
+        frame = frame[(frame["period_end"].dt.date == files.quarter.end) & (frame["area_code"] == "metropolitan")]
+        if frame.empty or frame.iloc[0]["suppressed"]:
+            continue
+        row = frame.iloc[0]
+        value = format_value(m.unit, row["value"])
+        sentence = re.escape(f"{m.title}: {value} in ")
+        verdict = row["vs_year_before"]
+        assert re.search(sentence + r"[^.]*?" + re.escape(verdict if isinstance(verdict, str) else "no comparison"),
+                         text), f"{m.id}: {value} with '{verdict}' not found in the summary"
+        checked += 1
+    assert checked >= 15
+
+
+def test_rate_ratios_by_group_and_by_bcu_are_printed_as_in_the_table(bundled_reports, con):
+    files = bundled_reports["2018-19-Q2"]
+    text = pdf_text(files.pdf)
+    frame = measure_values(con, "stop_search_rate_ratio", period=files.quarter.key, breakdown=None, public=True)
+    force = frame[frame["area_level"] == "force"]
+    assert len(force) == 4
+    for row in force.itertuples():
+        assert f"{format_value('ratio', row.value)} {format_interval('ratio', row.interval_low, row.interval_high)}" in text
+    bcu = frame[(frame["area_level"] == "bcu") & (frame["breakdown"] == "self_defined_group=Black")]
+    for row in bcu.itertuples():
+        shown = "not published" if row.suppressed else format_value("ratio", row.value)
+        assert shown in text
+
+
+def test_change_is_named_only_where_a_test_says_so(bundled_reports):
+    for files in bundled_reports.values():
+        text = pdf_text(files.pdf)
+        for phrase in catalogue_text():
+            text = text.replace(phrase, " ")
+        text = text.replace("A change is called an increase or a decrease only when", " ")
+        for match in re.finditer(r"\b(increase|decrease|fall|rise|rose|fell|improved|worsened)\b", text):
+            before = text[max(0, match.start() - 12):match.start()]
+            assert before.endswith("significant "), f"{files.quarter.label}: '...{text[match.start() - 60:match.end() + 20]}...'"
+
+
+def test_suppressed_figures_are_named_not_shown(bundled_reports, con):
+    files = bundled_reports["2018-19-Q2"]
+    text = pdf_text(files.pdf)
+    month = measure_values(con, "homicides", level="force", period_type="month", public=True)
+    hidden = month[month["period_end"].dt.date.isin(files.quarter.months) & month["suppressed"]]
+    assert not hidden.empty
+    assert f"not published (fewer than {SUPPRESS_BELOW} records)" in text
+
+
+# outputs: tagged, accessible PDF
+
+@pytest.mark.parametrize("quarter", ["2018-19-Q2", "2022-23-Q2"])
+def test_pdf_has_a_tag_tree_with_headings_figures_and_tables(bundled_reports, quarter):
+    files = bundled_reports[quarter]
+    roles = structure(files.pdf)
+    kinds = [role for role, _ in roles]
+    assert kinds[0] == "Document"
+    assert kinds.count("H1") == 1
+    assert kinds.count("H2") >= 9  # contents, summary, priorities, stop and search, awaiting, health, methods
+    assert kinds.index("H1") < kinds.index("H2")
+    figures = [alt for role, alt in roles if role == "Figure"]
+    assert len(figures) == files.charts
+    assert all(alt and len(alt) > 40 for alt in figures)
+    assert kinds.count("Table") >= 5 and "TH" in kinds and "TD" in kinds
+    reader = pypdf.PdfReader(files.pdf)
+    root = reader.trailer["/Root"]
+    assert root["/Lang"] == "en-GB"
+    assert root["/MarkInfo"]["/Marked"] in (True, "true", pypdf.generic.BooleanObject(True))
+    assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
+    assert reader.metadata.title.startswith("Metropolitan Police Service: performance against the Police and Crime Plan")
+
+
+def test_alt_text_says_what_each_chart_shows(bundled_reports, con):
+    files = bundled_reports["2018-19-Q2"]
+    alts = [alt for role, alt in structure(files.pdf) if role == "Figure"]
+    crime = next(a for a in alts if a.startswith("SPC chart of Total recorded crime"))
+    july = measure_values(con, "total_recorded_crime", level="force", period="2018-07", public=True).iloc[0]
+    assert f"July 2018 {format_value('count', july['value'])}" in crime
+    assert "with the process mean and limits" in crime
+    trust = next(a for a in alts if a.startswith("Line chart of Trust in the MPS"))
+    assert "with 95% intervals" in trust and "Lowest" in trust and "highest" in trust
+    ratios = next(a for a in alts if a.startswith("Bar chart of Stop and search disproportionality"))
+    assert "Dashed line: 1 = the same rate as White residents." in ratios
+
+
+def test_html_and_pdf_carry_the_same_alt_texts(bundled_reports):
+    files = bundled_reports["2018-19-Q2"]
+    page = files.html.read_text(encoding="utf-8")
+    html_alts = [html_lib.unescape(a) for a in re.findall(r'<img src="data:image/svg\+xml;base64,[^"]+" alt="([^"]*)"', page)]
+    pdf_alts = [alt for role, alt in structure(files.pdf) if role == "Figure"]
+    assert html_alts == pdf_alts
+    assert '<html lang="en-GB">' in page and "<h1>" in page
+
+
+# outputs: the full shared data set
+
+@pytest.fixture(scope="module")
+def shared_warehouse(tmp_path_factory):
+    """The bundled data plus ../shared/data's reference files and monthly stop and search files
+    (the borough-only API extracts are left out: loaded for the whole force they would replace full months)."""
+    from conftest import BUNDLED, SHARED, SHARED_POLICE_UK
+
+    from oversight.measures.engine import build
+    from oversight.sources.police_uk import ingest_police_uk
+    from oversight.sources.reference import ingest_reference, place_loaded_records
+    from oversight.warehouse import connect
+
+    path = tmp_path_factory.mktemp("shared") / "warehouse.duckdb"
+    con = connect(path)
+    assert not ingest_reference(con, [BUNDLED.parent / "reference", SHARED]).failed
+    monthly = sorted((SHARED_POLICE_UK / "stop_and_search").glob("*.csv.gz"))
+    assert not ingest_police_uk(con, [BUNDLED, *monthly]).failed
+    place_loaded_records(con)
+    assert not build(con).failed
+    con.close()
+    return path
+
+
+@needs_shared
+@pytest.mark.slow
+@pytest.mark.parametrize("quarter", ["2022-23-Q2", "2024-25-Q4", "2016-17-Q2"])
+def test_report_from_the_shared_data_prints_only_figures_of_the_table(shared_warehouse, tmp_path, quarter):
+    files = build_report(shared_warehouse, quarter, tmp_path)
+    assert files.warnings == [] and files.pages >= 5
+    con = duckdb.connect(str(shared_warehouse), read_only=True)
+    try:
+        names = [name for (name,) in con.execute("SELECT name FROM area WHERE level IN ('force', 'bcu')").fetchall()]
+        unexplained = unexplained_numbers(pdf_text(files.pdf), allowed_figures(con, files.quarter), catalogue_text() + names)
+    finally:
+        con.close()
+    assert unexplained == []
+    assert sum(role == "Figure" for role, _ in structure(files.pdf)) == files.charts

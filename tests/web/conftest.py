@@ -1,0 +1,92 @@
+"""Fixtures for the web tests: one warehouse built from the bundled data for the whole session,
+the app in-process (an httpx client over ASGI), a real uvicorn server on a free port for the
+browser, and headless Chromium (Debian's, not Playwright's download)."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from oversight.measures.catalogue import load_catalogue
+from oversight.measures.engine import build
+from oversight.sources.police_uk import ingest_police_uk
+from oversight.sources.reference import ingest_reference
+from oversight.warehouse import connect
+from oversight.web import create_app
+from web.webtools import ARTIFACTS, BUNDLED, CHROMIUM, CHROMIUM_ARGS, Client, free_port
+
+
+@pytest.fixture(scope="session")
+def web_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled London data (police.uk and reference), loaded and built once per session."""
+    path = tmp_path_factory.mktemp("web") / "warehouse.duckdb"
+    con = connect(path)
+    try:
+        ingest_police_uk(con, [BUNDLED / "police_uk"])
+        ingest_reference(con, [BUNDLED / "reference"])
+        report = build(con, load_catalogue())
+        assert not report.failed, [(m.measure, m.detail) for m in report.failed]
+    finally:
+        con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def app(web_warehouse: Path) -> Any:
+    return create_app(web_warehouse, warm=False)
+
+
+@pytest.fixture(scope="session")
+def client(app: Any) -> Iterator[Client]:
+    c = Client(app)
+    yield c
+    c.close()
+
+
+@pytest.fixture(scope="session")
+def live_server(web_warehouse: Path) -> Iterator[str]:
+    """A real uvicorn server in a thread, warmed like `oversight serve`; yields its base URL."""
+    import uvicorn
+
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(web_warehouse), host="127.0.0.1", port=port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    base = f"http://127.0.0.1:{port}"
+    # Let the warm-up build the default pages, as after `oversight serve` has been up a moment.
+    httpx.get(base + "/", timeout=60)
+    yield base
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "install Debian's chromium: apt-get install -y chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Screenshots land here (git-ignored) for people to look at."""
+    if ARTIFACTS.exists():
+        shutil.rmtree(ARTIFACTS)
+    ARTIFACTS.mkdir(parents=True)
+    return ARTIFACTS

@@ -1,0 +1,246 @@
+"""Pages over HTTP, in-process: every page renders, keeps its filters in the URL, has a JSON and
+a CSV twin that agree with it, and every link on it leads somewhere."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html.parser import HTMLParser
+from urllib.parse import parse_qs, urljoin, urlparse
+
+import pytest
+
+from oversight.measures.catalogue import load_catalogue
+from oversight.web.pages import PAGES
+from oversight.web.words import value_text
+from web.webtools import Client
+
+CATALOGUE = load_catalogue()
+SECTION_PAGES = ["/", "/crime/", "/trust/", "/stop-search/", "/hate-crime-vawg/"]
+ALL_PAGES = [*PAGES, *(f"/measures/{m}/" for m in CATALOGUE), "/api/"]
+BOROUGH = "E09000022"  # Lambeth
+
+
+class Links(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+        self.ids: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag in ("a", "link") and values.get("href"):
+            self.hrefs.append(str(values["href"]))
+        if tag == "script" and values.get("src"):
+            self.hrefs.append(str(values["src"]))
+        if values.get("id"):
+            self.ids.add(str(values["id"]))
+
+
+def parse(html: str) -> Links:
+    parser = Links()
+    parser.feed(html)
+    return parser
+
+
+# outputs: every page ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ALL_PAGES)
+def test_every_page_renders_with_one_h1_and_the_skip_link(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 200, response.text[:2000]
+    assert response.headers["content-type"].startswith("text/html")
+    html = response.text
+    assert html.count("<h1") == 1
+    assert 'href="#main"' in html and 'id="main"' in html
+    assert '<html lang="en-GB">' in html
+
+
+@pytest.mark.parametrize("path", [p for p in ALL_PAGES if p != "/api/"])
+def test_every_page_links_to_its_json_and_csv_twins(client: Client, path: str) -> None:
+    response = client.get(path)
+    assert 'rel="alternate"; type="application/json"' in response.headers["link"]
+    hrefs = parse(response.text).hrefs
+    assert any(h.startswith("index.json") for h in hrefs)
+    assert any(h.startswith("index.csv") for h in hrefs)
+    twin = client.get(path + "index.json")
+    assert twin.status_code == 200
+    body = twin.json()
+    assert body["ok"] is True and body["data"]["path"] == path
+    table = client.get(path + "index.csv")
+    assert table.status_code == 200
+    assert table.headers["content-type"].startswith("text/csv")
+    header = next(csv.reader(io.StringIO(table.text)))
+    assert header[:4] == ["panel", "panel_title", "measure", "period"]
+
+
+def _figures(data: dict) -> list[tuple[str, dict]]:
+    """(unit, row) for every figure a page's JSON says it shows."""
+    found = []
+    for section in data["sections"]:
+        for panel in section["panels"]:
+            unit = panel.get("measure", {}).get("unit")
+            if panel["kind"] == "figures":
+                found += [(r["unit"], r) for r in panel["rows"]]
+            elif panel["kind"] in ("series", "groups", "areas") and unit:
+                found += [(unit, r) for r in panel["rows"]]
+            elif panel["kind"] == "compare":
+                units = {c["id"]: c["unit"] for c in panel["columns"]}
+                found += [(units[mid], cell) for row in panel["rows"] for mid, cell in row["cells"].items() if cell]
+    return found
+
+
+@pytest.mark.parametrize("path", [*SECTION_PAGES[1:], "/measures/stop_search_volume/", "/measures/trust_mps/",
+                                  "/measures/stop_search_rate_ratio/", "/measures/mopac7_crimes/"])
+def test_numbers_on_the_page_are_the_numbers_in_its_json(client: Client, path: str) -> None:
+    html = client.get(path).text
+    figures = _figures(client.get(path + "index.json").json()["data"])
+    assert figures, "the page shows no figures"
+    for unit, row in figures:
+        if row.get("suppressed"):
+            assert row["value"] is None  # public pages never carry a suppressed value
+            continue
+        assert value_text(unit, row["value"]) in html, (unit, row["period"], row["area_code"], row["value"])
+
+
+def test_the_overview_shows_each_headline_measure_with_its_reading(client: Client) -> None:
+    data = client.get("/index.json").json()["data"]
+    html = client.get("/").text
+    cards = [c for s in data["sections"] for c in s["panels"]]
+    headline = {m.id for m in CATALOGUE.values() if m.headline}
+    assert {c["measure"]["id"] for c in cards} == headline
+    assert len(data["sections"]) == 4  # the four priorities of the Plan
+    for card in cards:
+        if card["state"] == "ok" and "row" in card:
+            assert value_text(card["measure"]["unit"], card["row"]["value"]) in html
+            assert card["reading"] in html
+        elif card["state"] != "ok":
+            assert card["message"] in html
+
+
+def test_spc_readings_have_a_shape_and_words_not_colour_alone(client: Client) -> None:
+    html = client.get("/").text
+    badges = re.findall(r'<span class="badge [^"]+"><span class="shape" aria-hidden="true">(.)</span> ([^<]+)</span>', html)
+    assert badges
+    for shape, words in badges:
+        assert shape.strip() and len(words) > 10
+
+
+# inputs: filters in the URL ---------------------------------------------------------------
+
+
+def test_picking_a_borough_is_kept_in_the_url_and_shown(client: Client) -> None:
+    html = client.get(f"/?area={BOROUGH}").text
+    assert "Showing <strong>Lambeth</strong>" in html
+    assert f'<option value="{BOROUGH}" selected>' in html
+    data = client.get(f"/index.json?area={BOROUGH}").json()["data"]
+    assert data["filters"]["area"] == BOROUGH and data["filters"]["level"] == "borough"
+
+
+def test_a_period_in_the_url_is_the_period_shown(client: Client) -> None:
+    periods = client.get("/api/v1/measures/total_recorded_crime.json").json()["data"]["periods"]
+    older = [p["key"] for p in periods if p["type"] == "rolling_12"][12]
+    data = client.get(f"/crime/index.json?area={BOROUGH}&period={older}").json()["data"]
+    assert data["period"]["key"] == older
+    figures = next(p for s in data["sections"] for p in s["panels"] if p["kind"] == "figures")
+    assert all(r["period_key"] == older for r in figures["rows"] if not r["not_selected"])
+
+
+def test_a_period_written_another_way_means_the_same_period(client: Client) -> None:
+    a = client.get("/crime/index.json?period=FY2022-23").json()["data"]["period"]
+    b = client.get("/crime/index.json?period=2022/23").json()["data"]["period"]
+    assert a == b and a["key"] == "FY2022-23"
+
+
+def test_the_crime_type_filter_changes_the_series(client: Client) -> None:
+    data = client.get("/crime/index.json?breakdown=major%3DROBBERY").json()["data"]
+    series = data["sections"][0]["panels"][0]
+    assert series["breakdown"] == "major=ROBBERY"
+    assert all(r["breakdown"] == "major=ROBBERY" for r in series["rows"])
+
+
+def test_links_between_areas_keep_the_filters(client: Client) -> None:
+    html = client.get(f"/crime/?area={BOROUGH}").text
+    area_links = [h for h in parse(html).hrefs if "area=" in h and h.startswith("./?")]
+    assert area_links
+    assert all("period=" in h for h in area_links)
+
+
+def test_asking_for_wards_lists_wards(client: Client) -> None:
+    assert "<optgroup label=\"Wards\">" not in client.get("/crime/").text
+    assert "<optgroup label=\"Wards\">" in client.get("/crime/?level=ward").text
+
+
+# outputs: links --------------------------------------------------------------------------
+
+
+def test_every_link_on_every_page_leads_somewhere(client: Client) -> None:
+    seen: dict[str, int] = {}
+    for page in ALL_PAGES:
+        html = client.get(page).text
+        links = parse(html)
+        for href in links.hrefs:
+            if href.startswith(("data:", "http://", "https://", "mailto:")):
+                assert not href.startswith("http"), f"{page} links off-site: {href}"
+                continue
+            target = urljoin("http://testserver" + page, href)
+            url = urlparse(target)
+            if url.fragment and url.path == page and not url.query:
+                assert url.fragment in links.ids, f"{page}: no element #{url.fragment}"
+                continue
+            key = url.path + ("?" + url.query if url.query else "")
+            variants = [k for k in seen if k.startswith(url.path + "?")]
+            if url.query and url.path.endswith("/") and len(variants) >= 3:
+                continue  # a page in other states: three of each are enough (every area would take minutes)
+            if key not in seen:
+                seen[key] = client.head(key).status_code if key.endswith("/") else client.get(key).status_code
+    broken = {k: v for k, v in seen.items() if v != 200}
+    assert not broken, broken
+    assert len(seen) > 100
+
+
+def test_download_links_carry_the_filters_of_the_panel(client: Client) -> None:
+    html = client.get(f"/measures/trust_mps/?area={BOROUGH}").text
+    downloads = [h for h in parse(html).hrefs if "/values.csv?" in h]
+    assert downloads
+    query = parse_qs(urlparse(downloads[0]).query)
+    assert query["area"] == [BOROUGH]
+
+
+def test_the_methods_page_renders_the_methods_document(client: Client) -> None:
+    html = client.get("/methods/").text
+    assert "Statistical process control" in html
+    assert "<table" in html and "<h1" in html and html.count("<h1") == 1
+
+
+def test_partner_measures_say_they_await_partner_data(client: Client) -> None:
+    partner = [m for m in CATALOGUE.values() if m.awaits_partner_data]
+    assert partner
+    html = client.get("/hate-crime-vawg/").text
+    assert "Awaiting partner data" in html
+    page = client.get(f"/measures/{partner[0].id}/").text
+    assert "Awaiting partner data" in page
+
+
+def test_the_trust_page_flags_assumed_sample_sizes(client: Client) -> None:
+    html = client.get("/trust/").text
+    assert "(assumed)" in html
+    assert "assumed" in client.get("/trust/index.json").text
+
+
+def test_the_mopac7_history_draws_the_target_as_a_reference_line(client: Client) -> None:
+    data = client.get("/crime/index.json").json()["data"]
+    history = next(s for s in data["sections"] if s["heading"] == "MOPAC 7 history")
+    targets = [p["target"] for p in history["panels"] if p.get("target")]
+    assert targets
+    for target in targets:
+        assert target["level"] == pytest.approx(target["baseline_value"] * (1 + target["change"]))
+        assert "not a verdict" in target["label"]
+    assert "met" not in " ".join(t["label"] for t in targets).replace("not judged", "")
+
+
+def test_a_map_is_drawn_when_boundaries_are_loaded(client: Client) -> None:
+    html = client.get("/crime/").text
+    assert '<svg class="map"' in html and "Map key" in html

@@ -1,0 +1,90 @@
+"""`oversight publish`: the whole site as files, every link resolving inside the folder."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+from typer.testing import CliRunner
+
+from oversight.cli import app as cli
+from oversight.measures.catalogue import load_catalogue
+
+
+class Hrefs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        for name, value in attrs:
+            if name in ("href", "src") and value:
+                self.found.append(value)
+
+
+@pytest.fixture(scope="module")
+def site(web_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The site published with `oversight publish`, as a user would."""
+    folder = tmp_path_factory.mktemp("site") / "public"
+    result = CliRunner().invoke(cli, ["--warehouse", str(web_warehouse), "publish", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "(0 failed)" in result.output
+    return folder
+
+
+# outputs -----------------------------------------------------------------------------------
+
+
+def test_every_page_and_measure_page_is_written(site: Path) -> None:
+    for page in ("index.html", "crime/index.html", "trust/index.html", "stop-search/index.html",
+                 "hate-crime-vawg/index.html", "measures/index.html", "health/index.html", "methods/index.html",
+                 "api/index.html", "static/plotly.min.js", "static/site.css", "api/v1/openapi.json"):
+        assert (site / page).is_file(), page
+    for measure in load_catalogue():
+        assert (site / "measures" / measure / "index.html").is_file()
+        assert (site / "measures" / measure / "index.json").is_file()
+
+
+def test_every_link_in_the_folder_resolves_to_a_file_in_it(site: Path) -> None:
+    pages = list(site.rglob("*.html"))
+    checked = 0
+    for page in pages:
+        parser = Hrefs()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for href in parser.found:
+            url = urlparse(href)
+            if href.startswith("data:") or (not url.path and url.fragment):
+                continue
+            assert not url.scheme and not href.startswith("/"), f"{page}: {href} is not relative"
+            assert not url.query, f"{page}: {href} needs a server"
+            target = (page.parent / url.path).resolve()
+            assert target.is_file(), f"{page.relative_to(site)} links to missing {href}"
+            assert site.resolve() in target.parents
+            checked += 1
+    assert checked > 1000
+
+
+def test_published_data_files_are_valid(site: Path) -> None:
+    for path in site.rglob("*.json"):
+        body = json.loads(path.read_text(encoding="utf-8"))
+        if path.name != "openapi.json":
+            assert body["ok"] is True, path
+    assert any(site.rglob("values-*.csv"))
+
+
+def test_published_pages_say_filters_need_the_live_service(site: Path) -> None:
+    html = (site / "crime" / "index.html").read_text(encoding="utf-8")
+    assert "<form" not in html and "needs the live service" in html
+
+
+# inputs ------------------------------------------------------------------------------------
+
+
+def test_publish_and_serve_say_when_there_is_no_warehouse(tmp_path: Path) -> None:
+    for command in (["publish", str(tmp_path / "out")], ["serve"]):
+        result = CliRunner().invoke(cli, ["--warehouse", str(tmp_path / "none.duckdb"), *command])
+        assert result.exit_code == 2
+        assert "no warehouse here yet" in result.output

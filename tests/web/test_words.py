@@ -1,0 +1,68 @@
+"""Words for pages: badges always have a shape and words, summaries read the stored verdicts."""
+
+from __future__ import annotations
+
+from oversight.measures.catalogue import load_catalogue
+from oversight.web.words import (
+    SPC_BADGES, breakdown_label, sample_text, sentence, series_summary, snapshot_summary, spc_badge,
+)
+
+MEASURES = load_catalogue()
+
+
+def _row(period: str, end: str, value: float | None, **extra) -> dict:
+    return {"period": period, "period_end": end, "period_type": "month", "value": value, "interval_low": None,
+            "interval_high": None, "vs_year_before": None, "spc_variation": None, **extra}
+
+
+# outputs -----------------------------------------------------------------------------------
+
+
+def test_every_spc_variation_has_a_shape_and_a_label() -> None:
+    shapes = [shape for shape, *_ in SPC_BADGES.values()]
+    assert len(set(shapes)) == len(shapes)  # told apart without colour
+    for variation in SPC_BADGES:
+        badge = spc_badge(variation)
+        assert badge and badge["shape"] and badge["label"] and badge["meaning"]
+
+
+def test_no_badge_without_a_variation() -> None:
+    assert spc_badge(None) is None and spc_badge("something else") is None
+
+
+def test_breakdown_labels_are_the_value_in_sentence_case_when_shouted() -> None:
+    assert breakdown_label("all") == "All"
+    assert breakdown_label("self_defined_group=Black") == "Black"
+    assert breakdown_label("major=VIOLENCE AGAINST THE PERSON") == "Violence against the person"
+
+
+def test_assumed_sample_sizes_say_so() -> None:
+    assert sample_text({"sample_size": 400.0, "sample_size_assumed": True}) == "400 (assumed)"
+    assert sample_text({"sample_size": None, "denominator": 1234.0}) == "1,234"
+
+
+def test_series_summary_counts_special_causes_from_the_stored_verdicts() -> None:
+    m = MEASURES["stop_search_volume"]
+    rows = [_row("2024-01", "2024-01-31", 100.0, spc_variation="common_cause"),
+            _row("2024-02", "2024-02-29", 300.0, spc_variation="special_cause_neutral"),
+            _row("2024-03", "2024-03-31", None, suppressed=True)]
+    text = series_summary(m, rows, "Lambeth", "month")
+    assert text.startswith("3 months for Lambeth, 2024-01 to 2024-03")
+    assert "1 not published" in text
+    assert "lowest 100 (2024-01), highest 300 (2024-02)" in text
+    assert "1 point unusual (special cause variation)" in text
+
+
+def test_snapshot_summary_names_highest_and_lowest() -> None:
+    m = MEASURES["stop_search_rate"]
+    rows = [{"label": "Black", "value": 3.1}, {"label": "White", "value": 1.1}, {"label": "Other", "value": None}]
+    assert snapshot_summary(m, rows, "label", "groups") == (
+        f"{m.title}: 3 groups, 1 not published (too few records); highest Black at 3.1 per 1,000, "
+        "lowest White at 1.1 per 1,000.")
+
+
+def test_sentence_reads_rows_with_dates_as_text() -> None:
+    m = MEASURES["trust_mps"]
+    row = {"period_type": "rolling_12", "period_end": "2023-12-31", "value": 0.69, "interval_low": 0.68,
+           "interval_high": 0.70, "vs_year_before": "significant decrease", "suppressed": False}
+    assert sentence(m, row).startswith(f"{m.title}, 12 months to 2023-12: 69.0%")
