@@ -28,6 +28,7 @@ from oversight.report.stop_search import VOLUME, StopSearch, is_stop_search, sto
 from oversight.report.summary import Summary, summarise
 from oversight.report.words import breakdown_label, is_missing
 
+
 @dataclass
 class Gap:
     """A gap between groups judged against a band (the Plan's ±5 points)."""
