@@ -62,6 +62,7 @@ def scroll_through(page: Any) -> None:
 
 
 def run_axe(page: Any) -> list[dict[str, Any]]:
+    assert AXE.exists(), "axe-core is missing: run 'npm ci' in tests/web"
     # evaluate() is not subject to the page's Content-Security-Policy, unlike an injected <script>.
     page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
     result = page.evaluate("""() => axe.run(document, {

@@ -244,3 +244,10 @@ def test_the_mopac7_history_draws_the_target_as_a_reference_line(client: Client)
 def test_a_map_is_drawn_when_boundaries_are_loaded(client: Client) -> None:
     html = client.get("/crime/").text
     assert '<svg class="map"' in html and "Map key" in html
+
+
+def test_the_period_menu_always_shows_the_period_chosen(client: Client) -> None:
+    periods = client.get("/api/v1/measures/mopac7_crimes.json").json()["data"]["periods"]
+    oldest = [p["key"] for p in periods if p["type"] == "rolling_12"][-1]
+    html = client.get(f"/measures/mopac7_crimes/?period={oldest}").text
+    assert f'<option value="{oldest}" selected>' in html

@@ -73,35 +73,55 @@ def _hover(measure: Measure, row: dict[str, Any], label: str) -> str:
     return text + (f"<br>95% interval {interval}" if interval else "")
 
 
+def _interval_band(rows: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
+    """The 95% interval as closed polygons, one per run of periods that have one, separated by
+    gaps (a fill between two lines would bridge a missing period with a false band)."""
+    xs: list[Any] = []
+    ys: list[Any] = []
+    run: list[dict[str, Any]] = []
+    for r in [*rows, None]:
+        if r is not None and not is_missing(r.get("interval_low")) and not is_missing(r.get("interval_high")):
+            run.append(r)
+            continue
+        if run:
+            if xs:
+                xs.append(None)
+                ys.append(None)
+            xs += [p["period_end"] for p in run] + [p["period_end"] for p in reversed(run)]
+            ys += [p["interval_high"] for p in run] + [p["interval_low"] for p in reversed(run)]
+            run = []
+    return xs, ys
+
+
 def series_figure(
     measure: Measure,
     rows: list[dict[str, Any]],
     *,
     target: dict[str, Any] | None = None,
     selected: str | None = None,
+    label: str | None = None,
 ) -> dict[str, Any]:
     """A line with its 95% interval band, SPC centre line and limits, signals, target and band."""
     x = [r["period_end"] for r in rows]
     y = [r.get("value") for r in rows]
     data: list[dict[str, Any]] = []
-    key = [_key("value", measure.title)]
-    if any(not is_missing(r.get("interval_low")) for r in rows):
+    key = [_key("value", label or measure.title)]
+    band_x, band_y = _interval_band(rows)
+    if band_x:
         key.append(_key("interval"))
-        data.append({"type": "scatter", "x": x, "y": [r.get("interval_high") for r in rows], "mode": "lines",
-                     "line": {"width": 0}, "hoverinfo": "skip", "showlegend": False, "legendgroup": "interval"})
-        data.append({"type": "scatter", "x": x, "y": [r.get("interval_low") for r in rows], "mode": "lines",
-                     "line": {"width": 0}, "fill": "tonexty", "fillcolor": "rgba(29,112,184,0.18)",
-                     "hoverinfo": "skip", "name": "95% interval (shaded)", "legendgroup": "interval"})
+        data.append({"type": "scatter", "x": band_x, "y": band_y, "mode": "lines", "fill": "toself",
+                     "line": {"width": 0}, "fillcolor": "rgba(29,112,184,0.18)", "hoverinfo": "skip",
+                     "name": "95% interval"})
     if any(not is_missing(r.get("spc_mean")) for r in rows):
         key += [_key("mean"), _key("limits")]
         data.append({"type": "scatter", "x": x, "y": [r.get("spc_mean") for r in rows], "mode": "lines",
-                     "line": {"color": GREY, "width": 1.5, "dash": "dash"}, "name": "Mean (dashed)",
+                     "line": {"color": GREY, "width": 1.5, "dash": "dash", "shape": "hv"}, "name": "Mean (dashed)",
                      "hoverinfo": "skip"})
         for column, name, show in (("spc_upper", "Process limits (dotted)", True), ("spc_lower", "", False)):
             data.append({"type": "scatter", "x": x, "y": [r.get(column) for r in rows], "mode": "lines",
-                         "line": {"color": GREY, "width": 1.5, "dash": "dot"}, "name": name or "Process limits",
+                         "line": {"color": GREY, "width": 1.5, "dash": "dot", "shape": "hv"}, "name": name or "Process limits",
                          "showlegend": show, "legendgroup": "limits", "hoverinfo": "skip"})
-    data.append({"type": "scatter", "x": x, "y": y, "mode": "lines+markers", "name": measure.title,
+    data.append({"type": "scatter", "x": x, "y": y, "mode": "lines+markers", "name": label or measure.title,
                  "line": {"color": BLUE, "width": 2.5}, "marker": {"size": 5, "color": BLUE},
                  "text": [_hover(measure, r, r["period"]) for r in rows], "hoverinfo": "text"})
     for variation, (symbol, colour) in SIGNAL_MARKERS.items():

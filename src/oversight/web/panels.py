@@ -68,11 +68,12 @@ def target_line(store: Store, m: Measure, area: Area, breakdown: str) -> dict[st
     if not rows or is_missing(rows[0].get("value")):
         return None
     level = rows[0]["value"] * (1 + m.target.change)
+    shown = round(level) if m.unit == "count" else level  # the line's level, in the measure's own terms
     return {
         "baseline": baseline.key, "baseline_value": rows[0]["value"], "change": m.target.change, "by": m.target.by,
         "level": level, "description": m.target.description,
         "label": (f"Target line: {abs(m.target.change):.0%} {'below' if m.target.change < 0 else 'above'} "
-                  f"{baseline.label} ({value_text(m.unit, rows[0]['value'])}), i.e. {value_text(m.unit, level)}; "
+                  f"{baseline.label} ({value_text(m.unit, rows[0]['value'])}), i.e. {value_text(m.unit, shown)}; "
                   "a reference line, not a verdict"),
     }
 
@@ -99,7 +100,9 @@ def series_panel(
     panel.update(rows=rows, target=target, band=m.band,
                  summary=series_summary(m, rows, area.name, period_type) + (f" {target['label']}." if target else ""),
                  latest=rows[-1], latest_spc=spc_badge(rows[-1].get("spc_variation")))
-    panel["_chart"] = charts.series_figure(m, rows, target=target, selected=selected.key if selected else None)
+    label = m.title if breakdown == "all" else f"{m.title}: {breakdown_label(breakdown)}"
+    panel["_chart"] = charts.series_figure(m, rows, target=target, selected=selected.key if selected else None,
+                                           label=label)
     return panel
 
 

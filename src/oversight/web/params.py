@@ -138,8 +138,11 @@ def resolve_breakdown(store: Store, filters: Filters, measure_id: str, default: 
     return known[0]
 
 
-def period_options(store: Store, measure_ids: Iterable[str], types: Iterable[str], keep: int = 60) -> list[tuple[str, list[Period]]]:
-    """Periods to offer in a menu, grouped by type: the newest `keep` of each type."""
+def period_options(
+    store: Store, measure_ids: Iterable[str], types: Iterable[str], keep: int = 60, selected: Period | None = None,
+) -> list[tuple[str, list[Period]]]:
+    """Periods to offer in a menu, grouped by type: the newest `keep` of each type, and the
+    period selected wherever it falls."""
     from oversight.web.words import PERIOD_TYPE_NAMES
 
     groups = []
@@ -147,5 +150,8 @@ def period_options(store: Store, measure_ids: Iterable[str], types: Iterable[str
     for kind in types:
         seen = {p for m in ids for p in store.periods(m) if p.type == kind}
         if seen:
-            groups.append((PERIOD_TYPE_NAMES[kind], sorted(seen, key=lambda p: p.end, reverse=True)[:keep]))
+            newest = sorted(seen, key=lambda p: p.end, reverse=True)[:keep]
+            if selected is not None and selected.type == kind and selected not in newest:
+                newest = sorted([*newest, selected], key=lambda p: p.end, reverse=True)
+            groups.append((PERIOD_TYPE_NAMES[kind], newest))
     return groups

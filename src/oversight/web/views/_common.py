@@ -55,7 +55,7 @@ def controls(
         "area": area.code,
         "wards": "ward" in allowed and not wards_asked and bool(store.areas("ward")),
         "period_groups": [(label, [(p.key, p.label) for p in items])
-                          for label, items in period_options(store, period_measures, period_types)],
+                          for label, items in period_options(store, period_measures, period_types, selected=period)],
         "period": period.key if period else None,
         "latest_option": latest_option,
         "breakdowns": [(b, breakdown_label(b)) for b in breakdowns] if breakdowns else [],
