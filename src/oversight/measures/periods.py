@@ -14,7 +14,7 @@ from typing import Final
 from oversight.errors import OversightError
 
 _MONTH: Final = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-_QUARTER: Final = re.compile(r"^(\d{4})-(\d{2})-?Q([1-4])$", re.IGNORECASE)
+_QUARTER: Final = re.compile(r"^(\d{4})-(\d{2})[- ]?Q([1-4])$", re.IGNORECASE)
 _FY: Final = re.compile(r"^(?:FY)?(\d{4})[-/](\d{2})$", re.IGNORECASE)
 _YEAR: Final = re.compile(r"^(\d{4})$")
 _ROLLING: Final = re.compile(r"^(?:R12|12m)-(\d{4})-(0[1-9]|1[0-2])$", re.IGNORECASE)
