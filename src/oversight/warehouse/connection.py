@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
@@ -35,3 +37,15 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.
     if not read_only:
         con.execute(resources.files("oversight.warehouse").joinpath("schema.sql").read_text())
     return con
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Everything inside happens, or (on any exception, or a kill before COMMIT) none of it."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        yield
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    con.execute("COMMIT")

@@ -26,6 +26,7 @@ import pandas as pd
 
 from oversight.errors import SourceError
 from oversight.sources.report import FileReport
+from oversight.warehouse.connection import transaction
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,7 @@ def load_dataset_file(
     report.rows_read = parsed.rows_read if parsed.rows_read is not None else len(rows) + len(rejected)
     report.problems = _summarise(rejected)
     report.notes = list(parsed.notes)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         (load_id,) = con.execute("SELECT nextval('load_id_seq')").fetchone()  # type: ignore[misc]
         con.execute(f"DELETE FROM {dataset.table} WHERE source_file = ?", [path.name])
         con.execute("DELETE FROM quarantine WHERE dataset = ? AND source_file = ?", [dataset.name, path.name])
@@ -146,10 +146,6 @@ def load_dataset_file(
             "INSERT OR REPLACE INTO reference_load VALUES (?, ?, ?, ?)",
             [dataset.name, path.name, load_id, report.rows_loaded],
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return report
 
 

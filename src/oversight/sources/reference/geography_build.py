@@ -23,6 +23,7 @@ import shapely
 
 from oversight.sources.police_uk import vocab
 from oversight.sources.reference.geography_shapes import LocalGrid, load_polygons, scalar, table_exists, web_feature
+from oversight.warehouse.connection import transaction
 
 # Douglas-Peucker tolerance per level for the web boundaries, in metres; coarser levels are
 # drawn at smaller scales. The source polygons are already generalised to about 20 m.
@@ -81,8 +82,7 @@ def build_geography(con: duckdb.DuckDBPyConnection, parts: tuple[str, ...] = PAR
     """
     con.execute(LSOA_AREA_DDL)
     built: dict[str, int] = {}
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         if "vintage" in parts and table_exists(con, "geo_lsoa_vintage"):
             con.execute("DELETE FROM lsoa_vintage")
             con.execute(
@@ -99,10 +99,6 @@ def build_geography(con: duckdb.DuckDBPyConnection, parts: tuple[str, ...] = PAR
         if {"hierarchy", "boundaries"} & set(parts) and hierarchy_inputs and table_exists(con, "geo_lsoa_boundary"):
             _build_boundaries(con)
             built["area_boundary"] = _count(con, "area_boundary")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return built
 
 

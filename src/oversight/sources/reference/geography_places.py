@@ -43,6 +43,7 @@ import shapely
 
 from oversight.sources.reference.geography_build import LSOA_AREA_DDL, LSOA_LOOKUP_SQL
 from oversight.sources.reference.geography_shapes import LocalGrid, load_polygons, scalar, table_exists
+from oversight.warehouse.connection import transaction
 
 LOCATED = "located"
 OUTSIDE = "outside force area"
@@ -135,8 +136,7 @@ def assign_places(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
         return {}
     con.execute(LSOA_AREA_DDL)
     con.execute(PLACE_DDL)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         everything = _geography_changed(con)
         index = _LsoaIndex(con)
         result = {}
@@ -157,10 +157,6 @@ def assign_places(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
             result[key] = {**_totals(con, target.place, street=target is STREET), "removed": removed, **run}
         con.execute("DROP TABLE IF EXISTS __todo")
         con.execute(COVERAGE_VIEW)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return result
 
 

@@ -25,6 +25,7 @@ from oversight.sources.reference._common import ForceName, force_candidates, nor
 from oversight.sources.reference._reconcile import latest_run_wins
 from oversight.sources.reference._wide import melt_counts
 from oversight.sources.reference.dataset import Dataset, Parsed, Rejected
+from oversight.warehouse.connection import transaction
 
 USE_OF_FORCE_DDL = """
 CREATE TABLE IF NOT EXISTS use_of_force (
@@ -356,8 +357,7 @@ def rebuild_police_workforce(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(WORKFORCE_PUBLISHED_DDL)
     con.execute(WORKFORCE_DDL)
     con.execute(WORKFORCE_REVISION_DDL)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM police_workforce")
         con.execute("DELETE FROM police_workforce_revision")
         latest_run_wins(
@@ -372,10 +372,6 @@ def rebuild_police_workforce(con: duckdb.DuckDBPyConnection) -> None:
             revisions="police_workforce_revision",
             absent_is_zero=False,
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
 
 
 DATASETS: tuple[Dataset, ...] = (

@@ -32,6 +32,7 @@ from oversight.sources.reference._common import borough, normalise_name, read_cs
 from oversight.sources.reference._reconcile import Overlap, latest_run_wins
 from oversight.sources.reference._wide import melt_counts
 from oversight.sources.reference.dataset import Dataset, Parsed, Rejected
+from oversight.warehouse.connection import transaction
 
 _CRIME_TABLE = """
 CREATE TABLE IF NOT EXISTS {table} (
@@ -325,15 +326,10 @@ def rebuild_mps_crime(con: duckdb.DuckDBPyConnection) -> list[Overlap]:
     con.execute(WARD_DDL)
     con.execute(CRIME_DDL)
     con.execute(REVISION_DDL)
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         con.execute("DELETE FROM mps_crime")
         con.execute("DELETE FROM mps_crime_revision")
         overlaps = _reconcile(con, target="mps_crime", revisions="mps_crime_revision")
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return overlaps
 
 

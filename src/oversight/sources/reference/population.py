@@ -36,6 +36,7 @@ from oversight.sources.reference.population_files import (
     parse_ethnicity,
     parse_lsoa_midyear,
 )
+from oversight.warehouse.connection import transaction
 
 ETHNICITY_DDL = """
 CREATE TABLE IF NOT EXISTS population_ethnicity (
@@ -202,14 +203,9 @@ def _rebuild(
     for name, frame in frames.items():
         con.register(name, frame)
     try:
-        con.execute("BEGIN TRANSACTION")
-        try:
+        with transaction(con):
             for statement in statements:
                 con.execute(statement)
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
     finally:
         for name in frames:
             con.unregister(name)
