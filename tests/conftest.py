@@ -51,3 +51,26 @@ def write_lines(path: Path, lines: list[str]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def shared_built(tmp_path_factory):
+    """Path of a warehouse (closed, for read-only use) holding the full shared data set and its
+    measures: the bundled files, ../shared/data's reference files and every monthly police.uk file
+    (the borough-only API extracts are left out: loaded for the whole force they would replace
+    full months). Built once per test session."""
+    from oversight.measures.engine import build
+    from oversight.sources.police_uk import ingest_police_uk
+    from oversight.sources.reference import ingest_reference, place_loaded_records
+
+    path = tmp_path_factory.mktemp("shared") / "warehouse.duckdb"
+    con = connect(path)
+    assert not ingest_reference(con, [BUNDLED.parent / "reference", SHARED]).failed
+    searches = sorted((SHARED_POLICE_UK / "stop_and_search").glob("*.csv.gz"))
+    files = [BUNDLED, SHARED_POLICE_UK / "street", SHARED_POLICE_UK / "outcomes", *searches]
+    assert not ingest_police_uk(con, files).failed
+    place_loaded_records(con)
+    report = build(con)
+    assert not report.failed, report.failed
+    con.close()
+    return path

@@ -75,6 +75,7 @@ class Measure:
     of: str | None = None                    # derived measures: the measure they are computed from
     reference: str | None = None             # derived measures: the reference breakdown, e.g. "self_defined_group=White"
     band: float | None = None                # gaps: half-width in points of the band they are judged against
+    quality_fields: tuple[str, ...] = ()     # source fields the value rests on: a month where one was not recorded is not published
     path: Path = field(default=Path(), compare=False)
 
     @property
@@ -90,7 +91,7 @@ _REQUIRED: Final = ("id", "title", "description", "priority", "outcome", "source
                     "polarity", "computation", "periods", "levels")
 _OPTIONAL: Final = ("breakdowns", "caveats", "headline", "sql", "requires", "population",
                     "population_breakdown", "series_breaks", "series_break_reason", "target",
-                    "of", "reference", "band")
+                    "of", "reference", "band", "quality_fields")
 
 
 def load_catalogue(directory: Path | None = None) -> dict[str, Measure]:
@@ -249,6 +250,7 @@ def _measure(path: Path, raw: dict[str, object]) -> Measure:
         of=text("of", required=False),
         reference=text("reference", required=False),
         band=None if band is None else float(band),
+        quality_fields=texts("quality_fields"),
         path=path,
     )
 

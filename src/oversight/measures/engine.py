@@ -34,13 +34,14 @@ from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.finishing import finish_in_warehouse
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
 from oversight.sources.police_uk import vocab
+from oversight.warehouse.quality import FLAG_BITS, build_source_quality, source_label_sql
 
 VALUE_COLUMNS = [
     "measure", "period_type", "period_start", "period_end", "area_level", "area_code", "breakdown",
     "value", "numerator", "denominator", "denominator_year", "interval_low", "interval_high",
     "sample_size", "sample_size_assumed", "suppressed", "suppression_reason",
     "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation",
-    "vs_year_before", "vs_average", "vs_band",
+    "vs_year_before", "vs_average", "vs_band", "quality_flags", "quality_note", "source",
 ]
 
 MEASURE_VALUE_DDL = """
@@ -51,12 +52,15 @@ CREATE TABLE IF NOT EXISTS measure_value (
     denominator_year INTEGER, interval_low DOUBLE, interval_high DOUBLE, sample_size DOUBLE,
     sample_size_assumed BOOLEAN, suppressed BOOLEAN NOT NULL, suppression_reason VARCHAR,
     spc_mean DOUBLE, spc_lower DOUBLE, spc_upper DOUBLE, spc_signal VARCHAR, spc_variation VARCHAR,
-    vs_year_before VARCHAR, vs_average VARCHAR, vs_band VARCHAR
+    vs_year_before VARCHAR, vs_average VARCHAR, vs_band VARCHAR,
+    quality_flags VARCHAR[], quality_note VARCHAR, source VARCHAR
 );
 CREATE TABLE IF NOT EXISTS measure_status (
     measure VARCHAR PRIMARY KEY, status VARCHAR NOT NULL, detail VARCHAR,
     latest_period_end DATE, first_period_end DATE, areas BIGINT, rows BIGINT,
-    seconds DOUBLE, built_at TIMESTAMPTZ
+    seconds DOUBLE, built_at TIMESTAMPTZ,
+    latest_clean_period_end DATE,   -- the latest period with a published, unflagged value
+    flagged_rows BIGINT             -- rows carrying a quality flag
 );
 """
 
@@ -106,7 +110,8 @@ def build(
     try:
         return _build_all(con, catalogue, report, started, progress)
     finally:
-        for table in ("__values", "__rows", "__finished", "__base", "__monthly", "__filled", "__periods"):
+        for table in ("__values", "__rows", "__finished", "__base", "__monthly", "__filled", "__periods",
+                      "__level_source", "__segments", "__qmonth"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(f"SET memory_limit = '{previous_limit}'")
 
@@ -120,6 +125,7 @@ def _build_all(
 ) -> BuildReport:
     con.execute(f"CREATE OR REPLACE TEMP TABLE __values AS SELECT {_EMPTY_VALUES}")
     _register_vocabularies(con)
+    build_source_quality(con)
     # Derived measures read the rows of the measure they come from, so they are built last.
     for measure in sorted(catalogue.values(), key=lambda m: m.is_derived):
         if progress:
@@ -150,7 +156,9 @@ _EMPTY_VALUES = """
     NULL::VARCHAR AS breakdown, NULL::DOUBLE AS numerator, NULL::DOUBLE AS denominator,
     NULL::INTEGER AS denominator_year, NULL::DOUBLE AS value, NULL::DOUBLE AS sample_size,
     NULL::BOOLEAN AS sample_size_assumed, NULL::DOUBLE AS interval_low, NULL::DOUBLE AS interval_high,
-    NULL::DOUBLE AS ref_numerator, NULL::DOUBLE AS ref_denominator
+    NULL::DOUBLE AS ref_numerator, NULL::DOUBLE AS ref_denominator,
+    0::INTEGER AS qbits, NULL::VARCHAR AS qreason, NULL::VARCHAR AS source,
+    0::INTEGER AS seg_lo, 0::INTEGER AS seg_hi, false AS is_break
     LIMIT 0
 """
 
@@ -217,11 +225,15 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     if not needed <= columns:
         raise duckdb.BinderException(f"the sql must return columns {', '.join(sorted(needed - columns))}")
     denominator = "denominator" if "denominator" in columns else "NULL::DOUBLE"
+    # `source` names the stream each row comes from (default: the police.uk table the measure
+    # reads); `for_levels` lets a row count towards some area levels only (see mps_crime_series).
+    source = "source" if "source" in columns else _sql_text(_default_source(m))
     level_sql = []
     for level in m.levels:
         code = "force" if level == "force" else level
         if code not in columns:
             continue
+        only = f" AND list_contains(for_levels, '{level}')" if "for_levels" in columns else ""
         sets = ", ".join(["(month, force, area_code)"] + [f"(month, force, area_code, {b})" for b in m.breakdowns])
         label = "'all'"
         for b in reversed(m.breakdowns):
@@ -229,34 +241,50 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
                      f"ELSE {label} END")
         level_sql.append(
             f"""SELECT month, force, '{level}' AS area_level, area_code, {label} AS breakdown,
-                       sum(numerator)::DOUBLE AS numerator, sum(denominator)::DOUBLE AS denominator
-                FROM (SELECT *, {code} AS area_code, {denominator} AS denominator FROM __base
-                      WHERE {code} IS NOT NULL)
+                       sum(numerator)::DOUBLE AS numerator, sum(denominator)::DOUBLE AS denominator,
+                       string_agg(DISTINCT source, ' + ' ORDER BY source) AS source
+                FROM (SELECT *, {code} AS area_code, {denominator} AS denominator, {source} AS source
+                      FROM __base WHERE {code} IS NOT NULL{only})
                 GROUP BY GROUPING SETS ({sets})"""
         )
     con.execute(f"CREATE OR REPLACE TEMP TABLE __monthly AS {' UNION ALL '.join(level_sql)}")
+    _segments_and_quality(con, m)
     # Months the source covers (per force and area level: a ward file may start later than the
     # borough file): an area with no rows in such a month had zero; other months are missing.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE __filled AS
-        WITH coverage AS (SELECT DISTINCT force, area_level, date_trunc('month', month)::DATE AS month
-                          FROM __monthly),
-        series AS (SELECT DISTINCT force, area_level, area_code, breakdown FROM __monthly)
+        WITH series AS (SELECT DISTINCT force, area_level, area_code, breakdown FROM __monthly)
         SELECT c.month, s.force, s.area_level, s.area_code, s.breakdown,
                coalesce(x.numerator, 0) AS numerator,
-               CASE WHEN x.month IS NULL THEN 0 ELSE x.denominator END AS denominator
-        FROM series s JOIN coverage c USING (force, area_level)
+               CASE WHEN x.month IS NULL THEN 0 ELSE x.denominator END AS denominator,
+               c.source, c.seg, c.is_break,
+               coalesce(q.bits, 0) | coalesce(qd.bits, 0) AS qbits,
+               nullif(concat_ws('; ', q.reason, qd.reason), '') AS qreason
+        FROM series s JOIN __segments c USING (force, area_level)
         LEFT JOIN (SELECT date_trunc('month', month)::DATE AS month, force, area_level, area_code,
                           breakdown, numerator, denominator FROM __monthly) x
-          USING (month, force, area_level, area_code, breakdown)"""
+          USING (month, force, area_level, area_code, breakdown)
+        LEFT JOIN __qmonth q ON q.force = s.force AND q.area_level = s.area_level AND q.month = c.month
+             AND q.dimension = ''
+        LEFT JOIN __qmonth qd ON qd.force = s.force AND qd.area_level = s.area_level AND qd.month = c.month
+             AND qd.dimension = split_part(s.breakdown, '=', 1) AND s.breakdown <> 'all'"""
     )
     parts = []
     key = "force, area_level, area_code, breakdown"
+    # Quality of a period: the flags of its months, and a break flag when its months come from
+    # more than one segment (a change of source or a declared series break).
+    crossing = f"CASE WHEN min(seg) <> max(seg) THEN {FLAG_BITS['crosses_break']} ELSE 0 END"
+    flagged = ("bit_or(qbits) {over} | " + crossing.replace("min(seg)", "min(seg) {over}").replace("max(seg)", "max(seg) {over}"),
+               "count(*) FILTER (WHERE qbits > 0) {over}",
+               "min(month) FILTER (WHERE qbits > 0) {over}", "max(month) FILTER (WHERE qbits > 0) {over}",
+               "min(seg) {over}", "max(seg) {over}", "string_agg(DISTINCT source, ' + ') {over}")
     if "month" in m.periods:
         parts.append(
             f"""SELECT 'month' AS period_type, month AS period_start, last_day(month) AS period_end,
-                       {key}, numerator, denominator FROM __filled"""
+                       {key}, numerator, denominator, qbits, qreason, CASE WHEN qbits > 0 THEN 1 ELSE 0 END,
+                       month, month, seg, seg, source, is_break FROM __filled"""
         )
+    grouped = [f.format(over="") for f in flagged]
     for period_type, start_sql, months in (
         ("fy_quarter", FY_QUARTER_START_SQL, 3),
         ("financial_year", FY_START_SQL, 12),
@@ -266,23 +294,38 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
             parts.append(
                 f"""SELECT '{period_type}', {start_sql} AS period_start,
                            last_day(max(month)) AS period_end, {key},
-                           sum(numerator), sum(denominator)
+                           sum(numerator), sum(denominator), {grouped[0]}, NULL, {', '.join(grouped[1:])}, false
                     FROM __filled GROUP BY {start_sql}, {key} HAVING count(*) = {months}"""
             )
     if "rolling_12" in m.periods:
+        windowed = [f.format(over="OVER w") for f in flagged]
+        # string_agg(DISTINCT) is not a window function: the source of the first and last month.
+        windowed[-1] = "CASE WHEN first(source) OVER w = source THEN source ELSE first(source) OVER w || ' + ' || source END"
         parts.append(
-            f"""SELECT 'rolling_12', (month - INTERVAL 11 MONTH)::DATE, last_day(month), {key}, n, d
+            f"""SELECT 'rolling_12', (month - INTERVAL 11 MONTH)::DATE, last_day(month), {key}, n, d,
+                       q, NULL, qn, qf, ql, sl, sh, src, false
                 FROM (SELECT *, sum(numerator) OVER w AS n, sum(denominator) OVER w AS d,
-                             count(*) OVER w AS months
+                             count(*) OVER w AS months, {windowed[0]} AS q, {windowed[1]} AS qn,
+                             {windowed[2]} AS qf, {windowed[3]} AS ql, {windowed[4]} AS sl,
+                             {windowed[5]} AS sh, {windowed[6]} AS src
                       FROM __filled
                       WINDOW w AS (PARTITION BY {key} ORDER BY month
                                    RANGE BETWEEN INTERVAL 11 MONTH PRECEDING AND CURRENT ROW))
                 WHERE months = 12"""
         )
+    declared = " ".join(
+        f"WHEN DATE '{b}-01' > period_start AND DATE '{b}-01' <= period_end THEN {_sql_text(m.series_break_reason)}"
+        for b in m.series_breaks)
+    crossing_words = (f"CASE {declared} ELSE 'its months come from ' || {source_label_sql('source')} END"
+                      if declared else f"'its months come from ' || {source_label_sql('source')}")
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE __periods AS
-        SELECT * FROM ({' UNION ALL '.join(parts)})
-        AS p(period_type, period_start, period_end, force, area_level, area_code, breakdown, numerator, denominator)"""
+        SELECT * EXCLUDE (qreason, qmonths, qfirst, qlast),
+               CASE WHEN period_type = 'month' THEN qreason
+                    ELSE {_PERIOD_REASON_SQL.replace('{crossing}', crossing_words)} END AS qreason
+        FROM ({' UNION ALL '.join(parts)})
+        AS p(period_type, period_start, period_end, force, area_level, area_code, breakdown, numerator,
+             denominator, qbits, qreason, qmonths, qfirst, qlast, seg_lo, seg_hi, source, is_break)"""
     )
     if m.unit == "rate_per_1000":
         _attach_population(con, m)
@@ -291,9 +334,77 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     con.execute(
         """INSERT INTO __values BY NAME
         SELECT ? AS measure, period_type, period_start, period_end, area_level, area_code, breakdown,
-               numerator, denominator, denominator_year
+               numerator, denominator, denominator_year, qbits, qreason, source, seg_lo, seg_hi, is_break
         FROM __periods""",
         [m.id],
+    )
+
+
+# Words for a period's flags: which problems, in how many of its months, from when to when.
+_PERIOD_REASON_SQL = f"""nullif(concat_ws('; ',
+    CASE WHEN qbits & {FLAG_BITS['incomplete'] | FLAG_BITS['not_recorded'] | FLAG_BITS['low_coverage']} > 0 THEN
+        concat_ws(', ', CASE WHEN qbits & {FLAG_BITS['incomplete']} > 0 THEN 'incomplete' END,
+                        CASE WHEN qbits & {FLAG_BITS['not_recorded']} > 0 THEN 'not recorded' END,
+                        CASE WHEN qbits & {FLAG_BITS['low_coverage']} > 0 THEN 'low coverage' END)
+        || ' in ' || qmonths || CASE WHEN qmonths = 1 THEN ' month (' ELSE ' of its months (' END
+        || strftime(qfirst, '%b %Y') || CASE WHEN qlast > qfirst THEN ' to ' || strftime(qlast, '%b %Y') ELSE '' END
+        || ')' END,
+    CASE WHEN qbits & {FLAG_BITS['crosses_break']} > 0 THEN
+        'spans a break in the series, so it is not comparable with periods on either side: ' || {{crossing}} END
+), '')"""
+
+
+_POLICE_UK_TABLES = ("stop_search", "street_crime", "crime_outcome")
+
+
+def _default_source(m: Measure) -> str | None:
+    return next((t for t in m.requires if t in _POLICE_UK_TABLES), None)
+
+
+def _sql_text(value: str | None) -> str:
+    return "NULL::VARCHAR" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def _segments_and_quality(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
+    """Per force, area level and covered month: its source, its segment (a new one starts where
+    the source changes or at a declared series break) and the quality flags of its source month
+    (`__qmonth`, per breakdown dimension: '' for flags on every row)."""
+    declared = "[" + ", ".join(f"DATE '{b}-01'" for b in m.series_breaks) + "]::DATE[]"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __segments AS
+        WITH level_month AS (
+            SELECT force, area_level, date_trunc('month', month)::DATE AS month,
+                   string_agg(DISTINCT source, ' + ' ORDER BY source) AS source
+            FROM __monthly WHERE breakdown = 'all' GROUP BY ALL
+        ), marked AS (
+            SELECT *, lag(source) OVER (PARTITION BY force, area_level ORDER BY month) AS previous,
+                      row_number() OVER (PARTITION BY force, area_level ORDER BY month) > 1 AS has_previous
+            FROM level_month
+        )
+        SELECT force, area_level, month, source,
+               has_previous AND (previous IS DISTINCT FROM source OR list_contains({declared}, month)) AS is_break,
+               sum((has_previous AND (previous IS DISTINCT FROM source OR list_contains({declared}, month)))::INT)
+                   OVER (PARTITION BY force, area_level ORDER BY month) AS seg
+        FROM marked"""
+    )
+    fields = [f"'{f}'" for f in m.quality_fields]
+    dimensions = [f"'{b}'" for b in m.breakdowns]
+    bits = " + ".join(f"CASE WHEN flag = '{flag}' THEN {bit} ELSE 0 END" for flag, bit in FLAG_BITS.items())
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __qmonth AS
+        WITH matched AS (
+            SELECT s.force, s.area_level, s.month, q.flag, q.reason,
+                   CASE WHEN q.field IS NULL OR list_contains([{', '.join(fields)}]::VARCHAR[], q.field) THEN ''
+                        ELSE q.field END AS dimension
+            FROM __segments s
+            JOIN source_quality q ON q.force = s.force AND q.month = s.month
+             AND list_contains(string_split(s.source, ' + '), q.source)
+            WHERE (q.levels IS NULL OR list_contains(q.levels, s.area_level))
+              AND (q.field IS NULL OR list_contains([{', '.join(fields + dimensions)}]::VARCHAR[], q.field))
+        )
+        SELECT force, area_level, month, dimension, bit_or({bits}) AS bits,
+               string_agg(DISTINCT reason, '; ' ORDER BY reason) AS reason
+        FROM matched GROUP BY ALL"""
     )
 
 
@@ -308,8 +419,7 @@ def _attach_population(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     census = f"CASE WHEN {middle} >= {sum(CENSUS_YEARS) // 2} THEN {CENSUS_YEARS[1]} ELSE {CENSUS_YEARS[0]} END"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE __periods AS
-        SELECT p.period_type, p.period_start, p.period_end, p.force, p.area_level, p.area_code,
-               p.breakdown, p.numerator, g.residents::DOUBLE AS denominator,
+        SELECT p.* EXCLUDE (denominator), g.residents::DOUBLE AS denominator,
                {census} AS denominator_year
         FROM __periods p
         LEFT JOIN population_group g
@@ -369,7 +479,9 @@ def _build_derived(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
             f"""INSERT INTO __values BY NAME
             SELECT $measure AS measure, g.period_type, g.period_start, g.period_end, g.area_level, g.area_code,
                    g.breakdown, g.numerator * x.numerator / (x.numerator - coalesce(ns.numerator, 0)) AS numerator,
-                   g.denominator, g.denominator_year, g.numerator AS ref_numerator
+                   g.denominator, g.denominator_year, g.numerator AS ref_numerator,
+                   g.qbits | x.qbits AS qbits, coalesce(g.qreason, x.qreason) AS qreason, g.source,
+                   least(g.seg_lo, x.seg_lo) AS seg_lo, greatest(g.seg_hi, x.seg_hi) AS seg_hi, g.is_break
             FROM __values g JOIN __values x {same} AND x.breakdown = 'all'
             LEFT JOIN __values ns ON ns.measure = g.measure AND ns.period_type = g.period_type
                  AND ns.period_end = g.period_end AND ns.area_level = g.area_level AND ns.area_code = g.area_code
@@ -382,7 +494,9 @@ def _build_derived(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
         f"""INSERT INTO __values BY NAME
         SELECT $measure AS measure, g.period_type, g.period_start, g.period_end, g.area_level, g.area_code,
                g.breakdown, g.numerator, g.denominator, g.denominator_year,
-               x.numerator AS ref_numerator, x.denominator AS ref_denominator
+               x.numerator AS ref_numerator, x.denominator AS ref_denominator,
+               g.qbits | x.qbits AS qbits, coalesce(g.qreason, x.qreason) AS qreason, g.source,
+                   least(g.seg_lo, x.seg_lo) AS seg_lo, greatest(g.seg_hi, x.seg_hi) AS seg_hi, g.is_break
         FROM __values g JOIN __values x {same} AND x.breakdown = $reference
         WHERE {scope} AND g.breakdown <> $reference AND g.denominator > 0 AND x.denominator > 0""",
         params,
@@ -411,16 +525,22 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, report: BuildReport) -> int:
     con.register("__status", status)
     con.execute("BEGIN TRANSACTION")
     try:
-        con.execute("DELETE FROM measure_value")
+        # Recreated, not emptied: a warehouse built by an earlier version may lack new columns.
+        con.execute("DROP TABLE IF EXISTS measure_value")
+        con.execute(MEASURE_VALUE_DDL)
         con.execute("INSERT INTO measure_value BY NAME SELECT * FROM __finished")
-        con.execute("DELETE FROM measure_status")
+        con.execute("DROP TABLE IF EXISTS measure_status")
+        con.execute(MEASURE_VALUE_DDL)
         con.execute(
             """INSERT INTO measure_status
             SELECT s.measure, s.status, s.detail, v.latest, v.first, v.areas, coalesce(v.rows, 0),
-                   s.seconds, now()
+                   s.seconds, now(), v.latest_clean, coalesce(v.flagged, 0)
             FROM __status s LEFT JOIN (
                 SELECT measure, max(period_end) AS latest, min(period_end) AS first,
-                       count(DISTINCT (area_level, area_code)) AS areas, count(*) AS rows
+                       count(DISTINCT (area_level, area_code)) AS areas, count(*) AS rows,
+                       max(period_end) FILTER (WHERE len(quality_flags) = 0 AND value IS NOT NULL
+                                               AND NOT suppressed) AS latest_clean,
+                       count(*) FILTER (WHERE len(quality_flags) > 0) AS flagged
                 FROM measure_value GROUP BY measure) v USING (measure)"""
         )
         con.execute("COMMIT")

@@ -48,9 +48,10 @@ from oversight.stats.spc_many import (
     PRECEDENCE,
     classify_many,
 )
+from oversight.warehouse.quality import FLAG_BITS, NOT_RECORDED
 
 # Words are stored as codes while computing: index 0 is "no word" (NULL).
-CHANGE_WORDS: Final = (None, SIGNIFICANT_INCREASE, SIGNIFICANT_DECREASE, NO_SIGNIFICANT_CHANGE)
+CHANGE_WORDS: Final = (None, SIGNIFICANT_INCREASE, SIGNIFICANT_DECREASE, NO_SIGNIFICANT_CHANGE, "not comparable")
 AVERAGE_WORDS: Final = (None, ABOVE_AVERAGE, BELOW_AVERAGE, IN_LINE_WITH_AVERAGE)
 BAND_WORDS: Final = (None, INSIDE_BAND, OUTSIDE_BAND, CANNOT_TELL)
 SIGNAL_WORDS: Final = (None, *PRECEDENCE)
@@ -58,7 +59,11 @@ VARIATION_WORDS: Final = (None, COMMON_CAUSE, IMPROVEMENT, CONCERN, NEUTRAL, INS
 
 _NUMERIC = ("numerator", "denominator", "value", "sample_size", "interval_low", "interval_high",
             "ref_numerator", "ref_denominator", "numerator_before", "denominator_before",
-            "value_before", "sample_size_before")
+            "value_before", "sample_size_before", "qbits", "seg_lo", "seg_hi", "qbits_before",
+            "seg_lo_before", "seg_hi_before")
+NOT_COMPARABLE: Final = "not comparable"
+"""The year before is not like for like: either side is flagged, or they lie in different
+segments of the series (another source, or across a declared break)."""
 
 
 def finish_in_warehouse(
@@ -80,9 +85,13 @@ def finish_in_warehouse(
     t = time.perf_counter()
     value, low, high = _values_and_intervals(x, unit)
     _against_reference(x, computation, value, low, high)
+    qbits = np.nan_to_num(x["qbits"]).astype(np.int64)
+    not_recorded = (qbits & FLAG_BITS[NOT_RECORDED]) > 0
+    value[not_recorded] = low[not_recorded] = high[not_recorded] = np.nan
     timings["intervals"] = time.perf_counter() - t
     t = time.perf_counter()
     change = _year_before(x, unit, value)
+    change[(change > 0) & ~_comparable(x, qbits)] = CHANGE_WORDS.index(NOT_COMPARABLE)
     band = _against_band(per["band"][m], value, low, high)
     suppressed, reason = _suppress(x, unit)
     timings["comparisons"] = time.perf_counter() - t
@@ -90,8 +99,11 @@ def finish_in_warehouse(
     rid = cols["rid"].to_numpy(np.int64)
     position = np.empty(rid.max() + 1 if rid.size else 0, dtype=np.int64)
     position[rid] = np.arange(rid.size)
-    spc = _spc(position[np.asarray(order["rid"], dtype=np.int64)], np.asarray(order["series"], dtype=np.int64),
-               cols["is_break"].to_numpy(bool), per["polarity"][m], value)
+    in_order = position[np.asarray(order["rid"], dtype=np.int64)]
+    series = np.asarray(order["series"], dtype=np.int64)
+    # Flagged months are not part of any SPC series: they neither get limits nor set them.
+    clean = qbits[in_order] == 0
+    spc = _spc(in_order[clean], series[clean], cols["is_break"].to_numpy(bool), per["polarity"][m], value)
     timings["spc"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -134,10 +146,13 @@ def _register_measures(con: duckdb.DuckDBPyConnection, measures: dict[str, Measu
 # Each row with the same period a year before joined once; rowid numbers the rows.
 _ROWS_SQL = """
 CREATE OR REPLACE TEMP TABLE __rows AS
-SELECT v.*, i.m_index,
+SELECT v.* REPLACE (coalesce(v.qbits, 0) AS qbits, coalesce(v.seg_lo, 0) AS seg_lo,
+                   coalesce(v.seg_hi, 0) AS seg_hi,
+                   coalesce(v.is_break, false) OR k.month IS NOT NULL AS is_break), i.m_index,
        b.numerator AS numerator_before, b.denominator AS denominator_before,
        b.value AS value_before, b.sample_size AS sample_size_before,
-       k.month IS NOT NULL AS is_break
+       coalesce(b.qbits, 0) AS qbits_before, coalesce(b.seg_lo, 0) AS seg_lo_before,
+       coalesce(b.seg_hi, 0) AS seg_hi_before
 FROM __values v
 JOIN __measure_index i USING (measure)
 LEFT JOIN __values b
@@ -164,10 +179,14 @@ def _finished_sql() -> str:
         return f"([{listed}]::VARCHAR[])[c.{column} + 1]"
 
     below = int(config.default("suppress_below"))  # type: ignore[call-overload]
+    not_recorded = FLAG_BITS[NOT_RECORDED]
+    flags = ", ".join(f"CASE WHEN r.qbits & {bit} > 0 THEN '{flag}' END" for flag, bit in FLAG_BITS.items())
     return f"""
     CREATE OR REPLACE TEMP TABLE __finished AS
     SELECT r.measure, r.period_type, r.period_start, r.period_end, r.area_level, r.area_code, r.breakdown,
-           c.value, r.numerator, r.denominator, r.denominator_year, c.interval_low, c.interval_high,
+           c.value, CASE WHEN r.qbits & {not_recorded} = 0 THEN r.numerator END AS numerator,
+           CASE WHEN r.qbits & {not_recorded} = 0 THEN r.denominator END AS denominator,
+           r.denominator_year, c.interval_low, c.interval_high,
            r.sample_size, r.sample_size_assumed, c.suppressed,
            (['fewer than {below} records', 'fewer than {below} respondents'])[c.reason] AS suppression_reason,
            c.spc_mean, c.spc_lower, c.spc_upper,
@@ -175,7 +194,9 @@ def _finished_sql() -> str:
            {words('spc_variation', VARIATION_WORDS)} AS spc_variation,
            {words('change', CHANGE_WORDS)} AS vs_year_before,
            {words('vs_average', AVERAGE_WORDS)} AS vs_average,
-           {words('band', BAND_WORDS)} AS vs_band
+           {words('band', BAND_WORDS)} AS vs_band,
+           list_filter([{flags}], lambda f: f IS NOT NULL) AS quality_flags,
+           r.qreason AS quality_note, r.source
     FROM __rows r JOIN __computed c ON c.rid = r.rowid
     """
 
@@ -298,6 +319,13 @@ def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray) 
         code[survey] = _codes(compare_survey_proportions(value[survey], n[survey], value_b[survey], n_b[survey]),
                               CHANGE_WORDS)
     return code
+
+
+def _comparable(x: dict[str, np.ndarray], qbits: np.ndarray) -> np.ndarray:
+    """Both periods unflagged and in one segment of the series."""
+    before = np.nan_to_num(x["qbits_before"]).astype(np.int64)
+    lo, hi, lo_b, hi_b = x["seg_lo"], x["seg_hi"], x["seg_lo_before"], x["seg_hi_before"]
+    return (qbits == 0) & (before == 0) & (lo == hi) & (lo_b == hi_b) & (lo == lo_b)
 
 
 def _against_band(width: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:

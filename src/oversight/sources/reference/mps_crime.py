@@ -28,7 +28,7 @@ import duckdb
 import pandas as pd
 
 from oversight.errors import SourceError
-from oversight.sources.reference._common import borough, normalise_name, read_csv, yyyymm
+from oversight.sources.reference._common import borough, mapping_rows, normalise_name, read_csv, yyyymm
 from oversight.sources.reference._reconcile import Overlap, latest_run_wins
 from oversight.sources.reference._wide import melt_counts
 from oversight.sources.reference.dataset import Dataset, Parsed, Rejected
@@ -188,6 +188,13 @@ def _read_crime(path: Path) -> _Read:
             field = text.header[r["major"] if not major else r["minor"]]
             rejected.append(Rejected(line, field, "", "blank crime category", record))
             continue
+        if (lay.vintage, major.upper(), minor.upper()) not in _categories():
+            raise SourceError(
+                f"crime category '{major} / {minor}' ({lay.vintage} categories) is not in "
+                f"mappings/{CATEGORY_MAPPING}: add it with the category it counts as, so that no "
+                "offences drop out of the measures",
+                path=str(path), row=line, field=text.header[r["minor"]],
+            )
         place = borough(published_borough)
         if place is None:
             rejected.append(Rejected(
@@ -321,16 +328,62 @@ def _reconcile(con: duckdb.DuckDBPyConnection, *, target: str | None, revisions:
 
 
 def rebuild_mps_crime(con: duckdb.DuckDBPyConnection) -> list[Overlap]:
-    """Rebuild `mps_crime` and `mps_crime_revision` from every loaded file, in one transaction."""
+    """Rebuild `mps_crime` and `mps_crime_revision` from every loaded file, in one transaction,
+    with the category crosswalk and the `mps_crime_series` view the measures read."""
     con.execute(BOROUGH_DDL)
     con.execute(WARD_DDL)
     con.execute(CRIME_DDL)
     con.execute(REVISION_DDL)
+    categories = pd.DataFrame(
+        [(v, ma, mi, c) for (v, ma, mi), c in _categories().items()],
+        columns=["category_vintage", "major_key", "minor_key", "category"],
+    )
     with transaction(con):
         con.execute("DELETE FROM mps_crime")
         con.execute("DELETE FROM mps_crime_revision")
         overlaps = _reconcile(con, target="mps_crime", revisions="mps_crime_revision")
+        con.execute("CREATE OR REPLACE TABLE mps_crime_category AS SELECT * FROM categories")
+        con.execute(SERIES_VIEW)
     return overlaps
+
+
+CATEGORY_MAPPING = "mps_crime_categories.csv"
+
+
+@lru_cache(maxsize=1)
+def _categories() -> dict[tuple[str, str, str], str]:
+    """(vintage, MAJOR, MINOR) as published -> the category it counts as. The 2017-18 file of the
+    old vintage renamed categories ('Theft From M/V' for 'Theft From Motor Vehicle'); every name
+    ever published maps to one category, and a name not listed stops the load."""
+    return {
+        (row["category_vintage"], row["major"].upper(), row["minor"].upper()): row["category"]
+        for row in mapping_rows(CATEGORY_MAPPING)
+    }
+
+
+# One figure per level and month, each from its most complete source. The borough files count
+# every offence, including those with no known borough (airports, 'Unknown'); the ward files
+# leave those out and run 2-4% below them in each borough. So force, BCU and borough figures
+# come from the borough files wherever they cover the month, ward figures from the ward files,
+# and only months no borough file covers are summed from wards. `source` names the file series,
+# so that the build can record a break where a series switches source, and join the source
+# months' quality (an incomplete first month of a new file is flagged, not published as fact).
+SERIES_VIEW = """
+CREATE OR REPLACE VIEW mps_crime_series AS
+WITH borough_months AS (
+    SELECT DISTINCT category_vintage, month FROM mps_crime WHERE level = 'borough'
+)
+SELECT c.month, c.level, c.area_code, c.area_name, c.borough_code, c.borough_name,
+       c.category_vintage, c.major, c.minor, k.category, c.count,
+       'mps_crime/' || c.level || '/' || c.category_vintage AS source,
+       CASE WHEN c.level = 'borough' THEN ['force', 'bcu', 'borough']
+            WHEN b.month IS NULL THEN ['force', 'bcu', 'borough', 'ward']
+            ELSE ['ward'] END AS for_levels
+FROM mps_crime c
+LEFT JOIN borough_months b ON c.level = 'ward' AND b.category_vintage = c.category_vintage AND b.month = c.month
+LEFT JOIN mps_crime_category k ON k.category_vintage = c.category_vintage
+     AND k.major_key = upper(c.major) AND k.minor_key = upper(c.minor)
+"""
 
 
 def _after_load(con: duckdb.DuckDBPyConnection) -> None:
