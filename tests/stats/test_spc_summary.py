@@ -73,7 +73,8 @@ def test_summary_of_a_trend_says_which_way_it_moves() -> None:
 
 
 def test_summary_of_a_near_limit_pair() -> None:
-    frame = classify_points([*HAND, 5.5, 6, 10], "up_is_good", baseline=12)
+    # 5.5 and 6 are past the near line 6.4533 and, with 9, all three lie below the mean 10
+    frame = classify_points([*HAND, 5.5, 6, 9], "up_is_good", baseline=12)
     assert summarise_spc(frame) == (
         "15 points; 2 near the lower limit (2 of 3 points): special cause (concern)"
     )
