@@ -12,6 +12,7 @@ from oversight.stats.compare import (
     compare_year_on_year,
     gap_against_band,
 )
+from oversight.stats.dispersion import dispersion, dispersion_by_series
 from oversight.stats.disclosure import Suppression, suppress, suppressed_values
 from oversight.stats.intervals import (
     Interval,
@@ -46,6 +47,8 @@ __all__ = [
     "compare_survey_proportions",
     "compare_to_average",
     "compare_year_on_year",
+    "dispersion",
+    "dispersion_by_series",
     "gap_against_band",
     "newcombe_difference",
     "poisson_interval",
