@@ -33,7 +33,7 @@ from oversight.stats.spc import (
     xmr_limits,
 )
 from oversight.stats.spc_classify import classify_points
-from oversight.stats.spc_summary import summarise_spc
+from oversight.stats.spc_summary import describe_point, summarise_spc
 
 __all__ = [
     "Interval",
@@ -47,6 +47,7 @@ __all__ = [
     "compare_survey_proportions",
     "compare_to_average",
     "compare_year_on_year",
+    "describe_point",
     "dispersion",
     "dispersion_by_series",
     "gap_against_band",
