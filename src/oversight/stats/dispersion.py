@@ -48,8 +48,8 @@ def dispersion_by_series(series: npt.ArrayLike, counts: npt.ArrayLike) -> FloatA
             f"{func}: series and counts must have the same length; got {ids.size} and {values.size}"
         )
     ids = ids.astype(np.int64)
-    starts = ids.size and int(np.count_nonzero(ids[1:] != ids[:-1])) + 1
-    if starts != np.unique(ids).size:
+    runs = int(np.count_nonzero(ids[1:] != ids[:-1])) + 1 if ids.size else 0
+    if runs != np.unique(ids).size:
         raise ValueError(f"{func}: the counts of each series must be contiguous (sort by series, then time)")
     return _dispersion(ids, values, int(ids.max()) + 1 if ids.size else 0)
 
