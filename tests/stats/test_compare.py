@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from scipy.stats import binomtest
+from scipy.stats import binom, binomtest
 
 from oversight.stats.compare import (
     BAND,
@@ -98,6 +98,69 @@ def test_compare_counts_always_answers_in_words(now: int, before: int) -> None:
     assert verdict in VERDICTS
     if now == before:
         assert verdict == "no significant change"
+
+
+# compare_counts with overdispersion ----------------------------------------------------------
+
+
+def test_dispersion_below_one_raises() -> None:
+    with pytest.raises(ValueError) as error:
+        compare_counts(30, 10, dispersion=0.5)
+    assert str(error.value) == "compare_counts: dispersion must be 1 or more; got 0.5"
+
+
+def test_missing_dispersion_raises() -> None:
+    with pytest.raises(ValueError) as error:
+        compare_counts([30, 10], [10, 30], dispersion=[2.0, np.nan])
+    assert str(error.value) == (
+        "compare_counts: dispersion must be finite (not missing or infinite); "
+        "1 of 2 values is not, at index 1 (nan)"
+    )
+
+
+@given(st.integers(0, 3000), st.integers(0, 3000), st.floats(0.05, 0.95))
+def test_dispersion_one_is_the_exact_binomial_test_bit_for_bit(now: int, before: int, share: float) -> None:
+    total = now + before
+    expected = min(1.0, 2 * min(binom.cdf(now, total, share), binom.sf(now - 1, total, share)))
+    got = count_change_p_value(np.array(now, float), np.array(before, float), np.array(share))
+    assert float(got) == expected
+
+
+def test_a_borough_month_five_percent_up_is_significant_only_as_poisson() -> None:
+    # a busy borough's month of about 6,000 crimes, 5% above the same month a year before;
+    # London boroughs' monthly counts vary 4 to 10 times as much as Poisson counts would
+    assert compare_counts(6300, 6000) == "significant increase"
+    assert compare_counts(6300, 6000, dispersion=6.6) == "no significant change"
+
+
+def test_dispersion_divides_the_counts() -> None:
+    # phi events count as one: 60 against 20 at phi 2 is 30 against 10 as Poisson counts
+    p_scaled = count_change_p_value(np.array(60.0), np.array(20.0), np.array(0.5), 2.0)
+    p_plain = count_change_p_value(np.array(30.0), np.array(10.0), np.array(0.5))
+    assert float(p_scaled) == pytest.approx(float(p_plain))
+
+
+def test_dispersion_is_vectorised_per_pair() -> None:
+    verdicts = compare_counts([6300, 6300], [6000, 6000], dispersion=[1.0, 6.6])
+    assert list(verdicts) == ["significant increase", "no significant change"]
+
+
+@given(st.integers(0, 5000), st.integers(0, 5000), st.floats(1, 50), st.floats(1, 50))
+def test_more_dispersion_never_makes_a_change_more_significant(
+    now: int, before: int, phi: float, more: float
+) -> None:
+    low, high = sorted((phi, more))
+    p_low = count_change_p_value(np.array(now, float), np.array(before, float), np.array(0.5), low)
+    p_high = count_change_p_value(np.array(now, float), np.array(before, float), np.array(0.5), high)
+    assert float(p_high) >= float(p_low) - 1e-12
+
+
+def test_rolling_year_and_year_on_year_take_a_dispersion() -> None:
+    months = [1000] * 12 + [1050] * 12
+    assert compare_rolling_year(months) == "significant increase"
+    assert compare_rolling_year(months, dispersion=20.0) == "no significant change"
+    assert compare_year_on_year([1000] * 12 + [1150]) == "significant increase"
+    assert compare_year_on_year([1000] * 12 + [1150], dispersion=20.0) == "no significant change"
 
 
 # compare_rolling_year and compare_year_on_year ----------------------------------------------

@@ -125,6 +125,13 @@ def test_xmr_limits_of_a_flat_series_collapse_onto_the_mean() -> None:
     assert (limits.lower_limit, limits.mean, limits.upper_limit) == (5.0, 5.0, 5.0)
 
 
+def test_xmr_limits_of_a_flat_series_with_screening_collapse_onto_the_mean() -> None:
+    # every moving range is 0, so none can be screened out and the limits are the mean
+    limits = xmr_limits([5.0] * 12, screen_outliers=True)
+    assert (limits.lower_limit, limits.mean, limits.upper_limit) == (5.0, 5.0, 5.0)
+    assert limits.mean_moving_range == 0.0
+
+
 def test_xmr_limits_screening_drops_outlying_moving_ranges() -> None:
     # inputs: 9 ones, 8 twos and one 10 (the reference example for outlier screening)
     values = [1, 2, 1, 2, 10, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1, 2, 1]
@@ -273,7 +280,10 @@ def test_trend_of_seven_of_a_single_point_is_false() -> None:
 
 
 # two_of_three_near_limit --------------------------------------------------------------------
-# mean 0, limits ±3, so the near lines are at ±2 (two-thirds of the way to each limit)
+# mean 0, limits ±3, so the near lines are at ±2 (two-thirds of the way to each limit). As in
+# NHSRplotthedots 0.2.2 and the Making Data Count tools, a window of 3 consecutive points counts
+# only when all three lie strictly on the same side of the mean, and a point is close to a limit
+# only between the near line and the limit (one beyond the limit is the beyond-limits rule's).
 
 
 def near(values: list[float]) -> list[bool]:
@@ -281,15 +291,29 @@ def near(values: list[float]) -> list[bool]:
 
 
 def test_two_adjacent_points_near_the_upper_limit_are_a_signal() -> None:
-    assert near([0, 2.5, 2.5, 0]) == [F, T, T, F]
+    assert near([1, 2.5, 2.5, 1]) == [F, T, T, F]
 
 
 def test_two_adjacent_points_near_the_lower_limit_are_a_signal() -> None:
-    assert near([0, -2.5, -2.5, 0]) == [F, T, T, F]
+    assert near([-1, -2.5, -2.5, -1]) == [F, T, T, F]
 
 
 def test_two_of_three_flags_the_near_points_but_not_the_third() -> None:
     assert near([2.5, 1, 2.5]) == [T, F, T]
+
+
+def test_two_near_points_with_the_middle_point_across_the_mean_are_not_a_signal() -> None:
+    # the third point of the window is below the mean, so the three are not on one side
+    assert near([2.5, -1, 2.5]) == [F, F, F]
+
+
+def test_a_window_with_a_point_exactly_on_the_mean_is_not_a_signal() -> None:
+    assert near([0, 2.5, 2.5, 0]) == [F, F, F, F]
+
+
+def test_two_near_points_alone_in_a_series_are_not_a_signal() -> None:
+    # no window of three points exists
+    assert near([2.5, 2.5]) == [F, F]
 
 
 def test_two_near_limit_on_opposite_sides_is_not_a_signal() -> None:
@@ -297,23 +321,37 @@ def test_two_near_limit_on_opposite_sides_is_not_a_signal() -> None:
 
 
 def test_two_near_points_three_apart_are_not_a_signal() -> None:
-    assert near([2.5, 0, 0, 2.5]) == [F, F, F, F]
+    assert near([2.5, 1, 1, 2.5]) == [F, F, F, F]
 
 
 def test_one_near_point_is_not_a_signal() -> None:
-    assert near([0, 2.5, 0]) == [F, F, F]
+    assert near([1, 2.5, 1]) == [F, F, F]
 
 
 def test_points_exactly_on_the_near_line_are_not_near() -> None:
-    assert near([2, 2, 0]) == [F, F, F]
+    assert near([2, 2, 1]) == [F, F, F]
 
 
-def test_a_point_beyond_the_limit_counts_as_near() -> None:
-    assert near([3.5, 2.5, 0]) == [T, T, F]
+def test_points_exactly_on_the_limit_are_near() -> None:
+    assert near([3, 3, 1]) == [T, T, F]
+
+
+def test_a_point_beyond_the_limit_does_not_count_as_near() -> None:
+    # beyond, near, above the mean: only one point of the window is close to the limit
+    assert near([3.5, 2.5, 1]) == [F, F, F]
+
+
+def test_two_beyond_then_one_near_is_not_a_two_of_three_signal() -> None:
+    # the last point is the first between the near line and the limit
+    assert near([1, 3.5, 3.5, 2.5]) == [F, F, F, F]
+
+
+def test_one_beyond_then_two_near_flags_the_two_near_points() -> None:
+    assert near([1, 3.5, 2.5, 2.5]) == [F, F, T, T]
 
 
 def test_two_near_points_at_the_end_of_the_series_are_a_signal() -> None:
-    assert near([0, 0, 0, 2.5, 2.5]) == [F, F, F, T, T]
+    assert near([0, 0, 1, 2.5, 2.5]) == [F, F, F, T, T]
 
 
 def test_two_of_three_of_an_empty_series_is_empty() -> None:
@@ -321,7 +359,7 @@ def test_two_of_three_of_an_empty_series_is_empty() -> None:
 
 
 def test_two_of_three_of_a_series_shorter_than_seven_can_signal() -> None:
-    assert near([0, 2.5, 2.6]) == [F, T, T]
+    assert near([1, 2.5, 2.6]) == [F, T, T]
 
 
 def test_symmetric_near_points_give_no_two_of_three_signal() -> None:
@@ -329,3 +367,22 @@ def test_symmetric_near_points_give_no_two_of_three_signal() -> None:
     values = [2.5, -2.5, -1, 2.5, -2.5, 1, 2.5, -2.5]
     # outputs
     assert near(values) == [F] * 8
+
+
+@given(st.lists(finite, max_size=30))
+def test_every_two_of_three_point_is_close_to_a_limit_in_a_one_sided_window(
+    values: list[float],
+) -> None:
+    # outputs: the rule restated point by point, with mean 0 and limits ±3
+    got = near(values)
+    close = [2 < abs(v) <= 3 for v in values]
+    side = [(v > 0) - (v < 0) for v in values]
+    for i, flagged in enumerate(got):
+        windows = [range(s, s + 3) for s in (i - 2, i - 1, i) if s >= 0 and s + 3 <= len(values)]
+        qualifying = any(
+            side[w[0]] != 0
+            and all(side[j] == side[w[0]] for j in w)
+            and sum(close[j] for j in w) >= 2
+            for w in windows
+        )
+        assert flagged == (close[i] and qualifying)

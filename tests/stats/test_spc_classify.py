@@ -242,6 +242,14 @@ def test_a_short_segment_after_a_break_is_insufficient_data() -> None:
     assert list(frame["segment"]) == [0] * 12 + [1] * 3
 
 
+@pytest.mark.parametrize("screen", [False, True])
+def test_a_flat_series_has_limits_on_the_mean_and_no_signal(screen: bool) -> None:
+    frame = classify_points([7.0] * 14, "up_is_good", screen_outliers=screen)
+    assert list(frame["lower_limit"]) == [7.0] * 14
+    assert list(frame["upper_limit"]) == [7.0] * 14
+    assert list(frame["variation"]) == ["common_cause"] * 14
+
+
 def test_a_break_at_zero_changes_nothing() -> None:
     pd.testing.assert_frame_equal(
         classify_points(HAND, "neutral", breaks=[0]), classify_points(HAND, "neutral")

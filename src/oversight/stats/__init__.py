@@ -12,6 +12,7 @@ from oversight.stats.compare import (
     compare_year_on_year,
     gap_against_band,
 )
+from oversight.stats.dispersion import dispersion, dispersion_by_series
 from oversight.stats.disclosure import Suppression, suppress, suppressed_values
 from oversight.stats.intervals import (
     Interval,
@@ -32,7 +33,7 @@ from oversight.stats.spc import (
     xmr_limits,
 )
 from oversight.stats.spc_classify import classify_points
-from oversight.stats.spc_summary import summarise_spc
+from oversight.stats.spc_summary import describe_point, summarise_spc
 
 __all__ = [
     "Interval",
@@ -46,6 +47,9 @@ __all__ = [
     "compare_survey_proportions",
     "compare_to_average",
     "compare_year_on_year",
+    "describe_point",
+    "dispersion",
+    "dispersion_by_series",
     "gap_against_band",
     "newcombe_difference",
     "poisson_interval",

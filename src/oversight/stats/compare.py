@@ -10,6 +10,7 @@ from typing import Final
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import betainc
 from scipy.stats import binom
 
 from oversight.stats import _validate as check
@@ -31,6 +32,8 @@ PERIODS_PER_YEAR: Final = 12
 """Monthly series by default; pass 4 for quarters."""
 BAND: Final = 5.0
 """Half-width, in percentage points, of the band a gap is judged against."""
+_TINY: Final = 1e-300
+"""Stands in for a zero shape parameter in a branch np.where discards, to keep betainc quiet."""
 
 
 def _words(choice: npt.NDArray[np.object_]) -> Words:
@@ -47,16 +50,30 @@ def _change(up: npt.NDArray[np.bool_], down: npt.NDArray[np.bool_]) -> Words:
 
 
 def count_change_p_value(
-    count_now: FloatArray, count_before: FloatArray, share_now: FloatArray
+    count_now: FloatArray, count_before: FloatArray, share_now: FloatArray, dispersion: FloatArray | float = 1.0
 ) -> FloatArray:
     """Two-sided exact conditional binomial p-value (twice the smaller tail, capped at 1).
 
     Given n = now + before events, `count_now` is Binomial(n, share_now) when the two rates
-    are equal; `share_now` is the exposure of the latest period over both exposures."""
-    total = count_now + count_before
-    at_most = binom.cdf(count_now, total, share_now)
-    at_least = binom.sf(count_now - 1, total, share_now)
-    return np.asarray(np.minimum(1.0, 2 * np.minimum(at_most, at_least)), dtype=np.float64)
+    are equal; `share_now` is the exposure of the latest period over both exposures. With
+    `dispersion` phi > 1 (variance phi × mean, quasi-Poisson) both counts are divided by phi
+    first: phi events count as one. The tails of those fractional counts are regularised
+    incomplete beta functions, which are the binomial tails for whole counts."""
+    now, before, share, phi = np.broadcast_arrays(
+        *(np.asarray(a, dtype=np.float64) for a in (count_now, count_before, share_now, dispersion))
+    )
+    total = now + before
+    at_most = np.atleast_1d(binom.cdf(now, total, share))
+    at_least = np.atleast_1d(binom.sf(now - 1, total, share))
+    scaled = np.atleast_1d(phi != 1)
+    if scaled.any():
+        k, n, p = (np.atleast_1d(a)[scaled] for a in (now / phi, total / phi, share))
+        with np.errstate(invalid="ignore"):
+            # P(X <= k) and P(X >= k) for X ~ Binomial(n, p); the other branch covers a zero shape
+            at_most[scaled] = np.where(k >= n, 1.0, betainc(np.maximum(n - k, _TINY), k + 1, 1 - p))
+            at_least[scaled] = np.where(k <= 0, 1.0, betainc(np.maximum(k, _TINY), n - k + 1, p))
+    p_value = np.minimum(1.0, 2 * np.minimum(at_most, at_least)).reshape(now.shape)
+    return np.asarray(p_value, dtype=np.float64)
 
 
 def compare_counts(
@@ -65,10 +82,13 @@ def compare_counts(
     exposure_now: npt.ArrayLike = 1.0,
     exposure_before: npt.ArrayLike = 1.0,
     confidence: float = CONFIDENCE,
+    dispersion: npt.ArrayLike = 1.0,
 ) -> Words:
     """Has the rate of events changed between two periods? Exact conditional binomial test.
 
     Exposures (population, days, or 1.0 for periods of equal length) make it a test of rates.
+    `dispersion` is phi, how many times the variance of a count exceeds its mean (1 or more;
+    `dispersion_by_series` estimates it from a monthly series); 1 is a Poisson count.
     Significant when the p-value is below 1 - confidence; two zero counts are no change."""
     func = "compare_counts"
     level = check.confidence(func, confidence)
@@ -76,10 +96,12 @@ def compare_counts(
     before = check.counts(func, "count_before", count_before)
     e_now = check.positive(func, "exposure_now", exposure_now)
     e_before = check.positive(func, "exposure_before", exposure_before)
-    now, before, e_now, e_before = check.paired(
-        func, "counts and exposures", now, before, e_now, e_before
+    phi = check.numbers(func, "dispersion", dispersion)
+    check.fail(func, "dispersion", "1 or more", np.asarray(dispersion), phi >= 1)
+    now, before, e_now, e_before, phi = check.paired(
+        func, "counts, exposures and dispersion", now, before, e_now, e_before, phi
     )
-    significant = count_change_p_value(now, before, e_now / (e_now + e_before)) < 1 - level
+    significant = count_change_p_value(now, before, e_now / (e_now + e_before), phi) < 1 - level
     higher = now * e_before > before * e_now
     return _change(significant & higher, significant & ~higher)
 
@@ -102,25 +124,28 @@ def compare_rolling_year(
     counts: npt.ArrayLike,
     periods_per_year: int = PERIODS_PER_YEAR,
     confidence: float = CONFIDENCE,
+    dispersion: float = 1.0,
 ) -> str:
-    """Latest 12 months (or `periods_per_year` periods) against the 12 before them."""
+    """Latest 12 months (or `periods_per_year` periods) against the 12 before them; `dispersion`
+    as for compare_counts (e.g. dispersion(counts))."""
     func = "compare_rolling_year"
     year = check.whole(func, "periods_per_year", periods_per_year, 1)
     values = _period_counts(func, counts, year, 2 * year)
     latest, previous = values[-year:].sum(), values[-2 * year : -year].sum()
-    return str(compare_counts(latest, previous, confidence=confidence))
+    return str(compare_counts(latest, previous, confidence=confidence, dispersion=dispersion))
 
 
 def compare_year_on_year(
     counts: npt.ArrayLike,
     periods_per_year: int = PERIODS_PER_YEAR,
     confidence: float = CONFIDENCE,
+    dispersion: float = 1.0,
 ) -> str:
-    """Latest period against the same period a year before."""
+    """Latest period against the same period a year before; `dispersion` as for compare_counts."""
     func = "compare_year_on_year"
     year = check.whole(func, "periods_per_year", periods_per_year, 1)
     values = _period_counts(func, counts, year, year + 1)
-    return str(compare_counts(values[-1], values[-1 - year], confidence=confidence))
+    return str(compare_counts(values[-1], values[-1 - year], confidence=confidence, dispersion=dispersion))
 
 
 # proportions and averages -------------------------------------------------------------------

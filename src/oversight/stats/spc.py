@@ -183,34 +183,35 @@ def two_of_three_direction(
     mean: Line,
     segment: npt.NDArray[np.int64] | None = None,
 ) -> npt.NDArray[np.int64]:
-    """+1 (or -1) for near-limit points in any 3 consecutive points with 2 or more near the
-    upper (or lower) limit. Points beyond the limit count as near. With `segment` (one id per
-    point), windows count only points of the same segment."""
-    lower_near, upper_near = near_lines(mean, lower, upper)
+    """+1 (or -1) for each point close to the upper (or lower) limit that lies in a window of
+    3 consecutive points all strictly above (or below) the mean, 2 or more of them close.
+
+    Close means beyond the near line but not beyond the limit: a point past the limit is the
+    beyond-limits rule's. With `segment` (one id per point), a window lies inside one segment.
+    """
     result = np.zeros(values.size, dtype=np.int64)
-    if values.size == 0:
+    if values.size < 3:
         return result
+    lower_near, upper_near = near_lines(mean, lower, upper)
+    close = ((values > upper_near) & ~(values > upper)) | ((values < lower_near) & ~(values < lower))
+    sides = side_of(values, mean)
     ids = np.zeros(values.size, dtype=np.int64) if segment is None else segment
-    for sign, near in ((1, values > upper_near), (-1, values < lower_near)):
-        here = near.astype(np.int64)
-        before2, before1, after1, after2 = (_neighbour(near, ids, k) for k in (-2, -1, 1, 2))
-        covered = (
-            (before2 + before1 + here >= 2) | (before1 + here + after1 >= 2) | (here + after1 + after2 >= 2)
-        )
-        result[near & covered] = sign
+    # window w holds points w, w + 1 and w + 2
+    first, middle, last = slice(None, -2), slice(1, -1), slice(2, None)
+    qualifies = (
+        (sides[first] != 0)
+        & (sides[first] == sides[middle])
+        & (sides[middle] == sides[last])
+        & (ids[first] == ids[last])
+        & (close[first].astype(np.int64) + close[middle] + close[last] >= 2)
+    )
+    # point i lies in windows i - 2, i - 1 and i
+    in_window = np.zeros(values.size, dtype=bool)
+    for offset in range(3):
+        in_window[offset : offset + qualifies.size] |= qualifies
+    flagged = close & in_window
+    result[flagged] = sides[flagged]
     return result
-
-
-def _neighbour(flags: BoolArray, segment: npt.NDArray[np.int64], k: int) -> npt.NDArray[np.int64]:
-    """flags[i + k] as 0 or 1 when point i + k exists in the same segment as i, else 0."""
-    out = np.zeros(flags.size, dtype=np.int64)
-    if abs(k) >= flags.size:
-        return out
-    if k > 0:
-        out[:-k] = flags[k:] & (segment[k:] == segment[:-k])
-    else:
-        out[-k:] = flags[:k] & (segment[:k] == segment[-k:])
-    return out
 
 
 # rules: public flags ------------------------------------------------------------------------
@@ -246,9 +247,10 @@ def two_of_three_near_limit(
     lower_limit: npt.ArrayLike,
     upper_limit: npt.ArrayLike,
 ) -> BoolArray:
-    """True for each point beyond NEAR_LIMIT_FRACTION of the way from the mean to a limit when
-    at least 2 of some 3 consecutive points are that near the same limit. Near points on
-    opposite sides of the mean are not a signal; the third point of the window is not flagged."""
+    """True for each point close to a limit (beyond NEAR_LIMIT_FRACTION of the way from the
+    mean to it, but not beyond it) when some 3 consecutive points including it lie strictly on
+    the same side of the mean and at least 2 of them are close to that limit. The third point
+    of the window is not flagged; nor is a point beyond the limit (that is `beyond_limits`)."""
     arr = check.series("two_of_three_near_limit", "values", values)
     centre, lower, upper = _lines(
         "two_of_three_near_limit",

@@ -74,16 +74,7 @@ def classify_many(
     has_prev = ~starts & in_base
     ranges = np.zeros(size)
     ranges[1:] = np.abs(np.diff(values))
-    mr_count = np.bincount(segment_id, weights=has_prev, minlength=n_segments)
-    mr_mean = _ratio(np.bincount(segment_id, weights=ranges * has_prev, minlength=n_segments), mr_count)
-    if screen_outliers:
-        keep = has_prev & ~((mr_mean[segment_id] > 0) & (ranges >= SCREEN_MULTIPLIER * mr_mean[segment_id]))
-        mr_mean = np.where(
-            mr_mean > 0,
-            _ratio(np.bincount(segment_id, weights=ranges * keep, minlength=n_segments),
-                   np.bincount(segment_id, weights=keep, minlength=n_segments)),
-            mr_mean,
-        )
+    mr_mean = mean_moving_ranges(ranges, has_prev, segment_id, n_segments, screen_outliers)
     enough = counts >= MIN_SPC_POINTS
     half = LIMIT_MULTIPLIER * mr_mean
     mean = np.where(enough, mean_seg, np.nan)[segment_id]
@@ -110,6 +101,22 @@ def classify_many(
     variation = np.where(side == 0, COMMON_CAUSE, special).astype(object)
     variation[~has_limits] = INSUFFICIENT_DATA
     return Classified(mean, lower, upper, signal, side, variation, segment_in_series)
+
+
+def mean_moving_ranges(
+    ranges: FloatArray, counted: BoolArray, group: npt.NDArray[np.int64], n_groups: int, screen: bool
+) -> FloatArray:
+    """Mean of the `counted` moving ranges of each group (NaN for a group with none). With
+    `screen`, ranges of SCREEN_MULTIPLIER × that mean or more are dropped and the mean taken
+    again; a group whose ranges are all 0 keeps a mean of 0."""
+    mean = _ratio(np.bincount(group, weights=ranges * counted, minlength=n_groups),
+                  np.bincount(group, weights=counted, minlength=n_groups))
+    if not screen:
+        return mean
+    keep = counted & ~((mean[group] > 0) & (ranges >= SCREEN_MULTIPLIER * mean[group]))
+    screened = _ratio(np.bincount(group, weights=ranges * keep, minlength=n_groups),
+                      np.bincount(group, weights=keep, minlength=n_groups))
+    return np.where(mean > 0, screened, mean)
 
 
 def _ratio(total: FloatArray, count: FloatArray) -> FloatArray:
