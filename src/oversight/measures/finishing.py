@@ -21,6 +21,7 @@ from oversight.measures.catalogue import Measure
 from oversight.stats import (
     compare_counts,
     compare_survey_proportions,
+    dispersion_by_series,
     gap_against_band,
     newcombe_difference,
     poisson_interval,
@@ -74,8 +75,9 @@ def finish_in_warehouse(
     ids = list(measures)
     _register_measures(con, measures, ids)
     con.execute(_ROWS_SQL)
-    cols = con.execute(f"SELECT rowid AS rid, m_index, is_break, {', '.join(_NUMERIC)} FROM __rows").df()
+    cols = con.execute(f"SELECT rowid AS rid, m_index, is_break, series_key, {', '.join(_NUMERIC)} FROM __rows").df()
     order = con.execute(_SPC_ORDER_SQL).fetchnumpy()
+    months = con.execute(_MONTH_ORDER_SQL).fetchnumpy()
     timings["fetch"] = time.perf_counter() - t
     per = {name: np.asarray(values) for name, values in _per_measure(measures, ids).items()}
     m = cols["m_index"].to_numpy(np.int64)
@@ -90,15 +92,15 @@ def finish_in_warehouse(
     value[not_recorded] = low[not_recorded] = high[not_recorded] = np.nan
     timings["intervals"] = time.perf_counter() - t
     t = time.perf_counter()
-    change = _year_before(x, unit, value)
+    rid = cols["rid"].to_numpy(np.int64)
+    position = position_of(rid)
+    phi = _dispersion(x, qbits, cols["series_key"].to_numpy(np.int64), months, position)
+    change = _year_before(x, unit, value, phi)
     change[(change > 0) & ~_comparable(x, qbits)] = CHANGE_WORDS.index(NOT_COMPARABLE)
     band = _against_band(per["band"][m], value, low, high)
     suppressed, reason = _suppress(x, unit)
     timings["comparisons"] = time.perf_counter() - t
     t = time.perf_counter()
-    rid = cols["rid"].to_numpy(np.int64)
-    position = np.empty(rid.max() + 1 if rid.size else 0, dtype=np.int64)
-    position[rid] = np.arange(rid.size)
     in_order = position[np.asarray(order["rid"], dtype=np.int64)]
     series = np.asarray(order["series"], dtype=np.int64)
     # Flagged months are not part of any SPC series: they neither get limits nor set them.
@@ -146,7 +148,8 @@ def _register_measures(con: duckdb.DuckDBPyConnection, measures: dict[str, Measu
 # Each row with the same period a year before joined once; rowid numbers the rows.
 _ROWS_SQL = """
 CREATE OR REPLACE TEMP TABLE __rows AS
-SELECT v.* REPLACE (coalesce(v.qbits, 0) AS qbits, coalesce(v.seg_lo, 0) AS seg_lo,
+SELECT dense_rank() OVER (ORDER BY v.measure, v.area_level, v.area_code, v.breakdown) - 1 AS series_key,
+       v.* REPLACE (coalesce(v.qbits, 0) AS qbits, coalesce(v.seg_lo, 0) AS seg_lo,
                    coalesce(v.seg_hi, 0) AS seg_hi,
                    coalesce(v.is_break, false) OR k.month IS NOT NULL AS is_break), i.m_index,
        b.numerator AS numerator_before, b.denominator AS denominator_before,
@@ -164,6 +167,11 @@ LEFT JOIN __breaks k ON k.measure = v.measure AND k.month = v.period_start AND v
 
 # The monthly series SPC runs on (every area for 'all', every breakdown down to borough
 # level), each contiguous and in time order.
+# Every monthly series in time order, for the overdispersion of its counts.
+_MONTH_ORDER_SQL = """
+SELECT rowid AS rid, series_key FROM __rows WHERE period_type = 'month' ORDER BY series_key, period_start
+"""
+
 _SPC_ORDER_SQL = """
 SELECT rowid AS rid,
        dense_rank() OVER (ORDER BY measure, area_level, area_code, breakdown) - 1 AS series
@@ -293,8 +301,35 @@ def _codes(words: object, table: tuple[str | None, ...]) -> np.ndarray:
     return out
 
 
-def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray) -> np.ndarray:
-    """Against the same period a year before (for rolling 12 months: the previous 12)."""
+def position_of(rid: np.ndarray) -> np.ndarray:
+    """rowid -> position in the fetched columns."""
+    position = np.empty(rid.max() + 1 if rid.size else 0, dtype=np.int64)
+    position[rid] = np.arange(rid.size)
+    return position
+
+
+def _dispersion(
+    x: dict[str, np.ndarray], qbits: np.ndarray, key: np.ndarray, months: dict[str, np.ndarray],
+    position: np.ndarray,
+) -> np.ndarray:
+    """phi of each row's series (measure, area, breakdown), estimated from its unflagged monthly
+    numerators and applied to every period of it: counts vary more than Poisson, and a test that
+    ignores it calls ordinary moves significant (docs/methods.md)."""
+    phi_rows = np.ones(key.size)
+    at = position[np.asarray(months["rid"], dtype=np.int64)]
+    if not at.size:
+        return phi_rows
+    counts = np.where(qbits[at] == 0, x["numerator"][at], np.nan)
+    counts = np.where(_whole(counts), counts, np.nan)
+    phi = dispersion_by_series(np.asarray(months["series_key"], dtype=np.int64), counts)
+    known = key < phi.size
+    phi_rows[known] = phi[key[known]]
+    return phi_rows
+
+
+def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray, phi: np.ndarray) -> np.ndarray:
+    """Against the same period a year before (for rolling 12 months: the previous 12); counts and
+    rates tested with their series' overdispersion `phi`."""
     code = np.zeros(value.size, dtype=np.int64)
     num, num_b = x["numerator"], x["numerator_before"]
     den, den_b = x["denominator"], x["denominator_before"]
@@ -302,11 +337,14 @@ def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray) 
         value_b = np.where(np.isfinite(x["value_before"]), x["value_before"], np.where(den_b > 0, num_b / den_b, np.nan))
     counts = (unit == "count") & _whole(num) & _whole(num_b)
     if counts.any():
-        pairs, back = np.unique(np.stack([num[counts], num_b[counts]], axis=1), axis=0, return_inverse=True)
-        code[counts] = _codes(compare_counts(pairs[:, 0], pairs[:, 1]), CHANGE_WORDS)[back.ravel()]
+        triples, back = np.unique(np.stack([num[counts], num_b[counts], phi[counts]], axis=1), axis=0,
+                                  return_inverse=True)
+        code[counts] = _codes(compare_counts(triples[:, 0], triples[:, 1], dispersion=triples[:, 2]),
+                              CHANGE_WORDS)[back.ravel()]
     rates = (unit == "rate_per_1000") & _whole(num) & _whole(num_b) & (den > 0) & (den_b > 0)
     if rates.any():
-        code[rates] = _codes(compare_counts(num[rates], num_b[rates], den[rates], den_b[rates]), CHANGE_WORDS)
+        code[rates] = _codes(compare_counts(num[rates], num_b[rates], den[rates], den_b[rates],
+                                            dispersion=phi[rates]), CHANGE_WORDS)
     props = (unit == "proportion") & (den > 0) & (den_b > 0) & np.isfinite(value) & np.isfinite(value_b)
     props &= (value >= 0) & (value <= 1) & (value_b >= 0) & (value_b <= 1)
     if props.any():
