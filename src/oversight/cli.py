@@ -431,23 +431,26 @@ def measure(
     """Values of one measure, with intervals, SPC signals and comparison verdicts."""
     try:
         con = connect(_warehouse(), read_only=True)
+        # Public: a suppressed figure is not printed, here as anywhere (the warehouse holds it).
         frame = measure_values(con, measure_id, level=level, period=period, period_type=period_type,
-                               area=area, breakdown=breakdown)
+                               area=area, breakdown=breakdown, public=True)
     except OversightError as exc:
         _fail(exc)
     if format is not OutputFormat.table:
         _print_frame(frame, format)
         return
     table = Table(title=measure_id, title_justify="left")
-    for name in ("period", "level", "area", "breakdown", "value", "95% interval", "n", "vs year before", "SPC"):
+    for name in ("period", "level", "area", "breakdown", "value", "95% interval", "n", "vs year before", "SPC",
+                 "quality"):
         table.add_column(name, justify="right" if name in {"value", "n"} else "left")
     for r in frame.itertuples(index=False):
         shown = "suppressed: " + str(r.suppression_reason) if r.suppressed else _number(r.value)
         interval = "" if r.suppressed or pd.isna(r.interval_low) else f"{_number(r.interval_low)} – {_number(r.interval_high)}"
         n = r.sample_size if not pd.isna(r.sample_size) else r.denominator
         spc = "" if r.spc_variation is None or pd.isna(r.spc_variation) else str(r.spc_variation).replace("_", " ")
+        quality = str(r.quality_note) if len(r.quality_flags) and isinstance(r.quality_note, str) else ""
         table.add_row(r.period, r.area_level, r.area_code, r.breakdown, shown, interval,
-                      "" if pd.isna(n) else f"{n:,.0f}", r.vs_year_before or "", spc)
+                      "" if pd.isna(n) else f"{n:,.0f}", r.vs_year_before or "", spc, quality)
     out.print(table)
 
 

@@ -34,11 +34,11 @@ def test_spc_chart_marks_special_cause_with_a_shape_and_says_so():
     assert "Special cause: concern (triangle)" in chart.svg
     assert chart.alt.startswith("SPC chart of Total recorded crime, Metropolitan Police Service, each month, "
                                 "October 2021 to March 2022, with the process mean and limits.")
-    assert "Special cause variation: 1 point unusual, in the worse direction (special cause: concern)." in chart.alt
+    assert "Process limits: 1 point of special cause variation (concern)." in chart.alt
     assert "Lowest 97 (December 2021); highest 125 (January 2022)." in chart.alt
     assert "Shaded: January 2022 125; February 2022 101; March 2022 99." in chart.alt
     assert chart.rows[3] == ("January 2022", "125", "", "100", "80 to 120",
-                             "unusual, in the worse direction (special cause: concern)")
+                             "special cause variation (concern)")
 
 
 def test_a_suppressed_month_is_a_gap_in_the_line_and_named_in_the_alt_text():

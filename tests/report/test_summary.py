@@ -32,7 +32,7 @@ def test_a_significant_verdict_or_special_cause_month_is_a_change():
         "Violence with injury: 100 in 2022-23 Q2, a significant decrease on the same quarter a year before "
         "(in the better direction).",
         "Neighbourhood crime: 100 in 2022-23 Q2, no significant change on the same quarter a year before. Monthly SPC: "
-        "August 2022 and September 2022 unusual, in the worse direction (special cause: concern).",
+        "August 2022 and September 2022 show special cause variation (concern).",
     ]
     assert summary.unchanged == ["Homicide victims: 100 in 2022-23 Q2, no significant change on the same quarter a year before."]
     assert summary.not_compared == ["Total recorded crime: 100 in 2022-23 Q2; no comparison with the same quarter a year "

@@ -63,8 +63,10 @@ def test_periods_in_words():
 
 def test_spc_words_name_the_rule_for_special_cause_only():
     assert spc_text({"spc_variation": "special_cause_concern", "spc_signal": "run_of_seven"}) == (
-        "unusual, in the worse direction (special cause: concern): part of a run of 7 or more points on one side of the mean")
-    assert spc_text({"spc_variation": "common_cause", "spc_signal": None}) == "within its usual range (common cause variation)"
+        "within the process limits, but part of a run of 7 or more points on one side of the mean: special cause (concern)")
+    assert spc_text({"spc_variation": "special_cause_concern", "spc_signal": "run_of_seven", "value": 9.0,
+                     "spc_mean": 5.0}).startswith("within the process limits, but part of a run of 7 or more points above")
+    assert spc_text({"spc_variation": "common_cause", "spc_signal": None}) == "within the process limits: common cause variation"
     assert spc_text({"spc_variation": None}) == ""
 
 

@@ -50,12 +50,12 @@ def test_series_summary_counts_special_causes_from_the_stored_verdicts() -> None
     assert text.startswith("3 months for Lambeth, 2024-01 to 2024-03")
     assert "1 not published" in text
     assert "lowest 100 (2024-01), highest 300 (2024-02)" in text
-    assert "1 point unusual (special cause variation)" in text
+    assert "1 point of special cause variation" in text
 
 
 def test_snapshot_summary_names_highest_and_lowest() -> None:
     m = MEASURES["stop_search_rate"]
-    rows = [{"label": "Black", "value": 3.1}, {"label": "White", "value": 1.1}, {"label": "Other", "value": None}]
+    rows = [{"label": "Black", "value": 3.1}, {"label": "White", "value": 1.1}, {"label": "Other", "value": None, "suppressed": True}]
     assert snapshot_summary(m, rows, "label", "groups") == (
         f"{m.title}: 3 groups, 1 not published (too few records); highest Black at 3.1 per 1,000, "
         "lowest White at 1.1 per 1,000.")
@@ -66,3 +66,22 @@ def test_sentence_reads_rows_with_dates_as_text() -> None:
     row = {"period_type": "rolling_12", "period_end": "2023-12-31", "value": 0.69, "interval_low": 0.68,
            "interval_high": 0.70, "vs_year_before": "significant decrease", "suppressed": False}
     assert sentence(m, row).startswith(f"{m.title}, 12 months to 2023-12: 69.0%")
+
+
+def test_snapshot_summary_says_a_single_or_shared_figure_once() -> None:
+    m = MEASURES["stop_search_rate_ratio"]
+    one = [{"label": "Black", "value": 2.72}]
+    assert snapshot_summary(m, one, "label", "groups") == f"{m.title}: 1 group; only Black at 2.72 times."
+    same = [{"label": "Black", "value": 2.0}, {"label": "Asian", "value": 2.0}]
+    assert snapshot_summary(m, same, "label", "groups") == f"{m.title}: 2 groups; all 2 at 2.00 times."
+
+
+def test_series_summary_keeps_flagged_months_out_of_lowest_and_highest() -> None:
+    m = MEASURES["stop_search_volume"]
+    rows = [_row("2024-07", "2024-07-31", 12000.0), _row("2024-08", "2024-08-31", 11000.0),
+            _row("2024-09", "2024-09-30", 3253.0, quality_flags=["incomplete"],
+                 quality_note="incomplete: 3,253 records against about 16,400 in a usual month")]
+    text = series_summary(m, rows, "London", "month")
+    assert "lowest 11,000 (2024-08), highest 12,000 (2024-07)" in text
+    assert "1 shown with a quality flag (use with care)" in text
+    assert text.endswith("use with care: incomplete: 3,253 records against about 16,400 in a usual month.")

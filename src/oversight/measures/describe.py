@@ -14,6 +14,9 @@ from oversight.measures.catalogue import Measure
 from oversight.measures.periods import period_label
 from oversight.stats.compare import SIGNIFICANT_DECREASE, SIGNIFICANT_INCREASE
 from oversight.stats.spc import RUN_LENGTH, TREND_LENGTH
+from oversight.stats.spc_summary import describe_point
+
+NOT_COMPARABLE: Final = "not comparable"
 
 COMPARED_WITH: Final = {
     "month": "the same month a year before",
@@ -24,11 +27,20 @@ COMPARED_WITH: Final = {
 }
 
 SPC_WORDS: Final = {
-    "common_cause": "within its usual range (common cause variation)",
-    "special_cause_improvement": "unusual, in the better direction (special cause: improvement)",
-    "special_cause_concern": "unusual, in the worse direction (special cause: concern)",
-    "special_cause_neutral": "unusual (special cause variation)",
-    "insufficient_data": "too short a series for process limits",
+    "common_cause": "common cause variation",
+    "special_cause_improvement": "special cause variation (improvement)",
+    "special_cause_concern": "special cause variation (concern)",
+    "special_cause_neutral": "special cause variation",
+    "insufficient_data": "too few points for process limits",
+}
+"""The SPC reading of a point. Where it lies (within or outside the limits, part of a run) is
+said by `spc_phrase`, once, so a sentence never calls a point both usual and unusual."""
+
+QUALITY_WORDS: Final = {
+    "incomplete": "incomplete source data",
+    "not_recorded": "a field not recorded at source",
+    "low_coverage": "records not placed in areas",
+    "crosses_break": "a break in the series",
 }
 
 SPC_SIGNAL_WORDS: Final = {
@@ -75,7 +87,38 @@ def change_phrase(verdict: str | None, period_type: str) -> str:
     against = COMPARED_WITH.get(period_type, "the period a year before")
     if not verdict:
         return f"no comparison with {against} (no figure for it)"
+    if verdict == NOT_COMPARABLE:
+        return f"not comparable with {against} (a change of source, a series break or a flagged month)"
     return f"{verdict} on {against}"
+
+
+def is_flagged(row: dict[str, object]) -> bool:
+    flags = row.get("quality_flags")
+    return flags is not None and not isinstance(flags, float) and len(flags) > 0  # type: ignore[arg-type]
+
+
+def quality_phrase(row: dict[str, object]) -> str:
+    """Why a figure is flagged, in words ('' when it is not)."""
+    if not is_flagged(row):
+        return ""
+    note = row.get("quality_note")
+    return f"use with care: {note}" if isinstance(note, str) and note else "use with care"
+
+
+def spc_phrase(row: dict[str, object]) -> str:
+    """Where a month lies against its process limits and what that means, said once:
+    'within the process limits: common cause variation'; '' without SPC."""
+    variation = row.get("spc_variation")
+    if not isinstance(variation, str):
+        return ""
+    value, mean = row.get("value"), row.get("spc_mean")
+    direction = None  # a trend's side is its slope, not its place against the mean: left unsaid
+    if row.get("spc_signal") != "trend_of_seven" and isinstance(value, (int, float)) and isinstance(mean, (int, float)) and not (math.isnan(value) or math.isnan(mean)):
+        direction = "high" if value > mean else "low" if value < mean else None
+    try:
+        return describe_point(variation, row.get("spc_signal"), direction)
+    except ValueError:  # a signal without a side (on the mean): the verdict alone
+        return SPC_WORDS.get(variation, "")
 
 
 def summary_sentence(measure: Measure, row: dict[str, object]) -> str:
@@ -86,6 +129,10 @@ def summary_sentence(measure: Measure, row: dict[str, object]) -> str:
     when = period_label(str(row["period_type"]), end_date)
     if row.get("suppressed"):
         return f"{measure.title}, {when}: not published ({row.get('suppression_reason')})."
+    quality = quality_phrase(row)
+    missing = row.get("value") is None or (isinstance(row.get("value"), float) and math.isnan(row["value"]))  # type: ignore[arg-type]
+    if quality and missing:
+        return f"{measure.title}, {when}: not published ({row.get('quality_note') or 'flagged'})."
     value = format_value(measure.unit, row.get("value"))  # type: ignore[arg-type]
     parts = [f"{measure.title}, {when}: {value}"]
     interval = format_interval(measure.unit, row.get("interval_low"), row.get("interval_high"))  # type: ignore[arg-type]
@@ -95,9 +142,11 @@ def summary_sentence(measure: Measure, row: dict[str, object]) -> str:
         parts.append(f"{row['vs_band']} of ±{measure.band:g} points" if measure.band else str(row["vs_band"]))
     if measure.unit not in ("ratio", "percentage_points"):
         parts.append(change_phrase(row.get("vs_year_before"), str(row["period_type"])))  # type: ignore[arg-type]
-    variation = row.get("spc_variation")
-    if isinstance(variation, str) and variation in SPC_WORDS:
-        parts.append(f"this month is {SPC_WORDS[variation]}")
+    spc = spc_phrase(row)
+    if spc:
+        parts.append(f"this month is {spc}")
+    if quality:
+        parts.append(quality)
     return "; ".join(parts) + "."
 
 

@@ -19,7 +19,13 @@ OUTPUT_COLUMNS = [
     "breakdown", "value", "interval_low", "interval_high", "numerator", "denominator",
     "denominator_year", "sample_size", "sample_size_assumed", "suppressed", "suppression_reason",
     "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation", "vs_year_before", "vs_average", "vs_band",
+    "quality_flags", "quality_note", "source",
 ]
+# What a suppressed figure must not carry in public: its value, anything it can be worked back
+# from, and any reading of it.
+HIDDEN_WHEN_SUPPRESSED = ("value", "interval_low", "interval_high", "numerator", "denominator",
+                          "spc_mean", "spc_lower", "spc_upper")
+READINGS = ("spc_signal", "spc_variation", "vs_year_before", "vs_average", "vs_band")
 
 
 def has_measures_table(con: duckdb.DuckDBPyConnection) -> bool:
@@ -121,6 +127,10 @@ def measure_values(
     )
     if public:
         hidden = frame["suppressed"].astype(bool)
-        for column in ("value", "interval_low", "interval_high", "numerator", "denominator"):
+        for column in HIDDEN_WHEN_SUPPRESSED:
             frame[column] = frame[column].astype("float64").where(~hidden)
-    return frame[OUTPUT_COLUMNS]
+        for column in READINGS:
+            frame[column] = frame[column].astype(object).where(~hidden, None)
+    for column in ("quality_flags",):
+        frame[column] = [list(v) if v is not None and not isinstance(v, float) else [] for v in frame[column]]
+    return frame[[c for c in OUTPUT_COLUMNS if c in frame.columns]]

@@ -212,8 +212,8 @@ def _series_alt(measure: Measure, points: list[dict[str, Any]], *, spc: bool, ev
     if spc:
         special = Counter(p["spc_variation"] for p in shown if str(p.get("spc_variation") or "").startswith("special"))
         if special:
-            parts.append("Special cause variation: " + "; ".join(
-                f"{count} {'point' if count == 1 else 'points'} {SPC_WORDS[variation]}"
+            parts.append("Process limits: " + "; ".join(
+                f"{count} {'point' if count == 1 else 'points'} of {SPC_WORDS[variation]}"
                 for variation, count in sorted(special.items())) + ".")
         elif any(p.get("spc_variation") == "common_cause" for p in shown):
             parts.append("Every point is within its usual range (common cause variation).")

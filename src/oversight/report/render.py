@@ -43,11 +43,10 @@ def title(report: Report) -> str:
 
 
 def _average(row: dict[str, Any]) -> str:
-    """'in line with the long-term average; within its usual range (common cause variation)'."""
-    average, spc = row.get("vs_average") or "", spc_text(row)
-    if average and spc:
-        return f"{average}; {spc}"
-    return average or spc
+    """'within the process limits: common cause variation'. The SPC phrase alone: it says where
+    the point lies, so 'in line with the long-term average' beside it would say it twice (or
+    contradict it, for a point within the limits that is part of a run)."""
+    return spc_text(row)
 
 
 def _figure(unit: str, row: dict[str, Any] | None) -> str:

@@ -59,7 +59,8 @@ def figure_sentence(m: MeasureFigures) -> str:
         by_variation.setdefault(r["spc_variation"], []).append(period_text(r))
     if by_variation:
         text += " Monthly SPC: " + "; ".join(
-            f"{_and(months)} {SPC_WORDS[variation]}" for variation, months in by_variation.items()) + "."
+            f"{_and(months)} {'shows' if len(months) == 1 else 'show'} {SPC_WORDS[variation]}"
+            for variation, months in by_variation.items()) + "."
     return text
 
 

@@ -14,6 +14,7 @@ from oversight.measures.catalogue import Measure
 from oversight.measures.describe import (
     COMPARED_WITH,
     SPC_WORDS,
+    spc_phrase,
     change_phrase,
     direction_phrase,
     format_interval,
@@ -123,13 +124,9 @@ def verdict_text(measure: Measure, row: dict[str, Any] | None) -> str:
 
 
 def spc_text(row: dict[str, Any]) -> str:
-    """'unusual, in the worse direction (special cause: concern): part of a run of 7 ...'."""
-    variation = row.get("spc_variation")
-    if not isinstance(variation, str) or variation not in SPC_WORDS:
-        return ""
-    words = SPC_WORDS[variation]
-    rule = signal_phrase(row.get("spc_signal"))
-    return f"{words}: {rule}" if rule and variation.startswith("special") else words
+    """'within the process limits, but part of a run of 7 or more points above the mean: special
+    cause (concern)': where the point lies and what it means, said once."""
+    return spc_phrase(row)
 
 
 def against_text(kind: str) -> str:

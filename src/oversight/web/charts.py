@@ -9,6 +9,7 @@ summary say the same without it.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Final
 
 from oversight.measures.catalogue import Measure
@@ -37,6 +38,7 @@ KEY_ITEMS: Final = {
     "band": ("▬", "key-band", "Band (shaded)"),
     "one": ("- -", "key-ink", "1 = the same rate as the reference group (dashed line)"),
     "selected": ("┊", "key-ink", "Period chosen (dotted vertical line)"),
+    "flagged": ("○", "key-grey", "Flagged for quality, not joined to the line (hollow circle; see the table)"),
 }
 
 
@@ -73,15 +75,46 @@ def _hover(measure: Measure, row: dict[str, Any], label: str) -> str:
     return text + (f"<br>95% interval {interval}" if interval else "")
 
 
+def _date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
+
+
+def _gaps(rows: list[dict[str, Any]]) -> list[bool]:
+    """For each row, whether missing periods lie between it and the row before: a step between
+    period ends of more than half again the usual step (months, quarters and years alike)."""
+    ends = [_date(r["period_end"]) for r in rows]
+    steps = [(b - a).days for a, b in zip(ends, ends[1:])]
+    if not steps:
+        return [False] * len(rows)
+    usual = sorted(steps)[len(steps) // 2]
+    return [False] + [step > 1.5 * usual for step in steps]
+
+
+def _broken(rows: list[dict[str, Any]], column: str, *, skip_flagged: bool = True) -> tuple[list[Any], list[Any]]:
+    """x and y of one line with a None wherever periods are missing (or a figure is flagged), so
+    that Plotly does not draw a line across a gap as if the figures in between were known."""
+    xs: list[Any] = []
+    ys: list[Any] = []
+    for r, gap in zip(rows, _gaps(rows)):
+        if gap:
+            xs.append(None)
+            ys.append(None)
+        xs.append(r["period_end"])
+        ys.append(None if skip_flagged and r.get("quality_flags") else r.get(column))
+    return xs, ys
+
+
 def _interval_band(rows: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
-    """The 95% interval as closed polygons, one per run of periods that have one, separated by
-    gaps (a fill between two lines would bridge a missing period with a false band)."""
+    """The 95% interval as closed polygons, one per run of consecutive periods that have one
+    (a fill between two lines would bridge a missing period with a false band)."""
     xs: list[Any] = []
     ys: list[Any] = []
     run: list[dict[str, Any]] = []
-    for r in [*rows, None]:
-        if r is not None and not is_missing(r.get("interval_low")) and not is_missing(r.get("interval_high")):
-            run.append(r)
+    for r, gap in zip([*rows, None], [*_gaps(rows), True]):
+        usable = (r is not None and not r.get("quality_flags") and not is_missing(r.get("interval_low"))
+                  and not is_missing(r.get("interval_high")))
+        if usable and not gap:
+            run.append(r)  # type: ignore[arg-type]
             continue
         if run:
             if xs:
@@ -90,6 +123,8 @@ def _interval_band(rows: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
             xs += [p["period_end"] for p in run] + [p["period_end"] for p in reversed(run)]
             ys += [p["interval_high"] for p in run] + [p["interval_low"] for p in reversed(run)]
             run = []
+        if usable:
+            run.append(r)  # type: ignore[arg-type]
     return xs, ys
 
 
@@ -103,7 +138,7 @@ def series_figure(
 ) -> dict[str, Any]:
     """A line with its 95% interval band, SPC centre line and limits, signals, target and band."""
     x = [r["period_end"] for r in rows]
-    y = [r.get("value") for r in rows]
+    line_x, line_y = _broken(rows, "value")
     data: list[dict[str, Any]] = []
     key = [_key("value", label or measure.title)]
     band_x, band_y = _interval_band(rows)
@@ -114,16 +149,25 @@ def series_figure(
                      "name": "95% interval"})
     if any(not is_missing(r.get("spc_mean")) for r in rows):
         key += [_key("mean"), _key("limits")]
-        data.append({"type": "scatter", "x": x, "y": [r.get("spc_mean") for r in rows], "mode": "lines",
+        data.append({"type": "scatter", "x": _broken(rows, "spc_mean")[0], "y": _broken(rows, "spc_mean")[1], "mode": "lines",
                      "line": {"color": GREY, "width": 1.5, "dash": "dash", "shape": "hv"}, "name": "Mean (dashed)",
                      "hoverinfo": "skip"})
         for column, name, show in (("spc_upper", "Process limits (dotted)", True), ("spc_lower", "", False)):
-            data.append({"type": "scatter", "x": x, "y": [r.get(column) for r in rows], "mode": "lines",
+            data.append({"type": "scatter", "x": _broken(rows, column)[0], "y": _broken(rows, column)[1], "mode": "lines",
                          "line": {"color": GREY, "width": 1.5, "dash": "dot", "shape": "hv"}, "name": name or "Process limits",
                          "showlegend": show, "legendgroup": "limits", "hoverinfo": "skip"})
-    data.append({"type": "scatter", "x": x, "y": y, "mode": "lines+markers", "name": label or measure.title,
-                 "line": {"color": BLUE, "width": 2.5}, "marker": {"size": 5, "color": BLUE},
-                 "text": [_hover(measure, r, r["period"]) for r in rows], "hoverinfo": "text"})
+    data.append({"type": "scatter", "x": line_x, "y": line_y, "mode": "lines+markers", "name": label or measure.title,
+                 "line": {"color": BLUE, "width": 2.5}, "marker": {"size": 5, "color": BLUE}, "connectgaps": False,
+                 "text": _broken([{**r, "hover": _hover(measure, r, r["period"])} for r in rows], "hover")[1],
+                 "hoverinfo": "text"})
+    flagged_rows = [r for r in rows if r.get("quality_flags") and not is_missing(r.get("value"))]
+    if flagged_rows:
+        key.append(_key("flagged"))
+        data.append({"type": "scatter", "x": [r["period_end"] for r in flagged_rows],
+                     "y": [r["value"] for r in flagged_rows], "mode": "markers", "name": "Flagged for quality",
+                     "marker": {"symbol": "circle-open", "size": 9, "color": GREY, "line": {"width": 2}},
+                     "text": [_hover(measure, r, r["period"]) + f"<br>Use with care: {r.get('quality_note')}"
+                              for r in flagged_rows], "hoverinfo": "text"})
     for variation, (symbol, colour) in SIGNAL_MARKERS.items():
         flagged = [r for r in rows if r.get("spc_variation") == variation and not is_missing(r.get("value"))]
         if flagged:

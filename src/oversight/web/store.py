@@ -286,8 +286,26 @@ class Store:
             return [Period(t, e) for t, e in rows]
         return self.cached(("periods", measure_id), load)
 
+    def clean_periods(self, measure_id: str) -> set[Period]:
+        """Periods with at least one published figure that carries no quality flag."""
+        def load() -> set[Period]:
+            if not self.has_data(measure_id):
+                return set()
+            with self.connection() as con:
+                rows = con.execute(
+                    "SELECT DISTINCT period_type, period_end FROM measure_value WHERE measure = ? "
+                    "AND len(quality_flags) = 0 AND value IS NOT NULL AND NOT suppressed",
+                    [measure_id],
+                ).fetchall()
+            return {Period(t, e) for t, e in rows}
+        return self.cached(("clean_periods", measure_id), load)
+
     def latest_period(self, measure_id: str, period_type: str) -> Period | None:
-        return next((p for p in self.periods(measure_id) if p.type == period_type), None)
+        """The latest period of a type whose figures are not all flagged for quality (a default view
+        never opens on an incomplete month), else the latest period of the type."""
+        of_type = [p for p in self.periods(measure_id) if p.type == period_type]
+        clean = self.clean_periods(measure_id)
+        return next((p for p in of_type if p in clean), of_type[0] if of_type else None)
 
     def breakdowns(self, measure_id: str) -> list[str]:
         """Breakdown values a measure has, 'all' first."""

@@ -14,7 +14,15 @@ from collections import Counter
 from typing import Any, Final
 
 from oversight.measures.catalogue import Measure
-from oversight.measures.describe import SPC_WORDS, change_phrase, format_interval, format_value, summary_sentence
+from oversight.measures.describe import (
+    SPC_WORDS,
+    change_phrase,
+    format_interval,
+    format_value,
+    is_flagged,
+    quality_phrase,
+    summary_sentence,
+)
 
 PERIOD_TYPE_NAMES: Final = {
     "rolling_12": "12 months to",
@@ -119,19 +127,55 @@ def sample_text(row: dict[str, Any]) -> str:
     return "" if is_missing(denominator) else f"{denominator:,.0f}"
 
 
+def _not_published(rows: list[dict[str, Any]]) -> str:
+    """'3 not published (2 too few records, 1 not recorded at source)', or ''."""
+    missing = [r for r in rows if is_missing(r.get("value"))]
+    if not missing:
+        return ""
+    suppressed = sum(1 for r in missing if r.get("suppressed"))
+    flagged = sum(1 for r in missing if not r.get("suppressed") and is_flagged(r))
+    other = len(missing) - suppressed - flagged
+    reasons = [(n, why) for n, why in ((suppressed, "too few records"), (flagged, "flagged at source"),
+                                       (other, "no figure")) if n]
+    if len(reasons) == 1:
+        return f"{len(missing)} not published ({reasons[0][1]})"
+    return f"{len(missing)} not published ({', '.join(f'{n} {why}' for n, why in reasons)})"
+
+
+def _extremes(unit: str, rows: list[dict[str, Any]], label_key: str, joiner: str) -> str:
+    """'lowest 5 (Jan 2024), highest 9 (Mar 2024)'; one phrase when they are the same figure."""
+    low = min(rows, key=lambda r: r["value"])
+    high = max(rows, key=lambda r: r["value"])
+    if low["value"] == high["value"]:
+        if len(rows) == 1:
+            return f"only {high[label_key]}{joiner}{value_text(unit, high['value'])}"
+        return f"all {len(rows)} at {value_text(unit, high['value'])}"
+    if joiner == " at ":
+        return (f"highest {high[label_key]} at {value_text(unit, high['value'])}, "
+                f"lowest {low[label_key]} at {value_text(unit, low['value'])}")
+    return (f"lowest {value_text(unit, low['value'])} ({low[label_key]}), "
+            f"highest {value_text(unit, high['value'])} ({high[label_key]})")
+
+
 def series_summary(measure: Measure, rows: list[dict[str, Any]], area_name: str, period_type: str) -> str:
-    """The text summary of a time-series chart, from the stored figures and verdicts."""
+    """The text summary of a time-series chart, from the stored figures and verdicts. Lowest and
+    highest are of the figures not flagged for quality; flagged ones are counted and said so."""
     if not rows:
         return f"No figures for {area_name}."
+    plural = PERIOD_TYPE_PLURAL[period_type]
+    parts = [f"{len(rows)} {plural[:-1] if len(rows) == 1 else plural} for {area_name}, "
+             f"{rows[0]['period']} to {rows[-1]['period']}" if len(rows) > 1 else
+             f"1 {plural[:-1]} for {area_name}, {rows[0]['period']}"]
+    not_published = _not_published(rows)
+    if not_published:
+        parts.append(not_published)
     shown = [r for r in rows if not is_missing(r.get("value"))]
-    parts = [f"{len(rows)} {PERIOD_TYPE_PLURAL[period_type]} for {area_name}, {rows[0]['period']} to {rows[-1]['period']}"]
-    if len(shown) < len(rows):
-        parts.append(f"{len(rows) - len(shown)} not published (too few records)")
-    if shown:
-        low = min(shown, key=lambda r: r["value"])
-        high = max(shown, key=lambda r: r["value"])
-        parts.append(f"lowest {value_text(measure.unit, low['value'])} ({low['period']}), "
-                     f"highest {value_text(measure.unit, high['value'])} ({high['period']})")
+    flagged = [r for r in shown if is_flagged(r)]
+    clean = [r for r in shown if not is_flagged(r)]
+    if flagged:
+        parts.append(f"{len(flagged)} shown with a quality flag (use with care)")
+    if clean:
+        parts.append(_extremes(measure.unit, clean, "period", ""))
     latest = rows[-1]
     latest_text = f"latest {latest['period']}: {value_text(measure.unit, latest.get('value'))}"
     interval = interval_text(measure.unit, latest.get("interval_low"), latest.get("interval_high"))
@@ -144,15 +188,17 @@ def series_summary(measure: Measure, rows: list[dict[str, Any]], area_name: str,
     if latest.get("sample_size_assumed") and not is_missing(latest.get("sample_size")):
         latest_text += (f"; the interval rests on an assumed sample of {latest['sample_size']:,.0f} respondents "
                         "(the survey does not publish its sample size)")
+    if is_flagged(latest):
+        latest_text += f"; {quality_phrase(latest)}"
     parts.append(latest_text)
     variations = Counter(r.get("spc_variation") for r in rows if r.get("spc_variation"))
     if variations:
         special = [(k, n) for k, n in variations.items() if k.startswith("special_cause")]
         if special:
             parts.append("process limits: " + ", ".join(
-                f"{n} {'point' if n == 1 else 'points'} {SPC_WORDS[k]}" for k, n in sorted(special)))
+                f"{n} {'point' if n == 1 else 'points'} of {SPC_WORDS[k]}" for k, n in sorted(special)))
         elif "common_cause" in variations:
-            parts.append("process limits: every point within its usual range (common cause variation)")
+            parts.append("process limits: every point within them (common cause variation)")
         else:
             parts.append(f"process limits: {SPC_WORDS['insufficient_data']}")
     return sentence_case("; ".join(parts)) + "."
@@ -160,16 +206,17 @@ def series_summary(measure: Measure, rows: list[dict[str, Any]], area_name: str,
 
 def snapshot_summary(measure: Measure, rows: list[dict[str, Any]], label_key: str, what: str) -> str:
     """Text summary of a chart comparing groups or areas at one period: '{title}: 6 groups, 2 not
-    published (too few records); highest Black at 3.1 per 1,000, lowest Asian at 0.77 per 1,000.'"""
-    shown = [r for r in rows if not is_missing(r.get("value"))]
+    published (2 too few records); highest Black at 3.1 per 1,000, lowest Asian at 0.77 per 1,000.'"""
     if not rows:
         return f"{measure.title}: no figures by {what}."
-    text = f"{measure.title}: {len(rows)} {what}"
-    if len(shown) < len(rows):
-        text += f", {len(rows) - len(shown)} not published (too few records)"
+    text = f"{measure.title}: {len(rows)} {what[:-1] if len(rows) == 1 and what.endswith('s') else what}"
+    not_published = _not_published(rows)
+    if not_published:
+        text += f", {not_published}"
+    shown = [r for r in rows if not is_missing(r.get("value"))]
     if shown:
-        high = max(shown, key=lambda r: r["value"])
-        low = min(shown, key=lambda r: r["value"])
-        text += (f"; highest {high[label_key]} at {value_text(measure.unit, high['value'])}, "
-                 f"lowest {low[label_key]} at {value_text(measure.unit, low['value'])}")
+        text += "; " + _extremes(measure.unit, shown, label_key, " at ")
+    flagged = [r for r in shown if is_flagged(r)]
+    if flagged:
+        text += f"; {quality_phrase(flagged[0])}"
     return text + "."

@@ -45,7 +45,7 @@ def headline_card(store: Store, m: Measure, area: Area, period: Period | None) -
         return card
     row = found[0]
     card.update(period=row["period_key"], period_label=row["period"],
-                not_selected=period is not None and chosen != period)
+                not_selected=period is not None and chosen != period, stale=_stale(store, chosen))
     if row["breakdown"] == "all":
         card.update(row=row, reading=_reading(m, row), sentence=sentence(m, row))
     else:
@@ -53,15 +53,34 @@ def headline_card(store: Store, m: Measure, area: Area, period: Period | None) -
         card.update(groups=[{**r, "label": breakdown_label(r["breakdown"])} for r in found],
                     reading=f"Each group compared with {reference}" + (" (1 means the same rate)" if m.unit == "ratio" else ""))
     if "month" in m.periods:
-        months = store.rows(m.id, level=area.level, area=area.code, period_type="month")
+        months = [r for r in store.rows(m.id, level=area.level, area=area.code, period_type="month")
+                  if r.get("spc_variation")]  # flagged months have no SPC reading
         if months:
             card.update(spc=spc_badge(months[-1].get("spc_variation")), spc_period=months[-1]["period"])
     return card
 
 
+STALE_AFTER_DAYS = 366
+
+
+def _stale(store: Store, shown: Period) -> str | None:
+    """Words for a headline whose figure is more than a year older than the newest headline
+    figure on the page: the reader must not take it for current."""
+    newest = max((p.end for m in store.catalogue.values() if m.headline and store.has_data(m.id)
+                  for p in [store.latest_period(m.id, shown.type)] if p is not None), default=None)
+    if newest is None or (newest - shown.end).days <= STALE_AFTER_DAYS:
+        return None
+    return (f"Out of date: the latest figure that can be published is for {shown.label}, "
+            f"more than a year before the newest figures on this page ({period_label(shown.type, newest)}).")
+
+
 def _reading(m: Measure, row: dict[str, Any]) -> str:
-    if row.get("suppressed") or is_missing(row.get("value")):
+    if row.get("suppressed"):
         return f"Not published ({row.get('suppression_reason') or 'too few records'})"
+    if is_flagged(row):
+        return sentence_case(quality_phrase(row))
+    if is_missing(row.get("value")):
+        return "Not published (no figure for this period)"
     if row.get("vs_band"):
         return f"{row['vs_band'][:1].upper()}{row['vs_band'][1:]}" + (f" of ±{m.band:g} points" if m.band else "")
     if m.unit in ("ratio", "percentage_points"):
