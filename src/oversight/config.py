@@ -61,6 +61,14 @@ SETTINGS: tuple[Setting, ...] = (
         "spill to disk or fail.",
     ),
     Setting(
+        "survey_design_effect",
+        1.0,
+        "Design effect assumed for published survey proportions (the Public Attitude Survey): "
+        "intervals and comparisons use n / design effect respondents. 1.0 treats the survey as a "
+        "simple random sample, which understates the uncertainty of a clustered, weighted survey; "
+        "the value used is printed beside every survey interval.",
+    ),
+    Setting(
         "suppress_below",
         10,
         "Figures resting on fewer than this many records (or survey respondents) are suppressed "

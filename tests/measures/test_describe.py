@@ -68,3 +68,11 @@ def test_signal_words_name_the_rule_with_its_run_length():
     assert signal_phrase("run_of_seven") == "part of a run of 7 or more points on one side of the mean"
     assert signal_phrase("beyond_limits") == "a point outside the process limits"
     assert signal_phrase(None) == ""
+
+
+def test_survey_proportions_keep_the_precision_they_were_published_at():
+    from oversight.measures.describe import format_value
+
+    assert format_value("survey_proportion", 0.69) == "69%"
+    assert format_value("survey_proportion", 0.695) == "69.5%"
+    assert format_value("proportion", 0.69) == "69.0%"

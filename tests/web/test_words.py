@@ -37,7 +37,7 @@ def test_breakdown_labels_are_the_value_in_sentence_case_when_shouted() -> None:
 
 
 def test_assumed_sample_sizes_say_so() -> None:
-    assert sample_text({"sample_size": 400.0, "sample_size_assumed": True}) == "400 (assumed)"
+    assert sample_text({"sample_size": 400.0, "sample_size_assumed": True}) == "400 (assumed); design effect 1 assumed"
     assert sample_text({"sample_size": None, "denominator": 1234.0}) == "1,234"
 
 
@@ -65,7 +65,7 @@ def test_sentence_reads_rows_with_dates_as_text() -> None:
     m = MEASURES["trust_mps"]
     row = {"period_type": "rolling_12", "period_end": "2023-12-31", "value": 0.69, "interval_low": 0.68,
            "interval_high": 0.70, "vs_year_before": "significant decrease", "suppressed": False}
-    assert sentence(m, row).startswith(f"{m.title}, 12 months to 2023-12: 69.0%")
+    assert sentence(m, row).startswith(f"{m.title}, 12 months to 2023-12: 69%")
 
 
 def test_snapshot_summary_says_a_single_or_shared_figure_once() -> None:

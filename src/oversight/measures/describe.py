@@ -10,6 +10,7 @@ import datetime as dt
 import math
 from typing import Final
 
+from oversight import config
 from oversight.measures.catalogue import Measure
 from oversight.measures.periods import period_label
 from oversight.stats.compare import SIGNIFICANT_DECREASE, SIGNIFICANT_INCREASE
@@ -59,6 +60,8 @@ def format_value(unit: str, value: float | None) -> str:
         return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
     if unit == "rate_per_1000":
         return f"{value:,.1f} per 1,000" if value >= 1 else f"{value:,.2f} per 1,000"
+    if unit == "survey_proportion" and abs(100 * value - round(100 * value)) < 1e-9:
+        return f"{100 * value:.0f}%"  # published in whole percents: no false precision
     if unit in ("proportion", "survey_proportion"):
         return f"{100 * value:.1f}%"
     if unit == "percentage_points":
@@ -66,6 +69,11 @@ def format_value(unit: str, value: float | None) -> str:
     if unit == "ratio":
         return f"{value:.2f} times"
     return f"{value:,}"
+
+
+def design_effect_text() -> str:
+    """'; design effect 1 assumed': said beside every survey sample size and interval."""
+    return f"; design effect {float(config.default('survey_design_effect')):g} assumed"  # type: ignore[arg-type]
 
 
 def format_interval(unit: str, low: float | None, high: float | None) -> str:

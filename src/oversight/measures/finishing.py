@@ -262,7 +262,7 @@ def _values_and_intervals(x: dict[str, np.ndarray], unit: np.ndarray) -> tuple[n
     n = x["sample_size"]
     survey = (unit == "survey_proportion") & given & (n > 0) & (value >= 0) & (value <= 1)
     if survey.any():
-        interval = survey_interval(value[survey], n[survey])
+        interval = survey_interval(value[survey], n[survey], design_effect=_design_effect())
         lo, hi = nan.copy(), nan.copy()
         lo[survey], hi[survey] = interval.lower, interval.upper
         put(survey, value, lo, hi)
@@ -354,9 +354,14 @@ def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray, 
     survey = (unit == "survey_proportion") & (n > 0) & (n_b > 0) & np.isfinite(value) & np.isfinite(value_b)
     survey &= (value >= 0) & (value <= 1) & (value_b >= 0) & (value_b <= 1)
     if survey.any():
-        code[survey] = _codes(compare_survey_proportions(value[survey], n[survey], value_b[survey], n_b[survey]),
-                              CHANGE_WORDS)
+        deff = _design_effect()
+        code[survey] = _codes(compare_survey_proportions(value[survey], n[survey] / deff, value_b[survey],
+                                                         n_b[survey] / deff), CHANGE_WORDS)
     return code
+
+
+def _design_effect() -> float:
+    return float(config.default("survey_design_effect"))  # type: ignore[arg-type]
 
 
 def _comparable(x: dict[str, np.ndarray], qbits: np.ndarray) -> np.ndarray:

@@ -13,7 +13,11 @@ from typing import Any, Final
 from oversight.measures.catalogue import Measure
 from oversight.measures.describe import (
     COMPARED_WITH,
+    NOT_COMPARABLE,
+    design_effect_text,
     SPC_WORDS,
+    is_flagged,
+    quality_phrase,
     spc_phrase,
     change_phrase,
     direction_phrase,
@@ -80,7 +84,7 @@ def value_or_reason(unit: str, row: dict[str, Any] | None) -> str:
     if row.get("suppressed"):
         return f"not published ({row.get('suppression_reason') or 'too few records'})"
     if is_missing(row.get("value")):
-        return NO_FIGURE
+        return f"not published ({row['quality_note']})" if is_flagged(row) and row.get("quality_note") else NO_FIGURE
     return format_value(unit, row["value"])
 
 
@@ -96,7 +100,7 @@ def sample_text(row: dict[str, Any] | None) -> str:
         return ""
     size = row.get("sample_size")
     if not is_missing(size):
-        return f"{size:,.0f}" + (" (assumed)" if row.get("sample_size_assumed") else "")
+        return f"{size:,.0f}" + (" (assumed)" if row.get("sample_size_assumed") else "") + design_effect_text()
     return ""
 
 
@@ -142,8 +146,9 @@ def change_sentence(measure: Measure, row: dict[str, Any]) -> str:
     text = f"{measure.title}: {value} {in_period(row)}"
     if row.get("suppressed"):
         return text + "."
-    if not verdict:
-        return text + f"; {change_phrase(None, str(row['period_type']))}."
+    care = f" ({quality_phrase(row)})" if is_flagged(row) and not is_missing(row.get("value")) else ""
+    if not verdict or verdict == NOT_COMPARABLE:
+        return text + f"{care}; {change_phrase(verdict, str(row['period_type']))}."  # type: ignore[arg-type]
     direction = direction_phrase(measure.polarity, str(verdict))
-    return text + f", {'a ' if verdict != 'no significant change' else ''}{compared_with(row)}" + (
+    return text + f"{care}, {'a ' if verdict != 'no significant change' else ''}{compared_with(row)}" + (
         f" ({direction})" if direction else "") + "."

@@ -17,6 +17,7 @@ from oversight.measures.catalogue import Measure
 from oversight.measures.describe import (
     SPC_WORDS,
     change_phrase,
+    design_effect_text,
     format_interval,
     format_value,
     is_flagged,
@@ -122,7 +123,7 @@ def sample_text(row: dict[str, Any]) -> str:
     """'400 (assumed)' for survey figures, the denominator for proportions, else ''."""
     size = row.get("sample_size")
     if not is_missing(size):
-        return f"{size:,.0f}" + (" (assumed)" if row.get("sample_size_assumed") else "")
+        return f"{size:,.0f}" + (" (assumed)" if row.get("sample_size_assumed") else "") + design_effect_text()
     denominator = row.get("denominator")
     return "" if is_missing(denominator) else f"{denominator:,.0f}"
 
