@@ -59,7 +59,7 @@ def test_series_with_intervals_shades_them_instead_of_process_limits():
                        spc=False, every="12 months to each quarter's end", area_name="Metropolitan Police Service")
     assert "Process limits" not in chart.svg and "95% interval" in chart.svg
     assert chart.alt.startswith("Line chart of Trust in the MPS")
-    assert "Lowest 69.0% (September 2022); highest 71.0% (March 2022)." in chart.alt
+    assert "Lowest 69% (September 2022); highest 71% (March 2022)." in chart.alt
     assert chart.columns == ("Period", "Figure", "95% interval")
 
 

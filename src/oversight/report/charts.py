@@ -124,6 +124,8 @@ def time_chart(
         if p in flagged:
             shape, colour, _ = SIGNALS[p["spc_variation"]]
             canvas.marker(shape, x(i), y(p["value"]), colour, 5)
+        elif p.get("quality_flags"):
+            canvas.marker("circle", x(i), y(p["value"]), svg.GREY, 3.2 if n > 24 else 4)
         else:
             canvas.marker("circle", x(i), y(p["value"]), svg.BLUE, 3.2 if n > 24 else 4)
     canvas.legend(legend, bottom + 38, left, right)
@@ -165,9 +167,11 @@ def _series_row(measure: Measure, p: dict[str, Any], spc: bool) -> tuple[str, ..
 
 
 def _runs(points: list[dict[str, Any]], column: str) -> list[list[int]]:
+    """Runs of consecutive points that have `column`; a figure flagged for quality ends a run of
+    values and intervals (it is drawn apart, never joined to the line)."""
     runs: list[list[int]] = [[]]
     for i, p in enumerate(points):
-        if is_missing(p.get(column)):
+        if is_missing(p.get(column)) or (column in ("value", "interval_low") and p.get("quality_flags")):
             if runs[-1]:
                 runs.append([])
         else:
@@ -197,13 +201,17 @@ def _band(points, x, y) -> str:  # type: ignore[no-untyped-def]
 def _series_alt(measure: Measure, points: list[dict[str, Any]], *, spc: bool, every: str, area_name: str,
                 highlight: set[dt.date]) -> str:
     unit = measure.unit
-    shown = [p for p in points if not is_missing(p.get("value"))]
+    everything = [p for p in points if not is_missing(p.get("value"))]
+    shown = [p for p in everything if not p.get("quality_flags")]
     kind = "SPC chart" if spc else "Line chart"
     parts = [f"{kind} of {measure.title}, {area_name}, {every}, {long_label(points[0])} to {long_label(points[-1])}"
              + (", with the process mean and limits" if spc else ", with 95% intervals") + "."]
-    gaps = len(points) - len(shown)
+    gaps = len(points) - len(everything)
     if gaps:
         parts.append(f"{gaps} of {len(points)} periods have no published figure.")
+    if len(everything) > len(shown):
+        parts.append(f"{len(everything) - len(shown)} of {len(points)} are flagged for quality (grey, not joined "
+                     "to the line): see the table.")
     if shown:
         low = min(shown, key=lambda p: p["value"])
         high = max(shown, key=lambda p: p["value"])

@@ -1,6 +1,7 @@
 """The data-health ledger: one row per force x dataset x month, with what looks wrong.
 
-Columns: dataset, force, month, status ('ok', 'partial', 'missing'), rows, quarantined,
+Columns: dataset, force, month, status ('ok', 'partial', 'missing', 'flagged': a field not
+recorded or records not placed), rows, quarantined,
 share_no_coordinates, share_no_lsoa, share_midnight (stop and search: share of local times at
 exactly 00:00, a sign of times not recorded), first_date and last_date (stop and search, local
 dates), and notes saying why a month is flagged.
@@ -44,6 +45,19 @@ def _per_month_sql(tz: str) -> str:
     """
 
 
+# The build's source-quality flags (warehouse/quality.py), by ledger dataset: the ledger shows
+# the same judgement that governs the figures.
+_QUALITY_SQL = """
+    SELECT CASE source WHEN 'stop_search' THEN 'stop-and-search' WHEN 'street_crime' THEN 'street'
+                       WHEN 'crime_outcome' THEN 'outcomes' END AS dataset, force, month,
+           bool_or(flag = 'incomplete') AS incomplete,
+           string_agg(reason, '; ' ORDER BY flag, field) FILTER (WHERE flag <> 'incomplete') AS reasons
+    FROM source_quality GROUP BY ALL
+"""
+_NO_QUALITY_SQL = "SELECT NULL::VARCHAR AS dataset, NULL::VARCHAR AS force, NULL::DATE AS month, " \
+                  "NULL::BOOLEAN AS incomplete, NULL::VARCHAR AS reasons WHERE false"
+
+
 def health_ledger(
     con: duckdb.DuckDBPyConnection, *, dataset: str | None = None, force: str | None = None
 ) -> pd.DataFrame:
@@ -51,6 +65,8 @@ def health_ledger(
     tz = str(config.default("local_timezone")).replace("'", "''")
     days = int(config.default("partial_month_days"))  # type: ignore[call-overload]
     ratio = float(config.default("partial_month_ratio"))  # type: ignore[arg-type]
+    has_quality = bool(con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'source_quality'").fetchone()[0])  # type: ignore[index]
     frame = con.execute(
         f"""
         WITH seen AS ({_per_month_sql(tz)}),
@@ -77,7 +93,8 @@ def health_ledger(
         )
         SELECT dataset, force, strftime(month, '%Y-%m') AS month,
                CASE WHEN is_missing THEN 'missing'
-                    WHEN late_start OR early_end OR few_rows THEN 'partial'
+                    WHEN late_start OR early_end OR few_rows OR quality.incomplete THEN 'partial'
+                    WHEN quality.reasons IS NOT NULL THEN 'flagged'
                     ELSE 'ok' END AS status,
                rows, quarantined, share_no_coordinates, share_no_lsoa, share_midnight,
                first_date, last_date,
@@ -89,9 +106,11 @@ def health_ledger(
                         || '% of the median month (' || median_rows::BIGINT || ')' END,
                    CASE WHEN quarantined > 0 THEN quarantined || ' rows quarantined' END,
                    CASE WHEN share_no_coordinates > 0.5 THEN round(share_no_coordinates * 100)::INT
-                        || '% of rows have no coordinates' END
+                        || '% of rows have no coordinates' END,
+                   quality.reasons
                ) AS notes
         FROM ledger
+        LEFT JOIN ({_QUALITY_SQL if has_quality else _NO_QUALITY_SQL}) quality USING (dataset, force, month)
         WHERE (? IS NULL OR dataset = ?) AND (? IS NULL OR force = ?)
         ORDER BY dataset, force, month
         """,
