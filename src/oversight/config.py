@@ -69,6 +69,13 @@ SETTINGS: tuple[Setting, ...] = (
         "the value used is printed beside every survey interval.",
     ),
     Setting(
+        "spc_window_months",
+        36,
+        "SPC limits and signals use each monthly series' last this many months (ending at its latest "
+        "month not flagged for quality). Over a decade a series drifts, and limits around a long-run "
+        "mean would call most recent months special cause; older months get no SPC reading.",
+    ),
+    Setting(
         "suppress_below",
         10,
         "Figures resting on fewer than this many records (or survey respondents) are suppressed "

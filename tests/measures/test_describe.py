@@ -76,3 +76,12 @@ def test_survey_proportions_keep_the_precision_they_were_published_at():
     assert format_value("survey_proportion", 0.69) == "69%"
     assert format_value("survey_proportion", 0.695) == "69.5%"
     assert format_value("proportion", 0.69) == "69.0%"
+
+
+def test_change_figures_give_the_year_before_and_the_change():
+    from oversight.measures.describe import change_figures
+
+    assert change_figures("count", 77043.0, 75174.0) == "was 75,174; up 1,869 (+2.5%)"
+    assert change_figures("proportion", 0.30, 0.28) == "was 28.0%; +2.0 points"
+    assert change_figures("count", 5.0, 5.0) == "was 5; no change"
+    assert change_figures("count", 5.0, None) == ""

@@ -100,6 +100,25 @@ def change_phrase(verdict: str | None, period_type: str) -> str:
     return f"{verdict} on {against}"
 
 
+def change_figures(unit: str, value: float | None, before: float | None) -> str:
+    """'was 75,418; up 1,625 (+2.2%)': the year-before figure and the change, beside the verdict
+    (which alone says whether the change is more than noise). '' without both figures."""
+    if any(v is None or (isinstance(v, float) and math.isnan(v)) for v in (value, before)):
+        return ""
+    assert value is not None and before is not None
+    was = f"was {format_value(unit, before)}"
+    if unit in ("proportion", "survey_proportion"):
+        points = 100 * (value - before)
+        return f"{was}; {points:+.1f} points"
+    difference = value - before
+    if difference == 0:
+        return f"{was}; no change"
+    change = f"{'up' if difference > 0 else 'down'} {format_value(unit, abs(difference))}"
+    if before:
+        change += f" ({100 * difference / before:+.1f}%)"
+    return f"{was}; {change}"
+
+
 def is_flagged(row: dict[str, object]) -> bool:
     flags = row.get("quality_flags")
     return flags is not None and not isinstance(flags, float) and len(flags) > 0  # type: ignore[arg-type]

@@ -61,7 +61,7 @@ VARIATION_WORDS: Final = (None, COMMON_CAUSE, IMPROVEMENT, CONCERN, NEUTRAL, INS
 _NUMERIC = ("numerator", "denominator", "value", "sample_size", "interval_low", "interval_high",
             "ref_numerator", "ref_denominator", "numerator_before", "denominator_before",
             "value_before", "sample_size_before", "qbits", "seg_lo", "seg_hi", "qbits_before",
-            "seg_lo_before", "seg_hi_before")
+            "seg_lo_before", "seg_hi_before", "vid_before")
 NOT_COMPARABLE: Final = "not comparable"
 """The year before is not like for like: either side is flagged, or they lie in different
 segments of the series (another source, or across a declared break)."""
@@ -75,8 +75,10 @@ def finish_in_warehouse(
     ids = list(measures)
     _register_measures(con, measures, ids)
     con.execute(_ROWS_SQL)
-    cols = con.execute(f"SELECT rowid AS rid, m_index, is_break, series_key, {', '.join(_NUMERIC)} FROM __rows").df()
-    order = con.execute(_SPC_ORDER_SQL).fetchnumpy()
+    cols = con.execute(
+        f"SELECT rowid AS rid, vid, m_index, is_break, series_key, {', '.join(_NUMERIC)} FROM __rows").df()
+    window = int(config.default("spc_window_months"))  # type: ignore[call-overload]
+    order = con.execute(_SPC_ORDER_SQL.format(window=window)).fetchnumpy()
     months = con.execute(_MONTH_ORDER_SQL).fetchnumpy()
     timings["fetch"] = time.perf_counter() - t
     per = {name: np.asarray(values) for name, values in _per_measure(measures, ids).items()}
@@ -114,6 +116,8 @@ def finish_in_warehouse(
         "value": value, "interval_low": low, "interval_high": high,
         "suppressed": suppressed, "reason": reason.astype(np.int8),
         "change": change.astype(np.int8), "band": band.astype(np.int8),
+        "value_year_before": _value_before(x, unit, computation, suppressed,
+                                           position_of(cols["vid"].to_numpy(np.int64))),
         **spc,
     })
     con.register("__computed", computed)
@@ -154,7 +158,7 @@ SELECT dense_rank() OVER (ORDER BY v.measure, v.area_level, v.area_code, v.break
                    coalesce(v.is_break, false) OR k.month IS NOT NULL AS is_break), i.m_index,
        b.numerator AS numerator_before, b.denominator AS denominator_before,
        b.value AS value_before, b.sample_size AS sample_size_before,
-       coalesce(b.qbits, 0) AS qbits_before, coalesce(b.seg_lo, 0) AS seg_lo_before,
+       v.rowid AS vid, b.rowid AS vid_before, coalesce(b.qbits, 0) AS qbits_before, coalesce(b.seg_lo, 0) AS seg_lo_before,
        coalesce(b.seg_hi, 0) AS seg_hi_before
 FROM __values v
 JOIN __measure_index i USING (measure)
@@ -172,11 +176,16 @@ _MONTH_ORDER_SQL = """
 SELECT rowid AS rid, series_key FROM __rows WHERE period_type = 'month' ORDER BY series_key, period_start
 """
 
+# SPC looks at the last `spc_window_months` unflagged months of each series: over a decade a
+# series drifts, and limits around a long-run mean would call most recent months special cause.
 _SPC_ORDER_SQL = """
-SELECT rowid AS rid,
-       dense_rank() OVER (ORDER BY measure, area_level, area_code, breakdown) - 1 AS series
-FROM __rows
-WHERE period_type = 'month' AND (breakdown = 'all' OR area_level <> 'ward')
+SELECT rid, dense_rank() OVER (ORDER BY measure, area_level, area_code, breakdown) - 1 AS series
+FROM (SELECT rowid AS rid, measure, area_level, area_code, breakdown, period_start,
+             max(period_start) FILTER (WHERE qbits = 0)
+                 OVER (PARTITION BY measure, area_level, area_code, breakdown) AS last_clean
+      FROM __rows
+      WHERE period_type = 'month' AND (breakdown = 'all' OR area_level <> 'ward'))
+WHERE period_start > last_clean - to_months({window})
 ORDER BY measure, area_level, area_code, breakdown, period_start
 """
 
@@ -200,7 +209,7 @@ def _finished_sql() -> str:
            c.spc_mean, c.spc_lower, c.spc_upper,
            {words('spc_signal', SIGNAL_WORDS)} AS spc_signal,
            {words('spc_variation', VARIATION_WORDS)} AS spc_variation,
-           {words('change', CHANGE_WORDS)} AS vs_year_before,
+           {words('change', CHANGE_WORDS)} AS vs_year_before, c.value_year_before,
            {words('vs_average', AVERAGE_WORDS)} AS vs_average,
            {words('band', BAND_WORDS)} AS vs_band,
            list_filter([{flags}], lambda f: f IS NOT NULL) AS quality_flags,
@@ -358,6 +367,28 @@ def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray, 
         code[survey] = _codes(compare_survey_proportions(value[survey], n[survey] / deff, value_b[survey],
                                                          n_b[survey] / deff), CHANGE_WORDS)
     return code
+
+
+def _value_before(
+    x: dict[str, np.ndarray], unit: np.ndarray, computation: np.ndarray, suppressed: np.ndarray,
+    position: np.ndarray,
+) -> np.ndarray:
+    """The figure of the same period a year before, as it was computed for that period: shown
+    beside the verdict with the change. Not for derived measures (their reference moves too),
+    and never where the year-before figure is itself suppressed."""
+    num, den, given = x["numerator_before"], x["denominator_before"], x["value_before"]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        before = np.select(
+            [np.isfinite(given), unit == "count", unit == "rate_per_1000", unit == "proportion"],
+            [given, num, num * 1000 / den, num / den], np.nan)
+    before[np.isin(computation, ("ratio", "difference", "allocated"))] = np.nan
+    vid_before = x["vid_before"]  # row number in __values of the year-before row
+    has = np.isfinite(vid_before)
+    hidden = np.zeros(before.size, dtype=bool)
+    hidden[has] = suppressed[position[vid_before[has].astype(np.int64)]]
+    hidden |= (np.nan_to_num(x["qbits_before"]).astype(np.int64) & FLAG_BITS[NOT_RECORDED]) > 0
+    before[hidden | ~has] = np.nan
+    return before
 
 
 def _design_effect() -> float:

@@ -18,13 +18,13 @@ OUTPUT_COLUMNS = [
     "measure", "period", "period_type", "period_start", "period_end", "area_level", "area_code",
     "breakdown", "value", "interval_low", "interval_high", "numerator", "denominator",
     "denominator_year", "sample_size", "sample_size_assumed", "suppressed", "suppression_reason",
-    "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation", "vs_year_before", "vs_average", "vs_band",
-    "quality_flags", "quality_note", "source",
+    "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation", "vs_year_before", "value_year_before",
+    "vs_average", "vs_band", "quality_flags", "quality_note", "source",
 ]
 # What a suppressed figure must not carry in public: its value, anything it can be worked back
 # from, and any reading of it.
 HIDDEN_WHEN_SUPPRESSED = ("value", "interval_low", "interval_high", "numerator", "denominator",
-                          "spc_mean", "spc_lower", "spc_upper")
+                          "spc_mean", "spc_lower", "spc_upper", "value_year_before")
 READINGS = ("spc_signal", "spc_variation", "vs_year_before", "vs_average", "vs_band")
 
 

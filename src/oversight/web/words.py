@@ -16,6 +16,7 @@ from typing import Any, Final
 from oversight.measures.catalogue import Measure
 from oversight.measures.describe import (
     SPC_WORDS,
+    change_figures,
     change_phrase,
     design_effect_text,
     format_interval,
@@ -115,8 +116,12 @@ def sentence(measure: Measure, row: dict[str, Any]) -> str:
     return summary_sentence(measure, {**row, "period_end": dt.date.fromisoformat(str(end)[:10])})
 
 
-def change_text(row: dict[str, Any]) -> str:
-    return sentence_case(change_phrase(row.get("vs_year_before"), str(row["period_type"])))
+def change_text(row: dict[str, Any], unit: str | None = None) -> str:
+    """The verdict against a year before, then (given the unit) the figures: 'No significant
+    change on the year before (was 75,418; up 1,625 (+2.2%))'."""
+    text = sentence_case(change_phrase(row.get("vs_year_before"), str(row["period_type"])))
+    figures = change_figures(unit, row.get("value"), row.get("value_year_before")) if unit else ""
+    return f"{text} ({figures})" if figures and not row.get("suppressed") else text
 
 
 def sample_text(row: dict[str, Any]) -> str:
