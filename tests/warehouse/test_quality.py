@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 from conftest import needs_shared
 
 from oversight.warehouse import connect

@@ -147,7 +147,11 @@ def _register_vocabularies(con: duckdb.DuckDBPyConnection) -> None:
         ("vocab_stop_search_outcome", vocab.stop_search_outcomes()),
     ):
         frame = pd.DataFrame({"outcome": list(groups), "outcome_group": list(groups.values())})
-        con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM frame")
+        con.register("__vocabulary", frame)
+        try:
+            con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM __vocabulary")
+        finally:
+            con.unregister("__vocabulary")
 
 
 _EMPTY_VALUES = """

@@ -15,7 +15,6 @@ from oversight.measures.describe import (
     COMPARED_WITH,
     NOT_COMPARABLE,
     design_effect_text,
-    SPC_WORDS,
     is_flagged,
     quality_phrase,
     spc_phrase,
@@ -23,7 +22,6 @@ from oversight.measures.describe import (
     direction_phrase,
     format_interval,
     format_value,
-    signal_phrase,
 )
 from oversight.measures.periods import period_label
 

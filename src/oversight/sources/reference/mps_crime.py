@@ -342,7 +342,11 @@ def rebuild_mps_crime(con: duckdb.DuckDBPyConnection) -> list[Overlap]:
         con.execute("DELETE FROM mps_crime")
         con.execute("DELETE FROM mps_crime_revision")
         overlaps = _reconcile(con, target="mps_crime", revisions="mps_crime_revision")
-        con.execute("CREATE OR REPLACE TABLE mps_crime_category AS SELECT * FROM categories")
+        con.register("__categories", categories)
+        try:
+            con.execute("CREATE OR REPLACE TABLE mps_crime_category AS SELECT * FROM __categories")
+        finally:
+            con.unregister("__categories")
         con.execute(SERIES_VIEW)
     return overlaps
 

@@ -10,7 +10,9 @@ from oversight.web.params import Filters, latest_shared, resolve_area, resolve_p
 from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS
 from oversight.web.store import Area, Period, Store
 from oversight.web.views._common import controls, page, section
-from oversight.web.words import breakdown_label, change_text, is_missing, sentence, spc_badge
+from oversight.measures.describe import is_flagged, quality_phrase
+from oversight.measures.periods import period_label
+from oversight.web.words import breakdown_label, change_text, is_missing, sentence, sentence_case, spc_badge
 
 PERIOD_TYPES = ("rolling_12", "financial_year", "fy_quarter", "calendar_year")
 
