@@ -1,0 +1,367 @@
+"""The arithmetic that links the figures of a measures table, as relations for
+`secondary_suppression`, and the secondary suppression of such a table.
+
+Input: a frame with one row per figure of an *additive* measure (a 'records' measure: counts,
+rates per 1,000 residents, proportions of records), with the columns of `measure_value`:
+
+    measure, period_type, period_start, period_end, area_level, area_code, breakdown,
+    numerator, denominator, suppressed
+
+`numerator` is the count of records; `denominator` is the count of records behind a
+proportion (and NaN for counts and for rates, whose denominator is a population, not a
+count to protect); `suppressed` is the primary suppression. Areas nest as given by `areas`
+(columns level, code, parent_level, parent_code: the `area` table).
+
+Relations modelled, each within one measure:
+
+- breakdown margins: for each period and area, 'all' = the sum of the groups of each
+  breakdown dimension ('Not stated' included); a group with no row is a known zero.
+- area nesting: for each period and breakdown, parent = the sum of its child areas, where that
+  holds exactly for the numerator or the denominator. Where the parent is larger (records with
+  no known ward or borough), the difference is a figure nobody publishes, which can take any
+  value, so the relation tells a reader nothing and is left out.
+- time: a quarter, year or rolling 12 months = the sum of its months (or, for a measure
+  without months, a year = the sum of its quarters); a financial year = the rolling 12 months
+  to its March, a calendar year = the rolling 12 months to its December; and, spelled out
+  because they link few cells, rolling 12 months to t - rolling 12 months to t-1 =
+  month t - month t-12 (with quarters: rolling to t - rolling to t-3 = quarter to t - quarter
+  to t-12).
+
+How they are checked: the margins and nesting relations are grouped into *subtables*, one per
+measure, period, parent area and breakdown dimension: the parent and its child areas crossed
+with 'all' and the groups of that dimension, a two-way table with its totals (an area with
+neither parent nor children forms one on its own). Each subtable is checked exactly, as in
+the HITAS method of tau-ARGUS for hierarchical tables; the time relations are checked one at
+a time. A figure fixed by one check counts as known for all the others, repeatedly. Not
+checked: values fixed only by combining relations of two subtables, or of a subtable and a
+time relation, where no single subtable or time relation fixes any hidden figure along the
+way.
+
+Not modelled: figures shared between measures (the numerator of stop_search_rate is the
+self-defined-group count of stop_search_volume) and derived comparisons (gaps, ratios),
+which should be hidden whenever a figure they are computed from is hidden.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from oversight.stats._validate import BoolArray
+from oversight.stats.secondary_suppression import ON_ITS_OWN, IntArray, Relations, secondary_suppression
+
+ALL = "all"
+COLUMNS = ("measure", "period_type", "period_start", "period_end", "area_level", "area_code",
+           "breakdown", "numerator", "suppressed")
+
+
+def protect_measure_values(frame: pd.DataFrame, areas: pd.DataFrame) -> BoolArray:
+    """Secondary suppression for the rows of `frame` (see the module docstring for the
+    columns): True where a figure published so far must be hidden so that no suppressed
+    figure can be worked out from the others. Primary rows are False in the result."""
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"protect_measure_values: frame lacks columns {', '.join(missing)}")
+    primary = frame["suppressed"].to_numpy(bool)
+    cost = _protected_count(frame)
+    return secondary_suppression(cost, primary, measure_relations(frame, areas))
+
+
+def _protected_count(frame: pd.DataFrame) -> np.ndarray:
+    """The count each figure rests on: records behind a proportion, else the numerator."""
+    numerator = frame["numerator"].to_numpy(float)
+    if "denominator" not in frame.columns:
+        return np.nan_to_num(numerator)
+    denominator = frame["denominator"].to_numpy(float)
+    return np.nan_to_num(np.where(np.isfinite(denominator), denominator, numerator))
+
+
+def measure_relations(frame: pd.DataFrame, areas: pd.DataFrame) -> Relations:
+    """Every relation listed in the module docstring, over the rows of `frame` (row i is
+    cell i)."""
+    codes = _Codes(frame, areas)
+    return Relations.concat([_subtables(codes), *_time(codes)])
+
+
+class _Codes:
+    """The frame's key columns as small integers, for sorting and matching."""
+
+    def __init__(self, frame: pd.DataFrame, areas: pd.DataFrame) -> None:
+        self.n = len(frame)
+        self.measure = _factorize(frame["measure"])
+        self.period_type, types = _factorize(frame["period_type"], names=True)
+        code = {name: number for number, name in enumerate(types)}
+        self.month_type = code.get("month", -1)
+        self.quarter_type = code.get("fy_quarter", -1)
+        self.rolling_type = code.get("rolling_12", -1)
+        self.start = _months(frame["period_start"])
+        self.end = _months(frame["period_end"])
+        self.breakdown, names = _factorize(frame["breakdown"], names=True)
+        labels = pd.Index(names).astype(str)
+        self.is_all = (labels == ALL)[self.breakdown]
+        self.dimension = _factorize(labels.str.split("=", n=1).str[0])[self.breakdown]
+        self.area, self.parent = _areas(frame, areas)
+        self.numerator = frame["numerator"].to_numpy(float)
+        self.denominator = (frame["denominator"].to_numpy(float) if "denominator" in frame.columns
+                            else np.full(self.n, np.nan))
+
+    def key(self, *parts: IntArray) -> IntArray:
+        """One integer per row identifying the combination of `parts`, dense from 0."""
+        combined = np.zeros(self.n, np.int64)
+        for part in parts:
+            combined = combined * (int(part.max()) + 1 if part.size else 1) + part
+            combined = np.unique(combined, return_inverse=True)[1].astype(np.int64)
+        return combined
+
+
+def _factorize(values: object, names: bool = False):  # type: ignore[no-untyped-def]
+    codes, uniques = pd.factorize(values)  # type: ignore[call-overload]
+    return (codes.astype(np.int64), uniques) if names else codes.astype(np.int64)
+
+
+def _months(dates: pd.Series) -> IntArray:
+    return pd.to_datetime(dates).to_numpy().astype("datetime64[M]").astype(np.int64)
+
+
+def _areas(frame: pd.DataFrame, areas: pd.DataFrame) -> tuple[IntArray, IntArray]:
+    """Area number of each row, and the parent area number of each area number (-1: none)."""
+    level, levels = _factorize(frame["area_level"], names=True)
+    code, codes = _factorize(frame["area_code"], names=True)
+    pair = np.unique(level * len(codes) + code)
+    area = np.searchsorted(pair, level * len(codes) + code).astype(np.int64)
+    names = pd.MultiIndex.from_arrays([np.asarray(levels)[pair // len(codes)].astype(str),
+                                       np.asarray(codes)[pair % len(codes)].astype(str)])
+    lookup = pd.Series(np.arange(len(names)), index=names)
+    parent = np.full(len(names), -1, np.int64)
+    known = areas.dropna(subset=["parent_level", "parent_code"])
+    child = pd.MultiIndex.from_arrays([known["level"].astype(str), known["code"].astype(str)])
+    mother = pd.MultiIndex.from_arrays([known["parent_level"].astype(str), known["parent_code"].astype(str)])
+    has = child.isin(names) & mother.isin(names)
+    parent[lookup[child[has]].to_numpy()] = lookup[mother[has]].to_numpy()
+    return area, parent
+
+
+class _Index:
+    """Find rows by an integer key."""
+
+    def __init__(self, key: IntArray) -> None:
+        self.order = np.argsort(key, kind="stable")
+        self.sorted = key[self.order]
+
+    def find(self, key: IntArray) -> IntArray:
+        """Row with each key, -1 where there is none."""
+        at = np.minimum(np.searchsorted(self.sorted, key), max(self.sorted.size - 1, 0))
+        found = self.sorted.size > 0
+        hit = (self.sorted[at] == key) if found else np.zeros(key.shape, bool)
+        return np.where(hit, self.order[at] if found else -1, -1)
+
+
+def _sums(total: IntArray, parts: IntArray) -> Relations:
+    """Relations "total[k] = sum of parts[k, :]" (parts may hold -1 for no cell)."""
+    k, width = parts.shape
+    relation = np.repeat(np.arange(k, dtype=np.int64), width + 1)
+    cell = np.column_stack([total, parts]).ravel()
+    coefficient = np.tile(np.r_[1, -np.ones(width, np.int64)], k)
+    present = cell >= 0
+    _, dense = np.unique(relation[present], return_inverse=True)
+    return Relations.of(dense, cell[present], coefficient[present], ON_ITS_OWN)
+
+
+def _grouped(total: IntArray, part: IntArray, group: IntArray) -> Relations:
+    """Relations "total of group g = sum of the parts in group g", from one row per part."""
+    _, relation = np.unique(group, return_inverse=True)
+    first = np.unique(relation, return_index=True)[1]
+    count = first.size
+    return Relations.of(
+        np.concatenate([np.arange(count, dtype=np.int64), relation.astype(np.int64)]),
+        np.concatenate([total[first], part]),
+        np.concatenate([np.ones(count, np.int64), -np.ones(part.size, np.int64)]),
+    )
+
+
+class _Sums(NamedTuple):
+    """Relations with, for each relation, the period (measure, period type, end), the area
+    and the breakdown dimension it belongs to (-1: the 'all' breakdown across areas)."""
+
+    relations: Relations
+    period: IntArray
+    area: IntArray
+    dimension: IntArray
+
+
+def _margins(c: _Codes, period: IntArray) -> _Sums:
+    cell = np.arange(c.n, dtype=np.int64)
+    place = c.key(period, c.area)
+    all_row = np.full(place.max() + 1 if c.n else 0, -1, np.int64)
+    all_row[place[c.is_all]] = cell[c.is_all]
+    part = ~c.is_all & (all_row[place] >= 0)
+    relations = _grouped(all_row[place[part]], cell[part], place[part] * (c.dimension.max() + 1) + c.dimension[part])
+    head = _first_cell(relations)
+    return _Sums(relations, period[head], c.area[head], c.dimension[relations.cell[_first_part(relations)]])
+
+
+def _nesting(c: _Codes, period: IntArray) -> _Sums:
+    cell = np.arange(c.n, dtype=np.int64)
+    same = c.key(period, c.breakdown)
+    areas = c.parent.size + 1
+    index = _Index(same * areas + c.area)
+    parent_area = c.parent[c.area]
+    child = parent_area >= 0
+    parent_row = np.full(c.n, -1, np.int64)
+    parent_row[child] = index.find(same[child] * areas + parent_area[child])
+    child &= parent_row >= 0
+    exact = np.zeros(c.n, bool)
+    for count in (c.numerator, c.denominator):
+        summed = np.bincount(parent_row[child], weights=np.nan_to_num(count[child]), minlength=c.n)
+        exact |= np.isfinite(count) & (np.abs(summed - count) < 0.5)
+    child &= exact[np.maximum(parent_row, 0)]
+    relations = _grouped(parent_row[child], cell[child], parent_row[child])
+    head = _first_cell(relations)
+    return _Sums(relations, period[head], c.area[head], np.where(c.is_all[head], -1, c.dimension[head]))
+
+
+def _first_cell(relations: Relations) -> IntArray:
+    """The total (first) cell of each relation made by `_grouped`."""
+    return relations.cell[:relations.count]
+
+
+def _first_part(relations: Relations) -> IntArray:
+    """Index of the first part entry of each relation made by `_grouped`."""
+    parts = np.flatnonzero(relations.coefficient < 0)
+    rel = relations.relation[parts]
+    return parts[np.unique(rel, return_index=True)[1]]
+
+
+def _subtables(c: _Codes) -> Relations:
+    """Margins and nesting, each relation placed in the subtables it belongs to (see the module
+    docstring): a nesting relation of a group in the subtable of its parent and dimension, one
+    of 'all' in every subtable of its parent; a margin in the subtable of its area as parent
+    and in that of its parent."""
+    period = c.key(c.measure, c.period_type, c.end)
+    margins, nesting = _margins(c, period), _nesting(c, period)
+    areas = c.parent.size + 1
+    dims = int(c.dimension.max()) + 2 if c.n else 1
+
+    def table(at_period: IntArray, area: IntArray, dimension: IntArray) -> IntArray:
+        return (at_period * areas + area) * dims + dimension + 1
+
+    parents = np.unique(nesting.period * areas + nesting.area)
+    is_parent = np.isin(margins.period * areas + margins.area, parents)
+    has_parent = c.parent[margins.area] >= 0
+    has_parent &= np.isin(margins.period * areas + c.parent[margins.area], parents)
+    m = np.arange(margins.relations.count)
+    margin_rel = np.concatenate([m[is_parent], m[has_parent], m[~is_parent & ~has_parent]])
+    margin_table = np.concatenate([
+        table(margins.period[is_parent], margins.area[is_parent], margins.dimension[is_parent]),
+        table(margins.period[has_parent], c.parent[margins.area[has_parent]], margins.dimension[has_parent]),
+        np.full(int((~is_parent & ~has_parent).sum()), ON_ITS_OWN, np.int64),
+    ])
+    # 'all' across areas belongs to each dimension's subtable of the parent.
+    r = np.arange(nesting.relations.count)
+    group = nesting.dimension >= 0
+    across = r[~group]
+    pairs_rel, pairs_dim = _each_dimension(across, nesting.period[across] * areas + nesting.area[across],
+                                           margins.period * areas + margins.area, margins.dimension)
+    nesting_rel = np.concatenate([r[group], pairs_rel])
+    nesting_table = np.concatenate([
+        table(nesting.period[group], nesting.area[group], nesting.dimension[group]),
+        table(nesting.period[pairs_rel], nesting.area[pairs_rel], pairs_dim),
+    ])
+    blocks = np.concatenate([margin_table, nesting_table])
+    numbered = np.where(blocks == ON_ITS_OWN, ON_ITS_OWN, np.unique(blocks, return_inverse=True)[1])
+    return Relations.concat([
+        _copies(margins.relations, margin_rel, numbered[:margin_rel.size]),
+        _copies(nesting.relations, nesting_rel, numbered[margin_rel.size:]),
+    ])
+
+
+def _each_dimension(relation: IntArray, place: IntArray, margin_place: IntArray,
+                    margin_dimension: IntArray) -> tuple[IntArray, IntArray]:
+    """Pairs (relation, dimension) for every breakdown dimension with a margin at the
+    relation's place; a place with no margins keeps its relation with dimension -1."""
+    dims = np.unique(margin_place * 4096 + margin_dimension)
+    lo = np.searchsorted(dims, place * 4096)
+    hi = np.searchsorted(dims, place * 4096 + 4096)
+    count = np.maximum(hi - lo, 1)
+    rel = np.repeat(relation, count)
+    at = np.repeat(lo, count) + (np.arange(count.sum()) - np.repeat(np.cumsum(count) - count, count))
+    found = np.repeat(hi > lo, count)
+    dimension = np.where(found, dims[np.minimum(at, max(dims.size - 1, 0))] % 4096 if dims.size else -1, -1)
+    return rel, dimension.astype(np.int64)
+
+
+def _copies(relations: Relations, which: IntArray, block: IntArray) -> Relations:
+    """Relation which[k] of `relations`, as relation k in block block[k]."""
+    order = np.argsort(relations.relation, kind="stable")
+    starts = np.searchsorted(relations.relation[order], np.arange(relations.count + 1))
+    length = np.diff(starts)[which]
+    entry = order[np.repeat(starts[which], length) + np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)]
+    return Relations(np.repeat(np.arange(which.size, dtype=np.int64), length), relations.cell[entry],
+                     relations.coefficient[entry], np.repeat(block, length))
+
+
+def _time(c: _Codes) -> list[Relations]:
+    cell = np.arange(c.n, dtype=np.int64)
+    series = c.key(c.measure, c.area, c.breakdown)
+    span = c.end - c.start + 1
+    types = c.period_type.max() + 1 if c.n else 1
+    starts = _Index((series * types + c.period_type) * 100_000 + c.start)
+    ends = _Index((series * types + c.period_type) * 100_000 + c.end)
+
+    def row(period_type: int, *, start: IntArray | None = None, end: IntArray | None = None,
+            at: IntArray) -> IntArray:
+        if period_type < 0:
+            return np.full(at.size, -1, np.int64)
+        key = (series[at] * types + period_type) * 100_000
+        return starts.find(key + start) if start is not None else ends.find(key + end)  # type: ignore[operator]
+
+    found: list[Relations] = []
+    aggregate = np.flatnonzero(c.period_type != c.month_type)
+    tiled = np.zeros(c.n, bool)
+    for length in np.unique(span[aggregate]):
+        at = aggregate[span[aggregate] == length]
+        months = np.column_stack([row(c.month_type, start=c.start[at] + k, at=at) for k in range(length)])
+        whole = (months >= 0).all(axis=1)
+        tiled[at[whole]] = True
+        found.append(_sums(at[whole], months[whole]))
+    untiled = np.flatnonzero(~tiled & (c.period_type != c.month_type) & (c.period_type != c.quarter_type)
+                             & (span % 3 == 0))
+    for length in np.unique(span[untiled]):
+        at = untiled[span[untiled] == length]
+        quarters = np.column_stack([row(c.quarter_type, start=c.start[at] + k, at=at) for k in range(0, length, 3)])
+        whole = (quarters >= 0).all(axis=1)
+        found.append(_sums(at[whole], quarters[whole]))
+    found.append(_same_span(c, series, cell))
+    found.append(_rolling_steps(c, row))
+    return found
+
+
+def _same_span(c: _Codes, series: IntArray, cell: IntArray) -> Relations:
+    """Figures of one series covering the same months under two period types are equal."""
+    span = c.key(series, c.start, c.end)
+    order = np.lexsort((c.period_type, span))
+    first = np.r_[True, span[order][1:] != span[order][:-1]]
+    head = order[np.maximum.accumulate(np.where(first, np.arange(c.n), 0))]
+    twin = order[~first]
+    return _sums(head[~first], twin[:, None]) if twin.size else Relations.of([], [], [])
+
+
+def _rolling_steps(c: _Codes, row) -> Relations:  # type: ignore[no-untyped-def]
+    """rolling(t) - rolling(t-1) = month(t) - month(t-12), and the same by quarters:
+    rolling(t) - rolling(t-3) = quarter(t) - quarter(t-12)."""
+    rolling = np.flatnonzero(c.period_type == c.rolling_type)
+    found = []
+    for step_type, step in ((c.month_type, 1), (c.quarter_type, 3)):
+        before = row(c.rolling_type, end=c.end[rolling] - step, at=rolling)
+        latest = row(step_type, end=c.end[rolling], at=rolling)
+        year_ago = row(step_type, end=c.end[rolling] - 12, at=rolling)
+        ok = (before >= 0) & (latest >= 0) & (year_ago >= 0)
+        found.append(Relations.of(
+            np.repeat(np.arange(ok.sum(), dtype=np.int64), 4),
+            np.column_stack([rolling[ok], before[ok], latest[ok], year_ago[ok]]).ravel(),
+            np.tile(np.array([1, -1, -1, 1], np.int64), int(ok.sum())),
+            ON_ITS_OWN,
+        ))
+    return Relations.concat(found)
