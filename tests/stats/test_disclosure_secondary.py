@@ -10,12 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oversight.stats.secondary_suppression import (
-    ON_ITS_OWN,
-    Relations,
-    disclosed_cells,
-    secondary_suppression,
-)
+from oversight.stats.disclosure_check import disclosed_cells
+from oversight.stats.relations import ON_ITS_OWN, Relations
+from oversight.stats.secondary_suppression import secondary_suppression
 
 
 def two_way(rows: int, cols: int) -> tuple[Relations, np.ndarray]:
@@ -220,3 +217,22 @@ def _rank(rows: list[list[Fraction]]) -> int:
                 rows[i] = [x - factor * y for x, y in zip(rows[i], rows[rank])]
         rank += 1
     return rank
+
+
+def test_a_cell_fixed_by_the_relations_alone_stops_the_search():
+    # x = y and x = y + z fix z = 0 whatever is published: hiding more cannot help, and the
+    # search ends rather than hiding cells in vain.
+    relations = Relations.of([0, 0, 1, 1, 1], [0, 1, 0, 1, 2], [1, -1, 1, -1, -1])
+    values = np.array([20.0, 20.0, 0.0])
+    primary = values < 10
+    hidden = primary | secondary_suppression(values, primary, relations)
+    assert disclosed_cells(~hidden, relations).tolist() == [False, False, True]
+    assert disclosed_cells(np.zeros(3, bool), relations).tolist() == [False, False, True]
+
+
+def test_without_the_exact_check_only_lone_hidden_cells_are_protected():
+    relations = Relations.sums([(3, [0, 1]), (4, [0, 2]), (5, [1, 2])])
+    values = np.array([4.0, 5.0, 6.0, 9.0, 10.0, 11.0])
+    primary = np.array([True, True, True, False, False, False])
+    assert not secondary_suppression(values, primary, relations, exact=False).any()
+    assert secondary_suppression(values, primary, relations).any()

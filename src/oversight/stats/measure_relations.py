@@ -50,9 +50,10 @@ import numpy as np
 import pandas as pd
 
 from oversight.stats._validate import BoolArray
-from oversight.stats.secondary_suppression import ON_ITS_OWN, IntArray, Relations, secondary_suppression
-
-ALL = "all"
+from oversight.stats.measure_codes import Codes, Index
+from oversight.stats.relations import ON_ITS_OWN, IntArray, Relations
+from oversight.stats.secondary_suppression import secondary_suppression
+from oversight.stats.time_relations import time_relations
 COLUMNS = ("measure", "period_type", "period_start", "period_end", "area_level", "area_code",
            "breakdown", "numerator", "suppressed")
 
@@ -81,92 +82,8 @@ def _protected_count(frame: pd.DataFrame) -> np.ndarray:
 def measure_relations(frame: pd.DataFrame, areas: pd.DataFrame) -> Relations:
     """Every relation listed in the module docstring, over the rows of `frame` (row i is
     cell i)."""
-    codes = _Codes(frame, areas)
-    return Relations.concat([_subtables(codes), *_time(codes)])
-
-
-class _Codes:
-    """The frame's key columns as small integers, for sorting and matching."""
-
-    def __init__(self, frame: pd.DataFrame, areas: pd.DataFrame) -> None:
-        self.n = len(frame)
-        self.measure = _factorize(frame["measure"])
-        self.period_type, types = _factorize(frame["period_type"], names=True)
-        code = {name: number for number, name in enumerate(types)}
-        self.month_type = code.get("month", -1)
-        self.quarter_type = code.get("fy_quarter", -1)
-        self.rolling_type = code.get("rolling_12", -1)
-        self.start = _months(frame["period_start"])
-        self.end = _months(frame["period_end"])
-        self.breakdown, names = _factorize(frame["breakdown"], names=True)
-        labels = pd.Index(names).astype(str)
-        self.is_all = (labels == ALL)[self.breakdown]
-        self.dimension = _factorize(labels.str.split("=", n=1).str[0])[self.breakdown]
-        self.area, self.parent = _areas(frame, areas)
-        self.numerator = frame["numerator"].to_numpy(float)
-        self.denominator = (frame["denominator"].to_numpy(float) if "denominator" in frame.columns
-                            else np.full(self.n, np.nan))
-
-    def key(self, *parts: IntArray) -> IntArray:
-        """One integer per row identifying the combination of `parts`, dense from 0."""
-        combined = np.zeros(self.n, np.int64)
-        for part in parts:
-            combined = combined * (int(part.max()) + 1 if part.size else 1) + part
-            combined = np.unique(combined, return_inverse=True)[1].astype(np.int64)
-        return combined
-
-
-def _factorize(values: object, names: bool = False):  # type: ignore[no-untyped-def]
-    codes, uniques = pd.factorize(values)  # type: ignore[call-overload]
-    return (codes.astype(np.int64), uniques) if names else codes.astype(np.int64)
-
-
-def _months(dates: pd.Series) -> IntArray:
-    return pd.to_datetime(dates).to_numpy().astype("datetime64[M]").astype(np.int64)
-
-
-def _areas(frame: pd.DataFrame, areas: pd.DataFrame) -> tuple[IntArray, IntArray]:
-    """Area number of each row, and the parent area number of each area number (-1: none)."""
-    level, levels = _factorize(frame["area_level"], names=True)
-    code, codes = _factorize(frame["area_code"], names=True)
-    pair = np.unique(level * len(codes) + code)
-    area = np.searchsorted(pair, level * len(codes) + code).astype(np.int64)
-    names = pd.MultiIndex.from_arrays([np.asarray(levels)[pair // len(codes)].astype(str),
-                                       np.asarray(codes)[pair % len(codes)].astype(str)])
-    lookup = pd.Series(np.arange(len(names)), index=names)
-    parent = np.full(len(names), -1, np.int64)
-    known = areas.dropna(subset=["parent_level", "parent_code"])
-    child = pd.MultiIndex.from_arrays([known["level"].astype(str), known["code"].astype(str)])
-    mother = pd.MultiIndex.from_arrays([known["parent_level"].astype(str), known["parent_code"].astype(str)])
-    has = child.isin(names) & mother.isin(names)
-    parent[lookup[child[has]].to_numpy()] = lookup[mother[has]].to_numpy()
-    return area, parent
-
-
-class _Index:
-    """Find rows by an integer key."""
-
-    def __init__(self, key: IntArray) -> None:
-        self.order = np.argsort(key, kind="stable")
-        self.sorted = key[self.order]
-
-    def find(self, key: IntArray) -> IntArray:
-        """Row with each key, -1 where there is none."""
-        at = np.minimum(np.searchsorted(self.sorted, key), max(self.sorted.size - 1, 0))
-        found = self.sorted.size > 0
-        hit = (self.sorted[at] == key) if found else np.zeros(key.shape, bool)
-        return np.where(hit, self.order[at] if found else -1, -1)
-
-
-def _sums(total: IntArray, parts: IntArray) -> Relations:
-    """Relations "total[k] = sum of parts[k, :]" (parts may hold -1 for no cell)."""
-    k, width = parts.shape
-    relation = np.repeat(np.arange(k, dtype=np.int64), width + 1)
-    cell = np.column_stack([total, parts]).ravel()
-    coefficient = np.tile(np.r_[1, -np.ones(width, np.int64)], k)
-    present = cell >= 0
-    _, dense = np.unique(relation[present], return_inverse=True)
-    return Relations.of(dense, cell[present], coefficient[present], ON_ITS_OWN)
+    codes = Codes(frame, areas)
+    return Relations.concat([_subtables(codes), *time_relations(codes)])
 
 
 def _grouped(total: IntArray, part: IntArray, group: IntArray) -> Relations:
@@ -191,7 +108,7 @@ class _Sums(NamedTuple):
     dimension: IntArray
 
 
-def _margins(c: _Codes, period: IntArray) -> _Sums:
+def _margins(c: Codes, period: IntArray) -> _Sums:
     cell = np.arange(c.n, dtype=np.int64)
     place = c.key(period, c.area)
     all_row = np.full(place.max() + 1 if c.n else 0, -1, np.int64)
@@ -202,11 +119,11 @@ def _margins(c: _Codes, period: IntArray) -> _Sums:
     return _Sums(relations, period[head], c.area[head], c.dimension[relations.cell[_first_part(relations)]])
 
 
-def _nesting(c: _Codes, period: IntArray) -> _Sums:
+def _nesting(c: Codes, period: IntArray) -> _Sums:
     cell = np.arange(c.n, dtype=np.int64)
     same = c.key(period, c.breakdown)
     areas = c.parent.size + 1
-    index = _Index(same * areas + c.area)
+    index = Index(same * areas + c.area)
     parent_area = c.parent[c.area]
     child = parent_area >= 0
     parent_row = np.full(c.n, -1, np.int64)
@@ -234,7 +151,7 @@ def _first_part(relations: Relations) -> IntArray:
     return parts[np.unique(rel, return_index=True)[1]]
 
 
-def _subtables(c: _Codes) -> Relations:
+def _subtables(c: Codes) -> Relations:
     """Margins and nesting, each relation placed in the subtables it belongs to (see the module
     docstring): a nesting relation of a group in the subtable of its parent and dimension, one
     of 'all' in every subtable of its parent; a margin in the subtable of its area as parent
@@ -300,68 +217,3 @@ def _copies(relations: Relations, which: IntArray, block: IntArray) -> Relations
     entry = order[np.repeat(starts[which], length) + np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)]
     return Relations(np.repeat(np.arange(which.size, dtype=np.int64), length), relations.cell[entry],
                      relations.coefficient[entry], np.repeat(block, length))
-
-
-def _time(c: _Codes) -> list[Relations]:
-    cell = np.arange(c.n, dtype=np.int64)
-    series = c.key(c.measure, c.area, c.breakdown)
-    span = c.end - c.start + 1
-    types = c.period_type.max() + 1 if c.n else 1
-    starts = _Index((series * types + c.period_type) * 100_000 + c.start)
-    ends = _Index((series * types + c.period_type) * 100_000 + c.end)
-
-    def row(period_type: int, *, start: IntArray | None = None, end: IntArray | None = None,
-            at: IntArray) -> IntArray:
-        if period_type < 0:
-            return np.full(at.size, -1, np.int64)
-        key = (series[at] * types + period_type) * 100_000
-        return starts.find(key + start) if start is not None else ends.find(key + end)  # type: ignore[operator]
-
-    found: list[Relations] = []
-    aggregate = np.flatnonzero(c.period_type != c.month_type)
-    tiled = np.zeros(c.n, bool)
-    for length in np.unique(span[aggregate]):
-        at = aggregate[span[aggregate] == length]
-        months = np.column_stack([row(c.month_type, start=c.start[at] + k, at=at) for k in range(length)])
-        whole = (months >= 0).all(axis=1)
-        tiled[at[whole]] = True
-        found.append(_sums(at[whole], months[whole]))
-    untiled = np.flatnonzero(~tiled & (c.period_type != c.month_type) & (c.period_type != c.quarter_type)
-                             & (span % 3 == 0))
-    for length in np.unique(span[untiled]):
-        at = untiled[span[untiled] == length]
-        quarters = np.column_stack([row(c.quarter_type, start=c.start[at] + k, at=at) for k in range(0, length, 3)])
-        whole = (quarters >= 0).all(axis=1)
-        found.append(_sums(at[whole], quarters[whole]))
-    found.append(_same_span(c, series, cell))
-    found.append(_rolling_steps(c, row))
-    return found
-
-
-def _same_span(c: _Codes, series: IntArray, cell: IntArray) -> Relations:
-    """Figures of one series covering the same months under two period types are equal."""
-    span = c.key(series, c.start, c.end)
-    order = np.lexsort((c.period_type, span))
-    first = np.r_[True, span[order][1:] != span[order][:-1]]
-    head = order[np.maximum.accumulate(np.where(first, np.arange(c.n), 0))]
-    twin = order[~first]
-    return _sums(head[~first], twin[:, None]) if twin.size else Relations.of([], [], [])
-
-
-def _rolling_steps(c: _Codes, row) -> Relations:  # type: ignore[no-untyped-def]
-    """rolling(t) - rolling(t-1) = month(t) - month(t-12), and the same by quarters:
-    rolling(t) - rolling(t-3) = quarter(t) - quarter(t-12)."""
-    rolling = np.flatnonzero(c.period_type == c.rolling_type)
-    found = []
-    for step_type, step in ((c.month_type, 1), (c.quarter_type, 3)):
-        before = row(c.rolling_type, end=c.end[rolling] - step, at=rolling)
-        latest = row(step_type, end=c.end[rolling], at=rolling)
-        year_ago = row(step_type, end=c.end[rolling] - 12, at=rolling)
-        ok = (before >= 0) & (latest >= 0) & (year_ago >= 0)
-        found.append(Relations.of(
-            np.repeat(np.arange(ok.sum(), dtype=np.int64), 4),
-            np.column_stack([rolling[ok], before[ok], latest[ok], year_ago[ok]]).ravel(),
-            np.tile(np.array([1, -1, -1, 1], np.int64), int(ok.sum())),
-            ON_ITS_OWN,
-        ))
-    return Relations.concat(found)
