@@ -76,6 +76,12 @@ SETTINGS: tuple[Setting, ...] = (
         "mean would call most recent months special cause; older months get no SPC reading.",
     ),
     Setting(
+        "secondary_suppression",
+        True,
+        "Hide further figures of additive measures where a suppressed figure could otherwise be "
+        "worked out from published totals and other groups, areas or periods (docs/methods.md).",
+    ),
+    Setting(
         "suppress_below",
         10,
         "Figures resting on fewer than this many records (or survey respondents) are suppressed "

@@ -49,6 +49,7 @@ from oversight.stats.spc_many import (
     PRECEDENCE,
     classify_many,
 )
+from oversight.stats.measure_relations import protect_measure_values
 from oversight.warehouse.quality import FLAG_BITS, NOT_RECORDED
 
 # Words are stored as codes while computing: index 0 is "no word" (NULL).
@@ -101,6 +102,11 @@ def finish_in_warehouse(
     change[(change > 0) & ~_comparable(x, qbits)] = CHANGE_WORDS.index(NOT_COMPARABLE)
     band = _against_band(per["band"][m], value, low, high)
     suppressed, reason = _suppress(x, unit)
+    if config.default("secondary_suppression"):
+        t_secondary = time.perf_counter()
+        extra = _secondary(con, measures, ids, unit, suppressed, position)
+        suppressed, reason = suppressed | extra, np.where(extra, 3, reason)
+        timings["secondary_suppression"] = time.perf_counter() - t_secondary
     timings["comparisons"] = time.perf_counter() - t
     t = time.perf_counter()
     in_order = position[np.asarray(order["rid"], dtype=np.int64)]
@@ -125,6 +131,7 @@ def finish_in_warehouse(
         con.execute(_finished_sql())
     finally:
         con.unregister("__computed")
+    _hide_derived_of_hidden(con, measures)
     timings["join"] = time.perf_counter() - t
 
 
@@ -205,7 +212,8 @@ def _finished_sql() -> str:
            CASE WHEN r.qbits & {not_recorded} = 0 THEN r.denominator END AS denominator,
            r.denominator_year, c.interval_low, c.interval_high,
            r.sample_size, r.sample_size_assumed, c.suppressed,
-           (['fewer than {below} records', 'fewer than {below} respondents'])[c.reason] AS suppression_reason,
+           (['fewer than {below} records', 'fewer than {below} respondents',
+             '{HIDDEN_WITH_OTHERS}'])[c.reason] AS suppression_reason,
            c.spc_mean, c.spc_lower, c.spc_upper,
            {words('spc_signal', SIGNAL_WORDS)} AS spc_signal,
            {words('spc_variation', VARIATION_WORDS)} AS spc_variation,
@@ -389,6 +397,52 @@ def _value_before(
     hidden |= (np.nan_to_num(x["qbits_before"]).astype(np.int64) & FLAG_BITS[NOT_RECORDED]) > 0
     before[hidden | ~has] = np.nan
     return before
+
+
+HIDDEN_WITH_OTHERS: Final = "hidden so that a suppressed figure cannot be worked out from the published ones"
+
+
+def _secondary(
+    con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], ids: list[str], unit: np.ndarray,
+    suppressed: np.ndarray, position: np.ndarray,
+) -> np.ndarray:
+    """Complementary suppression of the additive ('records') measures: the further figures to
+    hide so that no suppressed one can be worked out by adding and subtracting published ones
+    (stats.measure_relations; docs/methods.md)."""
+    extra = np.zeros(suppressed.size, dtype=bool)
+    additive = [n for n, i in enumerate(ids) if measures[i].computation == "records"]
+    if not additive or not suppressed.any():
+        return extra
+    frame = con.execute(
+        """SELECT rowid AS rid, m_index, measure, period_type, period_start, period_end, area_level,
+                  area_code, breakdown, numerator, denominator
+           FROM __rows WHERE list_contains(?, m_index)""", [additive]).df()
+    at = position[frame["rid"].to_numpy(np.int64)]
+    frame["denominator"] = frame["denominator"].where(unit[at] == "proportion")
+    frame["suppressed"] = suppressed[at]
+    has_areas = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'area'").fetchone()[0]  # type: ignore[index]
+    areas = (con.execute("SELECT level, code, parent_level, parent_code FROM area").df() if has_areas else
+             pd.DataFrame(columns=["level", "code", "parent_level", "parent_code"]))
+    extra[at[protect_measure_values(frame, areas)]] = True
+    return extra
+
+
+def _hide_derived_of_hidden(con: duckdb.DuckDBPyConnection, measures: dict[str, Measure]) -> None:
+    """A rate ratio, a gap or an allocated rate is hidden wherever the group figure or the
+    reference figure it is computed from is hidden: published, it would give the hidden one back."""
+    derived = [(m.id, m.of, m.reference) for m in measures.values() if m.is_derived]
+    for measure, of, reference in derived:
+        con.execute(
+            f"""UPDATE __finished d SET suppressed = true, suppression_reason = '{HIDDEN_WITH_OTHERS}',
+                    value = NULL, interval_low = NULL, interval_high = NULL
+            FROM __finished g
+            WHERE d.measure = ? AND NOT d.suppressed AND g.measure = ? AND g.suppressed
+              AND g.period_type = d.period_type AND g.period_end = d.period_end
+              AND g.area_level = d.area_level AND g.area_code = d.area_code
+              AND (g.breakdown = d.breakdown OR g.breakdown = ? OR g.breakdown = 'all')""",
+            [measure, of, reference or ""],
+        )
 
 
 def _design_effect() -> float:
