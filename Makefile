@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 WAREHOUSE ?= oversight.duckdb
 
-.PHONY: demo test install bench clean
+.PHONY: demo test install bench clean report-fonts
 
 $(BIN)/oversight: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,20 @@ test: install tests/web/node_modules
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/build.py
+
+# The report's fonts (src/oversight/report/fonts, used by report/render.py), made once and kept in
+# the repository: DejaVu Sans 2.37 from Debian's fonts-dejavu-core, cut down to Latin, punctuation
+# and the few signs a report prints, so the package stays small. Run after adding a character
+# the fonts lack (tests/report/test_report_pdf.py names it).
+REPORT_FONTS := src/oversight/report/fonts
+REPORT_FONT_CHARS := U+0020-007E,U+00A0-017F,U+2010-2027,U+2030-2033,U+2039-203A,U+2044,U+20AC,U+2122,\
+U+2190-2195,U+2212,U+2248,U+2260,U+2264-2265
+report-fonts: install
+	for face in DejaVuSans DejaVuSans-Bold DejaVuSansMono; do \
+	  $(BIN)/pyftsubset /usr/share/fonts/truetype/dejavu/$$face.ttf --unicodes='$(REPORT_FONT_CHARS)' \
+	    --layout-features='*' --name-IDs='*' --name-languages='*' --no-hinting \
+	    --output-file=$(REPORT_FONTS)/$$face.ttf || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) $(WAREHOUSE) $(WAREHOUSE).wal

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 import html as html_lib
+import os
 import re
+import subprocess
+import sys
 
 import duckdb
 import pypdf
 import pytest
 from conftest import needs_shared
+from fontTools.ttLib import TTFont
 from pdfminer.converter import PDFLayoutAnalyzer
 from pdfminer.layout import LAParams, LTTextContainer
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
@@ -27,6 +31,7 @@ from oversight.measures.describe import format_interval, format_value
 from oversight.measures.query import measure_values
 from oversight.report import build_report
 from oversight.report.quarter import Quarter
+from oversight.report.render import REPORT_FONTS, write_pdf
 from oversight.sources.reference import all_datasets
 from oversight.stats.compare import BAND
 from oversight.stats.disclosure import SUPPRESS_BELOW
@@ -75,15 +80,20 @@ class _TextOutsideFigures(PDFLayoutAnalyzer):
         self.pages.append(" ".join(item.get_text() for item in ltpage if isinstance(item, LTTextContainer)))
 
 
-def pdf_text(path) -> str:  # type: ignore[no-untyped-def]
-    """The text of every page outside the charts, with runs of white space made single spaces."""
+def page_texts(path) -> list[str]:  # type: ignore[no-untyped-def]
+    """Each page's text outside the charts, line by line as laid out."""
     manager = PDFResourceManager()
     device = _TextOutsideFigures(manager)
     interpreter = PDFPageInterpreter(manager, device)
     with open(path, "rb") as handle:
         for page in PDFPage.get_pages(handle):
             interpreter.process_page(page)
-    return squash(" ".join(device.pages))
+    return device.pages
+
+
+def pdf_text(path) -> str:  # type: ignore[no-untyped-def]
+    """The text of every page outside the charts, with runs of white space made single spaces."""
+    return squash(" ".join(page_texts(path)))
 
 
 def squash(text: str) -> str:
@@ -109,6 +119,22 @@ def structure(path) -> list[tuple[str, str | None]]:  # type: ignore[no-untyped-
 
     walk(reader.trailer["/Root"]["/StructTreeRoot"]["/K"])
     return found
+
+
+def embedded_fonts(path) -> set[str]:  # type: ignore[no-untyped-def]
+    """The name of every font the PDF uses, in the text and in the charts, without the subset tag."""
+    names: set[str] = set()
+
+    def walk(resources) -> None:  # type: ignore[no-untyped-def]
+        resources = resources.get_object() if resources is not None else {}
+        for font in (resources.get("/Font") or {}).values():
+            names.add(str(font.get_object()["/BaseFont"]).lstrip("/").split("+")[-1])
+        for xobject in (resources.get("/XObject") or {}).values():
+            walk(xobject.get_object().get("/Resources"))
+
+    for page in pypdf.PdfReader(path).pages:
+        walk(page.get("/Resources"))
+    return names
 
 
 # helpers: what may be printed, from independent queries
@@ -153,9 +179,24 @@ def allowed_figures(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> set[str
     return {token for text in texts for token in NUMBER.findall(text)} | CONSTANTS
 
 
+def without_phrases(text: str, phrases: list[str]) -> str:
+    """`text` with each of `phrases` blanked out, found whatever white space the line breaks of the
+    PDF put into them or took out ('Wounding/ GBH' for 'Wounding/GBH', a phrase over two lines)."""
+    kept = [i for i, char in enumerate(text) if not char.isspace()]
+    solid = "".join(text[i] for i in kept)
+    blank = [False] * len(text)
+    for phrase in phrases:
+        target = "".join(phrase.split())
+        start = solid.find(target) if target else -1
+        while start >= 0:
+            for i in range(kept[start], kept[start + len(target) - 1] + 1):
+                blank[i] = True
+            start = solid.find(target, start + len(target))
+    return "".join(" " if gone else char for char, gone in zip(text, blank, strict=True))
+
+
 def unexplained_numbers(text: str, allowed: set[str], strip: list[str]) -> list[str]:
-    for phrase in strip:
-        text = text.replace(phrase, " ")
+    text = without_phrases(text, strip)
     for pattern in DATES:
         text = pattern.sub(" ", text)
     return [token for token in NUMBER.findall(text) if token not in allowed]
@@ -205,10 +246,38 @@ def test_every_number_in_the_pdf_is_a_figure_of_the_measures_table(bundled_repor
     assert unexplained == [], f"numbers in the PDF that are not figures of the quarter: {unexplained[:20]}"
 
 
-def test_the_check_catches_a_number_that_is_not_in_the_table(con):
-    quarter = Quarter(dt.date(2018, 9, 30))  # 2018-19 Q2
-    allowed = allowed_figures(con, quarter)
+@pytest.fixture(scope="module")
+def allowed_2018_19_q2(con) -> set[str]:
+    return allowed_figures(con, Quarter(dt.date(2018, 9, 30)))
+
+
+def test_the_check_catches_a_number_that_is_not_in_the_table(allowed_2018_19_q2):
+    allowed = allowed_2018_19_q2
     assert unexplained_numbers("Total recorded crime: 123,456,789 in 2018-19 Q2", allowed, []) == ["123,456,789"]
+
+
+def test_the_check_finds_a_phrase_whatever_the_line_breaks_did_to_it(allowed_2018_19_q2):
+    allowed = allowed_2018_19_q2
+    caveat = "Old MPS categories (files for 2008-2018). Violence with injury is taken as 'Assault with Injury' plus 'Wounding/GBH'."
+    broken = "Old MPS categories (files for 2008-2018). Violence with injury is taken as 'Assault with Injury' plus 'Wounding/ GBH'."
+    two_lines = "Old MPS categories (files for 2008- 2018). Violence with\ninjury is taken as 'Assault with Injury' plus 'Wounding/GBH'."
+    for printed in (caveat, broken, two_lines):
+        assert unexplained_numbers(f"Caveats: {printed} Page 3 of 9", allowed, [caveat]) == []
+    # A number beside the phrase, or the phrase's own numbers printed elsewhere, are still caught.
+    assert unexplained_numbers(f"{broken} 987,654 records", allowed, [caveat]) == ["987,654"]
+    assert unexplained_numbers(f"{broken} Files for 2008-2018.", allowed, [caveat]) == ["2008", "-2018"]
+
+
+def test_the_check_catches_a_number_slipped_into_a_real_pdf(bundled_reports, con, allowed_2018_19_q2, tmp_path):
+    files = bundled_reports["2018-19-Q2"]
+    names = [name for (name,) in con.execute("SELECT name FROM area WHERE level IN ('force', 'bcu')").fetchall()]
+    page = files.html.read_text(encoding="utf-8")
+    assert page.count("<h3>What did not change significantly</h3>") == 1
+    page = page.replace("<h3>What did not change significantly</h3>",
+                        "<p>Repeat victims: 4,321 in the quarter.</p><h3>What did not change significantly</h3>")
+    tampered = tmp_path / "tampered.pdf"
+    write_pdf(page, tampered)
+    assert unexplained_numbers(pdf_text(tampered), allowed_2018_19_q2, catalogue_text() + names) == ["4,321"]
 
 
 def test_each_measures_quarter_figure_is_printed_with_its_verdict(bundled_reports, con):
@@ -288,6 +357,52 @@ def test_pdf_has_a_tag_tree_with_headings_figures_and_tables(bundled_reports, qu
     assert root["/MarkInfo"]["/Marked"] in (True, "true", pypdf.generic.BooleanObject(True))
     assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
     assert reader.metadata.title.startswith("Metropolitan Police Service: performance against the Police and Crime Plan")
+
+
+# outputs: the same PDF on any machine
+
+def test_the_pdf_embeds_only_the_reports_own_fonts(bundled_reports):
+    """The text and the charts are set in the fonts shipped with the package, not the machine's."""
+    for files in bundled_reports.values():
+        assert embedded_fonts(files.pdf) <= {face.pdf_name for face in REPORT_FONTS}, files.pdf.name
+    assert {"Report-Sans", "Report-Sans-Bold"} <= embedded_fonts(bundled_reports["2018-19-Q2"].pdf)
+
+
+def test_the_report_fonts_have_every_character_the_report_prints(bundled_reports):
+    """A character missing from the shipped fonts would be drawn from whatever font the machine has."""
+    printed: set[str] = set()
+    for files in bundled_reports.values():
+        page = files.html.read_text(encoding="utf-8")
+        page = re.sub(r"<style>.*?</style>|data:[^\"]+", " ", page, flags=re.S)
+        printed |= set(html_lib.unescape(re.sub(r"<[^>]+>", " ", page)))
+    printed -= set("\n\t")
+    for face in REPORT_FONTS:
+        covered = {chr(code) for code in TTFont(face.path).getBestCmap()}
+        assert printed - covered == set(), f"{face.path.name} lacks {sorted(printed - covered)}"
+
+
+def test_the_pdf_is_laid_out_the_same_on_a_machine_with_other_fonts(bundled_reports, tmp_path):
+    """Render the same HTML where the only font Fontconfig knows is a monospace one (so any text
+    falling back to the machine's fonts would be set differently): every line of every page is the same."""
+    files = bundled_reports["2018-19-Q2"]
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    mono = next(face for face in REPORT_FONTS if face.family == "Report Mono")
+    (fonts / "machine.ttf").write_bytes(mono.path.read_bytes())
+    config = tmp_path / "fonts.conf"
+    config.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "urn:fontconfig:fonts.dtd">'
+                      f"<fontconfig><dir>{fonts}</dir><cachedir>{tmp_path / 'cache'}</cachedir></fontconfig>")
+    elsewhere = tmp_path / "elsewhere.pdf"
+    script = ("import sys, pathlib; from oversight.report.render import write_pdf; "
+              "write_pdf(pathlib.Path(sys.argv[1]).read_text(encoding='utf-8'), pathlib.Path(sys.argv[2]))")
+    env = {**os.environ, "FONTCONFIG_FILE": str(config), "PYTHONPATH": os.pathsep.join(sys.path)}
+    subprocess.run([sys.executable, "-W", "ignore", "-c", script, str(files.html), str(elsewhere)],
+                   env=env, check=True, timeout=300)
+    here, there = page_texts(files.pdf), page_texts(elsewhere)
+    assert len(there) == len(here)
+    for number, (mine, theirs) in enumerate(zip(here, there, strict=True), start=1):
+        assert theirs.splitlines() == mine.splitlines(), f"page {number} is laid out differently"
+    assert embedded_fonts(elsewhere) == embedded_fonts(files.pdf)
 
 
 def test_alt_text_says_what_each_chart_shows(bundled_reports, con):

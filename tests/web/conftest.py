@@ -20,7 +20,7 @@ from oversight.sources.police_uk import ingest_police_uk
 from oversight.sources.reference import ingest_reference
 from oversight.warehouse import connect
 from oversight.web import create_app
-from web.webtools import ARTIFACTS, BUNDLED, CHROMIUM, CHROMIUM_ARGS, Client, free_port
+from web.webtools import ARTIFACTS, BROWSER_TIMEOUT_MS, BUNDLED, CHROMIUM, CHROMIUM_ARGS, Client, free_port
 
 
 @pytest.fixture(scope="session")
@@ -78,7 +78,7 @@ def browser() -> Iterator[Any]:
 
     assert CHROMIUM.exists(), "install Debian's chromium: apt-get install -y chromium"
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, timeout=BROWSER_TIMEOUT_MS)
         yield b
         b.close()
 

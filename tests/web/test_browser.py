@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from oversight.measures.catalogue import load_catalogue
-from web.webtools import AXE
+from web.webtools import AXE, BROWSER_TIMEOUT_MS, load_per_core, screenshot, timing_budget_ms
 
 CATALOGUE = load_catalogue()
 MAIN_PAGES = ["/", "/crime/", "/trust/", "/stop-search/", "/hate-crime-vawg/", "/measures/", "/health/",
@@ -22,7 +22,7 @@ MAIN_PAGES = ["/", "/crime/", "/trust/", "/stop-search/", "/hate-crime-vawg/", "
 EVERY_PAGE = list(dict.fromkeys([*MAIN_PAGES[:-1], *(f"/measures/{m}/" for m in CATALOGUE), MAIN_PAGES[-1]]))
 WIDTHS = {"desktop": 1280, "phone": 390}
 BLOCKING = ("serious", "critical")
-FIRST_PAINT_MS = 1000
+FIRST_PAINT_MS = 1000  # on a machine with a core to spare; stretched by the load beyond that
 
 
 def _name(path: str) -> str:
@@ -36,6 +36,8 @@ def page_at(browser: Any) -> Iterator[Any]:
 
     def make(width: int) -> Any:
         context = browser.new_context(viewport={"width": width, "height": 900}, accept_downloads=True)
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        context.set_default_navigation_timeout(BROWSER_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
         page.problems = []
@@ -49,15 +51,17 @@ def page_at(browser: Any) -> Iterator[Any]:
 
 
 def scroll_through(page: Any) -> None:
-    """Scroll to the bottom so every chart is drawn (they are drawn as they come into view)."""
+    """Scroll to the bottom a screen at a time so every chart is drawn (they are drawn as they come
+    into view), letting the browser render each position, then wait until every chart is drawn."""
     for _ in range(80):
-        at_end = page.evaluate("() => { window.scrollBy(0, 800); "
-                               "return window.scrollY + window.innerHeight >= document.body.scrollHeight - 2; }")
-        page.wait_for_timeout(40)
+        # Two animation frames after a scroll, the position has been rendered and the page's
+        # IntersectionObserver told; scrolling on sooner could skip a chart on a slow machine.
+        at_end = page.evaluate("""() => new Promise(done => { window.scrollBy(0, 800);
+            requestAnimationFrame(() => requestAnimationFrame(() =>
+                done(window.scrollY + window.innerHeight >= document.body.scrollHeight - 2))); })""")
         if at_end:
             break
-    page.wait_for_function("() => [...document.querySelectorAll('[data-spec]')].every(n => n.classList.contains('chart-drawn'))",
-                           timeout=20000)
+    page.wait_for_function("() => [...document.querySelectorAll('[data-spec]')].every(n => n.classList.contains('chart-drawn'))")
     page.evaluate("() => window.scrollTo(0, 0)")
 
 
@@ -87,7 +91,7 @@ def test_every_page_has_no_serious_accessibility_violations(page_at: Any, live_s
         page = page_at(width)
         page.goto(live_server + path, wait_until="load")
         scroll_through(page)
-        page.screenshot(path=str(artifacts / f"{_name(path)}-{label}.png"), full_page=True)
+        screenshot(page, artifacts / f"{_name(path)}-{label}.png")
         # Reflow (WCAG 1.4.10): nothing but a table's own scroll region is wider than the screen.
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width, f"{path} scrolls sideways"
         violations = run_axe(page)
@@ -98,13 +102,58 @@ def test_every_page_has_no_serious_accessibility_violations(page_at: Any, live_s
         assert page.problems == expected, f"{path}: console errors {page.problems}"
 
 
+def first_paint_ms(page: Any, url: str) -> float:
+    page.goto(url, wait_until="load")
+    page.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0")
+    return float(page.evaluate("() => performance.getEntriesByName('first-contentful-paint')[0].startTime"))
+
+
 @pytest.mark.parametrize("path", MAIN_PAGES[:-1])
 def test_first_paint_is_under_a_second(page_at: Any, live_server: str, path: str) -> None:
+    """Under a second on a machine with a core to spare, longer in proportion when other jobs load
+    it. A page over the limit is visited once more, as a passing spike of load can delay one
+    paint; a page that is itself slow to paint is over both times."""
     page = page_at(WIDTHS["desktop"])
-    page.goto(live_server + path, wait_until="load")
-    page.wait_for_function("() => performance.getEntriesByName('first-contentful-paint').length > 0")
-    paint = page.evaluate("() => performance.getEntriesByName('first-contentful-paint')[0].startTime")
-    assert paint < FIRST_PAINT_MS, f"{path}: first contentful paint at {paint:.0f} ms"
+    paints = [first_paint_ms(page, live_server + path)]
+    budget = timing_budget_ms(FIRST_PAINT_MS, load_per_core())
+    if paints[0] >= budget:
+        paints.append(first_paint_ms(page, live_server + path))
+        budget = max(budget, timing_budget_ms(FIRST_PAINT_MS, load_per_core()))
+    assert min(paints) < budget, (f"{path}: first contentful paint at {', '.join(f'{p:.0f}' for p in paints)} ms; "
+                                  f"limit {budget:.0f} ms at a load of {load_per_core():.1f} per core")
+
+
+def test_the_paint_limit_is_a_second_unless_the_cores_are_overloaded() -> None:
+    assert timing_budget_ms(FIRST_PAINT_MS, 0.2) == FIRST_PAINT_MS
+    assert timing_budget_ms(FIRST_PAINT_MS, 1.0) == FIRST_PAINT_MS
+    assert timing_budget_ms(FIRST_PAINT_MS, 3.5) == 3.5 * FIRST_PAINT_MS  # load 7 on two cores
+
+
+def test_a_screenshot_is_tried_again_once_after_a_time_out(tmp_path: Path) -> None:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    class Page:
+        """Times out the first `failures` screenshots."""
+
+        def __init__(self, failures: int) -> None:
+            self.failures, self.calls = failures, 0
+
+        def screenshot(self, path: str, **options: Any) -> None:
+            self.calls += 1
+            if self.calls <= self.failures:
+                raise PlaywrightTimeout("Timeout 60000ms exceeded.")
+            Path(path).write_bytes(b"png")
+
+        def wait_for_load_state(self, state: str) -> None:
+            pass
+
+    once = Page(failures=1)
+    screenshot(once, tmp_path / "once.png")
+    assert once.calls == 2 and (tmp_path / "once.png").exists()
+    twice = Page(failures=2)
+    with pytest.raises(PlaywrightTimeout):
+        screenshot(twice, tmp_path / "twice.png")
+    assert twice.calls == 2
 
 
 def test_charts_are_drawn_with_no_content_security_policy_violation(page_at: Any, live_server: str) -> None:
@@ -158,25 +207,24 @@ def test_a_person_picks_a_borough_changes_the_period_downloads_the_csv_and_opens
 ) -> None:
     page = page_at(WIDTHS["phone"])
     page.goto(live_server + "/", wait_until="load")
-    page.screenshot(path=str(artifacts / "journey-1-overview.png"), full_page=True)
+    screenshot(page, artifacts / "journey-1-overview.png")
 
     page.select_option("#filter-area", label="Lambeth")
     page.click("text=Show figures")
-    page.wait_for_load_state("load")
-    assert "area=E09000022" in page.url
+    page.wait_for_url(re.compile(r"area=E09000022"), wait_until="load")
     assert page.locator("p.state").inner_text().startswith("Showing Lambeth")
-    page.screenshot(path=str(artifacts / "journey-2-borough.png"), full_page=True)
+    screenshot(page, artifacts / "journey-2-borough.png")
 
     options = page.locator("#filter-period option").evaluate_all("(os) => os.map(o => o.value)")
     chosen = next(v for v in options if v.startswith("FY"))
     page.select_option("#filter-period", chosen)
     page.click("text=Show figures")
-    page.wait_for_load_state("load")
-    assert f"period={chosen}" in page.url and "area=E09000022" in page.url
+    page.wait_for_url(re.compile(f"period={re.escape(chosen)}"), wait_until="load")
+    assert "area=E09000022" in page.url
     page.reload()  # the URL alone brings the same view back
     assert page.locator("#filter-period").input_value() == chosen
     assert page.locator("#filter-area").input_value() == "E09000022"
-    page.screenshot(path=str(artifacts / "journey-3-period.png"), full_page=True)
+    screenshot(page, artifacts / "journey-3-period.png")
 
     with page.expect_download() as download:
         page.click("text=every figure shown (CSV)")
@@ -187,9 +235,8 @@ def test_a_person_picks_a_borough_changes_the_period_downloads_the_csv_and_opens
     assert rows and {r["area_code"] for r in rows} == {"E09000022"}
 
     page.locator(".card h3 a").first.click()
-    page.wait_for_load_state("load")
-    assert re.search(r"/measures/[a-z0-9_]+/\?area=E09000022", page.url)
+    page.wait_for_url(re.compile(r"/measures/[a-z0-9_]+/\?area=E09000022"), wait_until="load")
     assert "Lambeth" in page.locator("p.state").inner_text()
     scroll_through(page)
-    page.screenshot(path=str(artifacts / "journey-4-measure.png"), full_page=True)
+    screenshot(page, artifacts / "journey-4-measure.png")
     assert not page.problems, page.problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import socket
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,39 @@ BUNDLED = REPO / "data" / "default"
 ARTIFACTS = Path(__file__).parent / "artifacts"
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+# --disable-dev-shm-usage: a container's /dev/shm is often too small for a full-page screenshot.
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-dev-shm-usage"]
+# Limits for the browser's waits, generous for a slow or busy machine: every wait is for an event
+# (a load, a selector, a condition) and ends as soon as it happens, so a long limit costs nothing.
+BROWSER_TIMEOUT_MS = 90_000
+SCREENSHOT_TIMEOUT_MS = 60_000
+
+
+def screenshot(page: Any, path: Path) -> None:
+    """A full-page screenshot, tried a second time when the first runs out of time (a busy machine
+    can take long to capture a tall page of charts); a second time-out fails the test."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in (1, 2):
+        try:
+            page.screenshot(path=str(path), full_page=True, animations="disabled", timeout=SCREENSHOT_TIMEOUT_MS)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                raise
+            page.wait_for_load_state("load")
+
+
+def load_per_core() -> float:
+    """The one-minute load average per core: above 1, runnable jobs are queueing for the cores."""
+    return os.getloadavg()[0] / (os.cpu_count() or 1)
+
+
+def timing_budget_ms(idle_budget_ms: float, load: float) -> float:
+    """A time limit met on a machine with cores to spare, stretched on a busy machine by the share
+    of the cores the test gets (a load of 3.5 per core leaves it about 1/3.5 of a core)."""
+    return idle_budget_ms * max(1.0, load)
 
 
 class Client:

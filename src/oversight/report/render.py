@@ -8,10 +8,12 @@ text, a missing resource) stops the build rather than producing a PDF that fails
 
 from __future__ import annotations
 
+import base64
 import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any, Final
@@ -36,6 +38,41 @@ from oversight.stats.spc import LIMIT_MULTIPLIER, MIN_SPC_POINTS, RUN_LENGTH, TR
 
 PDF_VARIANT: Final = "pdf/ua-1"
 PANGO_PACKAGES: Final = "libpango-1.0-0 libpangoft2-1.0-0"
+FONTS: Final = Path(str(resources.files("oversight.report").joinpath("fonts")))
+
+
+@dataclass(frozen=True)
+class FontFace:
+    """A font shipped with the package (fonts/: DejaVu Sans 2.37, cut down to the characters a
+    report prints by `make report-fonts`; licence in fonts/LICENSE)."""
+
+    family: str
+    weight: str
+    file: str
+
+    @property
+    def path(self) -> Path:
+        return FONTS / self.file
+
+    @property
+    def pdf_name(self) -> str:
+        """The font's name in the PDF (its /BaseFont, without the subset tag)."""
+        return "-".join([*self.family.split(), *(["Bold"] if self.weight == "bold" else [])])
+
+    def css(self) -> str:
+        data = base64.b64encode(self.path.read_bytes()).decode("ascii")
+        return (f'@font-face {{ font-family: "{self.family}"; font-weight: {self.weight}; font-style: normal; '
+                f'src: url("data:font/ttf;base64,{data}") format("truetype"); }}')
+
+
+# The report is set in these fonts and no other, embedded in the HTML and so in the PDF: its line
+# and page breaks are then the same on every machine, whatever fonts the machine has. The family
+# names are the report's own, so that Fontconfig never swaps in an installed font of the same name.
+REPORT_FONTS: Final = (
+    FontFace("Report Sans", "normal", "DejaVuSans.ttf"),
+    FontFace("Report Sans", "bold", "DejaVuSans-Bold.ttf"),
+    FontFace("Report Mono", "normal", "DejaVuSansMono.ttf"),
+)
 
 
 def title(report: Report) -> str:
@@ -73,8 +110,9 @@ def _environment() -> Environment:
 
 
 def render_html(report: Report) -> str:
+    fonts = "\n".join(face.css() for face in REPORT_FONTS)
     css = resources.files("oversight.report").joinpath("templates/report.css").read_text(encoding="utf-8")
-    return _environment().get_template("report.html").render(r=report, title=title(report), css=css)
+    return _environment().get_template("report.html").render(r=report, title=title(report), css=f"{fonts}\n{css}")
 
 
 class _Collect(logging.Handler):

@@ -11,7 +11,9 @@ import math
 from html import escape
 from typing import Final
 
-FONT: Final = "'Liberation Sans', 'DejaVu Sans', Arial, Helvetica, sans-serif"
+# 'Report Sans' is the report's own font (render.REPORT_FONTS), used when the PDF is made; a browser
+# showing the chart as an image has only the machine's fonts.
+FONT: Final = "'Report Sans', 'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif"
 INK: Final = "#0b0c0c"
 BLUE: Final = "#1d70b8"
 GREY: Final = "#505a5f"
