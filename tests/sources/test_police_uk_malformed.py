@@ -267,3 +267,20 @@ def test_line_numbers_count_blank_lines_and_line_breaks_inside_quotes(tmp_path, 
         "SELECT crime_id, source_line FROM street_crime WHERE crime_id IS NOT NULL"
     ).fetchall():
         assert text_lines[line - 1].startswith(crime_id), line
+
+
+def test_a_value_with_a_line_break_is_shown_on_one_line(tmp_path, warehouse):
+    crime_type = LINES[0].split(",").index("Crime type")
+    lines = list(LINES)
+    fields = lines[4].split(",")
+    fields[crime_type] = '"Cyber\ncrime"'
+    lines[4] = ",".join(fields)
+    (f,) = ingest_police_uk(warehouse, [write_lines(tmp_path / NAME, lines)]).files
+    assert f.problems == [
+        "field 'Crime type': 1 row quarantined, first at line 5: 'Cyber\\ncrime' is not a known police.uk crime type"]
+
+
+def test_a_header_running_over_two_lines_fails_the_file(tmp_path, warehouse):
+    lines = _header_with(lambda h: h.replace("Crime ID", '"Crime\nID"'))
+    (f,) = ingest_police_uk(warehouse, [write_lines(tmp_path / NAME, lines)]).files
+    assert f.error == "the header runs over several lines (a quoted column name holds a line break)"

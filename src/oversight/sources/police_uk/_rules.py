@@ -29,8 +29,9 @@ def _in(values: list[str] | tuple[str, ...]) -> str:
 
 
 def _shown(column: str) -> str:
-    """SQL for "'<value>'" in a reason, with the value cut to 80 characters."""
-    return f"'''' || left({q(column)}, 80) || ''''"
+    """SQL for "'<value>'" in a reason: the value cut to 80 characters, line breaks as \\r and \\n."""
+    value = f"replace(replace(left({q(column)}, 80), chr(13), '\\r'), chr(10), '\\n')"
+    return f"'''' || {value} || ''''"
 
 
 @dataclass(frozen=True)

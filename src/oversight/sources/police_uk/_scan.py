@@ -10,7 +10,7 @@ Quotes follow the parser's rules: a quote opens a value only at the start of a f
 value a doubled quote is a quote and a single one closes it; a quote anywhere else is text.
 
 It is one sequential read, which also hashes the file. Chunks without a quote, a CR or a blank
-line (nearly all of police.uk) are counted with bytes.count alone; others with numpy.
+line (nearly all of police.uk) are counted from their LF positions alone.
 """
 
 from __future__ import annotations
@@ -183,25 +183,38 @@ class _Scanner:
         if not buf:
             return
         self.any_bytes = True
-        if not self._feed_plain(buf):
+        last = buf[-1]
+        if not self.header_done:
+            buf = self._feed_plain_header(buf)
+        if buf and not self._feed_plain(buf):
             self._feed_general(buf)
         if not self.header_done and len(self.header) > HEADER_LIMIT:
             raise SourceError("the first line is longer than 1 MB: not a CSV header")
-        self.prev_byte = buf[-1]
+        self.prev_byte = last
+
+    def _feed_plain_header(self, buf: bytes) -> bytes:
+        """Take a header line without quotes or CRs off the chunk; the rest of the chunk."""
+        end = buf.find(b"\n")
+        if self.header or self.in_quote or end <= 0 or b'"' in buf[:end] or b"\r" in buf[:end]:
+            return buf  # left to the general path
+        self.header += buf[:end]
+        self.header_done = True
+        self.first_ending = _LF
+        self.endings[_LF] += 1
+        self.ordinal = self.line = 2
+        self.line_has_bytes = self.record_has_bytes = False
+        if self.out is not None:
+            self.out.write(buf[: end + 1])
+        return buf[end + 1 :]
 
     def _feed_plain(self, buf: bytes) -> bool:
         """Count a chunk of plain lines (no quote, CR or blank line) cheaply; False if it is not one."""
-        if (
-            self.in_quote
-            or not self.header_done
-            or self.breaks_in_record
-            or b'"' in buf
-            or b"\r" in buf
-            or b"\n\n" in buf
-            or (buf[0] == LF and not self.record_has_bytes)
-        ):
+        if not self.header_done or self.in_quote or self.breaks_in_record or b'"' in buf or b"\r" in buf:
             return False
-        count = buf.count(b"\n")
+        lf = np.flatnonzero(np.frombuffer(buf, dtype=np.uint8) == LF)
+        if len(lf) and ((lf[0] == 0 and not self.record_has_bytes) or (np.diff(lf) == 1).any()):
+            return False  # a blank line
+        count = len(lf)
         if count:
             self.endings[_LF] += count
             if self.first_other is None and self.first_ending != _LF:

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
-import pyarrow as pa
 
 from oversight import config
 from oversight.errors import SourceError, WarehouseError
@@ -172,6 +171,8 @@ def _header(layout: Layout) -> list[str]:
             f"line {opened}: a quoted value opens here and is never closed, so lines {opened} to "
             f"{layout.lines} would be read as one value"
         )
+    if layout.multi_line and layout.multi_line[0][0] == 1:
+        raise SourceError("the header runs over several lines (a quoted column name holds a line break)")
     try:
         text = layout.header.decode("utf-8")
         names = [c.strip() for c in next(csv.reader(io.StringIO(text, newline="")), [])]
@@ -399,7 +400,7 @@ def _refuse_inconsistent_files(con: duckdb.DuckDBPyConnection, batch: list[_Pend
             seen = others.get(i, [])
             if i in refused or expected is None or not seen or any(name == expected for name, _ in seen):
                 continue
-            listed = ", ".join(f"{name} ({n:,} row{'s' if n != 1 else ''})" for name, n in seen[:3])
+            listed = ", ".join(f"{_printable(name)} ({n:,} row{'s' if n != 1 else ''})" for name, n in seen[:3])
             given = "file name gives" if item.source.name_force else "--force names"
             item.report.error = (
                 f"the {given} force '{item.force}' ({expected}), but every row is reported by "
@@ -410,6 +411,11 @@ def _refuse_inconsistent_files(con: duckdb.DuckDBPyConnection, batch: list[_Pend
         listed = ", ".join(map(str, refused))
         for table in ("__stage", "__rejects", "__files"):
             con.execute(f"DELETE FROM {table} WHERE __file IN ({listed})")
+
+
+def _printable(value: str) -> str:
+    """A value from a file as one short line of a message."""
+    return value[:80].replace("\r", "\\r").replace("\n", "\\n")
 
 
 def _write(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
@@ -483,39 +489,31 @@ def _number_lines(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None
     from the skipped records before it. A record's line is its number plus the line breaks
     inside quotes of the records before it (both from the layout pass).
     """
-    skipped_blank = [(i, o) for i, p in enumerate(batch) for o in p.layout.blank_ordinals]
+    blank = [(i, o) for i, p in enumerate(batch) for o in p.layout.blank_ordinals]
     multi = [(i, o, n) for i, p in enumerate(batch) for o, n in p.layout.multi_line]
-    con.register("__blank_in", pa.table({"__file": [b[0] for b in skipped_blank],
-                                         "ordinal": [b[1] for b in skipped_blank]},
-                                        schema=pa.schema([("__file", pa.int64()), ("ordinal", pa.int64())])))
-    con.register("__multi_in", pa.table({"__file": [m[0] for m in multi], "ordinal": [m[1] for m in multi],
-                                         "extra": [m[2] for m in multi]},
-                                        schema=pa.schema([("__file", pa.int64()), ("ordinal", pa.int64()),
-                                                          ("extra", pa.int64())])))
-    try:
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE __first AS
-            SELECT __file, min(rowid) AS first_rid FROM __stage GROUP BY __file"""
-        )
-        con.execute(
-            # pos: how many rows precede the skipped record; shift: skipped records up to and
-            # including it. Adjacent skipped records share a pos, so keep the largest shift.
-            """CREATE OR REPLACE TEMP TABLE __skip_pos AS
-            SELECT __file, pos, max(shift) AS shift FROM (
-                SELECT __file, ordinal - 2 - (row_number() OVER w - 1) AS pos, row_number() OVER w AS shift
-                FROM (SELECT __file, ordinal FROM __blank_in UNION SELECT __file, ordinal FROM __rejects)
-                WINDOW w AS (PARTITION BY __file ORDER BY ordinal)
-            ) GROUP BY __file, pos"""
-        )
-        # Lines added by records with line breaks inside quotes, for every record after each.
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE __extra AS
-            SELECT __file, ordinal + 1 AS after, sum(extra) OVER (PARTITION BY __file ORDER BY ordinal) AS extra
-            FROM __multi_in"""
-        )
-    finally:
-        con.unregister("__blank_in")
-        con.unregister("__multi_in")
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __first AS
+        SELECT __file, min(rowid) AS first_rid FROM __stage GROUP BY __file"""
+    )
+    con.execute(
+        # pos: how many rows precede the skipped record; shift: skipped records up to and
+        # including it. Adjacent skipped records share a pos, so keep the largest shift.
+        """CREATE OR REPLACE TEMP TABLE __skip_pos AS
+        SELECT __file, pos, max(shift) AS shift FROM (
+            SELECT __file, ordinal - 2 - (row_number() OVER w - 1) AS pos, row_number() OVER w AS shift
+            FROM (SELECT unnest(?::BIGINT[]) AS __file, unnest(?::BIGINT[]) AS ordinal
+                  UNION SELECT __file, ordinal FROM __rejects)
+            WINDOW w AS (PARTITION BY __file ORDER BY ordinal)
+        ) GROUP BY __file, pos""",
+        [[b[0] for b in blank], [b[1] for b in blank]],
+    )
+    # Lines added by records with line breaks inside quotes, for every record after each.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __extra AS
+        SELECT __file, ordinal + 1 AS after, sum(extra) OVER (PARTITION BY __file ORDER BY ordinal) AS extra
+        FROM (SELECT unnest(?::BIGINT[]) AS __file, unnest(?::BIGINT[]) AS ordinal, unnest(?::BIGINT[]) AS extra)""",
+        [[m[0] for m in multi], [m[1] for m in multi], [m[2] for m in multi]],
+    )
     position = "SELECT s.rowid AS rid, s.__file, s.rowid - fi.first_rid AS k FROM __stage s JOIN __first fi USING (__file)"
     if con.execute("SELECT count(*) FROM __skip_pos").fetchone()[0]:  # type: ignore[index]
         ordinals = f"""SELECT k.rid, k.__file, k.k + 2 + coalesce(p.shift, 0) AS ordinal FROM ({position}) k
