@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import Counter
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
+import duckdb
 import pandas as pd
 import typer
 from rich.console import Console
@@ -15,7 +17,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 
 from oversight import config
-from oversight.errors import OversightError
+from oversight.errors import OversightError, WarehouseError
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.engine import build as build_measures
 from oversight.measures.periods import PERIOD_HELP
@@ -67,9 +69,9 @@ def _warehouse() -> Path:
     return _state.get("warehouse") or config.warehouse_path()
 
 
-def _fail(exc: OversightError) -> None:
+def _fail(exc: OversightError, code: int = 2) -> None:
     err.print(f"[bold red]error:[/] {exc}", highlight=False)
-    raise typer.Exit(2)
+    raise typer.Exit(code)
 
 
 @ingest_app.command("police-uk")
@@ -91,7 +93,7 @@ def ingest_police_uk_command(
     try:
         con = connect(_warehouse())
     except OversightError as exc:
-        _fail(exc)
+        _fail(exc, code=1)  # nothing could be loaded: a failed load, not a usage error
     total = sum(_size(p) for p in paths)
     with Progress(
         TextColumn("[bold]loading[/]"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
@@ -102,8 +104,13 @@ def ingest_police_uk_command(
             con, paths, force=force, reload=reload,
             progress=lambda size, name: bar.update(task, advance=size, description=Path(name).name),
         )
-    placed = place_loaded_records(con)
-    con.close()
+    try:
+        placed = place_loaded_records(con)
+        con.close()
+    except duckdb.Error as exc:  # the disk filled up, or the load already broke the connection
+        _print_ingest_report(report, quiet=quiet, title="police.uk files")
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        _fail(WarehouseError(f"cannot write to the warehouse: {reason}", path=str(_warehouse())), code=1)
     _print_ingest_report(report, quiet=quiet, title="police.uk files")
     if not quiet:
         for line in placed:
@@ -209,8 +216,14 @@ def _print_ingest_report(report: IngestReport, *, quiet: bool, title: str) -> No
                 table.add_row(Path(f.name).name, f.dataset, f.force, months,
                               f"{f.rows_read:,}", f"{f.rows_loaded:,}", f"{f.rows_quarantined:,}")
         out.print(table)
+    shared = Counter(f.error for f in report.files if not f.ok)
     for f in report.files:
-        if not f.ok:
+        if not f.ok and shared[f.error] > 2:  # one cause (a full disk): one line, not one per file
+            named = [g.name for g in report.files if g.error == f.error]
+            if f.name == named[0]:
+                err.print(f"[bold red]failed:[/] {len(named)} files, {named[0]} to {named[-1]}: {f.error}",
+                          highlight=False)
+        elif not f.ok:
             err.print(f"[bold red]failed:[/] {f.name}: {f.error}", highlight=False)
         elif not quiet:
             for line in f.problems:

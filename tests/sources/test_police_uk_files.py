@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import zipfile
 
+import pytest
 from conftest import bundled, csv_lines, unzip_to, write_lines
 
 from oversight.sources.police_uk import ingest_police_uk
@@ -123,3 +124,42 @@ def test_header_only_file_loads_zero_rows(tmp_path, warehouse):
     path = write_lines(tmp_path / "2018-01-city-of-london-street.csv", [header])
     (f,) = ingest_police_uk(warehouse, [path]).files
     assert (f.ok, f.rows_read, f.rows_loaded) == (True, 0, 0)
+
+
+# zip archives: every member by its position, nested archives opened
+
+
+def _street_text(rows: int) -> str:
+    return "\n".join(csv_lines(bundled("street", "2018-01"))[: rows + 1]) + "\n"
+
+
+def test_two_members_of_one_name_are_both_loaded_and_named_apart(tmp_path, warehouse):
+    archive = tmp_path / "download.zip"
+    member = "2018-01/2018-01-city-of-london-street.csv"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(member, _street_text(663))
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            zf.writestr(member, _street_text(99))
+    report = ingest_police_uk(warehouse, [archive])
+    assert [(f.name, f.rows_read, f.rows_loaded) for f in report.files] == [
+        (f"{archive}!{member} (#1)", 663, 663), (f"{archive}!{member} (#2)", 99, 99)]
+    note = f"the archive holds 2 members named {member} (#1, #2); each is loaded as its own file"
+    assert all(note in f.notes for f in report.files)
+    # Both supply 2018-01: the later in the archive wins it, as for two files in one run.
+    assert warehouse.execute("SELECT count(*), any_value(source_file) FROM street_crime").fetchone() == (
+        99, f"{archive}!{member} (#2)")
+
+
+def test_a_zip_inside_a_zip_is_opened(tmp_path, warehouse):
+    inner = tmp_path / "inner.zip"
+    with zipfile.ZipFile(inner, "w") as zf:
+        zf.writestr("2018-01-city-of-london-street.csv", _street_text(20))
+    outer = tmp_path / "outer.zip"
+    with zipfile.ZipFile(outer, "w") as zf:
+        zf.write(inner, "months/inner.zip")
+        zf.writestr("2018-02-city-of-london-street.csv", _street_text(5).replace("2018-01", "2018-02"))
+    report = ingest_police_uk(warehouse, [outer])
+    assert [(f.name, f.rows_loaded) for f in report.files] == [
+        (f"{outer}!2018-02-city-of-london-street.csv", 5),
+        (f"{outer}!months/inner.zip!2018-01-city-of-london-street.csv", 20),
+    ]

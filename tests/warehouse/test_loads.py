@@ -6,12 +6,17 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
+import zipfile
 
+import duckdb
 from conftest import BUNDLED, REPO, bundled, csv_lines, write_lines
+from typer.testing import CliRunner
 
-from oversight.sources.police_uk import ingest_police_uk
+from oversight.cli import app
+from oversight.sources.police_uk import ingest_police_uk, load
 from oversight.warehouse import connect
 
 
@@ -122,3 +127,85 @@ def test_a_load_killed_mid_transaction_leaves_the_last_good_state(tmp_path):
     assert _state(con) == good
     assert con.execute("SELECT count(*) FROM file_load").fetchone() == (2,)
     con.close()
+
+
+# the warehouse cannot be written: one clear line, exit code 1, the earlier state kept
+
+def _disk_full(*args, **kwargs):
+    raise duckdb.IOException('Could not write file "w.duckdb.wal": No space left on device')
+
+
+def test_a_load_that_cannot_write_the_warehouse_fails_its_files_and_keeps_the_last_good_state(
+        warehouse, monkeypatch):
+    ingest_police_uk(warehouse, [bundled("stop-and-search", "2018-07")])
+    good = _state(warehouse)
+    monkeypatch.setattr(load, "_write_ledger", _disk_full)
+    files = [bundled("stop-and-search", m) for m in ("2018-08", "2018-09")]
+    report = ingest_police_uk(warehouse, files)
+    assert [f.error for f in report.files] == [
+        "not loaded: cannot write to the warehouse: "
+        'Could not write file "w.duckdb.wal": No space left on device'] * 2
+    assert _state(warehouse) == good
+
+
+def test_the_command_reports_a_full_disk_on_one_line_and_exits_1(tmp_path, monkeypatch):
+    monkeypatch.setattr(load, "_write_ledger", _disk_full)
+    result = CliRunner().invoke(app, ["--warehouse", str(tmp_path / "w.duckdb"), "ingest", "police-uk",
+                                      str(bundled("stop-and-search", "2018-08"))])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "No space left on device" in result.output and "Traceback" not in result.output
+
+
+def test_a_warehouse_folder_that_cannot_be_made_is_one_line_and_exit_1(tmp_path):
+    (tmp_path / "file").write_text("not a folder")
+    result = CliRunner().invoke(app, ["--warehouse", str(tmp_path / "file" / "w.duckdb"), "ingest",
+                                      "police-uk", str(bundled("stop-and-search", "2018-08"))])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "cannot create the warehouse folder" in result.output
+
+
+# temporary folders
+
+_KILLED_EXTRACTION = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from oversight.sources.police_uk import load
+    from oversight.warehouse import connect
+
+    def stall(*args, **kwargs):
+        Path(sys.argv[2]).write_text("extracted")
+        time.sleep(60)
+    load._stage = stall
+    load.ingest_police_uk(connect(sys.argv[1]), sys.argv[3:])
+    """
+)
+
+
+def test_the_temporary_folder_of_a_killed_load_is_removed_at_the_next_start(tmp_path, monkeypatch):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("2018-01-city-of-london-street.csv", "\n".join(csv_lines(bundled("street", "2018-01"))))
+    flag = tmp_path / "flag"
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_EXTRACTION, str(tmp_path / "w.duckdb"), str(flag), str(archive)],
+        env={**os.environ, "PYTHONPATH": str(REPO / "src"), "TMPDIR": str(temp)},
+    )
+    deadline = time.monotonic() + 60
+    while not flag.exists():
+        assert child.poll() is None, "the loader exited before loading"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert [p.name.startswith("oversight-ingest-") for p in temp.iterdir()] == [True]
+
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    con = connect(tmp_path / "w2.duckdb")
+    ingest_police_uk(con, [bundled("street", "2018-02")])
+    con.close()
+    assert list(temp.iterdir()) == []

@@ -21,7 +21,12 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.
     """Open (creating if needed) the warehouse at `path`, with the schema in place."""
     path = Path(path)
     if not read_only:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseError(
+                f"cannot create the warehouse folder: {exc.strerror or exc}", path=str(path)
+            ) from exc
     elif not path.exists():
         raise WarehouseError(
             "no warehouse here yet; load data first with 'oversight ingest police-uk PATH'",

@@ -2,23 +2,25 @@
 
 from __future__ import annotations
 
-import csv
-import gzip
-import hashlib
 import re
 import shutil
 import zipfile
+import zlib
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from oversight.errors import SourceError
+from oversight.sources.police_uk._workdir import Workdir
 
 # police.uk names monthly files YYYY-MM-<force>-<dataset>.csv; copies may add a suffix.
 _NAME = re.compile(
     r"(?P<month>\d{4}-\d{2})-(?P<force>[a-z0-9-]+?)-(?P<dataset>street|outcomes|stop-and-search)"
 )
 _CSV_SUFFIXES = (".csv", ".csv.gz")
+# Zips inside zips are opened to this depth; deeper ones are reported, not opened.
+ZIP_DEPTH = 3
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class SourceFile:
     name_month: str | None  # 'YYYY-MM' from the file name, when it has one
     name_force: str | None
     name_dataset: str | None
+    notes: tuple[str, ...] = field(default=())  # facts about how it was found (a zip's duplicate names)
 
 
 def parse_name(name: str) -> tuple[str | None, str | None, str | None]:
@@ -40,12 +43,13 @@ def parse_name(name: str) -> tuple[str | None, str | None, str | None]:
     return match["month"], match["force"], match["dataset"]
 
 
-def _source(name: str, path: Path) -> SourceFile:
+def _source(name: str, path: Path, notes: tuple[str, ...] = ()) -> SourceFile:
     month, force, dataset = parse_name(name)
-    return SourceFile(name=name, path=path, name_month=month, name_force=force, name_dataset=dataset)
+    return SourceFile(name=name, path=path, name_month=month, name_force=force, name_dataset=dataset,
+                      notes=notes)
 
 
-def discover(paths: list[Path], workdir: Path) -> Iterator[SourceFile | SourceError]:
+def discover(paths: list[Path], workdir: Workdir) -> Iterator[SourceFile | SourceError]:
     """Yield every CSV under `paths` in a stable order, extracting zip members into `workdir`.
 
     A path that cannot be opened yields a SourceError instead, so the other paths still load.
@@ -61,51 +65,52 @@ def discover(paths: list[Path], workdir: Path) -> Iterator[SourceFile | SourceEr
                 yield SourceError("folder holds no .csv, .csv.gz or .zip files", path=str(path))
             yield from discover(found, workdir)
         elif path.name.endswith(".zip"):
-            yield from _zip_members(path, workdir)
+            yield from _zip_members(path, str(path), workdir, depth=1)
         elif path.name.endswith(_CSV_SUFFIXES):
             yield _source(str(path), path)
         else:
             yield SourceError("not a .csv, .csv.gz or .zip file", path=str(path))
 
 
-def _zip_members(path: Path, workdir: Path) -> Iterator[SourceFile | SourceError]:
+def _zip_members(path: Path, name: str, workdir: Workdir, depth: int) -> Iterator[SourceFile | SourceError]:
+    """Every CSV in the zip at `path` (shown as `name`), by position in the archive: two members
+    may share a name, and neither may overwrite the other. Zips inside are opened in turn."""
     try:
         archive = zipfile.ZipFile(path)
-        members = sorted(
-            m for m in archive.namelist() if m.endswith(_CSV_SUFFIXES) and not m.endswith("/")
-        )
+        entries = [e for e in archive.infolist() if not e.is_dir()]
     except (zipfile.BadZipFile, OSError) as exc:
-        yield SourceError(f"cannot open the zip archive ({exc})", path=str(path))
+        yield SourceError(f"cannot open the zip archive ({exc})", path=name)
         return
-    if not members:
-        yield SourceError("zip archive holds no .csv files", path=str(path))
+    wanted = sorted(
+        (e.filename, position, e)
+        for position, e in enumerate(entries, start=1)
+        if e.filename.endswith(_CSV_SUFFIXES + (".zip",))
+    )
+    if not wanted:
+        yield SourceError("zip archive holds no .csv files", path=name)
+    shared = {member: n for member, n in Counter(member for member, _, _ in wanted).items() if n > 1}
     with archive:
-        for member in members:
-            name = f"{path}!{member}"
-            target = workdir / hashlib.sha1(name.encode()).hexdigest()[:16] / Path(member).name
-            target.parent.mkdir(parents=True, exist_ok=True)
-            try:
-                with archive.open(member) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, length=1 << 20)
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                yield SourceError(f"cannot extract from the zip archive ({exc})", path=name)
+        for member, position, entry in wanted:
+            member_name = f"{name}!{member}"
+            notes: tuple[str, ...] = ()
+            if member in shared:
+                positions = ", ".join(f"#{p}" for m, p, _ in wanted if m == member)
+                member_name += f" (#{position})"
+                notes = (f"the archive holds {shared[member]} members named {member} ({positions}); "
+                         "each is loaded as its own file",)
+            is_zip = member.endswith(".zip")
+            if is_zip and depth >= ZIP_DEPTH:
+                yield SourceError(f"not opened: zip archives nested more than {ZIP_DEPTH} deep", path=member_name)
                 continue
-            yield _source(name, target)
-
-
-def read_header(source: SourceFile) -> list[str]:
-    """The column names on the first line; SourceError if the file is empty or unreadable."""
-    try:
-        opener = gzip.open if source.path.name.endswith(".gz") else open
-        with opener(source.path, "rb") as handle:  # type: ignore[operator]
-            first = handle.readline(1 << 16).decode("utf-8-sig")
-    except (OSError, EOFError, UnicodeDecodeError, gzip.BadGzipFile) as exc:
-        raise SourceError(f"cannot read the first line ({exc})", path=source.name) from exc
-    if not first.strip():
-        raise SourceError("file is empty", path=source.name)
-    return [c.strip() for c in next(csv.reader([first]))]
-
-
-def sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+            target = workdir.new_path(".zip" if is_zip else ".csv.gz" if member.endswith(".gz") else ".csv")
+            try:
+                with archive.open(entry) as src, open(target, "wb") as dst:
+                    shutil.copyfileobj(src, dst, length=1 << 20)
+            except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, zlib.error) as exc:
+                # RuntimeError: encrypted; NotImplementedError: a compression zipfile lacks
+                yield SourceError(f"cannot extract from the zip archive ({exc})", path=member_name)
+                continue
+            if is_zip:
+                yield from _zip_members(target, member_name, workdir, depth + 1)
+            else:
+                yield _source(member_name, target, notes)

@@ -29,8 +29,9 @@ def _in(values: list[str] | tuple[str, ...]) -> str:
 
 
 def _shown(column: str) -> str:
-    """SQL for "'<value>'" in a reason, with the value cut to 80 characters."""
-    return f"'''' || left({q(column)}, 80) || ''''"
+    """SQL for "'<value>'" in a reason: the value cut to 80 characters, line breaks as \\r and \\n."""
+    value = f"replace(replace(left({q(column)}, 80), chr(13), '\\r'), chr(10), '\\n')"
+    return f"'''' || {value} || ''''"
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,30 @@ def _month_rules() -> list[Rule]:
             "Month",
             f"__name_month IS NOT NULL AND {month} <> __name_month",
             f"{_shown('Month')} || ' differs from the month in the file name (' || __name_month || ')'",
+        ),
+    ]
+
+
+def _force_rules() -> list[Rule]:
+    """A street or outcomes row belongs to the force that reported it.
+
+    'Reported by' names the force whose file it is; 'Falls within' may name another (British
+    Transport Police report crimes that fall within every territorial force), so it is not checked.
+    __file_force_name is the name of the force from the file name or --force, NULL if neither.
+    """
+    reported = q("Reported by")
+    return [
+        Rule(
+            "Reported by",
+            "__file_force_name IS NULL AND __force IS NULL",
+            f"CASE WHEN {reported} IS NULL THEN 'missing Reported by, and the file name gives no force' "
+            f"ELSE {_shown('Reported by')} || ' is not a police.uk force name (see ''oversight forces'')' END",
+        ),
+        Rule(
+            "Reported by",
+            f"__file_force_name IS NOT NULL AND {reported} IS DISTINCT FROM __file_force_name",
+            f"coalesce({_shown('Reported by')}, 'an empty value') || "
+            "' is not the force of the file (' || __file_force_name || ')'",
         ),
     ]
 
@@ -143,6 +168,7 @@ def street_rules() -> list[Rule]:
             f"'missing Crime ID (only anti-social behaviour rows may have none)'",
         ),
         *_month_rules(),
+        *_force_rules(),
         *_coordinate_rules(),
         *_lsoa_rules(),
         *_choice("Crime type", vocab.crime_types(), "police.uk crime type", required=True),
@@ -159,6 +185,7 @@ def outcome_rules() -> list[Rule]:
     return [
         *_crime_id_rule(required=True),
         *_month_rules(),
+        *_force_rules(),
         *_coordinate_rules(),
         *_lsoa_rules(),
         Rule("Outcome type", f"{q('Outcome type')} IS NULL", "'missing outcome type'"),
@@ -299,8 +326,9 @@ COLUMNS = {STREET: street_columns, OUTCOMES: outcome_columns, STOP_SEARCH: stop_
 def checked_select(kind: Kind, source: str) -> str:
     """A query over `source` giving typed columns plus __rule, __field, __value, __reason, __record.
 
-    `source` must provide the raw text columns of `kind` (missing optional ones as NULL) and the
-    per-file constants __file, __force and __name_month (and __force_month for stop and search).
+    `source` must provide the raw text columns of `kind` (missing optional ones as NULL), the
+    per-file constants __file, __force, __name_month and __file_force_name (and __force_month for
+    stop and search), and __row_hash, which is passed through.
     __rule is the index of the first broken rule, NULL for a good row. It is computed in an inner
     query so that the per-rule CASE expressions below read it instead of re-evaluating every rule.
     """
@@ -319,5 +347,5 @@ def checked_select(kind: Kind, source: str) -> str:
         {by_rule([q(r.field) for r in rules])} AS __value,
         {by_rule([r.reason for r in rules])} AS __reason,
         CASE WHEN __rule IS NOT NULL THEN {record} END AS __record,
-        __file
+        __file, __row_hash
     FROM (SELECT *, {first_broken} AS __rule, {typed} FROM ({source}))"""

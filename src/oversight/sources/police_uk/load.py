@@ -1,14 +1,22 @@
 """Load police.uk files into the warehouse: typed, validated, quarantined, idempotent, atomic.
 
-Files of the same kind and header are read together by DuckDB's CSV reader (one parallel scan),
-checked by one SELECT (see _rules.py), and written in one transaction that replaces every
-force x dataset x month partition they supply. A crash before COMMIT leaves the previous state.
-A file that cannot be read is retried alone, so it fails by itself and the others still load.
+Each file is first read once by _scan.py (its hash, records, physical lines, line ends, quotes)
+and its header checked. Files of the same kind and header are then read together by DuckDB's
+CSV reader (one parallel scan), through links with plain numbered names in a private folder so
+that no file name is ever taken for a pattern; checked by one SELECT (see _rules.py); and
+written in one transaction that replaces every force x dataset x month partition they supply.
+A crash before COMMIT leaves the previous state.
+
+A file fails as a whole, and changes nothing, when it cannot be read, when the reader finds
+other records than the layout pass counted, or when its rows belong to another force. A file
+that cannot be read is retried alone, so it fails by itself and the others still load. When
+the warehouse itself cannot be written the load stops, and every file not yet loaded says so.
 """
 
 from __future__ import annotations
 
-import tempfile
+import csv
+import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,18 +24,24 @@ from pathlib import Path
 import duckdb
 
 from oversight import config
-from oversight.errors import SourceError
-from oversight.sources.report import FileReport, IngestReport
+from oversight.errors import SourceError, WarehouseError
 from oversight.sources.police_uk import vocab
-from oversight.sources.police_uk._files import SourceFile, discover, read_header, sha256
+from oversight.sources.police_uk._files import SourceFile, discover
 from oversight.sources.police_uk._kinds import STOP_SEARCH, Kind, closest_kind, kind_from_header
 from oversight.sources.police_uk._rules import COLUMNS, checked_select, lit, q
+from oversight.sources.police_uk._scan import Layout, scan
+from oversight.sources.police_uk._workdir import Workdir, workdir
+from oversight.sources.report import FileReport, IngestReport
 
 # Files are read together until their compressed size reaches this; it bounds the staging table.
 BATCH_BYTES = 256 * 1024 * 1024
 
-# What a bad input file raises inside DuckDB; anything else is a bug and propagates.
-_FILE_ERRORS = (duckdb.IOException, duckdb.InvalidInputException)
+# Words of the operating system's error text that mean the warehouse's disk, not the input file,
+# is at fault; DuckDB passes them on inside its own exceptions.
+_DISK_ERRORS = ("No space left on device", "Read-only file system", "Disk quota exceeded")
+
+# Shown with a failure that is a bug, so that one file's bug never stops the others loading.
+UNEXPECTED = "not loaded: unexpected error (please report it)"
 
 Progress = Callable[[int, str], None]  # (bytes just finished, file name)
 
@@ -35,12 +49,14 @@ Progress = Callable[[int, str], None]  # (bytes just finished, file name)
 @dataclass
 class _Pending:
     source: SourceFile
+    layout: Layout
+    readable: Path  # what the CSV reader opens: a link to the file, or a rewritten copy
     kind: Kind
     header: tuple[str, ...]
     force: str | None
-    sha: str
     size: int
     report: FileReport
+    written: bool = False  # committed to the warehouse
 
 
 def ingest_police_uk(
@@ -55,25 +71,43 @@ def ingest_police_uk(
 
     `force` names the police.uk force for files whose name does not say it (needed for
     stop-and-search files, which carry no force column). Files already loaded with the same
-    bytes are skipped unless `reload` is true.
+    bytes are skipped unless `reload` is true. Never raises for a bad file or a full disk: every
+    failure is a file's `error` in the report.
     """
+    paths = [Path(p) for p in paths]
     reports: list[FileReport] = []
-    with tempfile.TemporaryDirectory(prefix="oversight-ingest-") as workdir:
-        pending: list[_Pending] = []
-        for found in discover([Path(p) for p in paths], Path(workdir)):
-            if isinstance(found, SourceError):
-                reports.append(FileReport(name=str(found.path), error=found.reason))
-                continue
-            report = FileReport(name=found.name)
-            reports.append(report)
-            item = _prepare(con, found, report, force, reload)
-            if item is not None:
-                pending.append(item)
-            elif progress:
-                progress(found.path.stat().st_size, found.name)
-        for batch in _batches(pending):
-            _load_batch_or_each(con, batch, progress)
+    try:
+        with workdir() as work:
+            pending: list[_Pending] = []
+            for found in discover(paths, work):
+                if isinstance(found, SourceError):
+                    reports.append(FileReport(name=str(found.path), error=found.reason))
+                    continue
+                report = FileReport(name=found.name, notes=list(found.notes))
+                reports.append(report)
+                try:
+                    item = _prepare(con, found, report, force, reload, work)
+                except Exception as exc:  # noqa: BLE001 (a bug here must not stop the other files)
+                    report.error = f"{UNEXPECTED}: {type(exc).__name__}: {_first_line(exc)}"
+                    item = None
+                if item is not None:
+                    pending.append(item)
+                elif progress:
+                    progress(_size(found.path), found.name)
+            _load_all(con, pending, progress)
+    except OSError as exc:  # the temporary folder cannot be made
+        reason = f"not loaded: cannot make a temporary folder ({exc.strerror or exc})"
+        reports = [FileReport(name=r.name, error=r.error or reason) for r in reports] or [
+            FileReport(name=str(p), error=reason) for p in paths
+        ]
     return IngestReport(reports)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _prepare(
@@ -82,16 +116,18 @@ def _prepare(
     report: FileReport,
     force: str | None,
     reload: bool,
+    work: Workdir,
 ) -> _Pending | None:
     try:
-        header = read_header(source)
+        layout = scan(source.path)
+        header = _header(layout)
     except SourceError as exc:
         report.error = exc.reason
         return None
     kind = kind_from_header(header)
     if kind is None:
         nearest, missing = closest_kind(header)
-        report.error = (
+        report.error = _stray_cr_in_header(layout) + (
             f"not a police.uk file: the header lacks {', '.join(repr(c) for c in missing)} "
             f"of a {nearest.dataset} file"
         )
@@ -108,11 +144,79 @@ def _prepare(
         )
         return None
     report.force = file_force
-    digest = sha256(source.path)
-    if not reload and _already_current(con, source.name, digest):
+    if not reload and _already_current(con, source.name, layout.sha256):
         report.unchanged = True
         return None
-    return _Pending(source, kind, tuple(header), file_force, digest, source.path.stat().st_size, report)
+    try:
+        readable = _readable(source.path, layout, work)
+    except OSError as exc:
+        report.error = f"not loaded: cannot write a temporary copy ({exc.strerror or exc})"
+        return None
+    except SourceError as exc:
+        report.error = exc.reason
+        return None
+    report.notes += _layout_notes(layout)
+    return _Pending(source, layout, readable, kind, tuple(header), file_force, _size(source.path), report)
+
+
+def _header(layout: Layout) -> list[str]:
+    """The column names, once the file's layout shows it can be read; SourceError if not."""
+    if layout.empty:
+        raise SourceError("file is empty")
+    if not layout.header:
+        raise SourceError("line 1 is blank: the header must be the first line")
+    opened = layout.unclosed_quote_line
+    if opened is not None and opened < layout.lines:
+        raise SourceError(
+            f"line {opened}: a quoted value opens here and is never closed, so lines {opened} to "
+            f"{layout.lines} would be read as one value"
+        )
+    if layout.multi_line and layout.multi_line[0][0] == 1:
+        raise SourceError("the header runs over several lines (a quoted column name holds a line break)")
+    try:
+        text = layout.header.decode("utf-8")
+        names = [c.strip() for c in next(csv.reader(io.StringIO(text, newline="")), [])]
+    except (UnicodeDecodeError, csv.Error) as exc:
+        raise SourceError(f"cannot read the first line ({exc})") from exc
+    for position, name in enumerate(names, start=1):
+        if not name:
+            raise SourceError(f"column {position} of the header has no name")
+        where = [i for i, other in enumerate(names, start=1) if other == name]
+        if len(where) > 1:
+            times = "twice" if len(where) == 2 else f"{len(where)} times"
+            columns = ", ".join(map(str, where[:-1])) + f" and {where[-1]}"
+            raise SourceError(f"the header names column '{name}' {times} (columns {columns})")
+    return names
+
+
+def _stray_cr_in_header(layout: Layout) -> str:
+    """Why a header may be cut short: its line ends in a CR where the other lines do not."""
+    others = {k: n for k, n in layout.endings.items() if k != "CR" and n}
+    if layout.first_ending != "CR" or not others:
+        return ""
+    usual = max(others, key=others.__getitem__)
+    return f"line 1 ends in a carriage return (CR) where the other lines end in {usual}; read so, it is "
+
+
+def _readable(path: Path, layout: Layout, work: Workdir) -> Path:
+    """A path the CSV reader takes literally: a link to the file, or, where its line ends are
+    mixed (which the reader rejects), a copy with every line end made LF."""
+    if not layout.mixed_endings:
+        return work.link_to(path)
+    copy = work.new_path(".csv")
+    with open(copy, "wb") as out:
+        scan(path, rewrite_to=out)
+    return copy
+
+
+def _layout_notes(layout: Layout) -> list[str]:
+    notes = []
+    if layout.blank_ordinals:
+        n = len(layout.blank_ordinals)
+        notes.append(f"{n:,} blank line{'s' if n != 1 else ''} skipped (first at line {layout.blank_first_line})")
+    if layout.mixed_endings:
+        notes.append(f"line ends are mixed: {layout.ending_summary()}")
+    return notes
 
 
 def _already_current(con: duckdb.DuckDBPyConnection, name: str, digest: str) -> bool:
@@ -141,21 +245,51 @@ def _batches(pending: list[_Pending]) -> list[list[_Pending]]:
     return batches
 
 
+def _load_all(con: duckdb.DuckDBPyConnection, pending: list[_Pending], progress: Progress | None) -> None:
+    batches = _batches(pending)
+    for n, batch in enumerate(batches):
+        try:
+            _load_batch_or_each(con, batch, progress)
+        except WarehouseError as exc:
+            _not_loaded([p for b in batches[n:] for p in b], f"not loaded: {exc.reason}")
+            return
+        except Exception as exc:  # noqa: BLE001 (a bug here must not stop the other batches)
+            _rollback(con)
+            _not_loaded(batch, f"{UNEXPECTED}: {type(exc).__name__}: {_first_line(exc)}")
+
+
+def _not_loaded(items: list[_Pending], reason: str) -> None:
+    for item in items:
+        if not item.written and item.report.ok:
+            report = item.report
+            report.error = reason
+            report.rows_read = report.rows_loaded = report.rows_quarantined = 0
+            report.months, report.problems = [], []
+
+
 def _load_batch_or_each(
     con: duckdb.DuckDBPyConnection, batch: list[_Pending], progress: Progress | None
 ) -> None:
     try:
-        _load_batch(con, batch)
-    except _FILE_ERRORS as exc:
-        _rollback(con)
+        _stage(con, batch)
+    except duckdb.Error as exc:
+        if _disk_error(exc):
+            raise WarehouseError(f"cannot write to the warehouse: {_first_line(exc)}") from exc
         if len(batch) > 1:
             for item in batch:
                 _load_batch_or_each(con, [item], progress)
             return
         batch[0].report.error = f"cannot be read: {_first_line(exc)}"
+    else:
+        _refuse_inconsistent_files(con, batch)
+        _write(con, batch)
     if progress:
         for item in batch:
             progress(item.size, item.source.name)
+
+
+def _disk_error(exc: BaseException) -> bool:
+    return any(words in str(exc) for words in _DISK_ERRORS)
 
 
 def _rollback(con: duckdb.DuckDBPyConnection) -> None:
@@ -165,7 +299,7 @@ def _rollback(con: duckdb.DuckDBPyConnection) -> None:
         pass  # no transaction was open
 
 
-def _first_line(exc: Exception) -> str:
+def _first_line(exc: BaseException) -> str:
     return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
 
 
@@ -175,25 +309,34 @@ def _list_sql(values: list[str | None]) -> str:
     return "([" + ", ".join("NULL" if v is None else lit(v) for v in values) + "]::VARCHAR[])"
 
 
+def _per_file(values: list[str | None]) -> str:
+    """SQL for the value of the file a row was read from."""
+    return f"{_list_sql(values)}[file_index::BIGINT + 1]"
+
+
 def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
     """Read and check the batch into the temp table __stage (one row per CSV record read)."""
     kind, header = batch[0].kind, batch[0].header
-    files = "[" + ", ".join(lit(str(p.source.path)) for p in batch) + "]"
+    files = "[" + ", ".join(lit(str(p.readable)) for p in batch) + "]"
     columns = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in header) + "}"
     missing = [c for c in kind.known if c not in header]
-    force_sql = f"{_list_sql([p.force for p in batch])}[file_index::BIGINT + 1]"
+    force_sql = _per_file([p.force for p in batch])
     if kind is not STOP_SEARCH:
         by_name = " ".join(f"WHEN {lit(name)} THEN {lit(fid)}" for fid, name in vocab.forces().items())
         force_sql = f"coalesce({force_sql}, CASE {q('Reported by')} {by_name} END)"
+    names = vocab.forces()
     extra = [
         f"{force_sql} AS __force",
-        f"{_list_sql([p.source.name_month for p in batch])}[file_index::BIGINT + 1] AS __name_month",
+        f"{_per_file([p.source.name_month for p in batch])} AS __name_month",
+        f"{_per_file([names.get(p.force) if p.force else None for p in batch])} AS __file_force_name",
+        # Exact duplicates are counted, not refused: police.uk publishes identical rows.
+        f"hash({', '.join(q(c) for c in header)}) AS __row_hash",
         *[f"NULL::VARCHAR AS {q(c)}" for c in missing],
     ]
     if kind is STOP_SEARCH:
         tz = lit(str(config.default("local_timezone")))
         extra.append(
-            f"CASE WHEN {_list_sql([p.source.name_month for p in batch])}[file_index::BIGINT + 1] IS NULL "
+            f"CASE WHEN {_per_file([p.source.name_month for p in batch])} IS NULL "
             f"THEN date_trunc('month', timezone({tz}, try_cast({q('Date')} AS TIMESTAMPTZ)))::DATE "
             "END AS __force_month"
         )
@@ -209,33 +352,100 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
                           rejects_scan = '__reject_scans')""",
         )
     )
-
-
-def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
-    kind = batch[0].kind
-    _stage(con, batch)
     con.execute(
         "CREATE OR REPLACE TEMP TABLE __files (__file BIGINT, load_id BIGINT, name VARCHAR, path VARCHAR, "
         "force VARCHAR, name_month VARCHAR)"
     )
-    ids = [row[0] for row in con.execute("SELECT nextval('load_id_seq') FROM range(?)", [len(batch)]).fetchall()]
     con.executemany(
-        "INSERT INTO __files VALUES (?, ?, ?, ?, ?, ?)",
-        [[i, ids[i], p.source.name, str(p.source.path), p.force, p.source.name_month] for i, p in enumerate(batch)],
+        "INSERT INTO __files VALUES (?, NULL, ?, ?, ?, ?)",
+        [[i, p.source.name, str(p.readable), p.force, p.source.name_month] for i, p in enumerate(batch)],
     )
-    # One reject per bad line (DuckDB reports a short row once per missing column), tagged
-    # with the batch's file index so nothing below needs to join the scan tables again.
+    # One reject per bad record (DuckDB reports a short row once per missing column), tagged with
+    # the batch's file index. Its `line` is the record's number, counting the header and blank
+    # lines but not line breaks inside quotes; _number_lines turns it into a physical line.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE __rejects AS
-        SELECT DISTINCT ON (f.__file, e.line) f.__file, e.line, e.column_name, e.error_message, e.csv_line
+        SELECT DISTINCT ON (f.__file, e.line) f.__file, e.line AS ordinal, e.column_name, e.error_message,
+               e.csv_line
         FROM __rejects_raw e JOIN __reject_scans sc USING (scan_id, file_id)
         JOIN __files f ON f.path = sc.file_path
         ORDER BY f.__file, e.line, e.column_idx"""
     )
-    _number_lines(con)
-    cols = list(COLUMNS[kind]())
+
+
+def _refuse_inconsistent_files(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
+    """Fail, and drop from the staged batch, each file the reader did not read whole or whose
+    rows all belong to another force."""
+    staged = dict(con.execute("SELECT __file, count(*) FROM __stage GROUP BY __file").fetchall())
+    rejected = dict(con.execute("SELECT __file, count(*) FROM __rejects GROUP BY __file").fetchall())
+    refused: list[int] = []
+    for i, item in enumerate(batch):
+        found, records = staged.get(i, 0) + rejected.get(i, 0), item.layout.records
+        if found != records:
+            item.report.error = (
+                f"the CSV reader found {found:,} rows where the file holds {records:,}; "
+                "nothing was loaded from it"
+            )
+            refused.append(i)
+    if batch[0].kind is not STOP_SEARCH:
+        names = vocab.forces()
+        others: dict[int, list[tuple[str, int]]] = {}
+        for i, reported_by, n in con.execute(
+            """SELECT __file, reported_by, count(*) FROM __stage WHERE reported_by IS NOT NULL
+               GROUP BY ALL ORDER BY __file, count(*) DESC, reported_by"""
+        ).fetchall():
+            others.setdefault(i, []).append((reported_by, n))
+        for i, item in enumerate(batch):
+            expected = names.get(item.force) if item.force else None
+            seen = others.get(i, [])
+            if i in refused or expected is None or not seen or any(name == expected for name, _ in seen):
+                continue
+            listed = ", ".join(f"{_printable(name)} ({n:,} row{'s' if n != 1 else ''})" for name, n in seen[:3])
+            given = "file name gives" if item.source.name_force else "--force names"
+            item.report.error = (
+                f"the {given} force '{item.force}' ({expected}), but every row is reported by "
+                f"another force: {listed}"
+            )
+            refused.append(i)
+    if refused:
+        listed = ", ".join(map(str, refused))
+        for table in ("__stage", "__rejects", "__files"):
+            con.execute(f"DELETE FROM {table} WHERE __file IN ({listed})")
+
+
+def _printable(value: str) -> str:
+    """A value from a file as one short line of a message."""
+    return value[:80].replace("\r", "\\r").replace("\n", "\\n")
+
+
+def _write(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
+    """Replace the partitions the batch's good files supply, in one transaction.
+
+    Raises WarehouseError, with nothing written, when the warehouse cannot be written.
+    """
+    files = [(i, p) for i, p in enumerate(batch) if p.report.ok]
+    if not files:
+        return
+    kind = batch[0].kind
+    try:
+        ids = [row[0] for row in con.execute("SELECT nextval('load_id_seq') FROM range(?)", [len(files)]).fetchall()]
+        for (i, _), load_id in zip(files, ids, strict=True):
+            con.execute("UPDATE __files SET load_id = ? WHERE __file = ?", [load_id, i])
+        _number_lines(con, batch)
+        cols = list(COLUMNS[kind]())
+        con.execute("BEGIN TRANSACTION")
+        _replace_partitions(con, kind, cols)
+        _write_ledger(con, kind, files)
+        con.execute("COMMIT")
+    except (duckdb.Error, OSError) as exc:
+        _rollback(con)
+        raise WarehouseError(f"cannot write to the warehouse: {_first_line(exc)}") from exc
+    for _, item in files:
+        item.written = True
+
+
+def _replace_partitions(con: duckdb.DuckDBPyConnection, kind: Kind, cols: list[str]) -> None:
     col_list = ", ".join(cols)
-    con.execute("BEGIN TRANSACTION")
     # The last file of the batch that supplies a partition wins it, as if loaded one by one.
     con.execute(
         "CREATE OR REPLACE TEMP TABLE __winner AS SELECT force, month, max(__file) AS __file "
@@ -269,47 +479,64 @@ def _load_batch(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
                e.line, e.column_name, NULL, 'unreadable row: ' || e.error_message, e.csv_line
         FROM __rejects e JOIN __files f USING (__file)"""
     )
-    _write_ledger(con, kind, batch)
-    con.execute("COMMIT")
 
 
-def _number_lines(con: duckdb.DuckDBPyConnection) -> None:
-    """__lines(rid, line): the CSV line of every staged row, counting the header as line 1.
+def _number_lines(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
+    """__lines(rid, line): the physical line of every staged row; and __rejects.line.
 
-    Staged rows keep file order (insertion order is preserved), so a row's line is its
-    position in its file plus 2, shifted past any unreadable rows before it.
+    Staged rows keep file order (insertion order is preserved), so the k-th row of a file is its
+    k-th record after the header that is neither blank nor rejected; its record number is found
+    from the skipped records before it. A record's line is its number plus the line breaks
+    inside quotes of the records before it (both from the layout pass).
     """
+    blank = [(i, o) for i, p in enumerate(batch) for o in p.layout.blank_ordinals]
+    multi = [(i, o, n) for i, p in enumerate(batch) for o, n in p.layout.multi_line]
     con.execute(
         """CREATE OR REPLACE TEMP TABLE __first AS
         SELECT __file, min(rowid) AS first_rid FROM __stage GROUP BY __file"""
     )
     con.execute(
-        # pos: how many good rows precede the reject; shift: rejects up to and including it.
-        # Adjacent rejects share a pos, so keep the largest shift for each.
-        """CREATE OR REPLACE TEMP TABLE __reject_pos AS
+        # pos: how many rows precede the skipped record; shift: skipped records up to and
+        # including it. Adjacent skipped records share a pos, so keep the largest shift.
+        """CREATE OR REPLACE TEMP TABLE __skip_pos AS
         SELECT __file, pos, max(shift) AS shift FROM (
-            SELECT __file, line - 2 - (row_number() OVER (PARTITION BY __file ORDER BY line) - 1) AS pos,
-                   row_number() OVER (PARTITION BY __file ORDER BY line) AS shift
-            FROM __rejects
-        ) GROUP BY __file, pos"""
+            SELECT __file, ordinal - 2 - (row_number() OVER w - 1) AS pos, row_number() OVER w AS shift
+            FROM (SELECT unnest(?::BIGINT[]) AS __file, unnest(?::BIGINT[]) AS ordinal
+                  UNION SELECT __file, ordinal FROM __rejects)
+            WINDOW w AS (PARTITION BY __file ORDER BY ordinal)
+        ) GROUP BY __file, pos""",
+        [[b[0] for b in blank], [b[1] for b in blank]],
     )
-    if con.execute("SELECT count(*) FROM __reject_pos").fetchone()[0]:  # type: ignore[index]
+    # Lines added by records with line breaks inside quotes, for every record after each.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __extra AS
+        SELECT __file, ordinal + 1 AS after, sum(extra) OVER (PARTITION BY __file ORDER BY ordinal) AS extra
+        FROM (SELECT unnest(?::BIGINT[]) AS __file, unnest(?::BIGINT[]) AS ordinal, unnest(?::BIGINT[]) AS extra)""",
+        [[m[0] for m in multi], [m[1] for m in multi], [m[2] for m in multi]],
+    )
+    position = "SELECT s.rowid AS rid, s.__file, s.rowid - fi.first_rid AS k FROM __stage s JOIN __first fi USING (__file)"
+    if con.execute("SELECT count(*) FROM __skip_pos").fetchone()[0]:  # type: ignore[index]
+        ordinals = f"""SELECT k.rid, k.__file, k.k + 2 + coalesce(p.shift, 0) AS ordinal FROM ({position}) k
+            ASOF LEFT JOIN __skip_pos p ON p.__file = k.__file AND k.k >= p.pos"""
+    else:
+        ordinals = f"SELECT rid, __file, k + 2 AS ordinal FROM ({position})"
+    if con.execute("SELECT count(*) FROM __extra").fetchone()[0]:  # type: ignore[index]
         con.execute(
-            """CREATE OR REPLACE TEMP TABLE __lines AS
-            SELECT k.rid, k.k + 2 + coalesce(p.shift, 0) AS line
-            FROM (SELECT s.rowid AS rid, s.__file, s.rowid - fi.first_rid AS k
-                  FROM __stage s JOIN __first fi USING (__file)) k
-            ASOF LEFT JOIN __reject_pos p ON p.__file = k.__file AND k.k >= p.pos"""
+            f"""CREATE OR REPLACE TEMP TABLE __lines AS
+            SELECT o.rid, o.ordinal + coalesce(e.extra, 0) AS line FROM ({ordinals}) o
+            ASOF LEFT JOIN __extra e ON e.__file = o.__file AND o.ordinal >= e.after"""
+        )
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE __rejects AS
+            SELECT r.*, r.ordinal + coalesce(e.extra, 0) AS line FROM __rejects r
+            ASOF LEFT JOIN __extra e ON e.__file = r.__file AND r.ordinal >= e.after"""
         )
     else:
-        con.execute(
-            """CREATE OR REPLACE TEMP TABLE __lines AS
-            SELECT s.rowid AS rid, s.rowid - fi.first_rid + 2 AS line
-            FROM __stage s JOIN __first fi USING (__file)"""
-        )
+        con.execute(f"CREATE OR REPLACE TEMP TABLE __lines AS SELECT rid, ordinal AS line FROM ({ordinals})")
+        con.execute("CREATE OR REPLACE TEMP TABLE __rejects AS SELECT *, ordinal AS line FROM __rejects")
 
 
-def _write_ledger(con: duckdb.DuckDBPyConnection, kind: Kind, batch: list[_Pending]) -> None:
+def _write_ledger(con: duckdb.DuckDBPyConnection, kind: Kind, files: list[tuple[int, _Pending]]) -> None:
     counts = {
         row[0]: row[1:]
         for row in con.execute(
@@ -317,7 +544,8 @@ def _write_ledger(con: duckdb.DuckDBPyConnection, kind: Kind, batch: list[_Pendi
                       count(*) FILTER (WHERE __rule IS NOT NULL),
                       list(DISTINCT strftime(month, '%Y-%m') ORDER BY strftime(month, '%Y-%m'))
                           FILTER (WHERE __rule IS NULL),
-                      any_value(force) FILTER (WHERE __rule IS NULL)
+                      any_value(force) FILTER (WHERE __rule IS NULL),
+                      count(*) - count(DISTINCT __row_hash)
                FROM __stage GROUP BY __file"""
         ).fetchall()
     }
@@ -341,16 +569,18 @@ def _write_ledger(con: duckdb.DuckDBPyConnection, kind: Kind, batch: list[_Pendi
         )
     ids = dict(con.execute("SELECT __file, load_id FROM __files").fetchall())
     ledger = []
-    for i, item in enumerate(batch):
-        loaded, bad, months, row_force = counts.get(i, (0, 0, [], None))
+    for i, item in files:
+        loaded, bad, months, row_force, repeats = counts.get(i, (0, 0, [], None, 0))
         report = item.report
+        report.rows_read = item.layout.records  # counted by the layout pass, not by the reader
         report.rows_loaded = loaded
         report.rows_quarantined = bad + unreadable.get(i, 0)
-        report.rows_read = report.rows_loaded + report.rows_quarantined
         report.months = list(months or [])
         report.problems = problems.get(i, [])
         report.force = report.force or row_force
-        ledger.append([ids[i], item.source.name, item.sha, kind.dataset, item.force,
+        if repeats:
+            report.notes.append(_repeats_note(repeats, loaded + bad))
+        ledger.append([ids[i], item.source.name, item.layout.sha256, kind.dataset, item.force,
                        report.rows_read, report.rows_loaded, report.rows_quarantined])
     con.executemany("INSERT INTO file_load VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())", ledger)
     con.execute(
@@ -359,3 +589,15 @@ def _write_ledger(con: duckdb.DuckDBPyConnection, kind: Kind, batch: list[_Pendi
         FROM __stage s JOIN __winner w USING (force, month, __file) JOIN __files f ON f.__file = s.__file
         WHERE s.__rule IS NULL GROUP BY w.force, w.month, f.load_id"""
     )
+
+
+def _repeats_note(repeats: int, rows: int) -> str:
+    share = repeats / rows
+    note = (
+        f"{repeats:,} of {rows:,} rows ({share:.0%}) repeat an earlier row exactly; loaded all the same, "
+        "as police.uk publishes identical rows (several reports at one map point, several people "
+        "searched together)"
+    )
+    if share > 0.5:
+        note += ": more than half, so check that the file does not hold its rows twice"
+    return note

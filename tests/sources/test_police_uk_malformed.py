@@ -1,0 +1,286 @@
+"""Malformed police.uk files: every row is loaded or quarantined, or the file fails as a whole
+with a clear error and leaves what was loaded before untouched. Nothing crashes the command.
+
+Each broken file is made from the real City of London street file for 2018-01 (698 rows).
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import bundled, csv_lines, write_lines
+from typer.testing import CliRunner
+
+from oversight.cli import app
+from oversight.sources.police_uk import ingest_police_uk
+
+GOOD = bundled("street", "2018-01")
+ROWS = 698
+NAME = "2018-01-city-of-london-street.csv"
+LINES = csv_lines(GOOD)  # header + 698 rows, no quotes, LF line ends
+LOCATION = LINES[0].split(",").index("Location")
+
+
+def _with_location(line_no: int, value: str) -> list[str]:
+    """The real lines with the Location of physical line `line_no` (1 = header) replaced."""
+    lines = list(LINES)
+    fields = lines[line_no - 1].split(",")
+    fields[LOCATION] = value
+    lines[line_no - 1] = ",".join(fields)
+    return lines
+
+
+def _write_bytes(path, data: bytes):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def _month_rows(con, month: str = "2018-01") -> int:
+    return con.execute(
+        "SELECT count(*) FROM street_crime WHERE strftime(month, '%Y-%m') = ?", [month]
+    ).fetchone()[0]
+
+
+def _partition_rows(con, month: str = "2018-01") -> int | None:
+    row = con.execute(
+        "SELECT rows_loaded FROM partition_load WHERE dataset = 'street' AND strftime(month, '%Y-%m') = ?", [month]
+    ).fetchone()
+    return row[0] if row else None
+
+
+# 1. file names are literal paths, never patterns
+
+
+@pytest.mark.parametrize("odd", ["*", "?", "[0-9]", "{a,b}"])
+def test_a_file_name_with_pattern_characters_is_read_literally(tmp_path, warehouse, odd):
+    ingest_police_uk(warehouse, [GOOD])
+    copy = write_lines(tmp_path / "g" / f"2018-01-city-of-london-street{odd}.csv", LINES)
+    write_lines(tmp_path / "g" / "2018-01-city-of-london-street-copy.csv", LINES[:11])
+    write_lines(tmp_path / "g" / "2018-01-city-of-london-street0.csv", LINES[:11])
+    (f,) = ingest_police_uk(warehouse, [copy]).files
+    assert (f.ok, f.rows_read, f.rows_loaded) == (True, ROWS, ROWS)
+    assert _month_rows(warehouse) == _partition_rows(warehouse) == ROWS
+    assert warehouse.execute("SELECT DISTINCT source_file FROM street_crime").fetchall() == [(str(copy),)]
+
+
+def test_a_zip_member_with_pattern_characters_is_read_literally(tmp_path, warehouse):
+    import zipfile
+
+    archive = tmp_path / "a.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("2018-01-city-of-london-street*.csv", "\n".join(LINES) + "\n")
+        zf.writestr("2018-01-city-of-london-street-x.csv", "\n".join(LINES[:11]) + "\n")
+    report = ingest_police_uk(warehouse, [archive])
+    assert [(f.ok, f.rows_loaded) for f in report.files] == [(True, ROWS), (True, 10)]
+    assert _month_rows(warehouse) == _partition_rows(warehouse)
+
+
+# 2. a parse that ends early fails the file
+
+
+def test_an_unclosed_quote_fails_the_file_and_keeps_the_month_already_loaded(tmp_path, warehouse):
+    ingest_police_uk(warehouse, [GOOD])
+    broken = write_lines(tmp_path / NAME, _with_location(31, '"On or near unclosed'))
+    (f,) = ingest_police_uk(warehouse, [broken]).files
+    assert not f.ok
+    assert f.error.startswith("line 31: a quoted value opens here and is never closed")
+    assert _month_rows(warehouse) == _partition_rows(warehouse) == ROWS
+    assert warehouse.execute("SELECT count(*) FROM quarantine").fetchone() == (0,)
+    assert warehouse.execute("SELECT count(*) FROM file_load WHERE source_file = ?", [str(broken)]).fetchone() == (0,)
+
+
+def test_an_unclosed_quote_on_the_last_line_quarantines_only_that_row(tmp_path, warehouse):
+    broken = write_lines(tmp_path / NAME, _with_location(ROWS + 1, '"On or near unclosed'))
+    (f,) = ingest_police_uk(warehouse, [broken]).files
+    assert (f.ok, f.rows_read, f.rows_loaded, f.rows_quarantined) == (True, ROWS, ROWS - 1, 1)
+    assert warehouse.execute("SELECT source_line FROM quarantine").fetchall() == [(ROWS + 1,)]
+
+
+# 3. the force in the file name must be the force in the rows
+
+
+def test_a_file_named_for_another_force_is_refused(tmp_path, warehouse):
+    renamed = write_lines(tmp_path / "2018-01-metropolitan-street.csv", LINES)
+    (f,) = ingest_police_uk(warehouse, [renamed]).files
+    assert not f.ok
+    assert f.error == (
+        "the file name gives force 'metropolitan' (Metropolitan Police Service), but every row is "
+        "reported by another force: City of London Police (698 rows)"
+    )
+    assert warehouse.execute("SELECT count(*) FROM street_crime").fetchone() == (0,)
+    assert warehouse.execute("SELECT count(*) FROM partition_load").fetchone() == (0,)
+
+
+def test_a_force_given_with_the_force_option_is_checked_too(tmp_path, warehouse):
+    plain = write_lines(tmp_path / "crimes.csv", LINES)
+    (f,) = ingest_police_uk(warehouse, [plain], force="metropolitan").files
+    assert not f.ok and "reported by another force: City of London Police" in f.error
+
+
+def test_rows_reported_by_another_force_are_quarantined(tmp_path, warehouse):
+    lines = list(LINES)
+    lines[4] = lines[4].replace("City of London Police,City", "Metropolitan Police Service,City", 1)
+    path = write_lines(tmp_path / NAME, lines)
+    (f,) = ingest_police_uk(warehouse, [path]).files
+    assert (f.rows_loaded, f.rows_quarantined) == (ROWS - 1, 1)
+    assert warehouse.execute("SELECT source_line, field, reason FROM quarantine").fetchall() == [
+        (5, "Reported by",
+         "'Metropolitan Police Service' is not the force of the file (City of London Police)")]
+
+
+def test_rows_of_an_unknown_force_are_quarantined_when_the_name_gives_none(tmp_path, warehouse):
+    lines = list(LINES)
+    lines[4] = lines[4].replace("City of London Police,City", "Gotham City Police,City", 1)
+    path = write_lines(tmp_path / "crimes.csv", lines)
+    (f,) = ingest_police_uk(warehouse, [path]).files
+    assert (f.rows_loaded, f.rows_quarantined) == (ROWS - 1, 1)
+    assert warehouse.execute("SELECT count(*) FROM street_crime WHERE force IS NULL").fetchone() == (0,)
+    assert warehouse.execute("SELECT reason FROM quarantine").fetchall() == [
+        ("'Gotham City Police' is not a police.uk force name (see 'oversight forces')",)]
+
+
+# 4. exact duplicate records are loaded and counted
+
+
+def test_a_file_with_every_row_twice_loads_them_with_a_note(tmp_path, warehouse):
+    path = write_lines(tmp_path / NAME, LINES + LINES[1:])
+    (f,) = ingest_police_uk(warehouse, [path]).files
+    assert (f.ok, f.rows_read, f.rows_loaded) == (True, 2 * ROWS, 2 * ROWS)
+    (note,) = [n for n in f.notes if "repeat" in n]
+    assert note.startswith("769 of 1,396 rows (55%) repeat an earlier row exactly")
+    assert "more than half" in note
+
+
+def test_a_real_file_notes_its_identical_rows_without_alarm(warehouse):
+    (f,) = ingest_police_uk(warehouse, [GOOD]).files
+    (note,) = [n for n in f.notes if "repeat" in n]
+    assert note.startswith("71 of 698 rows (10%) repeat an earlier row exactly")
+    assert "more than half" not in note
+
+
+# 5. bad headers and line ends: one clear error, or loaded; the other files still load
+
+
+def _cli(tmp_path, *paths):
+    runner = CliRunner()
+    return runner.invoke(app, ["--warehouse", str(tmp_path / "w.duckdb"), "ingest", "police-uk",
+                               *[str(p) for p in paths]])
+
+
+def _one_line(output: str) -> str:
+    """CLI output with the console's line wrapping undone."""
+    return " ".join(output.split())
+
+
+def _header_with(change) -> list[str]:
+    lines = list(LINES)
+    lines[0] = change(lines[0])
+    return lines
+
+
+BAD_HEADERS = {
+    "month twice": (_header_with(lambda h: h.replace("Reported by", "Month")),
+                    "the header names column 'Month' twice (columns 2 and 3)"),
+    "trailing comma": (_header_with(lambda h: h + ","),
+                       "column 13 of the header has no name"),
+    "blank first line": ([""] + LINES, "line 1 is blank: the header must be the first line"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_HEADERS))
+def test_a_bad_header_fails_alone_and_the_files_around_it_load(tmp_path, case):
+    lines, error = BAD_HEADERS[case]
+    bad = write_lines(tmp_path / "bad" / "2018-03-city-of-london-street.csv", lines)
+    result = _cli(tmp_path, bundled("street", "2018-02"), bad, bundled("street", "2018-04"))
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"failed: {bad}: {error}" in _one_line(result.output)
+    assert "3 files (1 failed, 0 unchanged)" in result.output
+
+
+def test_a_stray_carriage_return_in_the_header_fails_alone(tmp_path):
+    header = LINES[0].replace("Month", "Mo\rnth")
+    bad = _write_bytes(tmp_path / "bad" / "2018-03-city-of-london-street.csv",
+                       ("\n".join([header, *LINES[1:]]) + "\n").encode())
+    result = _cli(tmp_path, bundled("street", "2018-02"), bad, bundled("street", "2018-04"))
+    assert result.exit_code == 1, result.output
+    assert "3 files (1 failed, 0 unchanged)" in result.output
+    assert (f"failed: {bad}: line 1 ends in a carriage return (CR) where the other lines end in LF"
+            in _one_line(result.output))
+
+
+@pytest.mark.parametrize(
+    ("ending", "label"), [(b"\r", "CR"), (b"\r\n", "CRLF")]
+)
+def test_files_with_other_line_ends_load_whole(tmp_path, warehouse, ending, label):
+    path = _write_bytes(tmp_path / NAME, ending.join(line.encode() for line in LINES) + ending)
+    (f,) = ingest_police_uk(warehouse, [path]).files
+    assert (f.ok, f.rows_read, f.rows_loaded) == (True, ROWS, ROWS)
+    assert warehouse.execute("SELECT max(source_line) FROM street_crime").fetchone() == (ROWS + 1,)
+
+
+# 11. mixed line ends: loaded, with a note that says what and where
+
+
+@pytest.mark.parametrize(
+    ("lines_ending", "note"),
+    [
+        (lambda i: b"\r\n" if i == 0 else b"\n",
+         "line ends are mixed: 698 LF, 1 CRLF; line 2 is the first to end in LF where line 1 ends in CRLF"),
+        (lambda i: b"\r\n" if i % 2 else b"\n",
+         "line ends are mixed: 350 LF, 349 CRLF; line 2 is the first to end in CRLF where line 1 ends in LF"),
+    ],
+)
+def test_mixed_line_ends_load_every_row_with_a_note(tmp_path, warehouse, lines_ending, note):
+    data = b"".join(line.encode() + lines_ending(i) for i, line in enumerate(LINES))
+    path = _write_bytes(tmp_path / NAME, data)
+    (f,) = ingest_police_uk(warehouse, [path]).files
+    assert (f.ok, f.rows_read, f.rows_loaded) == (True, ROWS, ROWS), f.error
+    assert note in f.notes
+    assert _month_rows(warehouse) == ROWS
+
+
+# 10. quarantine and loaded rows keep their physical line numbers
+
+
+def test_line_numbers_count_blank_lines_and_line_breaks_inside_quotes(tmp_path, warehouse):
+    lines = _with_location(100, '"On or near\nTwo Lines"')  # line 100 now spans two lines
+    lines.insert(150, "")  # two blank lines: lines[i] is now on file line i + 1, plus 1 past line 100
+    lines.insert(151, "")
+    lines[300] = ",".join(lines[300].split(",")[:5])  # file line 302: too few fields
+    crime_type = LINES[0].split(",").index("Crime type")
+    fields = lines[400].split(",")
+    fields[crime_type] = "Cyber crime"  # file line 402: not a police.uk crime type
+    lines[400] = ",".join(fields)
+    path = write_lines(tmp_path / NAME, lines)
+    (f,) = ingest_police_uk(warehouse, [path]).files
+    assert (f.rows_read, f.rows_loaded + f.rows_quarantined) == (ROWS, ROWS)
+    quarantined = warehouse.execute("SELECT source_line, reason FROM quarantine ORDER BY 1").fetchall()
+    assert quarantined == [
+        (302, "unreadable row: Expected Number of Columns: 12 Found: 5"),
+        (402, "'Cyber crime' is not a known police.uk crime type"),
+    ]
+    assert "2 blank lines skipped (first at line 152)" in f.notes
+    # Every loaded row sits on the line its Crime ID is found on in the file.
+    text_lines = path.read_text().split("\n")
+    for crime_id, line in warehouse.execute(
+        "SELECT crime_id, source_line FROM street_crime WHERE crime_id IS NOT NULL"
+    ).fetchall():
+        assert text_lines[line - 1].startswith(crime_id), line
+
+
+def test_a_value_with_a_line_break_is_shown_on_one_line(tmp_path, warehouse):
+    crime_type = LINES[0].split(",").index("Crime type")
+    lines = list(LINES)
+    fields = lines[4].split(",")
+    fields[crime_type] = '"Cyber\ncrime"'
+    lines[4] = ",".join(fields)
+    (f,) = ingest_police_uk(warehouse, [write_lines(tmp_path / NAME, lines)]).files
+    assert f.problems == [
+        "field 'Crime type': 1 row quarantined, first at line 5: 'Cyber\\ncrime' is not a known police.uk crime type"]
+
+
+def test_a_header_running_over_two_lines_fails_the_file(tmp_path, warehouse):
+    lines = _header_with(lambda h: h.replace("Crime ID", '"Crime\nID"'))
+    (f,) = ingest_police_uk(warehouse, [write_lines(tmp_path / NAME, lines)]).files
+    assert f.error == "the header runs over several lines (a quoted column name holds a line break)"
