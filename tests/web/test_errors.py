@@ -64,10 +64,10 @@ def test_odd_query_strings_never_cause_a_server_error(client: Client, query: str
     ("/api/v1/measures/trust_mps/values.json?level=county", 422, "level"),
     ("/api/v1/measures/trust_mps/values.json?period_type=month", 422, "period_type"),
     ("/api/v1/measures/trust_mps/values.json?limit=0", 422, "limit"),
-    ("/api/v1/measures/trust_mps/values.xml", 422, "fmt"),
+    ("/api/v1/measures/trust_mps/values.xml", 404, "fmt"),
     ("/api/v1/measures/stop_search_volume/values.json?breakdown=nope%3Dx", 404, "breakdown"),
-    ("/api/v1/measures/BAD-ID/values.json", 422, "measure_id"),
-    ("/api/v1/boundaries/county.geojson", 422, "level"),
+    ("/api/v1/measures/BAD-ID/values.json", 404, "measure_id"),
+    ("/api/v1/boundaries/county.geojson", 404, "level"),
     ("/api/v1/nothing-here", 404, None),
     ("/crime/index.json?area=E09999999", 404, "area"),
 ])

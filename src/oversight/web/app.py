@@ -30,6 +30,8 @@ from oversight.web.twins import dumps, error_envelope
 
 log = logging.getLogger("oversight.web")
 
+OPENAPI_URL = "/api/v1/openapi.json"
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; "
     "style-src 'self' 'unsafe-inline'; "  # plotly.js writes its own <style> element and inline styles
@@ -71,6 +73,16 @@ def plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+SWAGGER_UI_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+"""Swagger UI for /docs, served from the pinned `fastapi-offline` package: no CDN, works offline."""
+
+
+def swagger_ui_file(name: str) -> Path:
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static" / name
+
+
 def wants_json(path: str) -> bool:
     return path.startswith("/api/v1") or path.endswith((".json", ".csv", ".geojson"))
 
@@ -94,8 +106,8 @@ def create_app(
         version="1",
         description=("Figures of the Police and Crime Plan measures, the measure catalogue, areas and data health, "
                      "as JSON or CSV. Licence: Open Government Licence v3.0."),
-        docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; /api/ documents the API instead
-        openapi_url="/api/v1/openapi.json",
+        docs_url=None, redoc_url=None,  # FastAPI's pages use a CDN and inline scripts; /docs is served below
+        openapi_url=OPENAPI_URL,
         lifespan=lifespan,
     )
     app.state.store = Store(config.warehouse_path(warehouse))
@@ -108,6 +120,22 @@ def create_app(
         return FileResponse(plotly_js(), media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
 
+    @app.get("/static/swagger-ui/{name}", include_in_schema=False)
+    def swagger_ui_asset(name: str) -> FileResponse:
+        if name not in SWAGGER_UI_FILES:
+            raise StarletteHTTPException(404)
+        return FileResponse(swagger_ui_file(name), media_type=SWAGGER_UI_FILES[name],
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_at_root() -> Response:
+        return Response(dumps(app.openapi()), media_type="application/json")
+
+    @app.api_route("/docs", methods=["GET", "HEAD"], include_in_schema=False)
+    def interactive_docs(request: Request) -> HTMLResponse:
+        template = request.app.state.env.get_template("api_docs.html")
+        return HTMLResponse(template.render(title=app.title, openapi_url="/openapi.json"))
+
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -119,14 +147,18 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
-        where = [str(p) for p in first.get("loc", ()) if p not in ("query", "path")]
+        location = first.get("loc", ())
+        where = [str(p) for p in location if p not in ("query", "path")]
         error = OversightError(str(first.get("msg", "invalid request")), field=".".join(where) or None)
-        return error_response(request, error, 422)
+        # A path that names no resource is not found (404); a bad query parameter is malformed (422).
+        return error_response(request, error, 404 if location[:1] == ("path",) else 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         reason = "no page here; the site map is on the home page" if exc.status_code == 404 else str(exc.detail)
-        return error_response(request, OversightError(reason, path=request.url.path), exc.status_code)
+        response = error_response(request, OversightError(reason, path=request.url.path), exc.status_code)
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
