@@ -26,6 +26,7 @@ from oversight import config
 from oversight.errors import OversightError, WarehouseError
 from oversight.web.render import STATIC, context, environment
 from oversight.web.store import Store
+from oversight.web.traffic import Traffic, retry_after
 from oversight.web.twins import dumps, error_envelope
 
 log = logging.getLogger("oversight.web")
@@ -95,11 +96,16 @@ def create_app(
     a background thread when the server starts, so the first visitors get cached pages."""
     from oversight.web import api, pages
 
+    def start_warm_up() -> None:
+        threading.Thread(target=pages.warm_up, args=(app,), name="oversight-warm-up", daemon=True).start()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm and not publishing:
-            threading.Thread(target=pages.warm_up, args=(app,), name="oversight-warm-up", daemon=True).start()
+            start_warm_up()
+            app.state.store.on_new_snapshot.append(start_warm_up)  # a rebuild: warm its pages too
         yield
+        app.state.store.close()
 
     app = FastAPI(
         title="Oversight open data API",
@@ -113,7 +119,9 @@ def create_app(
     app.state.store = Store(config.warehouse_path(warehouse))
     app.state.env = environment()
     app.state.registry = {} if publishing else None
-    app.add_middleware(SecurityHeaders)
+    if not publishing:  # publishing reads one page at a time: nothing to queue
+        app.add_middleware(Traffic, reject=lambda scope, error: error_response(Request(scope), error, 503))
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: on every answer, replayed ones too
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_bundle() -> FileResponse:
@@ -178,21 +186,34 @@ def _status(exc: OversightError) -> int:
 
 
 def error_response(request: Request, error: OversightError, status: int) -> Response:
+    headers = retry_after(error) if status in (429, 503) else {}
+    if status >= 500:
+        # The public sees what happened, never where: no file paths, processes or library text (#9).
+        log.warning("%s on %s: %s", status, request.url.path, error)
+        error = OversightError(_PUBLIC_REASONS.get(status, _PUBLIC_REASONS[500]))
+        headers = headers or ({"Retry-After": "60"} if status == 503 else {})
     if wants_json(request.url.path):
-        return Response(dumps(error_envelope(error)), status_code=status, media_type="application/json")
+        return Response(dumps(error_envelope(error)), status_code=status, media_type="application/json",
+                        headers=headers)
     data: dict[str, Any] = {"title": _TITLES.get(status, "Something went wrong"), "page": "error", "status": status,
                             "error": error.as_dict(), "path": request.url.path, "sections": [], "intro": ""}
-    try:
-        built_at = request.app.state.store.built_at()
-    except OversightError:  # no warehouse, or it cannot be opened: the page says why
-        built_at = None
+    built_at = None
+    if status < 500:  # under load or without figures, the error page itself reads nothing
+        with contextlib.suppress(OversightError):
+            built_at = request.app.state.store.built_at()
     values = context(data, request.url.path, registry=None, built_at=built_at)
-    return HTMLResponse(request.app.state.env.get_template("error.html").render(values), status_code=status)
+    return HTMLResponse(request.app.state.env.get_template("error.html").render(values), status_code=status,
+                        headers=headers)
 
 
 _TITLES = {
     404: "Page not found",
     422: "There is a problem with the address",
-    503: "The figures are being rebuilt",
+    503: "The figures are not available just now",
     500: "Something went wrong",
+}
+_PUBLIC_REASONS = {
+    503: "the figures cannot be shown just now (the server is busy, or no figures are published yet); "
+         "please try again shortly",
+    500: "something went wrong on our side; it has been logged",
 }
