@@ -38,6 +38,7 @@ from oversight.sources.reference import all_datasets
 from oversight.sources.reference.dataset import Rejected, load_dataset_file
 
 EXAMPLE = REPO / "data" / "examples" / "partner_example_ILLUSTRATIVE.csv"
+NEXT_YEAR = date.today().year + 1
 
 BASE = {
     "measure": "victim_satisfaction", "period_type": "", "period_start": "2023-04-01", "period_end": "2023-06-30",
@@ -97,6 +98,14 @@ def _value_rows(con) -> list[tuple]:
         ({"period_start": "01/07/2023"}, "period_start", "'01/07/2023' is not a date written YYYY-MM-DD"),
         ({"period_end": "2023-02-30"}, "period_end", "'2023-02-30' is not a date written YYYY-MM-DD"),
         ({"period_end": "2023-06-30"}, "period_end", "period_end 2023-06-30 is before period_start 2023-07-01"),
+        ({"period_start": "9999-07-01", "period_end": "9999-09-30"}, "period_start",
+         f"9999-07-01 is outside the years partner figures may cover (1990 to {NEXT_YEAR})"),
+        ({"period_start": "0001-01-01", "period_end": "0001-03-31"}, "period_start",
+         f"0001-01-01 is outside the years partner figures may cover (1990 to {NEXT_YEAR})"),
+        ({"period_start": "1989-04-01", "period_end": "1990-03-31"}, "period_start",
+         f"1989-04-01 is outside the years partner figures may cover (1990 to {NEXT_YEAR})"),
+        ({"period_end": "9999-12-31"}, "period_end",
+         f"9999-12-31 is outside the years partner figures may cover (1990 to {NEXT_YEAR})"),
         ({"period_type": "weekly"}, "period_type",
          "'weekly' is not a known period type; use one of month, fy_quarter, financial_year, calendar_year, "
          "rolling_12"),
@@ -486,7 +495,7 @@ def _last_day(year: int, month: int) -> date:
 def _periods(draw) -> tuple[str, date, date, str]:
     """(period_type, start, end, period_type cell): dates fitting the type, the type given or left blank."""
     kind = draw(st.sampled_from(PERIOD_TYPES))
-    year = draw(st.integers(min_value=2000, max_value=2040))
+    year = draw(st.integers(min_value=1990, max_value=NEXT_YEAR - 1))
     month = {"month": draw(st.integers(1, 12)), "fy_quarter": draw(st.sampled_from([1, 4, 7, 10])),
              "financial_year": 4, "calendar_year": 1, "rolling_12": draw(st.integers(1, 12))}[kind]
     span = {"month": 1, "fy_quarter": 3}.get(kind, 12)
@@ -583,3 +592,23 @@ def test_cli_exits_1_on_a_bad_file_and_still_loads_the_others(tmp_path):
     again = runner.invoke(app, ["--warehouse", warehouse, "ingest", "partner", "--quiet", str(bad_rows)])
     assert again.exit_code == 0 and "1 files (0 failed, 1 unchanged)" in again.output
     assert "bad-rows.csv" not in again.output
+
+
+def test_a_row_dated_9999_is_quarantined_and_the_victim_satisfaction_page_still_works(tmp_path):
+    """#7: a year-9999 row used to load, build, and then break the measure page, its JSON and the report."""
+    from web.webtools import Client
+
+    from oversight.web import create_app
+
+    warehouse = str(tmp_path / "w.duckdb")
+    rows = [_row(), _row(period_start="9999-01-01", period_end="9999-03-31")]
+    loaded = runner.invoke(app, ["--warehouse", warehouse, "ingest", "partner", str(_write(tmp_path / "uss.csv", rows))])
+    assert ("quarantine: uss.csv, field 'period_start': 1 row quarantined, first at line 3: 9999-01-01 is outside "
+            f"the years partner figures may cover (1990 to {NEXT_YEAR})") in loaded.output
+    assert runner.invoke(app, ["--warehouse", warehouse, "build"]).exit_code == 0
+    client = Client(create_app(warehouse, warm=False))
+    try:
+        for path in ("/measures/victim_satisfaction/", "/measures/victim_satisfaction/index.json"):
+            assert client.get(path).status_code == 200, path
+    finally:
+        client.close()

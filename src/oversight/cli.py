@@ -28,6 +28,7 @@ from oversight.sources.reference import all_datasets, ingest_reference, place_lo
 from oversight.sources.report import IngestReport
 from oversight.warehouse import connect
 from oversight.warehouse.health import health_ledger, reference_health
+from oversight.warehouse.snapshot import publish_snapshot
 from oversight.warehouse.summary import loaded_summary
 
 app = typer.Typer(
@@ -374,7 +375,8 @@ def build() -> None:
     """Compute every measure in the catalogue into the measures table (replaced atomically).
 
     Prints, per measure, its status and rows; measures waiting for data say what is missing.
-    The exit code is 1 when a measure's definition failed to run.
+    Then publishes a snapshot of the warehouse, which a running `oversight serve` picks up
+    without a restart. The exit code is 1 when a measure's definition failed to run.
     """
     try:
         con = connect(_warehouse())
@@ -387,6 +389,10 @@ def build() -> None:
         _fail(exc)
     finally:
         con.close()
+    try:
+        published = publish_snapshot(_warehouse())  # what `oversight serve` shows from now on
+    except OversightError as exc:
+        _fail(exc)
     table = Table(title="measures built", title_justify="left")
     for name, justify in (("measure", "left"), ("status", "left"), ("rows", "right"), ("seconds", "right"),
                           ("detail", "left")):
@@ -398,7 +404,7 @@ def build() -> None:
     done = sum(1 for m in report.measures if m.status == "ok")
     out.print(
         f"{done} of {len(report.measures)} measures computed, {report.rows:,} rows in {report.seconds:.1f} s "
-        f"({len(report.failed)} failed).",
+        f"({len(report.failed)} failed); published for the site as {published.name}.",
         highlight=False,
     )
     if report.failed:
@@ -490,8 +496,9 @@ def serve(
 ) -> None:
     """Serve the public dashboards and the open data API (/api/v1) until interrupted.
 
-    Pages and figures are read from the warehouse, which is opened read-only and only while a
-    page is being built; a rebuild shows up within a second, without a restart.
+    Pages and figures are read from the snapshot the last `oversight build` published, never
+    from the warehouse itself, so a build runs alongside; its figures show up within seconds of
+    it finishing, without a restart.
     """
     # Imported here so the web stack loads only for the commands that use it.
     from oversight.web import serve as serve_site

@@ -9,7 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oversight.errors import OversightError
-from oversight.measures.periods import parse_period, period_key, period_label
+from oversight.measures.periods import FIRST_YEAR, LAST_YEAR, PeriodOutOfRange, parse_period, period_key, period_label
+from oversight.measures.engine import MEASURE_VALUE_DDL
+from oversight.warehouse import connect
 
 D = dt.date
 
@@ -64,3 +66,38 @@ def test_key_reads_back(period_type, day):
         end = parse_period(f"{day:%Y-%m}")[1]
     assert parse_period(period_key(period_type, end)) == (period_type, end)
     assert period_label(period_type, end)
+
+
+# inputs: periods at the edge of the calendar --------------------------------------------------
+
+EDGE_PERIODS = ["0000", "0000-01", "9999-12", "R12-9999-12", "FY9999-00", "0000-01-Q1", "9999-00-Q4"]
+
+
+@pytest.mark.parametrize("text", EDGE_PERIODS)
+def test_periods_outside_the_supported_years_are_refused_with_the_range(text):
+    with pytest.raises(PeriodOutOfRange, match=f"{FIRST_YEAR} to {LAST_YEAR}") as caught:
+        parse_period(text)
+    assert caught.value.field == "period"
+
+
+def test_the_first_and_last_supported_periods_parse():
+    assert parse_period(f"{FIRST_YEAR}-01") == ("month", D(FIRST_YEAR, 1, 31))
+    assert parse_period(f"FY{LAST_YEAR - 1}-{LAST_YEAR % 100:02d}") == ("financial_year", D(LAST_YEAR, 3, 31))
+    assert parse_period(f"R12-{LAST_YEAR}-12") == ("rolling_12", D(LAST_YEAR, 12, 31))
+
+
+@pytest.mark.parametrize("text", EDGE_PERIODS)
+def test_the_cli_says_one_line_about_a_period_at_the_edge_of_the_calendar(text, tmp_path):
+    from typer.testing import CliRunner
+
+    from oversight.cli import app
+
+    con = connect(tmp_path / "w.duckdb")
+    con.execute(MEASURE_VALUE_DDL)  # an empty measures table: the period is read before any figure
+    con.close()
+    result = CliRunner().invoke(app, ["--warehouse", str(tmp_path / "w.duckdb"), "measure", "stop_search_volume",
+                                      "--period", text])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in result.output, result.output

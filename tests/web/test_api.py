@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 import duckdb
 import pytest
@@ -155,3 +156,49 @@ def test_a_query_too_big_to_read_at_once_is_refused_with_a_hint(client: Client) 
     body = assert_api_error(client.get("/api/v1/measures/total_recorded_crime/values.json?breakdown=*"), 422)
     assert "narrow it with level, area, period_type or breakdown" in body["error"]["reason"]
     assert client.get("/api/v1/measures/total_recorded_crime/values.json?level=force&breakdown=*").status_code == 200
+
+
+# outputs: the OpenAPI description and the interactive API page (#12) -------------------------------
+
+
+def test_the_openapi_description_is_served_at_the_root_too(client: Client) -> None:
+    spec = client.get("/openapi.json")
+    assert spec.status_code == 200 and spec.headers["content-type"].startswith("application/json")
+    assert spec.json() == client.get("/api/v1/openapi.json").json()
+
+
+def test_the_openapi_description_gives_every_content_type_and_error_status(client: Client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/api/v1/measures.{fmt}", "/api/v1/measures/{measure_id}/values.{fmt}", "/api/v1/areas.{fmt}",
+                 "/api/v1/health.{fmt}", "/api/v1/health/reference.{fmt}"):
+        assert set(paths[path]["get"]["responses"]["200"]["content"]) == {"application/json", "text/csv"}, path
+    assert set(paths["/api/v1/boundaries/{level}.geojson"]["get"]["responses"]["200"]["content"]) == {
+        "application/geo+json"}
+    for path, methods in paths.items():
+        responses = methods["get"]["responses"]
+        assert {"404", "422", "503"} <= set(responses), path
+        error = responses["404"]["content"]["application/json"]["schema"]
+        assert error == {"$ref": "#/components/schemas/ErrorEnvelope"}, path
+
+
+def test_the_interactive_api_page_works_offline_from_packaged_files(client: Client) -> None:
+    page = client.get("/docs")
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    scripts = re.findall(r'<script[^>]*src="([^"]+)"', page.text)
+    styles = re.findall(r'<link[^>]*href="([^"]+\.css)"', page.text)
+    assert scripts and styles
+    for url in [*scripts, *styles]:
+        assert url.startswith("/static/"), url  # served by the site, never a CDN
+        asset = client.get(url)
+        assert asset.status_code == 200 and asset.content, url
+    assert all("src=" in tag for tag in re.findall(r"<script[^>]*>", page.text))  # the CSP allows no inline script
+    assert 'data-openapi="/openapi.json"' in page.text
+
+
+@pytest.mark.parametrize("method", ["post", "put", "delete", "patch"])
+def test_a_method_not_allowed_says_which_are(client: Client, method: str) -> None:
+    from web.webtools import assert_api_error
+
+    response = client.request(method, "/api/v1/measures.json")
+    assert_api_error(response, 405)
+    assert response.headers["allow"] == "GET"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from oversight.measures.periods import FIRST_YEAR, LAST_YEAR
 from web.webtools import Client, assert_api_error
 
 
@@ -63,10 +64,10 @@ def test_odd_query_strings_never_cause_a_server_error(client: Client, query: str
     ("/api/v1/measures/trust_mps/values.json?level=county", 422, "level"),
     ("/api/v1/measures/trust_mps/values.json?period_type=month", 422, "period_type"),
     ("/api/v1/measures/trust_mps/values.json?limit=0", 422, "limit"),
-    ("/api/v1/measures/trust_mps/values.xml", 422, "fmt"),
+    ("/api/v1/measures/trust_mps/values.xml", 404, "fmt"),
     ("/api/v1/measures/stop_search_volume/values.json?breakdown=nope%3Dx", 404, "breakdown"),
-    ("/api/v1/measures/BAD-ID/values.json", 422, "measure_id"),
-    ("/api/v1/boundaries/county.geojson", 422, "level"),
+    ("/api/v1/measures/BAD-ID/values.json", 404, "measure_id"),
+    ("/api/v1/boundaries/county.geojson", 404, "level"),
     ("/api/v1/nothing-here", 404, None),
     ("/crime/index.json?area=E09999999", 404, "area"),
 ])
@@ -94,3 +95,26 @@ def test_pages_have_no_inline_script_that_would_need_unsafe_inline(client: Clien
     for block in html.split("<script")[1:]:
         tag = block.split(">", 1)[0]
         assert "src=" in tag or 'type="application/json"' in tag, tag
+
+
+# inputs: periods at the edge of the calendar (#6) ------------------------------------------------
+
+EDGE_PERIODS = ["0000", "0000-01", "9999-12", "R12-9999-12", "FY9999-00", "0000-01-Q1", "9999-00-Q4"]
+PAGES_WITH_PERIODS = ["/", "/crime/", "/trust/", "/stop-search/", "/hate-crime-vawg/", "/measures/stop_search_volume/"]
+
+
+@pytest.mark.parametrize("period", EDGE_PERIODS)
+def test_a_period_at_the_edge_of_the_calendar_is_not_found_on_every_page(client: Client, period: str) -> None:
+    for path in PAGES_WITH_PERIODS:
+        page = client.get(f"{path}?period={period}")
+        assert page.status_code == 404, (path, period, page.status_code)
+        assert f"{FIRST_YEAR} to {LAST_YEAR}" in page.text
+        for twin in ("index.json", "index.csv"):
+            assert_api_error(client.get(f"{path}{twin}?period={period}"), 404, "period")
+
+
+@pytest.mark.parametrize("period", EDGE_PERIODS)
+def test_a_period_at_the_edge_of_the_calendar_is_not_found_in_the_api(client: Client, period: str) -> None:
+    for fmt in ("json", "csv"):
+        url = f"/api/v1/measures/stop_search_volume/values.{fmt}?period={period}"
+        assert_api_error(client.get(url), 404, "period")

@@ -68,6 +68,9 @@ class Client:
     def post(self, url: str, **kwargs: Any) -> httpx.Response:
         return self._portal.call(functools.partial(self._client.post, url, **kwargs))
 
+    def request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
+        return self._portal.call(functools.partial(self._client.request, method.upper(), url, **kwargs))
+
     def close(self) -> None:
         self._portal.call(self._client.aclose)
         self._portal_cm.__exit__(None, None, None)

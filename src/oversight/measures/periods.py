@@ -2,7 +2,9 @@
 
 Financial years run April to March (2022-23 = April 2022 to March 2023) and their quarters
 start in April (Q1 = Apr-Jun). A rolling-12-months period is named by its last month.
-Every period is identified in the measures table by (period_type, period_end).
+Every period is identified in the measures table by (period_type, period_end), and lies within
+the years FIRST_YEAR to LAST_YEAR: a period named outside them is refused before any date
+arithmetic, so '0000-01' or 'FY9999-00' is an error that says so, not an overflow.
 """
 
 from __future__ import annotations
@@ -19,10 +21,18 @@ _FY: Final = re.compile(r"^(?:FY)?(\d{4})[-/](\d{2})$", re.IGNORECASE)
 _YEAR: Final = re.compile(r"^(\d{4})$")
 _ROLLING: Final = re.compile(r"^(?:R12|12m)-(\d{4})-(0[1-9]|1[0-2])$", re.IGNORECASE)
 
+FIRST_YEAR: Final = 1900
+LAST_YEAR: Final = 2999
+"""The years a period may fall in (all of it, from its first to its last day)."""
+
 PERIOD_HELP: Final = (
     "a month '2022-07', a financial-year quarter '2022-23-Q2', a financial year 'FY2022-23', "
     "a calendar year '2022', or 12 months to a month 'R12-2022-07'"
 )
+
+
+class PeriodOutOfRange(OversightError):
+    """A well-formed period that falls outside FIRST_YEAR to LAST_YEAR: no figures can exist for it."""
 
 
 def month_end(year: int, month: int) -> dt.date:
@@ -42,20 +52,32 @@ def parse_period(text: str) -> tuple[str, dt.date]:
     a month (2011-12) as 'FY2011-12' or '2011/12'."""
     label = text.strip()
     if m := _ROLLING.match(label):
+        _check_years(label, int(m[1]) - (m[2] != "12"), int(m[1]))
         return "rolling_12", month_end(int(m[1]), int(m[2]))
     if m := _QUARTER.match(label):
         start_year, quarter = _fy_start(m[1], m[2], label), int(m[3])
+        _check_years(label, start_year, start_year + 1)
         first = add_months(dt.date(start_year, 4, 1), 3 * (quarter - 1))
         last = add_months(first, 2)
         return "fy_quarter", month_end(last.year, last.month)
     if m := _MONTH.match(label):
+        _check_years(label, int(m[1]), int(m[1]))
         return "month", month_end(int(m[1]), int(m[2]))
     if m := _FY.match(label):
         start_year = _fy_start(m[1], m[2], label)
+        _check_years(label, start_year, start_year + 1)
         return "financial_year", dt.date(start_year + 1, 3, 31)
     if m := _YEAR.match(label):
+        _check_years(label, int(m[1]), int(m[1]))
         return "calendar_year", dt.date(int(m[1]), 12, 31)
     raise OversightError(f"{label!r} is not a period; use {PERIOD_HELP}", field="period")
+
+
+def _check_years(label: str, first: int, last: int) -> None:
+    """The period's first and last day must fall within FIRST_YEAR to LAST_YEAR (#6)."""
+    if first < FIRST_YEAR or last > LAST_YEAR:
+        raise PeriodOutOfRange(f"{label!r} is outside the years periods can fall in ({FIRST_YEAR} to {LAST_YEAR})",
+                               field="period")
 
 
 def _fy_start(first: str, second: str, label: str) -> int:

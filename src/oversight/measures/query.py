@@ -121,6 +121,12 @@ def measure_values(
     ).df()
     if frame.empty and period is not None:
         raise OversightError(f"{measure_id} has no figures for period {period!r}", field="period")
+    return present_values(frame, public=public)
+
+
+def present_values(frame: pd.DataFrame, *, public: bool = False) -> pd.DataFrame:
+    """Rows of `measure_value` as every reader gets them: with a `period` label, in OUTPUT_COLUMNS,
+    and with `public=True` suppressed figures blanked (value and interval), keeping the reason."""
     frame.insert(
         1, "period",
         [period_label(t, e.date() if hasattr(e, "date") else e) for t, e in zip(frame["period_type"], frame["period_end"])],

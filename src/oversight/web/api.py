@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel
 
 from oversight.measures.catalogue import LEVELS
 from oversight.measures.periods import PERIOD_HELP
@@ -20,11 +21,56 @@ from oversight.web.twins import dumps, envelope, frame_csv
 from oversight.web.views.health import police_uk_summary
 from oversight.web.views.measure import definition
 
-router = APIRouter(prefix="/api/v1", tags=["open data"])
+
+
+class ErrorDetail(BaseModel):
+    """Where and what: the facts every Oversight error carries (`OversightError.as_dict`)."""
+
+    path: str | None
+    row: int | None
+    field: str | None
+    reason: str
+
+
+class ErrorEnvelope(BaseModel):
+    """Every error of the API: {"ok": false, "error": {...}}."""
+
+    ok: Literal[False]
+    error: ErrorDetail
+
+
+class Envelope(BaseModel):
+    """Every JSON answer of the API: {"ok": true, "data": ..., "meta": {...}}."""
+
+    ok: Literal[True]
+    data: Any
+    meta: dict[str, Any]
+
+
+_RETRY_AFTER = {"Retry-After": {"description": "Seconds to wait before asking again.", "schema": {"type": "integer"}}}
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorEnvelope, "description": "No such measure, area, period, breakdown or format."},
+    422: {"model": ErrorEnvelope, "description": "A malformed query parameter, or a query too big to answer at once."},
+    429: {"model": ErrorEnvelope, "description": "Too many requests from one client; wait Retry-After seconds.",
+          "headers": _RETRY_AFTER},
+    503: {"model": ErrorEnvelope, "description": "The server is busy; wait Retry-After seconds.",
+          "headers": _RETRY_AFTER},
+}
+JSON_OR_CSV: dict[int | str, dict[str, Any]] = {200: {
+    "model": Envelope, "description": "JSON in the envelope, or CSV (one row per record) for the .csv address.",
+    "content": {"text/csv": {"schema": {"type": "string"}}},
+}}
+JSON_ONLY: dict[int | str, dict[str, Any]] = {200: {"model": Envelope, "description": "JSON in the envelope."}}
+GEOJSON: dict[int | str, dict[str, Any]] = {200: {
+    "description": "A GeoJSON FeatureCollection.", "content": {"application/geo+json": {"schema": {"type": "object"}}},
+}}
+
+router = APIRouter(prefix="/api/v1", tags=["open data"], responses=ERROR_RESPONSES)
 
 Format = Literal["json", "csv"]
-MAX_ROWS = 100_000
-"""Most rows one request returns; use offset for the next page."""
+MAX_ROWS = 10_000
+"""Most rows one request returns (and the default); use offset for the next page. Bounds the
+work of one uncached request to a fraction of a second (#8)."""
 MAX_SCAN = 250_000
 """Most rows one request may select before paging; a bigger query is refused (422) with a hint."""
 EVERY_BREAKDOWN = "*"
@@ -44,7 +90,7 @@ def _answer(fmt: str, data: list[dict[str, Any]] | dict[str, Any], frame: pd.Dat
     return Response(dumps(envelope(data, **meta)), media_type="application/json")
 
 
-@router.get("/", summary="What the API offers")
+@router.get("/", summary="What the API offers", responses=JSON_ONLY)
 def index(request: Request) -> Response:
     base = "/api/v1"
     data = {
@@ -56,7 +102,7 @@ def index(request: Request) -> Response:
     return _answer("json", data, None, "index", built_at=_store(request).built_at())
 
 
-@router.get("/measures.{fmt}", summary="The measure catalogue with each measure's data status")
+@router.get("/measures.{fmt}", summary="The measure catalogue with each measure's data status", responses=JSON_OR_CSV)
 def catalogue(request: Request, fmt: Annotated[Format, Path(description="json or csv")]) -> Response:
     store = _store(request)
     frame = store.status().copy()
@@ -64,7 +110,8 @@ def catalogue(request: Request, fmt: Annotated[Format, Path(description="json or
     return _answer(fmt, frame_records(frame), frame, "measures", count=len(frame), built_at=store.built_at())
 
 
-@router.get("/measures/{measure_id}.json", summary="One measure: definition, status, periods and breakdowns")
+@router.get("/measures/{measure_id}.json", summary="One measure: definition, status, periods and breakdowns",
+            responses=JSON_ONLY)
 def measure(request: Request, measure_id: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,80}$", description=MEASURE_ID_HELP)]) -> Response:
     store = _store(request)
     if measure_id not in store.catalogue:
@@ -82,7 +129,7 @@ def measure(request: Request, measure_id: Annotated[str, Path(pattern=r"^[a-z][a
     return _answer("json", data, None, measure_id, built_at=store.built_at())
 
 
-@router.get("/measures/{measure_id}/values.{fmt}", summary="Figures of one measure, filtered")
+@router.get("/measures/{measure_id}/values.{fmt}", summary="Figures of one measure, filtered", responses=JSON_OR_CSV)
 def values(
     request: Request,
     measure_id: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,80}$", description=MEASURE_ID_HELP)],
@@ -120,29 +167,23 @@ def values(
         raise NotFound(f"{measure_id} has no breakdown {filters.breakdown!r}; see /api/v1/measures/{measure_id}.json",
                        field="breakdown")
     chosen = None if breakdown == EVERY_BREAKDOWN else filters.breakdown
-    total = store.count(measure_id, level=level, area=area, period=filters.period, period_type=period_type,
-                        breakdown=chosen)
+    # The order of the selected rows is read once per filter; a page then reads only its own rows (#8).
+    order = store.order(measure_id, level=level, area=area, period=filters.period, period_type=period_type,
+                        breakdown=chosen, most=MAX_SCAN)
+    total = len(order)
     if total > MAX_SCAN:
-        raise BadRequest(f"{measure_id} has {total:,} figures for this query, more than the {MAX_SCAN:,} one "
-                         "request can read; narrow it with level, area, period_type or breakdown", field="level")
-
-    def answer() -> Response:
-        frame = store.values(measure_id, level=level, area=area, period=filters.period, period_type=period_type,
-                             breakdown=chosen)
-        total = len(frame)
-        rows = records(frame.iloc[offset:offset + limit], store)
-        table = pd.DataFrame(rows, columns=[*OUTPUT_COLUMNS, "period_key", "area_name"])
-        more = offset + limit < total
-        return _answer(fmt, rows, table, f"{measure_id}-values", count=len(rows), total=total, offset=offset,
-                       next_offset=offset + limit if more else None, unit=m.unit, built_at=store.built_at(),
-                       suppression="figures resting on fewer than 10 records or respondents are blank "
-                                   "(see suppression_reason)")
-
-    # Answers are cached whole (the warehouse only changes on a rebuild, which clears the cache).
-    return store.cached(("api-values", measure_id, fmt, filters, period_type, breakdown, offset, limit), answer)
+        raise BadRequest(f"{measure_id} has more than {MAX_SCAN:,} figures for this query, more than one request "
+                         "can read; narrow it with level, area, period_type or breakdown", field="level")
+    rows = records(store.page(measure_id, order[offset:offset + limit]), store)
+    table = pd.DataFrame(rows, columns=[*OUTPUT_COLUMNS, "period_key", "area_name"])
+    more = offset + limit < total
+    return _answer(fmt, rows, table, f"{measure_id}-values", count=len(rows), total=total, offset=offset,
+                   next_offset=offset + limit if more else None, unit=m.unit, built_at=store.built_at(),
+                   suppression="figures resting on fewer than 10 records or respondents are blank "
+                               "(see suppression_reason)")
 
 
-@router.get("/areas.{fmt}", summary="Areas with figures, their names and parents")
+@router.get("/areas.{fmt}", summary="Areas with figures, their names and parents", responses=JSON_OR_CSV)
 def areas(
     request: Request,
     fmt: Annotated[Format, Path(description="json or csv")],
@@ -155,7 +196,8 @@ def areas(
     return _answer(fmt, rows, frame, "areas", count=len(rows), levels=list(LEVELS))
 
 
-@router.get("/boundaries/{level}.geojson", summary="Area boundaries of one level (GeoJSON, simplified)")
+@router.get("/boundaries/{level}.geojson", summary="Area boundaries of one level (GeoJSON, simplified)",
+            responses=GEOJSON, response_class=Response)  # no media type, so errors stay documented as JSON
 def boundaries(request: Request, level: Literal["force", "bcu", "borough", "ward"]) -> Response:
     features = _store(request).boundaries(level)
     if not features:
@@ -164,7 +206,7 @@ def boundaries(request: Request, level: Literal["force", "bcu", "borough", "ward
     return Response(body, media_type="application/geo+json")
 
 
-@router.get("/health.{fmt}", summary="The police.uk data-health ledger: force x dataset x month")
+@router.get("/health.{fmt}", summary="The police.uk data-health ledger: force x dataset x month", responses=JSON_OR_CSV)
 def health(request: Request, fmt: Annotated[Format, Path(description="json or csv")]) -> Response:
     store = _store(request)
     frame = store.health()
@@ -172,7 +214,8 @@ def health(request: Request, fmt: Annotated[Format, Path(description="json or cs
                    summary=[{k: v for k, v in s.items() if k != "flagged"} for s in police_uk_summary(frame)])
 
 
-@router.get("/health/reference.{fmt}", summary="Reference datasets: files, rows and periods loaded")
+@router.get("/health/reference.{fmt}", summary="Reference datasets: files, rows and periods loaded",
+            responses=JSON_OR_CSV)
 def reference_health(request: Request, fmt: Annotated[Format, Path(description="json or csv")]) -> Response:
     frame, problem = _store(request).reference_health()
     return _answer(fmt, frame_records(frame), frame, "reference-health", count=len(frame), problem=problem)

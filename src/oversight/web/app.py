@@ -26,9 +26,12 @@ from oversight import config
 from oversight.errors import OversightError, WarehouseError
 from oversight.web.render import STATIC, context, environment
 from oversight.web.store import Store
+from oversight.web.traffic import Traffic, retry_after
 from oversight.web.twins import dumps, error_envelope
 
 log = logging.getLogger("oversight.web")
+
+OPENAPI_URL = "/api/v1/openapi.json"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; "
@@ -71,6 +74,16 @@ def plotly_js() -> Path:
     return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
+SWAGGER_UI_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
+"""Swagger UI for /docs, served from the pinned `fastapi-offline` package: no CDN, works offline."""
+
+
+def swagger_ui_file(name: str) -> Path:
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).parent / "static" / name
+
+
 def wants_json(path: str) -> bool:
     return path.startswith("/api/v1") or path.endswith((".json", ".csv", ".geojson"))
 
@@ -83,30 +96,53 @@ def create_app(
     a background thread when the server starts, so the first visitors get cached pages."""
     from oversight.web import api, pages
 
+    def start_warm_up() -> None:
+        threading.Thread(target=pages.warm_up, args=(app,), name="oversight-warm-up", daemon=True).start()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm and not publishing:
-            threading.Thread(target=pages.warm_up, args=(app,), name="oversight-warm-up", daemon=True).start()
+            start_warm_up()
+            app.state.store.on_new_snapshot.append(start_warm_up)  # a rebuild: warm its pages too
         yield
+        app.state.store.close()
 
     app = FastAPI(
         title="Oversight open data API",
         version="1",
         description=("Figures of the Police and Crime Plan measures, the measure catalogue, areas and data health, "
                      "as JSON or CSV. Licence: Open Government Licence v3.0."),
-        docs_url=None, redoc_url=None,  # their pages load scripts from a CDN; /api/ documents the API instead
-        openapi_url="/api/v1/openapi.json",
+        docs_url=None, redoc_url=None,  # FastAPI's pages use a CDN and inline scripts; /docs is served below
+        openapi_url=OPENAPI_URL,
         lifespan=lifespan,
     )
     app.state.store = Store(config.warehouse_path(warehouse))
     app.state.env = environment()
     app.state.registry = {} if publishing else None
-    app.add_middleware(SecurityHeaders)
+    if not publishing:  # publishing reads one page at a time: nothing to queue
+        app.add_middleware(Traffic, reject=lambda scope, error: error_response(Request(scope), error, 503))
+    app.add_middleware(SecurityHeaders)  # added last, so outermost: on every answer, replayed ones too
 
     @app.get("/static/plotly.min.js", include_in_schema=False)
     def plotly_bundle() -> FileResponse:
         return FileResponse(plotly_js(), media_type="text/javascript",
                             headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/static/swagger-ui/{name}", include_in_schema=False)
+    def swagger_ui_asset(name: str) -> FileResponse:
+        if name not in SWAGGER_UI_FILES:
+            raise StarletteHTTPException(404)
+        return FileResponse(swagger_ui_file(name), media_type=SWAGGER_UI_FILES[name],
+                            headers={"Cache-Control": "public, max-age=86400"})
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi_at_root() -> Response:
+        return Response(dumps(app.openapi()), media_type="application/json")
+
+    @app.api_route("/docs", methods=["GET", "HEAD"], include_in_schema=False)
+    def interactive_docs(request: Request) -> HTMLResponse:
+        template = request.app.state.env.get_template("api_docs.html")
+        return HTMLResponse(template.render(title=app.title, openapi_url="/openapi.json"))
 
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(api.router)
@@ -119,14 +155,18 @@ def create_app(
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
         first = exc.errors()[0] if exc.errors() else {}
-        where = [str(p) for p in first.get("loc", ()) if p not in ("query", "path")]
+        location = first.get("loc", ())
+        where = [str(p) for p in location if p not in ("query", "path")]
         error = OversightError(str(first.get("msg", "invalid request")), field=".".join(where) or None)
-        return error_response(request, error, 422)
+        # A path that names no resource is not found (404); a bad query parameter is malformed (422).
+        return error_response(request, error, 404 if location[:1] == ("path",) else 422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
         reason = "no page here; the site map is on the home page" if exc.status_code == 404 else str(exc.detail)
-        return error_response(request, OversightError(reason, path=request.url.path), exc.status_code)
+        response = error_response(request, OversightError(reason, path=request.url.path), exc.status_code)
+        response.headers.update(exc.headers or {})  # e.g. Allow on a 405
+        return response
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
@@ -146,21 +186,34 @@ def _status(exc: OversightError) -> int:
 
 
 def error_response(request: Request, error: OversightError, status: int) -> Response:
+    headers = retry_after(error) if status in (429, 503) else {}
+    if status >= 500:
+        # The public sees what happened, never where: no file paths, processes or library text (#9).
+        log.warning("%s on %s: %s", status, request.url.path, error)
+        error = OversightError(_PUBLIC_REASONS.get(status, _PUBLIC_REASONS[500]))
+        headers = headers or ({"Retry-After": "60"} if status == 503 else {})
     if wants_json(request.url.path):
-        return Response(dumps(error_envelope(error)), status_code=status, media_type="application/json")
+        return Response(dumps(error_envelope(error)), status_code=status, media_type="application/json",
+                        headers=headers)
     data: dict[str, Any] = {"title": _TITLES.get(status, "Something went wrong"), "page": "error", "status": status,
                             "error": error.as_dict(), "path": request.url.path, "sections": [], "intro": ""}
-    try:
-        built_at = request.app.state.store.built_at()
-    except OversightError:  # no warehouse, or it cannot be opened: the page says why
-        built_at = None
+    built_at = None
+    if status < 500:  # under load or without figures, the error page itself reads nothing
+        with contextlib.suppress(OversightError):
+            built_at = request.app.state.store.built_at()
     values = context(data, request.url.path, registry=None, built_at=built_at)
-    return HTMLResponse(request.app.state.env.get_template("error.html").render(values), status_code=status)
+    return HTMLResponse(request.app.state.env.get_template("error.html").render(values), status_code=status,
+                        headers=headers)
 
 
 _TITLES = {
     404: "Page not found",
     422: "There is a problem with the address",
-    503: "The figures are being rebuilt",
+    503: "The figures are not available just now",
     500: "Something went wrong",
+}
+_PUBLIC_REASONS = {
+    503: "the figures cannot be shown just now (the server is busy, or no figures are published yet); "
+         "please try again shortly",
+    500: "something went wrong on our side; it has been logged",
 }

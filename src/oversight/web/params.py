@@ -1,6 +1,7 @@
 """The filter state every page keeps in its URL (level, area, period, breakdown), checked once.
 
-`read_filters` checks the form of each query parameter (422 when malformed); `resolve_area`,
+`read_filters` checks the form of each query parameter (422 when malformed; 404 for a period
+outside the years any figure can have); `resolve_area`,
 `resolve_period` and `resolve_breakdown` check them against what the warehouse holds (404 when
 well formed but unknown), with a message saying what is available.
 """
@@ -14,7 +15,7 @@ from typing import Final
 
 from oversight.errors import OversightError
 from oversight.measures.catalogue import LEVELS
-from oversight.measures.periods import PERIOD_HELP, parse_period
+from oversight.measures.periods import PERIOD_HELP, PeriodOutOfRange, parse_period
 from oversight.web.store import Area, Period, Store
 
 FILTER_NAMES: Final = ("level", "area", "period", "breakdown")
@@ -60,6 +61,8 @@ def read_filters(query: Mapping[str, str]) -> Filters:
     if period is not None:
         try:
             period = Period(*parse_period(period)).key  # one spelling per period: '2022-23 Q2' -> '2022-23-Q2'
+        except PeriodOutOfRange as exc:  # well formed, but no figures can exist for it (#6)
+            raise NotFound(f"no figures for the period: {exc.reason}", field="period") from None
         except OversightError as exc:
             raise BadRequest(exc.reason, field="period") from None
     if breakdown is not None and not _BREAKDOWN.match(breakdown):

@@ -2,20 +2,29 @@
 
 Figures come only through `oversight.measures.query` (always `public=True`); this module adds
 the few lookups pages need (area names, boundaries, which periods and areas a measure has) and
-caches everything, because the warehouse only changes when `oversight build` or an ingest runs.
+caches everything, because what the site shows only changes when a snapshot is published.
 
-The cache is keyed on the warehouse file's modification time and size, checked at most once a
-second, so a rebuild shows up without restarting the server. The file is opened read-only and
-only while a read is running: the server never holds the lock `oversight build` needs.
+The server reads the newest published snapshot of the warehouse (`warehouse/snapshot.py`), never
+the warehouse itself, so `oversight build` is never blocked by it. Each snapshot is opened
+read-only once and has its own cache; when a newer one appears (checked at most once a second)
+it takes over, and the old one closes once the requests still reading it are done. A request
+is pinned to one snapshot (`Store.serving`), so a page never mixes two builds.
+
+`Store.serving` also bounds the work of a request: a query still running at its deadline, or
+after its client has gone, is interrupted, and the request ends with `Busy` (503).
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
+import contextvars
 import datetime as dt
+import logging
 import os
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,23 +32,38 @@ from pathlib import Path
 from typing import Any, Final
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from oversight import config
 from oversight.errors import OversightError, WarehouseError
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.periods import parse_period, period_key, period_label
-from oversight.measures.query import catalogue_status, has_measures_table, measure_values
+from oversight.measures.query import catalogue_status, has_measures_table, measure_values, present_values
 from oversight.sources.police_uk import vocab
+from oversight.warehouse.snapshot import latest_snapshot, publish_snapshot, snapshot_is_current
+
+log = logging.getLogger("oversight.web")
 
 CACHE_BYTES: Final = 256 * 1024 * 1024
-"""Memory the cache may use (estimated); the least recently used entries go first."""
+"""Memory the cache of one snapshot may use (estimated); the least recently used entries go first."""
 LARGEST_ENTRY: Final = CACHE_BYTES // 16
 """A result bigger than this is not kept (a whole measure at every level, say)."""
 VERSION_CHECK_SECONDS: Final = 1.0
-"""How often the warehouse file is looked at for a rebuild."""
+"""How often the folder is looked at for a newer snapshot."""
+RETRY_AFTER_SECONDS: Final = 2
+"""What a 503 asks the client to wait before trying again."""
 LEVEL_ORDER: Final = ("force", "bcu", "borough", "ward")
 LEVEL_NAMES: Final = {"force": "Force", "bcu": "Basic Command Unit", "borough": "Borough", "ward": "Ward"}
+_SORT: Final = "area_level, area_code, breakdown, period_type, period_end"
+"""The order of figures in every answer (as `measure_values`)."""
+
+
+class Busy(OversightError):
+    """The server cannot answer this request now (overloaded, or the request ran out of time): 503."""
+
+    status = 503
+    retry_after = RETRY_AFTER_SECONDS
 
 
 @dataclass(frozen=True)
@@ -68,98 +92,266 @@ class Period:
         return period_label(self.type, self.end)
 
 
+class Budget:
+    """How long one request may work, and whether its client is still there. Queries running
+    when it runs out are interrupted; new ones are refused."""
+
+    def __init__(self, seconds: float) -> None:
+        self.deadline = time.monotonic() + seconds
+        self.cancelled = False
+        self._cursors: set[duckdb.DuckDBPyConnection] = set()
+        self._lock = threading.Lock()
+
+    def check(self) -> None:
+        if self.cancelled:
+            raise Busy("the request was abandoned")
+        if time.monotonic() > self.deadline:
+            raise Busy("the server is busy and could not answer in time; please try again shortly")
+
+    def cancel(self) -> None:
+        """The client has gone: stop the work done for it."""
+        self.cancelled = True
+        with self._lock:
+            for cursor in self._cursors:
+                cursor.interrupt()
+
+    @contextlib.contextmanager
+    def watching(self, cursor: duckdb.DuckDBPyConnection) -> Iterator[None]:
+        self.check()
+        timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), cursor.interrupt)
+        timer.daemon = True
+        with self._lock:
+            self._cursors.add(cursor)
+        timer.start()
+        try:
+            yield
+        except duckdb.InterruptException:
+            self.check()
+            raise Busy("the query was interrupted") from None
+        finally:
+            timer.cancel()
+            with self._lock:
+                self._cursors.discard(cursor)
+
+
+class _Snapshot:
+    """One published snapshot, open read-only, with its cache; closed once retired and unused."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.con: duckdb.DuckDBPyConnection | None
+        try:
+            self.con = duckdb.connect(str(path), read_only=True)
+        except duckdb.Error as exc:
+            raise WarehouseError(f"cannot open the published snapshot: {exc}", path=str(path)) from exc
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.cache: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
+        self.cache_bytes = 0
+        self.pending: dict[tuple[Any, ...], threading.Lock] = {}
+        self.users = 0
+        self.retired = False
+        self.lock = threading.RLock()
+        _OPEN.add(self)
+
+    def enter(self) -> None:
+        with self.lock:
+            self.users += 1
+
+    def leave(self) -> None:
+        with self.lock:
+            self.users -= 1
+            if self.retired and self.users == 0:
+                self.close()
+
+    def retire(self) -> None:
+        with self.lock:
+            self.retired = True
+            if self.users == 0:
+                self.close()
+
+    def close(self) -> None:
+        if self.con is not None:
+            self.con.close()
+            self.con = None  # freed now, not whenever the snapshot object is
+
+
+_OPEN: weakref.WeakSet[_Snapshot] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_open_snapshots() -> None:
+    """Close what is still open when the process ends (DuckDB objects must not outlive it)."""
+    for snapshot in list(_OPEN):
+        snapshot.close()
+
+
+_PINNED: contextvars.ContextVar[_Snapshot | None] = contextvars.ContextVar("oversight_snapshot", default=None)
+_BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("oversight_budget", default=None)
+
+
 class Store:
-    """Cached, read-only access to one warehouse file."""
+    """Cached, read-only access to the published snapshots of one warehouse."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         self._lock = threading.RLock()
-        self._con: duckdb.DuckDBPyConnection | None = None
-        self._users = 0
-        self._cache: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
-        self._cache_bytes = 0
-        self._pending: dict[tuple[Any, ...], threading.Lock] = {}
-        self._version: tuple[int, int] | None = None
+        self._snapshot: _Snapshot | None = None
         self._checked = 0.0
+        self._problem: WarehouseError | None = None
+        self.on_new_snapshot: list[Callable[[], None]] = []
+        """Called (in the thread that noticed it) when a newer snapshot takes over, e.g. to warm it."""
         self.catalogue: dict[str, Measure] = load_catalogue()
 
-    # connection and cache -------------------------------------------------------------------
+    def close(self) -> None:
+        """Let go of the snapshot being served (requests still reading it finish first)."""
+        with self._lock:
+            snapshot, self._snapshot = self._snapshot, None
+        if snapshot is not None:
+            snapshot.retire()
+
+    # snapshots, connections and the cache ---------------------------------------------------
+
+    def _current(self) -> _Snapshot:
+        """The snapshot this request is pinned to, else the newest one."""
+        return _PINNED.get() or self._refresh()
+
+    def _enter(self) -> _Snapshot:
+        """`_current()`, counted as in use until `leave()`, so it cannot be closed meanwhile."""
+        pinned = _PINNED.get()
+        if pinned is not None:
+            pinned.enter()
+            return pinned
+        return self._refresh(enter=True)
+
+    def _refresh(self, *, enter: bool = False) -> _Snapshot:
+        now = time.monotonic()
+        previous = None
+        with self._lock:
+            if now - self._checked >= VERSION_CHECK_SECONDS or self._snapshot is None:
+                previous = self._look_for_newer(now)
+            current = self._snapshot
+            assert current is not None
+            if enter:
+                current.enter()
+            if previous is not None:
+                previous.retire()
+        if previous is not None:
+            log.info("serving the snapshot %s", current.path.name)
+            for callback in self.on_new_snapshot:
+                callback()
+        return current
+
+    def _look_for_newer(self, now: float) -> _Snapshot | None:
+        """Open a newer snapshot when there is one; returns the one it replaces. Raises
+        WarehouseError only while there is nothing to serve (at most once a second)."""
+        if self._snapshot is None and self._problem is not None and now - self._checked < VERSION_CHECK_SECONDS:
+            raise self._problem
+        self._checked = now
+        try:
+            newest = self._newest()
+            if self._snapshot is not None and self._snapshot.path == newest:
+                return None
+            opened = _Snapshot(newest)
+        except WarehouseError as exc:
+            self._problem = exc
+            if self._snapshot is None:
+                raise
+            return None  # keep serving what is open
+        previous, self._snapshot, self._problem = self._snapshot, opened, None
+        return previous
+
+    def _newest(self) -> Path:
+        """The newest snapshot; on first use one is published when there is none, or when the
+        warehouse changed since (the server is not serving yet, so it holds no one up)."""
+        if self._snapshot is None and self.path.exists() and not snapshot_is_current(self.path):
+            try:
+                publish_snapshot(self.path)
+            except WarehouseError as exc:
+                log.warning("serving the last published snapshot: %s", exc)
+        newest = latest_snapshot(self.path)
+        if newest is None:
+            raise WarehouseError(
+                "no figures published yet; load data with 'oversight ingest' and run 'oversight build'",
+                path=str(self.path),
+            )
+        return newest
+
+    @contextlib.contextmanager
+    def serving(self, budget: Budget | None = None) -> Iterator[None]:
+        """Pin the calls inside to one snapshot (when one can be opened) and bound their work."""
+        try:
+            snapshot: _Snapshot | None = self._refresh(enter=True)
+        except WarehouseError:
+            snapshot = None  # the request itself reports it, on its page
+        pinned, budgeted = _PINNED.set(snapshot), _BUDGET.set(budget)
+        try:
+            yield
+        finally:
+            _PINNED.reset(pinned)
+            _BUDGET.reset(budgeted)
+            if snapshot is not None:
+                snapshot.leave()
 
     @contextlib.contextmanager
     def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """A cursor on a read-only connection that is closed once no request is using it."""
-        with self._lock:
-            if self._con is None:
-                if not self.path.exists():
-                    raise WarehouseError(
-                        "no warehouse here yet; load data with 'oversight ingest' and run 'oversight build'",
-                        path=str(self.path),
-                    )
-                try:
-                    self._con = duckdb.connect(str(self.path), read_only=True)
-                except duckdb.Error as exc:
-                    raise WarehouseError(
-                        f"cannot open the warehouse (is 'oversight build' running?): {exc}", path=str(self.path)
-                    ) from exc
-                self._con.execute("SET TimeZone = 'UTC'")
-            self._users += 1
-            cursor = self._con.cursor()
+        """A cursor on the snapshot being served, watched by the request's budget."""
+        snapshot = self._enter()
+        budget = _BUDGET.get()
         try:
-            yield cursor
-        finally:
-            cursor.close()
-            with self._lock:
-                self._users -= 1
-                if self._users == 0 and self._con is not None:
-                    self._con.close()
-                    self._con = None
-
-    def version(self) -> tuple[int, int]:
-        """(mtime, size) of the warehouse file; clears the cache when it changed."""
-        now = time.monotonic()
-        with self._lock:
-            if self._version is not None and now - self._checked < VERSION_CHECK_SECONDS:
-                return self._version
+            assert snapshot.con is not None, "a snapshot in use is never closed"
+            cursor = snapshot.con.cursor()
             try:
-                stat = self.path.stat()
-                current = (stat.st_mtime_ns, stat.st_size)
-            except OSError:
-                current = (0, 0)
-            if current != self._version:
-                self._cache.clear()
-                self._cache_bytes = 0
-                self._version = current
-            self._checked = now
-            return current
+                if budget is None:
+                    yield cursor
+                else:
+                    with budget.watching(cursor):
+                        yield cursor
+            finally:
+                cursor.close()
+        finally:
+            snapshot.leave()
+
+    def peek(self, key: tuple[Any, ...]) -> Any | None:
+        """The cached value for `key`, or None: never computes, never waits."""
+        try:
+            snapshot = self._current()
+        except WarehouseError:
+            return None
+        with snapshot.lock:
+            found = snapshot.cache.get(key)
+            if found is None:
+                return None
+            snapshot.cache.move_to_end(key)
+            return found[0]
 
     def cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        """`compute()` once per key and warehouse version, kept in an LRU of CACHE_BYTES. Requests
+        """`compute()` once per key and snapshot, kept in an LRU of CACHE_BYTES. Requests
         arriving while the same key is being computed wait for that result instead of
         computing it again (keys nest page > figures > lookups, never in a cycle)."""
-        self.version()
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key][0]
-            pending = self._pending.setdefault(key, threading.Lock())
+        snapshot = self._current()
+        with snapshot.lock:
+            if key in snapshot.cache:
+                snapshot.cache.move_to_end(key)
+                return snapshot.cache[key][0]
+            pending = snapshot.pending.setdefault(key, threading.Lock())
         with pending:
-            with self._lock:
-                if key in self._cache:
-                    return self._cache[key][0]
+            with snapshot.lock:
+                if key in snapshot.cache:
+                    return snapshot.cache[key][0]
             try:
                 value = compute()
             except BaseException:
-                with self._lock:
-                    self._pending.pop(key, None)
+                with snapshot.lock:
+                    snapshot.pending.pop(key, None)
                 raise
             size = _size(value)
-            with self._lock:
+            with snapshot.lock:
                 if size <= LARGEST_ENTRY:
-                    self._cache[key] = (value, size)
-                    self._cache_bytes += size
-                self._pending.pop(key, None)
-                while self._cache_bytes > CACHE_BYTES and self._cache:
-                    self._cache_bytes -= self._cache.popitem(last=False)[1][1]
+                    snapshot.cache[key] = (value, size)
+                    snapshot.cache_bytes += size
+                snapshot.pending.pop(key, None)
+                while snapshot.cache_bytes > CACHE_BYTES and snapshot.cache:
+                    snapshot.cache_bytes -= snapshot.cache.popitem(last=False)[1][1]
         return value
 
     # the catalogue --------------------------------------------------------------------------
@@ -223,12 +415,13 @@ class Store:
                     raise
         return self.cached(key, load)
 
-    def count(
+    def order(
         self, measure_id: str, *, level: str | None = None, area: str | None = None, period: str | None = None,
-        period_type: str | None = None, breakdown: str | None = "all",
-    ) -> int:
-        """How many rows `values` would return with these filters (to refuse a query too big to
-        answer at once before reading it)."""
+        period_type: str | None = None, breakdown: str | None = "all", most: int,
+    ) -> np.ndarray:
+        """The row ids of the figures `values` would return, in its order: read once per filter
+        (a sort of row ids only), so any page of it is then one lookup of `limit` rows. At most
+        `most` + 1 ids: a longer answer means the query selects too many to page through."""
         where, params = ["measure = ?"], [measure_id]
         for column, value in (("area_level", level), ("area_code", area), ("breakdown", breakdown)):
             if value is not None:
@@ -241,13 +434,24 @@ class Store:
             where.append("period_type = ?")
             params.append(period_type)
 
-        def load() -> int:
+        def load() -> np.ndarray:
             if not self.has_data(measure_id):
-                return 0
+                return np.empty(0, dtype=np.int64)
             with self.connection() as con:
-                row = con.execute(f"SELECT count(*) FROM measure_value WHERE {' AND '.join(where)}", params).fetchone()
-            return int(row[0]) if row else 0
-        return self.cached(("count", measure_id, level, area, period, period_type, breakdown), load)
+                found = con.execute(f"SELECT rowid FROM measure_value WHERE {' AND '.join(where)} ORDER BY {_SORT} "
+                                    "LIMIT ?", [*params, most + 1]).fetchnumpy()["rowid"]
+            return np.asarray(found, dtype=np.int64)
+        return self.cached(("order", measure_id, level, area, period, period_type, breakdown, most), load)
+
+    def page(self, measure_id: str, rows: np.ndarray) -> pd.DataFrame:
+        """Public figures (as `values`) of the rows given by id (from `order`), in that order."""
+        if len(rows) == 0:
+            return pd.DataFrame()
+        with self.connection() as con:
+            frame = con.execute("SELECT rowid AS row_id, * FROM measure_value WHERE rowid IN (SELECT unnest(?))",
+                                [rows.tolist()]).df()
+        frame = frame.set_index("row_id").loc[rows].reset_index(drop=True)
+        return present_values(frame, public=True)
 
     def rows(
         self,

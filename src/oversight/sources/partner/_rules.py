@@ -33,6 +33,9 @@ _PERIOD_NAME = {"month": "month", "fy_quarter": "financial-year quarter", "finan
 AREA_LEVELS: tuple[str, ...] = ("force", "bcu", "borough", "ward")
 
 MEASURE_MAX_LENGTH = 64
+# Partner series start with the earliest national victim and justice surveys; a later year than
+# next year is a typing slip (9999 as "no end"), and would break every period derived from it (#7).
+FIRST_PARTNER_YEAR = 1990
 # Above this a "sample size" is a typing slip, and it would not fit the BIGINT column either.
 SAMPLE_SIZE_MAX = 1_000_000_000
 
@@ -113,6 +116,8 @@ def _typed(text: dict[str, str], line: int) -> PartnerRow:
     end = _date("period_end", text["period_end"])
     if end < start:
         raise _Broken("period_end", text["period_end"], f"period_end {end} is before period_start {start}")
+    _within_partner_years("period_start", start)
+    _within_partner_years("period_end", end)
     period_type = _period_type(text["period_type"], start, end)
     area_level = _one_of("area_level", text["area_level"], AREA_LEVELS, "area level")
     area_code = _area_code(area_level, text["area_code"])
@@ -154,6 +159,17 @@ def _date(field: str, cell: str) -> date:
         except ValueError:
             pass
     raise _Broken(field, cell, f"'{cell}' is not a date written YYYY-MM-DD")
+
+
+def last_partner_year() -> int:
+    """Next year: a partner file may carry figures for the current financial year's end."""
+    return date.today().year + 1
+
+
+def _within_partner_years(field: str, day: date) -> None:
+    if not FIRST_PARTNER_YEAR <= day.year <= last_partner_year():
+        raise _Broken(field, day.isoformat(), f"{day} is outside the years partner figures may cover "
+                                              f"({FIRST_PARTNER_YEAR} to {last_partner_year()})")
 
 
 def _months_spanned(start: date, end: date) -> int | None:
