@@ -77,9 +77,11 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "secondary_suppression",
-        True,
+        "subtraction",
         "Hide further figures of additive measures where a suppressed figure could otherwise be "
-        "worked out from published totals and other groups, areas or periods (docs/methods.md).",
+        "worked out from published totals and other groups, areas or periods (docs/methods.md): "
+        "'subtraction' until no relation has exactly one hidden figure; 'exact' also checks each "
+        "table of an area and its parts by linear algebra (slower); 'off'.",
     ),
     Setting(
         "suppress_below",

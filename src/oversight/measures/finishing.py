@@ -102,7 +102,7 @@ def finish_in_warehouse(
     change[(change > 0) & ~_comparable(x, qbits)] = CHANGE_WORDS.index(NOT_COMPARABLE)
     band = _against_band(per["band"][m], value, low, high)
     suppressed, reason = _suppress(x, unit)
-    if config.default("secondary_suppression"):
+    if config.default("secondary_suppression") != "off":
         t_secondary = time.perf_counter()
         extra = _secondary(con, measures, ids, unit, suppressed, position)
         suppressed, reason = suppressed | extra, np.where(extra, 3, reason)
@@ -424,7 +424,8 @@ def _secondary(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'area'").fetchone()[0]  # type: ignore[index]
     areas = (con.execute("SELECT level, code, parent_level, parent_code FROM area").df() if has_areas else
              pd.DataFrame(columns=["level", "code", "parent_level", "parent_code"]))
-    extra[at[protect_measure_values(frame, areas)]] = True
+    exact = config.default("secondary_suppression") == "exact"
+    extra[at[protect_measure_values(frame, areas, exact=exact)]] = True
     return extra
 
 

@@ -58,7 +58,7 @@ COLUMNS = ("measure", "period_type", "period_start", "period_end", "area_level",
            "breakdown", "numerator", "suppressed")
 
 
-def protect_measure_values(frame: pd.DataFrame, areas: pd.DataFrame) -> BoolArray:
+def protect_measure_values(frame: pd.DataFrame, areas: pd.DataFrame, *, exact: bool = True) -> BoolArray:
     """Secondary suppression for the rows of `frame` (see the module docstring for the
     columns): True where a figure published so far must be hidden so that no suppressed
     figure can be worked out from the others. Primary rows are False in the result."""
@@ -67,7 +67,7 @@ def protect_measure_values(frame: pd.DataFrame, areas: pd.DataFrame) -> BoolArra
         raise ValueError(f"protect_measure_values: frame lacks columns {', '.join(missing)}")
     primary = frame["suppressed"].to_numpy(bool)
     cost = _protected_count(frame)
-    return secondary_suppression(cost, primary, measure_relations(frame, areas))
+    return secondary_suppression(cost, primary, measure_relations(frame, areas), exact=exact)
 
 
 def _protected_count(frame: pd.DataFrame) -> np.ndarray:

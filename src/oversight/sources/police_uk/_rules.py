@@ -165,7 +165,7 @@ def street_rules() -> list[Rule]:
         Rule(
             "Crime ID",
             f"{q('Crime ID')} IS NULL AND {q('Crime type')} <> {lit(ASB)}",
-            f"'missing Crime ID (only anti-social behaviour rows may have none)'",
+            "'missing Crime ID (only anti-social behaviour rows may have none)'",
         ),
         *_month_rules(),
         *_force_rules(),
