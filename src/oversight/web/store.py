@@ -496,10 +496,15 @@ class Store:
             if not self.has_data(measure_id):
                 return set()
             with self.connection() as con:
+                # Judged at the top level the measure has (force, where there is one): a default
+                # view must not open on a period whose force figure is flagged.
                 rows = con.execute(
-                    "SELECT DISTINCT period_type, period_end FROM measure_value WHERE measure = ? "
-                    "AND len(quality_flags) = 0 AND value IS NOT NULL AND NOT suppressed",
-                    [measure_id],
+                    """SELECT DISTINCT period_type, period_end FROM measure_value WHERE measure = ?
+                       AND len(quality_flags) = 0 AND value IS NOT NULL AND NOT suppressed
+                       AND area_level = (SELECT CASE WHEN bool_or(area_level = 'force') THEN 'force'
+                                                     ELSE min(area_level) END
+                                         FROM measure_value WHERE measure = ?)""",
+                    [measure_id, measure_id],
                 ).fetchall()
             return {Period(t, e) for t, e in rows}
         return self.cached(("clean_periods", measure_id), load)

@@ -206,7 +206,7 @@ def series_summary(measure: Measure, rows: list[dict[str, Any]], area_name: str,
         elif "common_cause" in variations:
             parts.append("process limits: every point within them (common cause variation)")
         else:
-            parts.append(f"process limits: {SPC_WORDS['insufficient_data']}")
+            parts.append(SPC_WORDS["insufficient_data"])
     return sentence_case("; ".join(parts)) + "."
 
 
