@@ -74,3 +74,22 @@ def shared_built(tmp_path_factory):
     assert not report.failed, report.failed
     con.close()
     return path
+
+
+@pytest.fixture(scope="session")
+def bundled_built(tmp_path_factory):
+    """Path of a warehouse (closed, for read-only use) holding the bundled data and its measures,
+    built once per test session."""
+    from oversight.measures.engine import build
+    from oversight.sources.police_uk import ingest_police_uk
+    from oversight.sources.reference import ingest_reference, place_loaded_records
+
+    path = tmp_path_factory.mktemp("bundled") / "warehouse.duckdb"
+    con = connect(path)
+    assert not ingest_reference(con, [BUNDLED.parent / "reference"]).failed
+    assert not ingest_police_uk(con, [BUNDLED]).failed
+    place_loaded_records(con)
+    report = build(con)
+    assert not report.failed, report.failed
+    con.close()
+    return path

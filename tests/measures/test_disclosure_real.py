@@ -7,40 +7,32 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import BUNDLED, REPO
 
 from oversight.measures.catalogue import load_catalogue
-from oversight.measures.engine import build
-from oversight.sources.police_uk import ingest_police_uk
-from oversight.sources.reference import ingest_reference, place_loaded_records
-from oversight.stats.measure_relations import protect_measure_values
 from oversight.warehouse import connect
 
-REFERENCE = REPO / "data" / "default" / "reference"
 PLACE = ["measure", "period_type", "period_end", "area_level", "area_code"]
 
 
 @pytest.fixture(scope="module")
-def protected(tmp_path_factory):
-    con = connect(tmp_path_factory.mktemp("disclosure") / "warehouse.duckdb")
-    assert not ingest_reference(con, [REFERENCE]).failed
-    assert not ingest_police_uk(con, [BUNDLED]).failed
-    place_loaded_records(con)
-    assert not build(con).failed
+def protected(bundled_built):
+    """The records measures as the build wrote them: primary suppression (too few records) and
+    the secondary suppression the build added ('hidden so that ...')."""
+    con = connect(bundled_built, read_only=True)
     catalogue = load_catalogue()
     records = [m.id for m in catalogue.values() if m.computation == "records"]
     frame = con.execute(
         """SELECT measure, period_type, period_start, period_end, area_level, area_code, breakdown,
-                  numerator, denominator, suppressed FROM measure_value WHERE list_contains(?, measure)""",
+                  numerator, denominator, suppressed, suppression_reason
+           FROM measure_value WHERE list_contains(?, measure)""",
         [records],
     ).df()
     areas = con.execute("SELECT level, code, parent_level, parent_code FROM area").df()
     con.close()
-    proportion = frame["measure"].map({m: catalogue[m].unit == "proportion" for m in records})
-    frame["denominator"] = frame["denominator"].where(proportion.astype(bool))
-    frame["primary"] = frame["suppressed"].astype(bool)
-    frame["secondary"] = protect_measure_values(frame, areas)
-    frame["hidden"] = frame["primary"] | frame["secondary"]
+    secondary = frame["suppression_reason"].fillna("").str.startswith("hidden")
+    frame["primary"] = frame["suppressed"].astype(bool) & ~secondary
+    frame["secondary"] = secondary
+    frame["hidden"] = frame["suppressed"].astype(bool)
     return frame, areas
 
 

@@ -9,7 +9,13 @@ import pandas as pd
 import pytest
 
 from oversight.errors import SourceError
-from oversight.sources.reference.dataset import Dataset, Parsed, Rejected, load_dataset_file, load_datasets
+from oversight.sources.reference.dataset import (
+    Dataset,
+    Parsed,
+    Rejected,
+    load_dataset_file,
+    load_datasets,
+)
 
 
 def _parse_counts(path: Path) -> Parsed:

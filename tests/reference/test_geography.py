@@ -16,12 +16,16 @@ from pathlib import Path
 
 import pytest
 import shapely
-
 from conftest import BUNDLED, SHARED, bundled, csv_lines, needs_shared
+
 from oversight.sources.police_uk import ingest_police_uk
 from oversight.sources.reference import geography, ingest_reference
 from oversight.sources.reference.dataset import load_datasets
-from oversight.sources.reference.geography_files import LSOA_CODE, parse_boundaries, parse_lsoa_ward_lookup
+from oversight.sources.reference.geography_files import (
+    LSOA_CODE,
+    parse_boundaries,
+    parse_lsoa_ward_lookup,
+)
 from oversight.warehouse import connect
 
 REFERENCE = Path(__file__).resolve().parents[2] / "data" / "default" / "reference"

@@ -36,7 +36,12 @@ from oversight.sources.reference import all_datasets
 from oversight.stats.compare import BAND
 from oversight.stats.disclosure import SUPPRESS_BELOW
 from oversight.stats.intervals import CONFIDENCE, RATE_PER
-from oversight.stats.spc import LIMIT_MULTIPLIER, MIN_SPC_POINTS, RUN_LENGTH, TREND_LENGTH
+from oversight.stats.spc import (
+    LIMIT_MULTIPLIER,
+    MIN_SPC_POINTS,
+    RUN_LENGTH,
+    TREND_LENGTH,
+)
 from oversight.warehouse.health import health_ledger, reference_health
 
 NUMBER = re.compile(r"[+\-]?\d[\d,]*(?:\.\d+)?%?")

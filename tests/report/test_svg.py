@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from oversight.report.svg import Canvas, legend_height, legend_layout, nice_ticks, tick_text
+from oversight.report.svg import (
+    Canvas,
+    legend_height,
+    legend_layout,
+    nice_ticks,
+    tick_text,
+)
 
 
 @pytest.mark.parametrize(
