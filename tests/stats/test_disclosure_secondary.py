@@ -10,9 +10,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oversight.stats.disclosure_check import TwoWayBlocks, disclosed_cells
+from oversight.stats.disclosure_check import disclosed_cells
 from oversight.stats.relations import ON_ITS_OWN, ByRelation, Relations
 from oversight.stats.secondary_suppression import secondary_suppression
+from oversight.stats.two_way_check import TwoWayBlocks
 
 
 def two_way(rows: int, cols: int) -> tuple[Relations, np.ndarray]:

@@ -27,7 +27,8 @@ import numpy as np
 import numpy.typing as npt
 
 from oversight.stats._validate import BoolArray
-from oversight.stats.disclosure_check import Blocks, TwoWayBlocks
+from oversight.stats.disclosure_check import Blocks
+from oversight.stats.two_way_check import TwoWayBlocks
 from oversight.stats.relations import ByRelation, IntArray, Relations, check, ranges
 
 FloatArray = npt.NDArray[np.float64]
