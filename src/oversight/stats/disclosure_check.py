@@ -215,3 +215,4 @@ def _fixed_columns(matrices: IntArray) -> BoolArray:
 
 
 # choosing the cells to hide ------------------------------------------------------------------
+

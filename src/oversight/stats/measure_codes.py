@@ -33,12 +33,25 @@ class Codes:
                             else np.full(self.n, np.nan))
 
     def key(self, *parts: IntArray) -> IntArray:
-        """One integer per row identifying the combination of `parts`, dense from 0."""
+        """One integer per row identifying the combination of `parts`, dense from 0 (numbered
+        in the order of the combinations)."""
         combined = np.zeros(self.n, np.int64)
         for part in parts:
-            combined = combined * (int(part.max()) + 1 if part.size else 1) + part
-            combined = np.unique(combined, return_inverse=True)[1].astype(np.int64)
-        return combined
+            part = part - part.min() if part.size else part
+            size = int(part.max()) + 1 if part.size else 1
+            if combined.size and (int(combined.max()) + 1) * size >= 2**62:
+                combined = dense(combined)
+            combined = combined * size + part
+        return dense(combined)
+
+
+def dense(key: IntArray) -> IntArray:
+    """The rank of each key among the distinct keys."""
+    order = np.argsort(key)
+    ordered = key[order]
+    rank = np.empty(key.size, np.int64)
+    rank[order] = np.cumsum(np.r_[False, ordered[1:] != ordered[:-1]])
+    return rank
 
 
 def _factorize(values: object, names: bool = False):  # type: ignore[no-untyped-def]

@@ -51,7 +51,7 @@ import pandas as pd
 
 from oversight.stats._validate import BoolArray
 from oversight.stats.measure_codes import Codes, Index
-from oversight.stats.relations import ON_ITS_OWN, IntArray, Relations
+from oversight.stats.relations import ON_ITS_OWN, IntArray, Relations, ranges
 from oversight.stats.secondary_suppression import secondary_suppression
 from oversight.stats.time_relations import time_relations
 COLUMNS = ("measure", "period_type", "period_start", "period_end", "area_level", "area_code",
@@ -87,15 +87,26 @@ def measure_relations(frame: pd.DataFrame, areas: pd.DataFrame) -> Relations:
 
 
 def _grouped(total: IntArray, part: IntArray, group: IntArray) -> Relations:
-    """Relations "total of group g = sum of the parts in group g", from one row per part."""
-    _, relation = np.unique(group, return_inverse=True)
-    first = np.unique(relation, return_index=True)[1]
-    count = first.size
-    return Relations.of(
-        np.concatenate([np.arange(count, dtype=np.int64), relation.astype(np.int64)]),
-        np.concatenate([total[first], part]),
-        np.concatenate([np.ones(count, np.int64), -np.ones(part.size, np.int64)]),
-    )
+    """Relations "total of group g = sum of the parts in group g", from one row per part:
+    relation k (groups in order) is its total followed by its parts, in row order."""
+    order = np.argsort(group, kind="stable")
+    ordered = group[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]] if order.size else np.zeros(0, bool)
+    relation = np.cumsum(first) - 1
+    count = int(first.sum())
+    # Entry positions: relation k's total sits just before its parts.
+    position = np.arange(order.size) + relation + 1
+    head = position[first] - 1
+    size = order.size + count
+    cell = np.empty(size, np.int32)
+    cell[position] = part[order]
+    cell[head] = total[order[first]]
+    numbers = np.empty(size, np.int32)
+    numbers[position] = relation
+    numbers[head] = np.arange(count)
+    coefficient = np.full(size, -1, np.int8)
+    coefficient[head] = 1
+    return Relations(numbers, cell, coefficient, np.zeros(size, np.int32))
 
 
 class _Sums(NamedTuple):
@@ -141,14 +152,12 @@ def _nesting(c: Codes, period: IntArray) -> _Sums:
 
 def _first_cell(relations: Relations) -> IntArray:
     """The total (first) cell of each relation made by `_grouped`."""
-    return relations.cell[:relations.count]
+    return relations.cell[relations.coefficient > 0].astype(np.int64)
 
 
 def _first_part(relations: Relations) -> IntArray:
     """Index of the first part entry of each relation made by `_grouped`."""
-    parts = np.flatnonzero(relations.coefficient < 0)
-    rel = relations.relation[parts]
-    return parts[np.unique(rel, return_index=True)[1]]
+    return np.flatnonzero(relations.coefficient > 0) + 1
 
 
 def _subtables(c: Codes) -> Relations:
@@ -210,10 +219,11 @@ def _each_dimension(relation: IntArray, place: IntArray, margin_place: IntArray,
 
 
 def _copies(relations: Relations, which: IntArray, block: IntArray) -> Relations:
-    """Relation which[k] of `relations`, as relation k in block block[k]."""
-    order = np.argsort(relations.relation, kind="stable")
-    starts = np.searchsorted(relations.relation[order], np.arange(relations.count + 1))
-    length = np.diff(starts)[which]
-    entry = order[np.repeat(starts[which], length) + np.arange(length.sum()) - np.repeat(np.cumsum(length) - length, length)]
-    return Relations(np.repeat(np.arange(which.size, dtype=np.int64), length), relations.cell[entry],
-                     relations.coefficient[entry], np.repeat(block, length))
+    """Relation which[k] of `relations` (entries side by side, as `_grouped` makes them), as
+    relation k in block block[k]."""
+    size = np.bincount(relations.relation, minlength=relations.count)
+    start = np.r_[0, np.cumsum(size)]
+    length = size[which]
+    entry = ranges(start[which], length)
+    return Relations(np.repeat(np.arange(which.size, dtype=np.int32), length), relations.cell[entry],
+                     relations.coefficient[entry], np.repeat(block.astype(np.int32), length))

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 IntArray = npt.NDArray[np.int64]
+"""Integer arrays; relations built for large tables use 32-bit numbers where they fit."""
 
 ON_ITS_OWN: Final = -1
 """Block number of a relation that is checked on its own (by subtraction) only."""
@@ -56,12 +57,47 @@ class Relations(NamedTuple):
     @classmethod
     def concat(cls, parts: Sequence[Relations]) -> Relations:
         """One set of relations from several, renumbering the relations of each in turn.
-        Block numbers are kept as they are."""
+        Block numbers are kept as they are; the narrowest integer types of the parts are kept
+        (32 bits for relation numbers while they fit), to save memory on large tables."""
+        parts = [p for p in parts if p.relation.size]
         if not parts:
             return cls.of([], [], [])
         offsets = np.cumsum([0] + [p.count for p in parts])
-        return cls(*(np.concatenate(column) for column in zip(*(
-            (p.relation + o, p.cell, p.coefficient, p.block) for p, o in zip(parts, offsets)))))
+        numbers = np.int32 if offsets[-1] < 2**31 else np.int64
+        relation = np.concatenate([(p.relation + o).astype(numbers, copy=False) for p, o in zip(parts, offsets)])
+        return cls(relation, *(np.concatenate(column) for column in zip(*(
+            (p.cell, p.coefficient, p.block) for p in parts))))
+
+
+class ByRelation:
+    """Relations with the entries of each relation side by side: entries start[r] to
+    start[r + 1] - 1 of `relation`, `cell` and `coefficient` are relation r's, and block[r] is
+    its block (ON_ITS_OWN for a relation with no entries)."""
+
+    def __init__(self, relations: Relations) -> None:
+        relation = relations.relation
+        order = None if bool(np.all(relation[1:] >= relation[:-1])) else np.argsort(relation, kind="stable")
+        pick = (lambda a: a) if order is None else (lambda a: a[order])
+        self.relation, self.cell, self.coefficient = pick(relation), pick(relations.cell), pick(relations.coefficient)
+        self.count = relations.count
+        self.size = np.bincount(self.relation, minlength=self.count)
+        self.start = np.r_[0, np.cumsum(self.size)]
+        self.block = np.full(self.count, ON_ITS_OWN, np.int64)
+        first = self.start[:-1][self.size > 0]
+        self.block[self.size > 0] = pick(relations.block)[first]
+
+    def entries(self, which: IntArray) -> IntArray:
+        """The entries of the relations given, relation by relation."""
+        return ranges(self.start[which], self.size[which])
+
+
+def ranges(start: IntArray, length: IntArray) -> IntArray:
+    """start[0], ..., start[0] + length[0] - 1, then the same for each following pair."""
+    total = int(length.sum())
+    if total == 0:
+        return np.zeros(0, np.int64)
+    offset = np.repeat(np.asarray(start, np.int64) - np.cumsum(length) + length, length)
+    return offset + np.arange(total, dtype=np.int64)
 
 
 def check(func: str, n: int, relations: Relations) -> None:
