@@ -77,11 +77,12 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "secondary_suppression",
-        "subtraction",
+        "exact",
         "Hide further figures of additive measures where a suppressed figure could otherwise be "
         "worked out from published totals and other groups, areas or periods (docs/methods.md): "
-        "'subtraction' until no relation has exactly one hidden figure; 'exact' also checks each "
-        "table of an area and its parts by linear algebra (slower); 'off'.",
+        "'exact' checks each table of an area, its parts and its groups exactly, and each time "
+        "relation by subtraction; 'subtraction' only until no relation has exactly one hidden "
+        "figure (faster); 'off'.",
     ),
     Setting(
         "suppress_below",
