@@ -89,7 +89,8 @@ def measure_values(
         )
     if not has_measures_table(con):
         raise OversightError("the measures have not been built yet; run 'oversight build'")
-    where, params = ["measure = ?"], [measure_id]
+    where: list[str] = ["measure = ?"]
+    params: list[object] = [measure_id]
     if level is not None:
         where.append("area_level = ?")
         params.append(level)

@@ -33,7 +33,7 @@ class Relations(NamedTuple):
     block: IntArray
 
     @property
-    def count(self) -> int:
+    def count(self) -> int:  # type: ignore[override]  # shadows tuple.count, which no caller uses
         return int(self.relation.max()) + 1 if self.relation.size else 0
 
     @classmethod

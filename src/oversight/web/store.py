@@ -423,7 +423,8 @@ class Store:
         """The row ids of the figures `values` would return, in its order: read once per filter
         (a sort of row ids only), so any page of it is then one lookup of `limit` rows. At most
         `most` + 1 ids: a longer answer means the query selects too many to page through."""
-        where, params = ["measure = ?"], [measure_id]
+        where: list[str] = ["measure = ?"]
+        params: list[object] = [measure_id]
         for column, value in (("area_level", level), ("area_code", area), ("breakdown", breakdown)):
             if value is not None:
                 where.append(f"{column} = ?")

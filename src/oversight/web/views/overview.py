@@ -30,6 +30,7 @@ def headline_card(store: Store, m: Measure, area: Area, period: Period | None) -
     if area.level not in m.levels:
         card.update(state="not_at_level", message=f"Not published for {LEVEL_PLURALS[area.level]}.")
         return card
+    chosen: Period | None
     if period is not None and period in store.periods(m.id):
         chosen = period
     else:
@@ -95,7 +96,7 @@ def overview_page(store: Store, filters: Filters) -> dict[str, Any]:
     headline = [m for m in store.catalogue.values() if m.headline]
     ids = [m.id for m in headline]
     period = resolve_period(store, filters, ids, PERIOD_TYPES) if filters.period else None
-    groups = []
+    groups: list[dict[str, Any]] = []
     for priority in PLAN_PRIORITIES:
         members = [m for m in store.catalogue.values() if m.priority == priority]
         cards = [headline_card(store, m, area, period) for m in members if m.headline]
