@@ -173,7 +173,7 @@ def load_with_pandas(files: list[Path], db: Path) -> dict:
         )
         outcome = df["Outcome"].replace(renames)
 
-        def not_in(column: str, allowed) -> pd.Series:
+        def not_in(column: str, allowed, df: pd.DataFrame = df) -> pd.Series:
             return df[column].notna() & ~df[column].isin(allowed)
 
         # (field, broken, reason) in the loader's order; a bad row is reported for its first.

@@ -9,8 +9,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from oversight.errors import OversightError
-from oversight.measures.periods import FIRST_YEAR, LAST_YEAR, PeriodOutOfRange, parse_period, period_key, period_label
 from oversight.measures.engine import MEASURE_VALUE_DDL
+from oversight.measures.periods import FIRST_YEAR, LAST_YEAR, PeriodOutOfRange, parse_period, period_key, period_label
 from oversight.warehouse import connect
 
 D = dt.date

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import shapely
-
 from conftest import BUNDLED, SHARED, bundled, csv_lines, needs_shared
+
 from oversight.sources.police_uk import ingest_police_uk
 from oversight.sources.reference import geography, ingest_reference
 from oversight.sources.reference.dataset import load_datasets

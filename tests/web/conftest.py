@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+from web.webtools import ARTIFACTS, BROWSER_TIMEOUT_MS, BUNDLED, CHROMIUM, CHROMIUM_ARGS, Client, free_port
 
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.engine import build
@@ -20,7 +21,6 @@ from oversight.sources.police_uk import ingest_police_uk
 from oversight.sources.reference import ingest_reference
 from oversight.warehouse import connect
 from oversight.web import create_app
-from web.webtools import ARTIFACTS, BROWSER_TIMEOUT_MS, BUNDLED, CHROMIUM, CHROMIUM_ARGS, Client, free_port
 
 
 @pytest.fixture(scope="session")

@@ -9,10 +9,10 @@ import re
 
 import duckdb
 import pytest
+from web.webtools import Client
 
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.query import OUTPUT_COLUMNS, measure_values
-from web.webtools import Client
 
 CATALOGUE = load_catalogue()
 BOROUGH = "E09000022"

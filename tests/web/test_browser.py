@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from web.webtools import AXE, BROWSER_TIMEOUT_MS, load_per_core, screenshot, timing_budget_ms
 
 from oversight.measures.catalogue import load_catalogue
-from web.webtools import AXE, BROWSER_TIMEOUT_MS, load_per_core, screenshot, timing_budget_ms
 
 CATALOGUE = load_catalogue()
 MAIN_PAGES = ["/", "/crime/", "/trust/", "/stop-search/", "/hate-crime-vawg/", "/measures/", "/health/",

@@ -4,10 +4,9 @@ carries the security headers."""
 from __future__ import annotations
 
 import pytest
-
-from oversight.measures.periods import FIRST_YEAR, LAST_YEAR
 from web.webtools import Client, assert_api_error
 
+from oversight.measures.periods import FIRST_YEAR, LAST_YEAR
 
 # inputs: unknown or malformed filters on pages ---------------------------------------------------
 

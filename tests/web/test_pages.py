@@ -10,11 +10,11 @@ from html.parser import HTMLParser
 from urllib.parse import parse_qs, urljoin, urlparse
 
 import pytest
+from web.webtools import Client
 
 from oversight.measures.catalogue import load_catalogue
 from oversight.web.pages import PAGES
 from oversight.web.words import value_text
-from web.webtools import Client
 
 CATALOGUE = load_catalogue()
 SECTION_PAGES = ["/", "/crime/", "/trust/", "/stop-search/", "/hate-crime-vawg/"]

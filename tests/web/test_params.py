@@ -6,7 +6,6 @@ import pytest
 
 from oversight.web.params import BadRequest, Filters, read_filters
 
-
 # inputs ------------------------------------------------------------------------------------
 
 

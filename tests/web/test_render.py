@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from oversight.web.render import Links, static_file
 
-
 # outputs -----------------------------------------------------------------------------------
 
 

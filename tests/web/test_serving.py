@@ -15,12 +15,12 @@ from typing import Any
 import duckdb
 import pytest
 from typer.testing import CliRunner
+from web.webtools import REPO, Client, assert_api_error
 
-from oversight.web import create_app, traffic
-from oversight.web.store import Budget, Busy, Store
 from oversight.warehouse import connect
 from oversight.warehouse.snapshot import latest_snapshot, snapshot_is_current, snapshots
-from web.webtools import REPO, Client, assert_api_error
+from oversight.web import create_app, traffic
+from oversight.web.store import Budget, Busy, Store
 
 HOLD_THE_LOCK = """
 import sys, time, duckdb

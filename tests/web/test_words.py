@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from oversight.measures.catalogue import load_catalogue
 from oversight.web.words import (
-    SPC_BADGES, breakdown_label, sample_text, sentence, series_summary, snapshot_summary, spc_badge,
+    SPC_BADGES,
+    breakdown_label,
+    sample_text,
+    sentence,
+    series_summary,
+    snapshot_summary,
+    spc_badge,
 )
 
 MEASURES = load_catalogue()

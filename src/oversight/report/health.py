@@ -13,9 +13,9 @@ from typing import Any, Final
 
 import duckdb
 
+from oversight.measures.health import reference_health
 from oversight.report.figures import records
 from oversight.report.quarter import Quarter
-from oversight.measures.health import reference_health
 from oversight.warehouse.health import health_ledger
 
 DATASETS: Final = {"street": "Street-level crime", "outcomes": "Crime outcomes", "stop-and-search": "Stop and search"}

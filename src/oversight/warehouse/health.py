@@ -18,7 +18,6 @@ import pandas as pd
 from oversight import config
 
 
-
 class DeclaredDataset(Protocol):
     """What the ledger needs of a reference dataset the loaders declare (`sources.reference.Dataset`)."""
 

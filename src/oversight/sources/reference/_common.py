@@ -22,7 +22,6 @@ from oversight.errors import SourceError
 from oversight.sources.police_uk import vocab
 
 
-
 @dataclass(frozen=True)
 class CsvText:
     header: list[str]

@@ -199,7 +199,8 @@ def parse_boundaries(path: Path, code_field: str, name_field: str, pattern: re.P
         name = str(props.get(name_field) or "").strip()
         record = {code_field: code, name_field: name}
 
-        def reject(fld: str, value: str | None, reason: str) -> None:
+        def reject(fld: str, value: str | None, reason: str, number: int = number,
+                   record: dict[str, str] = record) -> None:
             rejected.append(Rejected(None, fld, value, f"feature {number}: {reason}", record))
 
         if not pattern.fullmatch(code):

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from oversight.measures.catalogue import Measure
+from oversight.measures.describe import is_flagged, quality_phrase
+from oversight.measures.periods import period_label
 from oversight.web.panels import LEVEL_PLURALS, measure_ref
 from oversight.web.params import Filters, latest_shared, resolve_area, resolve_period
 from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS
 from oversight.web.store import Area, Period, Store
 from oversight.web.views._common import controls, page, section
-from oversight.measures.describe import is_flagged, quality_phrase
-from oversight.measures.periods import period_label
 from oversight.web.words import breakdown_label, change_text, is_missing, sentence, sentence_case, spc_badge
 
 PERIOD_TYPES = ("rolling_12", "financial_year", "fy_quarter", "calendar_year")
