@@ -191,7 +191,7 @@ def _fixed_by_rationals(shown: np.ndarray, relations: Relations) -> np.ndarray:
     hidden = np.flatnonzero(~shown)
     matrix = [[Fraction(0)] * hidden.size for _ in range(relations.count)]
     column = {int(c): k for k, c in enumerate(hidden)}
-    for r, c, a in zip(relations.relation, relations.cell, relations.coefficient):
+    for r, c, a in zip(relations.relation, relations.cell, relations.coefficient, strict=False):
         if int(c) in column:
             matrix[int(r)][column[int(c)]] = Fraction(int(a))
     base = _rank(matrix)
@@ -214,7 +214,7 @@ def _rank(rows: list[list[Fraction]]) -> int:
         for i in range(len(rows)):
             if i != rank and rows[i][col] != 0:
                 factor = rows[i][col] / rows[rank][col]
-                rows[i] = [x - factor * y for x, y in zip(rows[i], rows[rank])]
+                rows[i] = [x - factor * y for x, y in zip(rows[i], rows[rank], strict=False)]
         rank += 1
     return rank
 

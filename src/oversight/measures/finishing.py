@@ -302,7 +302,7 @@ def _against_reference(
             got = rate_ratio(num[rows], den[rows], ref_num[rows], ref_den[rows])
         else:
             got = newcombe_difference(num[rows], den[rows], ref_num[rows], ref_den[rows])
-        for target, part in zip((value, low, high), got):
+        for target, part in zip((value, low, high), got, strict=False):
             target[rows] = np.asarray(part, dtype=float) * scale
 
 

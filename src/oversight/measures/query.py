@@ -130,7 +130,7 @@ def present_values(frame: pd.DataFrame, *, public: bool = False) -> pd.DataFrame
     and with `public=True` suppressed figures blanked (value and interval), keeping the reason."""
     frame.insert(
         1, "period",
-        [period_label(t, e.date() if hasattr(e, "date") else e) for t, e in zip(frame["period_type"], frame["period_end"])],
+        [period_label(t, e.date() if hasattr(e, "date") else e) for t, e in zip(frame["period_type"], frame["period_end"], strict=False)],
     )
     if public:
         hidden = frame["suppressed"].astype(bool)

@@ -61,7 +61,7 @@ class Relations(NamedTuple):
             return cls.of([], [], [])
         offsets = np.cumsum([0] + [p.count for p in parts])
         return cls(*(np.concatenate(column) for column in zip(*(
-            (p.relation + o, p.cell, p.coefficient, p.block) for p, o in zip(parts, offsets)))))
+            (p.relation + o, p.cell, p.coefficient, p.block) for p, o in zip(parts, offsets, strict=False)), strict=False)))
 
 
 def check(func: str, n: int, relations: Relations) -> None:
