@@ -60,8 +60,9 @@ class Relations(NamedTuple):
         if not parts:
             return cls.of([], [], [])
         offsets = np.cumsum([0] + [p.count for p in parts])
-        return cls(*(np.concatenate(column) for column in zip(*(
-            (p.relation + o, p.cell, p.coefficient, p.block) for p, o in zip(parts, offsets, strict=False)), strict=False)))
+        # offsets has one more entry than parts: the end of the last.
+        shifted = ((p.relation + o, p.cell, p.coefficient, p.block) for p, o in zip(parts, offsets, strict=False))
+        return cls(*(np.concatenate(column) for column in zip(*shifted, strict=True)))
 
 
 def check(func: str, n: int, relations: Relations) -> None:
