@@ -28,8 +28,12 @@ tests/web/node_modules: tests/web/package-lock.json
 	cd tests/web && npm ci --no-audit --no-fund --silent
 	touch $@
 
-# The whole suite. pytest exits 5 when it collects no tests; that is not a failure of the code.
+# Lint, types and the import contract (pyproject.toml), then the whole suite. pytest exits 5 when
+# it collects no tests; that is not a failure of the code.
 test: install tests/web/node_modules
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q; rc=$$?; if [ $$rc -eq 5 ]; then echo "no tests collected"; exit 0; fi; exit $$rc
 
 bench: install

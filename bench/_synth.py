@@ -144,7 +144,7 @@ def generate(workdir: Path, rows: int, seed: int, real_dir: Path = REAL_DIR,
         saved = json.loads(manifest.read_text())
         files = [folder / name for name in saved["files"]]
         if saved["params"] == params and all(
-            f.exists() and f.stat().st_size == size for f, size in zip(files, saved["sizes"])
+            f.exists() and f.stat().st_size == size for f, size in zip(files, saved["sizes"], strict=False)
         ):
             return Input(folder, files, rows, sum(saved["sizes"]), saved["real_rows"],
                          len(sources), reused=True)
@@ -163,7 +163,7 @@ def generate(workdir: Path, rows: int, seed: int, real_dir: Path = REAL_DIR,
 
     rng = np.random.default_rng([seed, 1])
     files = []
-    for (month, force), size in zip(targets, sizes):
+    for (month, force), size in zip(targets, sizes, strict=False):
         picks = pa.table({"seq": np.arange(size, dtype=np.int64),
                           "src": rng.integers(0, real_rows, int(size), dtype=np.int64)})
         year, mon = (int(x) for x in month.split("-"))

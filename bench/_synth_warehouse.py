@@ -191,16 +191,16 @@ def _draw(con: duckdb.DuckDBPyConnection, rows: int, months: int, seed: int) -> 
     by_lsoa = rng.multinomial(by_type - no_place, lsoa_share[:, None, :])  # (force, month, type, lsoa)
     located = np.moveaxis(by_lsoa, 2, 3)  # (force, month, lsoa, type): the order of a police.uk file
 
-    f, m, l, t = np.nonzero(located)
-    n = located[f, m, l, t]
+    f, m, lsoa, t = np.nonzero(located)
+    n = located[f, m, lsoa, t]
     uf, um, ut = np.nonzero(no_place)
     f = np.concatenate([f, uf])
     m = np.concatenate([m, um])
-    l = np.concatenate([l, np.full(uf.size, -1)])
+    lsoa = np.concatenate([lsoa, np.full(uf.size, -1)])
     t = np.concatenate([t, ut])
     n = np.concatenate([n, no_place[uf, um, ut]])
-    order = np.lexsort(((l < 0).astype(np.int8), m, f))  # stable: file order within a file
-    f, m, l, t, n = f[order], m[order], l[order], t[order], n[order]
+    order = np.lexsort(((lsoa < 0).astype(np.int8), m, f))  # stable: file order within a file
+    f, m, lsoa, t, n = f[order], m[order], lsoa[order], t[order], n[order]
     # First line of each cell in its file: line 1 is the header.
     ends = np.cumsum(n)
     partition_start = np.r_[True, (f[1:] != f[:-1]) | (m[1:] != m[:-1])]
@@ -208,7 +208,7 @@ def _draw(con: duckdb.DuckDBPyConnection, rows: int, months: int, seed: int) -> 
     first_in_file = np.maximum.accumulate(np.where(partition_start, before, 0))
     start = before - first_in_file + 2
     return pa.table({
-        "f": f.astype(np.int16), "m": m.astype(np.int16), "l": l.astype(np.int32),
+        "f": f.astype(np.int16), "m": m.astype(np.int16), "l": lsoa.astype(np.int32),
         "t": t.astype(np.int16), "n": n.astype(np.int64), "start": start.astype(np.int64),
     })
 
@@ -241,7 +241,7 @@ def _write(con: duckdb.DuckDBPyConnection, cells: pa.Table, months: int, first_m
     con.execute(
         "CREATE TEMP TABLE pick_size AS SELECT DISTINCT t, located, size FROM pick"
     )
-    for i, force in enumerate(FORCES):
+    for i in range(len(FORCES)):
         suffix = f"-{i + 1}"
         con.execute(
             f"""CREATE OR REPLACE TEMP TABLE __rows AS

@@ -356,7 +356,7 @@ def agreement(db: Path) -> tuple[dict, list[tuple]]:
         FULL JOIN {PANDAS_TABLE} p ON {on}"""
     ).fetchall()[0]
     names = ["only_engine", "only_pandas", "both_sides", *(c for c, _ in COMPARED)]
-    result = dict(zip(names, (int(v) for v in row)))
+    result = dict(zip(names, (int(v) for v in row), strict=False))
 
     # The sample: the first force and its first borough, latest month and rolling 12 months,
     # for everything and for one crime type, and anti-social behaviour for the force.

@@ -129,7 +129,7 @@ def load_with_pandas(files: list[Path], db: Path) -> dict:
 
     vocab_dir = resources.files("oversight.sources.police_uk").joinpath("vocab")
     renames = pd.read_csv(vocab_dir.joinpath("stop_search_outcome_renames.csv").open())
-    renames = dict(zip(renames["published"], renames["outcome"]))
+    renames = dict(zip(renames["published"], renames["outcome"], strict=False))
     outcomes = set(pd.read_csv(vocab_dir.joinpath("stop_search_outcomes.csv").open())["outcome"])
     lat_min, lat_max, lon_min, lon_max = config.default("uk_bounds")
     booleans = {"true", "false"}  # compared case-insensitively, as the loader does
@@ -173,7 +173,7 @@ def load_with_pandas(files: list[Path], db: Path) -> dict:
         )
         outcome = df["Outcome"].replace(renames)
 
-        def not_in(column: str, allowed) -> pd.Series:
+        def not_in(column: str, allowed, df: pd.DataFrame = df) -> pd.Series:
             return df[column].notna() & ~df[column].isin(allowed)
 
         # (field, broken, reason) in the loader's order; a bad row is reported for its first.
@@ -218,7 +218,7 @@ def load_with_pandas(files: list[Path], db: Path) -> dict:
                 "source_line": lines[bad],
                 "field": fields,
                 "value": values,
-                "reason": [rules[i][2](str(v)[:80]) for i, v in zip(first[bad], values)],
+                "reason": [rules[i][2](str(v)[:80]) for i, v in zip(first[bad], values, strict=False)],
                 "record": rows.to_json(orient="records", lines=True).splitlines(),
             })
             con.register("quarantine_df", quarantine)

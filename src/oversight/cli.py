@@ -22,8 +22,7 @@ from oversight.measures.catalogue import load_catalogue
 from oversight.measures.engine import build as build_measures
 from oversight.measures.periods import PERIOD_HELP
 from oversight.measures.query import catalogue_status, measure_values
-from oversight.sources.police_uk import ingest_police_uk
-from oversight.sources.police_uk import vocab
+from oversight.sources.police_uk import ingest_police_uk, vocab
 from oversight.sources.reference import all_datasets, ingest_reference, place_loaded_records
 from oversight.sources.report import IngestReport
 from oversight.warehouse import connect

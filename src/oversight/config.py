@@ -18,6 +18,9 @@ class Setting:
     help: str
 
 
+# Latitude min and max, longitude min and max (the setting 'uk_bounds').
+UK_BOUNDS: tuple[float, float, float, float] = (49.8, 60.9, -8.7, 1.8)
+
 SETTINGS: tuple[Setting, ...] = (
     Setting(
         "warehouse",
@@ -32,7 +35,7 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "uk_bounds",
-        (49.8, 60.9, -8.7, 1.8),
+        UK_BOUNDS,
         "Latitude min/max and longitude min/max that a police.uk coordinate must fall in; "
         "a coordinate outside is quarantined (police.uk covers England, Wales and Northern Ireland).",
     ),

@@ -177,7 +177,7 @@ def test_proportion_uses_wilson_interval(warehouse, tmp_path):
 def test_spc_columns_match_classify_points_with_series_break(warehouse, tmp_path):
     counts = [20, 22, 19, 25, 21, 20, 23, 22, 24, 21, 20, 60, 22, 21, 20, 23, 22, 19, 21, 20, 22, 24, 23, 21, 20, 22]
     rows = []
-    for month, n in zip(_months("2019-01", len(counts)), counts):
+    for month, n in zip(_months("2019-01", len(counts)), counts, strict=False):
         rows += [(month, "f1", "B1", "burglary")] * n
     _events(warehouse, rows)
     body = COUNT + '\nseries_breaks = ["2020-01"]\nseries_break_reason = "new recording system"\n'

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import duckdb
 import pandas as pd
 import pytest
 
@@ -99,7 +100,7 @@ def test_a_crash_mid_load_keeps_the_last_good_state(warehouse, tmp_path):
 
     broken = Dataset(**{**COUNTS.__dict__, "parse": wrong_columns})
     _write(path, "area,count\nA,2\n")
-    with pytest.raises(Exception):
+    with pytest.raises(duckdb.Error):
         load_dataset_file(warehouse, broken, path)
     assert warehouse.execute("SELECT area, count FROM toy_count").fetchall() == [("A", 1)]
     assert warehouse.execute("SELECT count(*) FROM file_load").fetchone() == (1,)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from oversight.measures.catalogue import load_catalogue
-from oversight.report.data import Gap
-from oversight.report.figures import AWAITING, NO_FIGURE, SHOWN, MeasureFigures
+from oversight.report.figures import AWAITING, NO_FIGURE, SHOWN, Gap, MeasureFigures
 from oversight.report.summary import band_sentence, summarise
 
 CATALOGUE = load_catalogue()

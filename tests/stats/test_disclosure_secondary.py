@@ -192,7 +192,7 @@ def _fixed_by_rationals(shown: np.ndarray, relations: Relations) -> np.ndarray:
     hidden = np.flatnonzero(~shown)
     matrix = [[Fraction(0)] * hidden.size for _ in range(relations.count)]
     column = {int(c): k for k, c in enumerate(hidden)}
-    for r, c, a in zip(relations.relation, relations.cell, relations.coefficient):
+    for r, c, a in zip(relations.relation, relations.cell, relations.coefficient, strict=False):
         if int(c) in column:
             matrix[int(r)][column[int(c)]] = Fraction(int(a))
     base = _rank(matrix)
@@ -215,7 +215,7 @@ def _rank(rows: list[list[Fraction]]) -> int:
         for i in range(len(rows)):
             if i != rank and rows[i][col] != 0:
                 factor = rows[i][col] / rows[rank][col]
-                rows[i] = [x - factor * y for x, y in zip(rows[i], rows[rank])]
+                rows[i] = [x - factor * y for x, y in zip(rows[i], rows[rank], strict=False)]
         rank += 1
     return rank
 
@@ -312,7 +312,7 @@ def _has_unbalanced_cycle(relations: Relations) -> bool:
     """Independent check: no signs s make every cell's two coefficients opposite after
     multiplying each relation r by s[r] (tried exhaustively)."""
     pairs: dict[int, list[tuple[int, int]]] = {}
-    for r, c, a in zip(relations.relation.tolist(), relations.cell.tolist(), relations.coefficient.tolist()):
+    for r, c, a in zip(relations.relation.tolist(), relations.cell.tolist(), relations.coefficient.tolist(), strict=False):
         pairs.setdefault(c, []).append((r, a))
     two = [p for p in pairs.values() if len(p) == 2]
     for signs in np.ndindex(*([2] * relations.count)):

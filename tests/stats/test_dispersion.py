@@ -27,7 +27,7 @@ def met_months() -> tuple[list[str], np.ndarray]:
 def financial_years(months: list[str], counts: np.ndarray) -> dict[int, float]:
     """Totals by financial year (April to March), keyed by the year it starts in."""
     totals: dict[int, float] = {}
-    for month, count in zip(months, counts):
+    for month, count in zip(months, counts, strict=False):
         year, number = int(month[:4]), int(month[5:])
         start = year if number >= 4 else year - 1
         totals[start] = totals.get(start, 0.0) + count

@@ -40,6 +40,7 @@ from oversight.stats.compare import (
     SIGNIFICANT_DECREASE,
     SIGNIFICANT_INCREASE,
 )
+from oversight.stats.measure_relations import protect_measure_values
 from oversight.stats.spc_many import (
     COMMON_CAUSE,
     CONCERN,
@@ -49,7 +50,6 @@ from oversight.stats.spc_many import (
     PRECEDENCE,
     classify_many,
 )
-from oversight.stats.measure_relations import protect_measure_values
 from oversight.warehouse.quality import FLAG_BITS, NOT_RECORDED
 
 # Words are stored as codes while computing: index 0 is "no word" (NULL).
@@ -302,7 +302,7 @@ def _against_reference(
             got = rate_ratio(num[rows], den[rows], ref_num[rows], ref_den[rows])
         else:
             got = newcombe_difference(num[rows], den[rows], ref_num[rows], ref_den[rows])
-        for target, part in zip((value, low, high), got):
+        for target, part in zip((value, low, high), got, strict=False):
             target[rows] = np.asarray(part, dtype=float) * scale
 
 

@@ -89,7 +89,8 @@ def measure_values(
         )
     if not has_measures_table(con):
         raise OversightError("the measures have not been built yet; run 'oversight build'")
-    where, params = ["measure = ?"], [measure_id]
+    where: list[str] = ["measure = ?"]
+    params: list[object] = [measure_id]
     if level is not None:
         where.append("area_level = ?")
         params.append(level)
@@ -129,7 +130,7 @@ def present_values(frame: pd.DataFrame, *, public: bool = False) -> pd.DataFrame
     and with `public=True` suppressed figures blanked (value and interval), keeping the reason."""
     frame.insert(
         1, "period",
-        [period_label(t, e.date() if hasattr(e, "date") else e) for t, e in zip(frame["period_type"], frame["period_end"])],
+        [period_label(t, e.date() if hasattr(e, "date") else e) for t, e in zip(frame["period_type"], frame["period_end"], strict=False)],
     )
     if public:
         hidden = frame["suppressed"].astype(bool)

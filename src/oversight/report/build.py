@@ -56,7 +56,8 @@ def build_report(
     html = render_html(report)
     html_path = folder / f"{stem}.html"
     html_path.write_text(html, encoding="utf-8")
-    pages, warnings, pdf_path = 0, [], None
+    pages, pdf_path = 0, None
+    warnings: list[str] = []
     if pdf:
         pdf_path = folder / f"{stem}.pdf"
         pages, warnings = write_pdf(html, pdf_path)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
 import duckdb
 
@@ -21,22 +20,12 @@ from oversight.errors import OversightError
 from oversight.measures.catalogue import PRIORITIES, Measure, load_catalogue
 from oversight.measures.query import catalogue_status
 from oversight.report.charts import Chart, bar_chart
-from oversight.report.figures import AWAITING, SHOWN, MeasureFigures, figure_kind, force_rows, gather
+from oversight.report.figures import AWAITING, SHOWN, Gap, MeasureFigures, figure_kind, force_rows, gather
 from oversight.report.health import QuarterHealth, quarter_health
 from oversight.report.quarter import Quarter, resolve_quarter
 from oversight.report.stop_search import VOLUME, StopSearch, is_stop_search, stop_search
 from oversight.report.summary import Summary, summarise
 from oversight.report.words import breakdown_label, is_missing
-
-
-@dataclass
-class Gap:
-    """A gap between groups judged against a band (the Plan's ±5 points)."""
-
-    measure: Measure
-    status: str
-    rows: list[dict[str, Any]] = field(default_factory=list)
-    chart: Chart | None = None
 
 
 @dataclass

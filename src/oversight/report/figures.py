@@ -72,6 +72,17 @@ class MeasureFigures:
         return (self.verdict or "").startswith("significant") or bool(self.special_months)
 
 
+@dataclass
+class Gap:
+    """A gap between groups judged against a band (the Plan's ±5 points)."""
+
+    measure: Measure
+    status: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    chart: Chart | None = None
+
+
+
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as plain dicts: missing values as None, dates as `datetime.date`."""
     rows = []

@@ -13,10 +13,10 @@ from typing import Any, Final
 
 import duckdb
 
+from oversight.measures.health import reference_health
 from oversight.report.figures import records
 from oversight.report.quarter import Quarter
-from oversight.sources.reference import all_datasets
-from oversight.warehouse.health import health_ledger, reference_health
+from oversight.warehouse.health import health_ledger
 
 DATASETS: Final = {"street": "Street-level crime", "outcomes": "Crime outcomes", "stop-and-search": "Stop and search"}
 TOP_REASONS: Final = 5
@@ -55,7 +55,7 @@ def quarter_health(con: duckdb.DuckDBPyConnection, quarter: Quarter, force: str)
            GROUP BY dataset, reason ORDER BY rows DESC, dataset, reason LIMIT ?""",
         [force, quarter.start, quarter.end, TOP_REASONS],
     ).df())
-    for r in records(reference_health(con, all_datasets())):
+    for r in records(reference_health(con)):
         first, last = _date(r.get("first_period")), _date(r.get("last_period"))
         if not r["files"]:
             cover = "not loaded"

@@ -62,7 +62,7 @@ def stop_search(con: duckdb.DuckDBPyConnection, overview: list[MeasureFigures], 
                     key=lambda b: (GROUP_ORDER.index(breakdown_label(b)) if breakdown_label(b) in GROUP_ORDER
                                    else len(GROUP_ORDER), b))
     for b in groups:
-        row = {"label": breakdown_label(b), "breakdown": b}
+        row: dict[str, Any] = {"label": breakdown_label(b), "breakdown": b}
         for m in needed:
             row[m] = force_cells[m].get((force, b))
         result.groups.append(row)

@@ -9,14 +9,11 @@ when there is no figure a year before). No other words are used for change.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oversight.measures.describe import SPC_WORDS
-from oversight.report.figures import AWAITING, MeasureFigures
+from oversight.report.figures import AWAITING, Gap, MeasureFigures
 from oversight.report.words import change_sentence, period_text, value_or_reason
-
-if TYPE_CHECKING:
-    from oversight.report.data import Gap
 
 
 @dataclass

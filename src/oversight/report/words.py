@@ -14,14 +14,14 @@ from oversight.measures.catalogue import Measure
 from oversight.measures.describe import (
     COMPARED_WITH,
     NOT_COMPARABLE,
-    design_effect_text,
-    is_flagged,
-    quality_phrase,
-    spc_phrase,
     change_phrase,
+    design_effect_text,
     direction_phrase,
     format_interval,
     format_value,
+    is_flagged,
+    quality_phrase,
+    spc_phrase,
 )
 from oversight.measures.periods import period_label
 

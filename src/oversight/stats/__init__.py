@@ -12,8 +12,8 @@ from oversight.stats.compare import (
     compare_year_on_year,
     gap_against_band,
 )
-from oversight.stats.dispersion import dispersion, dispersion_by_series
 from oversight.stats.disclosure import Suppression, suppress, suppressed_values
+from oversight.stats.dispersion import dispersion, dispersion_by_series
 from oversight.stats.intervals import (
     Interval,
     clopper_pearson_interval,

@@ -11,7 +11,7 @@ All checks raise ValueError. The statistics themselves never validate; they trus
 
 from __future__ import annotations
 
-from typing import TypeAlias
+from typing import TypeAlias, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -128,7 +128,10 @@ def paired(func: str, names: str, *arrays: FloatArray) -> list[FloatArray]:
         raise ValueError(f"{func}: {names} must have matching shapes; got {shapes}") from None
 
 
-def scalar_or_array(result: npt.NDArray[np.generic]) -> npt.NDArray[np.generic]:
+_Scalar = TypeVar("_Scalar", bound=np.generic)
+
+
+def scalar_or_array(result: npt.NDArray[_Scalar]) -> npt.NDArray[_Scalar]:
     """A 0-d result as a numpy scalar, anything else unchanged."""
     return result[()] if result.ndim == 0 else result  # type: ignore[no-any-return]
 

@@ -42,12 +42,11 @@ def dispersion_by_series(series: npt.ArrayLike, counts: npt.ArrayLike) -> FloatA
     gets POISSON."""
     func = "dispersion_by_series"
     values = _counts(func, counts)
-    ids = check.counts(func, "series", series)
+    ids = check.counts(func, "series", series).astype(np.int64)
     if ids.shape != values.shape:
         raise ValueError(
             f"{func}: series and counts must have the same length; got {ids.size} and {values.size}"
         )
-    ids = ids.astype(np.int64)
     runs = int(np.count_nonzero(ids[1:] != ids[:-1])) + 1 if ids.size else 0
     if runs != np.unique(ids).size:
         raise ValueError(f"{func}: the counts of each series must be contiguous (sort by series, then time)")

@@ -54,6 +54,7 @@ from oversight.stats.measure_codes import Codes, Index
 from oversight.stats.relations import ON_ITS_OWN, IntArray, Relations, ranges
 from oversight.stats.secondary_suppression import secondary_suppression
 from oversight.stats.time_relations import time_relations
+
 COLUMNS = ("measure", "period_type", "period_start", "period_end", "area_level", "area_code",
            "breakdown", "numerator", "suppressed")
 

@@ -9,12 +9,12 @@ relation of block ON_ITS_OWN by itself.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-IntArray = npt.NDArray[np.int64]
+IntArray = npt.NDArray[np.signedinteger[Any]]  # int32 where it saves memory, else int64
 """Integer arrays; relations built for large tables use 32-bit numbers where they fit."""
 
 ON_ITS_OWN: Final = -1
@@ -34,7 +34,7 @@ class Relations(NamedTuple):
     block: IntArray
 
     @property
-    def count(self) -> int:
+    def count(self) -> int:  # type: ignore[override]  # hides tuple.count, which nothing calls
         return int(self.relation.max()) + 1 if self.relation.size else 0
 
     @classmethod
@@ -64,9 +64,9 @@ class Relations(NamedTuple):
             return cls.of([], [], [])
         offsets = np.cumsum([0] + [p.count for p in parts])
         numbers = np.int32 if offsets[-1] < 2**31 else np.int64
-        relation = np.concatenate([(p.relation + o).astype(numbers, copy=False) for p, o in zip(parts, offsets)])
+        relation = np.concatenate([(p.relation + o).astype(numbers, copy=False) for p, o in zip(parts, offsets, strict=False)])
         return cls(relation, *(np.concatenate(column) for column in zip(*(
-            (p.cell, p.coefficient, p.block) for p in parts))))
+            (p.cell, p.coefficient, p.block) for p in parts), strict=False)))
 
 
 class ByRelation:

@@ -28,8 +28,8 @@ import numpy.typing as npt
 
 from oversight.stats._validate import BoolArray
 from oversight.stats.disclosure_check import Blocks
-from oversight.stats.two_way_check import TwoWayBlocks
 from oversight.stats.relations import ByRelation, IntArray, Relations, check, ranges
+from oversight.stats.two_way_check import TwoWayBlocks
 
 FloatArray = npt.NDArray[np.float64]
 

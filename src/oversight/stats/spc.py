@@ -171,8 +171,8 @@ def trend_direction(values: FloatArray, starts: BoolArray | None = None) -> npt.
         step_starts = starts[1:]
         steps = np.where(step_starts, 0, steps)
     steps = np.where(_in_long_runs(steps, TREND_LENGTH - 1, step_starts), steps, 0)
-    ending = np.r_[0, steps]
-    starting = np.r_[steps, 0]
+    ending = np.concatenate(([0], steps))
+    starting = np.concatenate((steps, [0]))
     return np.where(ending != 0, ending, starting)
 
 

@@ -113,7 +113,9 @@ def _classify(
         values, np.zeros(size, dtype=np.int64), breaks, np.full(size, polarity, dtype=object),
         baseline, screen,
     )
-    direction = np.where(result.side > 0, "high", np.where(result.side < 0, "low", None)).astype(object)
+    direction = np.full(size, None, dtype=object)
+    direction[result.side > 0] = "high"
+    direction[result.side < 0] = "low"
     return pd.DataFrame(
         {
             "value": values,

@@ -9,7 +9,7 @@ and each segment has its own limits. `classify_points` is this function applied 
 
 from __future__ import annotations
 
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -119,12 +119,12 @@ def mean_moving_ranges(
     return np.where(mean > 0, screened, mean)
 
 
-def _ratio(total: FloatArray, count: FloatArray) -> FloatArray:
+def _ratio(total: npt.NDArray[np.number[Any]], count: npt.NDArray[np.number[Any]]) -> FloatArray:
     return np.divide(total, count, out=np.full(total.shape, np.nan), where=count > 0)
 
 
 def _count_within(starts: BoolArray, first_of_series: BoolArray) -> npt.NDArray[np.int64]:
     """0, 1, 2 ... numbering of segments, restarting at each series."""
-    running = np.cumsum(starts)
+    running = np.cumsum(starts, dtype=np.int64)
     at_series_start = np.maximum.accumulate(np.where(first_of_series, running, 0))
     return (running - at_series_start).astype(np.int64)

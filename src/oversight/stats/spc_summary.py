@@ -110,7 +110,7 @@ def describe_point(variation: object, signal: object = None, direction: object =
         if rule is not None:
             raise ValueError(f"{func}: a common_cause point has no signal; got {rule}")
         return f"{WITHIN}: common cause variation"
-    if (rule, side) not in POINT_PHRASES:
+    if not (isinstance(rule, str) and (side is None or isinstance(side, str))) or (rule, side) not in POINT_PHRASES:
         raise ValueError(f"{func}: signal {rule!r} with direction {side!r} is not a known rule and side")
     return f"{POINT_PHRASES[rule, side]}: {_verdict(variation)}"
 

@@ -78,8 +78,8 @@ def time_relations(c: Codes) -> list[Relations]:
     for length in np.unique(span[untiled]):
         at = untiled[span[untiled] == length]
         quarters = np.column_stack([periods.find(c.quarter_type, c.start[at] + k, at) for k in range(0, length, 3)])
-        whole = (quarters >= 0).all(axis=1)
-        found.append(_sums(at[whole], quarters[whole]))
+        complete = (quarters >= 0).all(axis=1)
+        found.append(_sums(at[complete], quarters[complete]))
     found.append(_same_span(c, series))
     found.append(_rolling_steps(c, periods, span))
     return found

@@ -29,7 +29,6 @@ from oversight.stats._validate import BoolArray
 from oversight.stats.relations import ON_ITS_OWN, ByRelation, IntArray
 
 
-
 class Forest:
     """A breadth-first spanning forest of an undirected multigraph on nodes 0..nodes-1 (edge e
     joins one[e] and other[e]): parent[v] and via[v], the edge to it, are -1 at roots. Edges

@@ -10,15 +10,23 @@ dates), and notes saying why a month is flagged.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import duckdb
 import pandas as pd
 
 from oversight import config
 
-if TYPE_CHECKING:
-    from oversight.sources.reference.dataset import Dataset
+
+class DeclaredDataset(Protocol):
+    """What the ledger needs of a reference dataset the loaders declare (`sources.reference.Dataset`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def table(self) -> str: ...
+    @property
+    def period_column(self) -> str | None: ...
 
 HEALTH_COLUMNS = [
     "dataset", "force", "month", "status", "rows", "quarantined", "share_no_coordinates",
@@ -125,7 +133,7 @@ REFERENCE_HEALTH_COLUMNS = [
 ]
 
 
-def reference_health(con: duckdb.DuckDBPyConnection, declared: Sequence[Dataset]) -> pd.DataFrame:
+def reference_health(con: duckdb.DuckDBPyConnection, declared: Sequence[DeclaredDataset]) -> pd.DataFrame:
     """One row per declared reference dataset: files and rows loaded, rows quarantined, period
     covered. A dataset with no file loaded is listed with a note, so a gap is visible."""
     has_ledger = con.execute(

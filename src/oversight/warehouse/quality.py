@@ -188,7 +188,7 @@ def _incomplete(volume: pd.DataFrame, noun: str) -> pd.DataFrame:
     for (source, force), group in volume.sort_values("month").groupby(["source", "force"], sort=False):
         counts = group["n"].to_numpy(float)
         expected, incomplete = expected_volumes(group["month"], counts)
-        for month, n, e in zip(group["month"][incomplete], counts[incomplete], expected[incomplete]):
+        for month, n, e in zip(group["month"][incomplete], counts[incomplete], expected[incomplete], strict=False):
             rows.append({
                 "source": source, "force": force, "month": month, "field": None, "flag": INCOMPLETE,
                 "levels": None, "observed": n, "expected": e,
@@ -208,7 +208,7 @@ def _low_coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
             share = group["placed"].to_numpy() / group["rows"].to_numpy()
             usual = float(np.median(share))
             low = share < COVERAGE_BELOW * usual
-            for month, s, n in zip(group["month"][low], share[low], group["rows"][low]):
+            for month, s, n in zip(group["month"][low], share[low], group["rows"][low], strict=False):
                 rows.append({
                     "source": source, "force": force, "month": month, "field": None, "flag": LOW_COVERAGE,
                     "levels": list(BELOW_FORCE), "observed": s, "expected": usual,

@@ -22,7 +22,6 @@ from oversight.web.views.health import police_uk_summary
 from oversight.web.views.measure import definition
 
 
-
 class ErrorDetail(BaseModel):
     """Where and what: the facts every Oversight error carries (`OversightError.as_dict`)."""
 

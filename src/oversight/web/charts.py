@@ -10,6 +10,7 @@ summary say the same without it.
 from __future__ import annotations
 
 import datetime as dt
+from itertools import pairwise
 from typing import Any, Final
 
 from oversight.measures.catalogue import Measure
@@ -83,7 +84,7 @@ def _gaps(rows: list[dict[str, Any]]) -> list[bool]:
     """For each row, whether missing periods lie between it and the row before: a step between
     period ends of more than half again the usual step (months, quarters and years alike)."""
     ends = [_date(r["period_end"]) for r in rows]
-    steps = [(b - a).days for a, b in zip(ends, ends[1:])]
+    steps = [(b - a).days for a, b in pairwise(ends)]
     if not steps:
         return [False] * len(rows)
     usual = sorted(steps)[len(steps) // 2]
@@ -95,7 +96,7 @@ def _broken(rows: list[dict[str, Any]], column: str, *, skip_flagged: bool = Tru
     that Plotly does not draw a line across a gap as if the figures in between were known."""
     xs: list[Any] = []
     ys: list[Any] = []
-    for r, gap in zip(rows, _gaps(rows)):
+    for r, gap in zip(rows, _gaps(rows), strict=False):
         if gap:
             xs.append(None)
             ys.append(None)
@@ -110,7 +111,7 @@ def _interval_band(rows: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
     xs: list[Any] = []
     ys: list[Any] = []
     run: list[dict[str, Any]] = []
-    for r, gap in zip([*rows, None], [*_gaps(rows), True]):
+    for r, gap in zip([*rows, None], [*_gaps(rows), True], strict=False):
         usable = (r is not None and not r.get("quality_flags") and not is_missing(r.get("interval_low"))
                   and not is_missing(r.get("interval_high")))
         if usable and not gap:

@@ -74,7 +74,7 @@ def choropleth(
     def shade(value: Any) -> str:
         if is_missing(value):
             return f"url(#{map_id}-hatch)"
-        for bound, colour in zip(breaks, SHADES[len(SHADES) - len(breaks):]):
+        for bound, colour in zip(breaks, SHADES[len(SHADES) - len(breaks):], strict=False):
             if value <= bound:
                 return colour
         return SHADES[-1]
@@ -102,7 +102,7 @@ def choropleth(
 def _legend(breaks: list[float], lowest: float | None, unit: str, map_id: str, has_missing: bool) -> str:
     items = []
     start = lowest
-    for bound, colour in zip(breaks, SHADES[len(SHADES) - len(breaks):]):
+    for bound, colour in zip(breaks, SHADES[len(SHADES) - len(breaks):], strict=False):
         text = value_text(unit, bound) if start is None or start == bound else \
             f"{value_text(unit, start)} to {value_text(unit, bound)}"
         items.append(f"<li>{_swatch(colour)}{escape(text)}</li>")

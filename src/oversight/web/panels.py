@@ -17,8 +17,15 @@ from oversight.measures.periods import parse_period
 from oversight.web import charts, maps
 from oversight.web.store import LEVEL_NAMES, Area, Period, Store
 from oversight.web.words import (
-    UNIT_NAMES, breakdown_label, dimension_label, is_missing, sentence, series_summary, snapshot_summary,
-    spc_badge, value_text,
+    UNIT_NAMES,
+    breakdown_label,
+    dimension_label,
+    is_missing,
+    sentence,
+    series_summary,
+    snapshot_summary,
+    spc_badge,
+    value_text,
 )
 
 LEVEL_PLURALS = {"force": "the force", "bcu": "Basic Command Units", "borough": "boroughs", "ward": "wards"}

@@ -9,13 +9,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from oversight.measures.periods import period_key
-from oversight.web.store import Store
+
+
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
+
+
+class AreaLookup(Protocol):
+    """What `records` needs of a store (`web.store.Store`): an area by code and level."""
+
+    def area(self, code: str, level: str | None = None) -> _Named | None: ...
 
 
 def json_safe(value: Any) -> Any:
@@ -46,7 +56,7 @@ def as_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(str(value)[:10])
 
 
-def records(frame: pd.DataFrame, store: Store) -> list[dict[str, Any]]:
+def records(frame: pd.DataFrame, store: AreaLookup) -> list[dict[str, Any]]:
     """The rows of a `measure_values` frame, JSON-safe, with `period_key` and `area_name`."""
     if frame.empty:
         return []

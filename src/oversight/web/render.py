@@ -85,7 +85,9 @@ def _chart_json(spec: Any) -> Markup:
 class _Undefined(StrictUndefined):
     """A missing value fails loudly when printed or iterated, but tests as false in `if`."""
 
-    def __bool__(self) -> bool:
+    # jinja2 declares StrictUndefined.__bool__ as its raising helper (-> NoReturn), so any override
+    # that returns is "incompatible" to mypy, though Undefined itself defines __bool__ -> bool.
+    def __bool__(self) -> bool:  # type: ignore[override]
         return False
 
 

@@ -38,10 +38,11 @@ import pandas as pd
 from oversight import config
 from oversight.errors import OversightError, WarehouseError
 from oversight.measures.catalogue import Measure, load_catalogue
+from oversight.measures.health import force_names
 from oversight.measures.periods import parse_period, period_key, period_label
 from oversight.measures.query import catalogue_status, has_measures_table, measure_values, present_values
-from oversight.sources.police_uk import vocab
 from oversight.warehouse.snapshot import latest_snapshot, publish_snapshot, snapshot_is_current
+from oversight.web.records import records
 
 log = logging.getLogger("oversight.web")
 
@@ -422,7 +423,8 @@ class Store:
         """The row ids of the figures `values` would return, in its order: read once per filter
         (a sort of row ids only), so any page of it is then one lookup of `limit` rows. At most
         `most` + 1 ids: a longer answer means the query selects too many to page through."""
-        where, params = ["measure = ?"], [measure_id]
+        where: list[str] = ["measure = ?"]
+        params: list[object] = [measure_id]
         for column, value in (("area_level", level), ("area_code", area), ("breakdown", breakdown)):
             if value is not None:
                 where.append(f"{column} = ?")
@@ -464,8 +466,6 @@ class Store:
         breakdown: str | None = "all",
     ) -> list[dict[str, Any]]:
         """`values` as JSON-safe dicts (see records.py): a fresh copy of each, free to change."""
-        from oversight.web.records import records
-
         key = ("rows", measure_id, level, area, period, period_type, breakdown)
         found = self.cached(key, lambda: records(self.values(
             measure_id, level=level, area=area, period=period, period_type=period_type, breakdown=breakdown), self))
@@ -577,12 +577,12 @@ class Store:
         forces = self.areas("force")
         wanted = str(config.default("default_force"))
         return next((a for a in forces if a.code == wanted), forces[0] if forces else
-                    Area("force", wanted, vocab.forces().get(wanted, wanted)))
+                    Area("force", wanted, force_names().get(wanted, wanted)))
 
     def _area_names(self) -> dict[tuple[str, str], tuple[str, str | None]]:
         def load() -> dict[tuple[str, str], tuple[str, str | None]]:
             names: dict[tuple[str, str], tuple[str, str | None]] = {
-                ("force", fid): (name, None) for fid, name in vocab.forces().items()
+                ("force", fid): (name, None) for fid, name in force_names().items()
             }
             with self.connection() as con:
                 if _table_exists(con, "area"):
@@ -617,13 +617,13 @@ class Store:
 
     def reference_health(self) -> tuple[pd.DataFrame, str | None]:
         """The reference-dataset ledger, and why it could not be read (None when it could)."""
-        from oversight.sources.reference import all_datasets
-        from oversight.warehouse.health import REFERENCE_HEALTH_COLUMNS, reference_health
+        from oversight.measures.health import reference_health
+        from oversight.warehouse.health import REFERENCE_HEALTH_COLUMNS
 
         def load() -> tuple[pd.DataFrame, str | None]:
             with self.connection() as con:
                 try:
-                    return reference_health(con, all_datasets()), None
+                    return reference_health(con), None
                 except duckdb.Error as exc:
                     # A dataset declared in the code but not yet in this warehouse's schema.
                     reason = str(exc).splitlines()[0]

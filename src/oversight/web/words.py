@@ -197,7 +197,7 @@ def series_summary(measure: Measure, rows: list[dict[str, Any]], area_name: str,
     if is_flagged(latest):
         latest_text += f"; {quality_phrase(latest)}"
     parts.append(latest_text)
-    variations = Counter(r.get("spc_variation") for r in rows if r.get("spc_variation"))
+    variations = Counter(str(r["spc_variation"]) for r in rows if r.get("spc_variation"))
     if variations:
         special = [(k, n) for k, n in variations.items() if k.startswith("special_cause")]
         if special:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -231,12 +231,13 @@ def _force_ids() -> frozenset[str]:
 
 def _area_code(level: str, cell: str) -> str:
     _required("area_code", cell)
-    ok = {
+    checks: dict[str, Callable[[str], object]] = {
         "force": lambda c: c in _force_ids() or _PFA_CODE.fullmatch(c),
         "bcu": _BCU_CODE.fullmatch,
         "borough": _BOROUGH_CODE.fullmatch,
         "ward": _WARD_CODE.fullmatch,
-    }[level](cell)
+    }
+    ok = checks[level](cell)
     if not ok:
         raise _Broken("area_code", cell, f"'{cell}' is not a {level} code: expected {_AREA_CODE_RULE[level]}")
     return cell

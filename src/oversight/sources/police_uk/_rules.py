@@ -94,7 +94,7 @@ def _force_rules() -> list[Rule]:
 
 
 def _coordinate_rules() -> list[Rule]:
-    lat_min, lat_max, lon_min, lon_max = config.default("uk_bounds")  # type: ignore[misc]
+    lat_min, lat_max, lon_min, lon_max = config.UK_BOUNDS
     lat, lon = q("Latitude"), q("Longitude")
     rules = [
         Rule(

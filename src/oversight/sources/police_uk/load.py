@@ -74,12 +74,12 @@ def ingest_police_uk(
     bytes are skipped unless `reload` is true. Never raises for a bad file or a full disk: every
     failure is a file's `error` in the report.
     """
-    paths = [Path(p) for p in paths]
+    roots = [Path(p) for p in paths]
     reports: list[FileReport] = []
     try:
         with workdir() as work:
             pending: list[_Pending] = []
-            for found in discover(paths, work):
+            for found in discover(roots, work):
                 if isinstance(found, SourceError):
                     reports.append(FileReport(name=str(found.path), error=found.reason))
                     continue
@@ -98,7 +98,7 @@ def ingest_police_uk(
     except OSError as exc:  # the temporary folder cannot be made
         reason = f"not loaded: cannot make a temporary folder ({exc.strerror or exc})"
         reports = [FileReport(name=r.name, error=r.error or reason) for r in reports] or [
-            FileReport(name=str(p), error=reason) for p in paths
+            FileReport(name=str(p), error=reason) for p in roots
         ]
     return IngestReport(reports)
 

@@ -22,7 +22,6 @@ from oversight.errors import SourceError
 from oversight.sources.police_uk import vocab
 
 
-
 @dataclass(frozen=True)
 class CsvText:
     header: list[str]
@@ -90,8 +89,7 @@ def yyyymm(value: str) -> date | None:
 def mapping_rows(name: str) -> list[dict[str, str]]:
     """The rows of one CSV in `mappings/`."""
     path = resources.files("oversight.sources.reference").joinpath("mappings", name)
-    with path.open(encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +37,7 @@ class Rejected:
     field: str | None
     value: str | None
     reason: str
-    record: dict[str, object] | str | None = None
+    record: Mapping[str, object] | str | None = None
 
 
 @dataclass
@@ -204,7 +204,7 @@ def _summarise(rejected: list[Rejected]) -> list[str]:
     return lines
 
 
-def _record_text(record: dict[str, object] | str | None) -> str | None:
+def _record_text(record: Mapping[str, object] | str | None) -> str | None:
     if record is None or isinstance(record, str):
         return record
-    return json.dumps(record, default=str)
+    return json.dumps(dict(record), default=str)

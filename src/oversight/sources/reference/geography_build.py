@@ -165,7 +165,7 @@ def _build_boundaries(con: duckdb.DuckDBPyConnection) -> None:
         ward_codes, ward_geoms = load_polygons(
             con, "geo_ward_boundary", "ward_code", "WHERE ward_code IN (SELECT code FROM area WHERE level = 'ward')"
         )
-        shapes += [("ward", code, geom) for code, geom in zip(ward_codes, grid.to_metres(ward_geoms))]
+        shapes += [("ward", code, geom) for code, geom in zip(ward_codes, grid.to_metres(ward_geoms), strict=False)]
     rows = []
     for level, code, geom in shapes:
         simple = shapely.simplify(geom, SIMPLIFY_METRES[level], preserve_topology=True)

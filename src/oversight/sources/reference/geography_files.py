@@ -184,7 +184,7 @@ def _polygons(geometry: object) -> tuple[shapely.Geometry | None, bool]:
 
 def parse_boundaries(path: Path, code_field: str, name_field: str, pattern: re.Pattern[str]) -> Parsed:
     """One row per feature: code, name and the polygon as WKB."""
-    lat_lo, lat_hi, lon_lo, lon_hi = config.default("uk_bounds")  # type: ignore[misc]
+    lat_lo, lat_hi, lon_lo, lon_hi = config.UK_BOUNDS
     rows: list[dict[str, object]] = []
     rejected: list[Rejected] = []
     seen: dict[str, int] = {}
@@ -192,12 +192,15 @@ def parse_boundaries(path: Path, code_field: str, name_field: str, pattern: re.P
     for number, feature in enumerate(_read_geojson(path), start=1):
         if not isinstance(feature, dict):
             feature = {}
-        props = feature.get("properties") or {}
+        props = feature.get("properties")
+        if not isinstance(props, dict):
+            props = {}
         code = str(props.get(code_field) or "").strip()
         name = str(props.get(name_field) or "").strip()
         record = {code_field: code, name_field: name}
 
-        def reject(fld: str, value: str | None, reason: str) -> None:
+        def reject(fld: str, value: str | None, reason: str, number: int = number,
+                   record: dict[str, str] = record) -> None:
             rejected.append(Rejected(None, fld, value, f"feature {number}: {reason}", record))
 
         if not pattern.fullmatch(code):

@@ -274,7 +274,9 @@ class _LsoaIndex:
                 found = nearest >= 0
                 best[in_gap[found]] = nearest[found]
                 gap[in_gap[found]] = True
-        codes = np.where(best >= 0, self.codes[np.maximum(best, 0)], None)
+        placed = best >= 0
+        codes = np.full(len(points), None, dtype=object)
+        codes[placed] = self.codes[best[placed]]
         return codes, gap
 
     def distance(self, lon: np.ndarray, lat: np.ndarray, codes: np.ndarray) -> np.ndarray:

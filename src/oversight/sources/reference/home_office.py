@@ -323,6 +323,7 @@ def _parse_workforce(path: Path) -> Parsed:
         candidates = force_candidates(name)
         kinds = {c.kind for c in candidates}
         # Region rows head their forces; 'West Midlands' is the region the first time, the force after it.
+        who: ForceName | None
         if "region" in kinds and normalise_name(name) != region:
             who = next(c for c in candidates if c.kind == "region")
             region = normalise_name(name)

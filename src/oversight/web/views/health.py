@@ -9,7 +9,7 @@ from typing import Any
 import pandas as pd
 
 from oversight.measures.catalogue import Measure
-from oversight.sources.police_uk import vocab
+from oversight.measures.health import force_names
 from oversight.web.records import frame_records
 from oversight.web.store import Store
 from oversight.web.views._common import page, section
@@ -44,7 +44,7 @@ def police_uk_summary(ledger: pd.DataFrame) -> list[dict[str, Any]]:
     for (dataset, force), group in ledger.groupby(["dataset", "force"], sort=True):
         counts = group["status"].value_counts()
         rows.append({
-            "dataset": dataset, "force": force, "force_name": vocab.forces().get(str(force), str(force)),
+            "dataset": dataset, "force": force, "force_name": force_names().get(str(force), str(force)),
             "first_month": group["month"].min(), "last_month": group["month"].max(),
             "months": int(len(group)), "ok": int(counts.get("ok", 0)), "partial": int(counts.get("partial", 0)),
             "missing": int(counts.get("missing", 0)), "rows": int(group["rows"].sum()),

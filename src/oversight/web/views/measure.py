@@ -51,8 +51,9 @@ def measure_page(store: Store, measure_id: str, filters: Filters) -> dict[str, A
     if dimensions and period is not None:
         groups.append(section(f"Breakdowns, {period.label}", [
             panels.groups_panel(store, m, area, period, d) for d in dimensions]))
-    compare = area.level if area.level != "force" else next(
-        (lvl for lvl in ("borough", *LEVEL_ORDER[1:]) if lvl in m.levels), None)
+    compare: str | None = area.level
+    if area.level == "force":
+        compare = next((lvl for lvl in ("borough", *LEVEL_ORDER[1:]) if lvl in m.levels), None)
     if compare is not None and period is not None:
         within = {a.code for a in store.areas(compare) if a.parent_code == area.parent_code} \
             if compare == "ward" and area.parent_code else None

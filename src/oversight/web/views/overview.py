@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from oversight.measures.catalogue import Measure
+from oversight.measures.describe import is_flagged, quality_phrase
+from oversight.measures.periods import period_label
 from oversight.web.panels import LEVEL_PLURALS, measure_ref
 from oversight.web.params import Filters, latest_shared, resolve_area, resolve_period
 from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS
 from oversight.web.store import Area, Period, Store
 from oversight.web.views._common import controls, page, section
-from oversight.measures.describe import is_flagged, quality_phrase
-from oversight.measures.periods import period_label
 from oversight.web.words import breakdown_label, change_text, is_missing, sentence, sentence_case, spc_badge
 
 PERIOD_TYPES = ("rolling_12", "financial_year", "fy_quarter", "calendar_year")
@@ -30,6 +30,7 @@ def headline_card(store: Store, m: Measure, area: Area, period: Period | None) -
     if area.level not in m.levels:
         card.update(state="not_at_level", message=f"Not published for {LEVEL_PLURALS[area.level]}.")
         return card
+    chosen: Period | None
     if period is not None and period in store.periods(m.id):
         chosen = period
     else:
@@ -95,7 +96,7 @@ def overview_page(store: Store, filters: Filters) -> dict[str, Any]:
     headline = [m for m in store.catalogue.values() if m.headline]
     ids = [m.id for m in headline]
     period = resolve_period(store, filters, ids, PERIOD_TYPES) if filters.period else None
-    groups = []
+    groups: list[dict[str, Any]] = []
     for priority in PLAN_PRIORITIES:
         members = [m for m in store.catalogue.values() if m.priority == priority]
         cards = [headline_card(store, m, area, period) for m in members if m.headline]

@@ -76,7 +76,10 @@ def stop_search_page(store: Store, filters: Filters) -> dict[str, Any]:
                                     "Searches where the person did not state their ethnicity are not in any "
                                     "group's rate, so the share not stated is shown beside them."))
     if outcomes:
-        columns = [i for m in outcomes for i in (m.id, gaps[m.id].id if gaps[m.id] else None) if i]
+        columns: list[str] = []
+        for m in outcomes:
+            gap = gaps[m.id]
+            columns += [m.id, gap.id] if gap else [m.id]
         groups.append(section("Outcomes", [panels.compare_groups_panel(
             store, columns, area, period, SELF, title=f"Outcomes by self-defined ethnic group, {area.name}",
             panel_id="stop-search-outcomes", charted=tuple(m.id for m in outcomes[:1]))],
