@@ -25,6 +25,7 @@ from pdfminer.layout import LAParams, LTTextContainer
 from pdfminer.pdfinterp import PDFPageInterpreter, PDFResourceManager
 from pdfminer.pdfpage import PDFPage
 
+from oversight import config
 from oversight.errors import OversightError
 from oversight.measures.catalogue import PRIORITIES, load_catalogue
 from oversight.measures.describe import format_interval, format_value
@@ -57,7 +58,8 @@ DATES = [
     re.compile(r"Open Government Licence v3\.0"),
 ]
 CONSTANTS = {str(SUPPRESS_BELOW), f"{BAND:g}", f"{100 * CONFIDENCE:g}%", f"{LIMIT_MULTIPLIER:g}", str(RUN_LENGTH),
-             str(TREND_LENGTH), str(MIN_SPC_POINTS), f"{RATE_PER:,}"}
+             str(TREND_LENGTH), str(MIN_SPC_POINTS), f"{RATE_PER:,}",
+             f"{float(config.default('survey_design_effect')):g}"}  # printed beside every survey sample
 
 
 # helpers: the PDF as text and as a tag tree

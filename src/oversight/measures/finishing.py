@@ -420,8 +420,9 @@ def _secondary(
     at = position[frame["rid"].to_numpy(np.int64)]
     frame["denominator"] = frame["denominator"].where(unit[at] == "proportion")
     frame["suppressed"] = suppressed[at]
-    has_areas = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'area'").fetchone()[0]  # type: ignore[index]
+    # fetchall, not fetchone: a result left open blocks the frame registered next.
+    ((has_areas,),) = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'area'").fetchall()
     areas = (con.execute("SELECT level, code, parent_level, parent_code FROM area").df() if has_areas else
              pd.DataFrame(columns=["level", "code", "parent_level", "parent_code"]))
     exact = config.default("secondary_suppression") == "exact"
