@@ -175,6 +175,8 @@ def allowed_figures(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> set[str
                     texts.append(format_interval(m.unit, row["interval_low"], row["interval_high"]))
                     if row["sample_size"] == row["sample_size"]:
                         texts.append(f"{row['sample_size']:,.0f}")
+                    if isinstance(row.get("quality_note"), str):  # a column of the table, in words
+                        texts.append(row["quality_note"])
     ledger = health_ledger(con)
     ledger = ledger[ledger["month"].isin([f"{m:%Y-%m}" for m in quarter.months])]
     texts += [f"{n:,}" for n in ledger["rows"]] + [f"{n:,}" for n in ledger["quarantined"]]
