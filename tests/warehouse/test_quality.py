@@ -61,6 +61,8 @@ def test_the_real_seams_are_found(shared_built):
     assert api <= months("stop_search", "not_recorded", "self_defined_group")
     assert {"2018-02", "2018-03"} <= months("stop_search", "low_coverage")
     assert {"2018-02", "2018-03"} == months("stop_search", "not_recorded", "age_range")
+    # the City of London's street crime is not placed in Met areas at all: not judged for coverage
+    assert months("street_crime", "low_coverage") == set()
     # months of ordinary quality are not flagged
     assert "2022-06" not in months("stop_search", "incomplete") | months("stop_search", "low_coverage")
     assert "2025-06" not in months("mps_crime/borough/current", "incomplete")

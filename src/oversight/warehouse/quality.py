@@ -46,6 +46,8 @@ MIN_EXPECTED: Final = 50
 """Below this expected volume a shortfall is judged to be chance, not missing records."""
 COVERAGE_BELOW: Final = 0.75
 """A month whose placed share is under this share of the stream's median is low coverage."""
+PLACED_USUALLY: Final = 0.5
+"""...judged only for streams whose records are usually placed at least this often."""
 MIN_RECORDS_FOR_FIELD: Final = 100
 """A field is judged on a month only when it has at least this many records."""
 NOT_STATED_USUAL: Final = 0.05
@@ -207,6 +209,8 @@ def _low_coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         for force, group in placed[placed["dataset"] == dataset].groupby("force"):
             share = group["placed"].to_numpy() / group["rows"].to_numpy()
             usual = float(np.median(share))
+            if usual < PLACED_USUALLY:
+                continue  # a stream the force's areas do not cover (the City of London in Met areas)
             low = share < COVERAGE_BELOW * usual
             for month, s, n in zip(group["month"][low], share[low], group["rows"][low], strict=False):
                 rows.append({
