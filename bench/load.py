@@ -38,7 +38,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from serve import DEFAULT_WAREHOUSE, build_bundled, free_port, percentile
+from serve import free_port, percentile, resolve_warehouse, wait_until_serving
 
 GOAL_P95_SECONDS = 1.0
 DASHBOARDS = ("/", "/crime/", "/trust/", "/stop-search/", "/hate-crime-vawg/")
@@ -160,24 +160,12 @@ def main() -> int:
 
     import httpx
 
-    warehouse = args.warehouse or DEFAULT_WAREHOUSE
-    if not warehouse.exists():
-        if args.warehouse:
-            sys.exit(f"{warehouse}: no such warehouse")
-        build_bundled(warehouse)
+    warehouse = resolve_warehouse(args.warehouse)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     child = subprocess.Popen([sys.executable, __file__, "--serve-child", str(warehouse), str(port)])
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                httpx.get(base + "/api/v1/", timeout=5).raise_for_status()
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or child.poll() is not None:
-                    sys.exit("the server did not start")
-                time.sleep(0.5)
+        wait_until_serving(base, child, seconds=120, timeout=5, pause=0.5, check_status=True)
         boroughs = [a["code"] for a in httpx.get(base + "/api/v1/areas.json?level=borough", timeout=120).json()["data"]]
         months = {m: [p["key"] for p in httpx.get(f"{base}/api/v1/measures/{m}.json", timeout=120).json()["data"]["periods"]
                       if p["type"] == "month"] for m in MEASURES}

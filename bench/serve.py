@@ -115,6 +115,34 @@ async def timed_run(base: str, path: str, requests: int, concurrency: int) -> li
         return times
 
 
+def resolve_warehouse(given: Path | None) -> Path:
+    """The warehouse asked for (which must exist), else the bundled one, built if missing."""
+    warehouse = given or DEFAULT_WAREHOUSE
+    if not warehouse.exists():
+        if given:
+            sys.exit(f"{warehouse}: no such warehouse")
+        build_bundled(warehouse)
+    return warehouse
+
+
+def wait_until_serving(base: str, child: subprocess.Popen[bytes], *, seconds: float, timeout: float,
+                       pause: float, check_status: bool = False) -> None:
+    """Wait for the server started as `child` to answer /api/v1/; exit if it dies or takes too long."""
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            answer = httpx.get(base + "/api/v1/", timeout=timeout)
+            if check_status:
+                answer.raise_for_status()
+            return
+        except httpx.HTTPError:
+            if time.monotonic() > deadline or child.poll() is not None:
+                sys.exit("the server did not start")
+            time.sleep(pause)
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * len(ordered)) - 1))]
@@ -148,25 +176,13 @@ def main() -> int:
 
     import httpx
 
-    warehouse = args.warehouse or DEFAULT_WAREHOUSE
-    if not warehouse.exists():
-        if args.warehouse:
-            sys.exit(f"{warehouse}: no such warehouse")
-        build_bundled(warehouse)
+    warehouse = resolve_warehouse(args.warehouse)
     static_dir = Path(tempfile.mkdtemp(prefix="oversight-bench-static-"))
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     child = subprocess.Popen([sys.executable, __file__, "--serve-child", str(warehouse), str(port), str(static_dir)])
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(base + "/api/v1/", timeout=2)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline or child.poll() is not None:
-                    sys.exit("the server did not start")
-                time.sleep(0.2)
+        wait_until_serving(base, child, seconds=60, timeout=2, pause=0.2)
         areas = httpx.get(base + "/api/v1/areas.json?level=borough").json()["data"]
         api = f"/api/v1/measures/{args.measure}/values.json?level=borough&area={areas[0]['code']}&period_type=month"
         targets = [("overview", "/", "overview.html"),

@@ -3,34 +3,29 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from conftest import needs_shared
 
 from oversight.warehouse import connect
 from oversight.warehouse.quality import INCOMPLETE_BELOW, expected_volumes
 
 
-def _months(n: int) -> pd.Series:
-    return pd.Series(pd.date_range("2020-01-01", periods=n, freq="MS"))
-
-
 def test_a_run_of_short_months_is_judged_against_the_months_before_it():
     counts = np.array([100.0] * 12 + [30.0] * 8 + [100.0] * 3)
-    expected, incomplete = expected_volumes(_months(counts.size), counts)
+    expected, incomplete = expected_volumes(counts)
     assert incomplete.tolist() == [False] * 12 + [True] * 8 + [False] * 3
     assert expected[12:20].tolist() == [100.0] * 8  # the short months never lower the expectation
 
 
 def test_the_first_month_of_a_new_file_is_judged_against_the_months_after_it():
     counts = np.array([47.0] + [75_000.0] * 24)
-    expected, incomplete = expected_volumes(_months(counts.size), counts)
+    expected, incomplete = expected_volumes(counts)
     assert incomplete[0] and not incomplete[1:].any()
     assert expected[0] == 75_000.0
 
 
 def test_small_series_are_not_judged():
     counts = np.array([10.0] * 12 + [2.0])
-    _, incomplete = expected_volumes(_months(counts.size), counts)
+    _, incomplete = expected_volumes(counts)
     assert not incomplete.any()  # an expected 10 is too small to tell missing records from chance
 
 
@@ -38,7 +33,7 @@ def test_the_threshold_is_a_share_of_the_expected_volume():
     just_under, just_over = INCOMPLETE_BELOW * 1000 - 1, INCOMPLETE_BELOW * 1000
     for last, flagged in ((just_under, True), (just_over, False)):
         counts = np.array([1000.0] * 12 + [last])
-        assert expected_volumes(_months(counts.size), counts)[1][-1] == flagged
+        assert expected_volumes(counts)[1][-1] == flagged
 
 
 @needs_shared

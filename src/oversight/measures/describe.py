@@ -13,11 +13,9 @@ from typing import Final
 from oversight import config
 from oversight.measures.catalogue import Measure
 from oversight.measures.periods import period_label
-from oversight.stats.compare import SIGNIFICANT_DECREASE, SIGNIFICANT_INCREASE
+from oversight.stats.compare import NOT_COMPARABLE, SIGNIFICANT_DECREASE, SIGNIFICANT_INCREASE
 from oversight.stats.spc import RUN_LENGTH, TREND_LENGTH
 from oversight.stats.spc_summary import describe_point
-
-NOT_COMPARABLE: Final = "not comparable"
 
 COMPARED_WITH: Final = {
     "month": "the same month a year before",

@@ -34,7 +34,7 @@ from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.finishing import finish_in_warehouse
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
 from oversight.sources.police_uk import vocab
-from oversight.warehouse.quality import FLAG_BITS, build_source_quality, source_label_sql
+from oversight.warehouse.quality import FLAG_BITS, POLICE_UK_TABLES, build_source_quality, source_label_sql
 
 VALUE_COLUMNS = [
     "measure", "period_type", "period_start", "period_end", "area_level", "area_code", "breakdown",
@@ -111,7 +111,7 @@ def build(
         return _build_all(con, catalogue, report, started, progress)
     finally:
         for table in ("__values", "__rows", "__finished", "__base", "__monthly", "__filled", "__periods",
-                      "__level_source", "__segments", "__qmonth"):
+                      "__segments", "__qmonth"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(f"SET memory_limit = '{previous_limit}'")
 
@@ -277,8 +277,8 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     key = "force, area_level, area_code, breakdown"
     # Quality of a period: the flags of its months, and a break flag when its months come from
     # more than one segment (a change of source or a declared series break).
-    crossing = f"CASE WHEN min(seg) <> max(seg) THEN {FLAG_BITS['crosses_break']} ELSE 0 END"
-    flagged = ("bit_or(qbits) {over} | " + crossing.replace("min(seg)", "min(seg) {over}").replace("max(seg)", "max(seg) {over}"),
+    crossing = f"CASE WHEN min(seg) {{over}} <> max(seg) {{over}} THEN {FLAG_BITS['crosses_break']} ELSE 0 END"
+    flagged = ("bit_or(qbits) {over} | " + crossing,
                "count(*) FILTER (WHERE qbits > 0) {over}",
                "min(month) FILTER (WHERE qbits > 0) {over}", "max(month) FILTER (WHERE qbits > 0) {over}",
                "min(seg) {over}", "max(seg) {over}", "string_agg(DISTINCT source, ' + ') {over}")
@@ -358,11 +358,8 @@ _PERIOD_REASON_SQL = f"""nullif(concat_ws('; ',
 ), '')"""
 
 
-_POLICE_UK_TABLES = ("stop_search", "street_crime", "crime_outcome")
-
-
 def _default_source(m: Measure) -> str | None:
-    return next((t for t in m.requires if t in _POLICE_UK_TABLES), None)
+    return next((t for t in m.requires if t in POLICE_UK_TABLES.values()), None)
 
 
 def _sql_text(value: str | None) -> str:
@@ -467,6 +464,11 @@ def _build_partner(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     )
 
 
+# A derived figure carries the flags of both figures it is computed from, and their segments.
+_INHERITED_QUALITY = """g.qbits | x.qbits AS qbits, coalesce(g.qreason, x.qreason) AS qreason, g.source,
+       least(g.seg_lo, x.seg_lo) AS seg_lo, greatest(g.seg_hi, x.seg_hi) AS seg_hi, g.is_break"""
+
+
 def _build_derived(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     """Rows of `m.of` for each group, set against the reference group (or the whole) of the
     same period and area. The statistics are computed with the others in `finish`."""
@@ -484,8 +486,7 @@ def _build_derived(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
             SELECT $measure AS measure, g.period_type, g.period_start, g.period_end, g.area_level, g.area_code,
                    g.breakdown, g.numerator * x.numerator / (x.numerator - coalesce(ns.numerator, 0)) AS numerator,
                    g.denominator, g.denominator_year, g.numerator AS ref_numerator,
-                   g.qbits | x.qbits AS qbits, coalesce(g.qreason, x.qreason) AS qreason, g.source,
-                   least(g.seg_lo, x.seg_lo) AS seg_lo, greatest(g.seg_hi, x.seg_hi) AS seg_hi, g.is_break
+                   {_INHERITED_QUALITY}
             FROM __values g JOIN __values x {same} AND x.breakdown = 'all'
             LEFT JOIN __values ns ON ns.measure = g.measure AND ns.period_type = g.period_type
                  AND ns.period_end = g.period_end AND ns.area_level = g.area_level AND ns.area_code = g.area_code
@@ -499,8 +500,7 @@ def _build_derived(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
         SELECT $measure AS measure, g.period_type, g.period_start, g.period_end, g.area_level, g.area_code,
                g.breakdown, g.numerator, g.denominator, g.denominator_year,
                x.numerator AS ref_numerator, x.denominator AS ref_denominator,
-               g.qbits | x.qbits AS qbits, coalesce(g.qreason, x.qreason) AS qreason, g.source,
-                   least(g.seg_lo, x.seg_lo) AS seg_lo, greatest(g.seg_hi, x.seg_hi) AS seg_hi, g.is_break
+               {_INHERITED_QUALITY}
         FROM __values g JOIN __values x {same} AND x.breakdown = $reference
         WHERE {scope} AND g.breakdown <> $reference AND g.denominator > 0 AND x.denominator > 0""",
         params,
@@ -531,10 +531,9 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, report: BuildReport) -> int:
     try:
         # Recreated, not emptied: a warehouse built by an earlier version may lack new columns.
         con.execute("DROP TABLE IF EXISTS measure_value")
-        con.execute(MEASURE_VALUE_DDL)
-        con.execute("INSERT INTO measure_value BY NAME SELECT * FROM __finished")
         con.execute("DROP TABLE IF EXISTS measure_status")
         con.execute(MEASURE_VALUE_DDL)
+        con.execute("INSERT INTO measure_value BY NAME SELECT * FROM __finished")
         con.execute(
             """INSERT INTO measure_status
             SELECT s.measure, s.status, s.detail, v.latest, v.first, v.areas, coalesce(v.rows, 0),

@@ -36,6 +36,7 @@ from oversight.stats.compare import (
     IN_LINE_WITH_AVERAGE,
     INSIDE_BAND,
     NO_SIGNIFICANT_CHANGE,
+    NOT_COMPARABLE,
     OUTSIDE_BAND,
     SIGNIFICANT_DECREASE,
     SIGNIFICANT_INCREASE,
@@ -53,7 +54,7 @@ from oversight.stats.spc_many import (
 from oversight.warehouse.quality import FLAG_BITS, NOT_RECORDED
 
 # Words are stored as codes while computing: index 0 is "no word" (NULL).
-CHANGE_WORDS: Final = (None, SIGNIFICANT_INCREASE, SIGNIFICANT_DECREASE, NO_SIGNIFICANT_CHANGE, "not comparable")
+CHANGE_WORDS: Final = (None, SIGNIFICANT_INCREASE, SIGNIFICANT_DECREASE, NO_SIGNIFICANT_CHANGE, NOT_COMPARABLE)
 AVERAGE_WORDS: Final = (None, ABOVE_AVERAGE, BELOW_AVERAGE, IN_LINE_WITH_AVERAGE)
 BAND_WORDS: Final = (None, INSIDE_BAND, OUTSIDE_BAND, CANNOT_TELL)
 SIGNAL_WORDS: Final = (None, *PRECEDENCE)
@@ -63,9 +64,6 @@ _NUMERIC = ("numerator", "denominator", "value", "sample_size", "interval_low", 
             "ref_numerator", "ref_denominator", "numerator_before", "denominator_before",
             "value_before", "sample_size_before", "qbits", "seg_lo", "seg_hi", "qbits_before",
             "seg_lo_before", "seg_hi_before", "vid_before")
-NOT_COMPARABLE: Final = "not comparable"
-"""The year before is not like for like: either side is flagged, or they lie in different
-segments of the series (another source, or across a declared break)."""
 
 
 def finish_in_warehouse(
@@ -433,18 +431,23 @@ def _secondary(
 def _hide_derived_of_hidden(con: duckdb.DuckDBPyConnection, measures: dict[str, Measure]) -> None:
     """A rate ratio, a gap or an allocated rate is hidden wherever the group figure or the
     reference figure it is computed from is hidden: published, it would give the hidden one back."""
-    derived = [(m.id, m.of, m.reference) for m in measures.values() if m.is_derived]
-    for measure, of, reference in derived:
+    derived = pd.DataFrame([(m.id, m.of, m.reference or "") for m in measures.values() if m.is_derived],
+                           columns=["measure", "of", "reference"])
+    if derived.empty:
+        return
+    con.register("__derived", derived)
+    try:  # one pass over the table for every derived measure
         con.execute(
             f"""UPDATE __finished d SET suppressed = true, suppression_reason = '{HIDDEN_WITH_OTHERS}',
                     value = NULL, interval_low = NULL, interval_high = NULL
-            FROM __finished g
-            WHERE d.measure = ? AND NOT d.suppressed AND g.measure = ? AND g.suppressed
+            FROM __derived k, __finished g
+            WHERE d.measure = k.measure AND NOT d.suppressed AND g.measure = k.of AND g.suppressed
               AND g.period_type = d.period_type AND g.period_end = d.period_end
               AND g.area_level = d.area_level AND g.area_code = d.area_code
-              AND (g.breakdown = d.breakdown OR g.breakdown = ? OR g.breakdown = 'all')""",
-            [measure, of, reference or ""],
+              AND (g.breakdown = d.breakdown OR g.breakdown = k.reference OR g.breakdown = 'all')"""
         )
+    finally:
+        con.unregister("__derived")
 
 
 def _design_effect() -> float:

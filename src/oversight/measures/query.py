@@ -138,6 +138,5 @@ def present_values(frame: pd.DataFrame, *, public: bool = False) -> pd.DataFrame
             frame[column] = frame[column].astype("float64").where(~hidden)
         for column in READINGS:
             frame[column] = frame[column].astype(object).where(~hidden, None)
-    for column in ("quality_flags",):
-        frame[column] = [list(v) if v is not None and not isinstance(v, float) else [] for v in frame[column]]
-    return frame[[c for c in OUTPUT_COLUMNS if c in frame.columns]]
+    frame["quality_flags"] = [list(v) if v is not None and not isinstance(v, float) else [] for v in frame["quality_flags"]]
+    return frame[OUTPUT_COLUMNS]

@@ -21,6 +21,9 @@ from oversight.stats.spc import check_baseline, check_length, limits_of
 SIGNIFICANT_INCREASE: Final = "significant increase"
 SIGNIFICANT_DECREASE: Final = "significant decrease"
 NO_SIGNIFICANT_CHANGE: Final = "no significant change"
+NOT_COMPARABLE: Final = "not comparable"
+"""No test: the two periods are not like for like (either is flagged for quality, or they lie in
+different segments of the series: another source, or across a declared break)."""
 ABOVE_AVERAGE: Final = "higher than the long-term average"
 BELOW_AVERAGE: Final = "lower than the long-term average"
 IN_LINE_WITH_AVERAGE: Final = "in line with the long-term average"

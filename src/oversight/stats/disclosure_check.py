@@ -212,7 +212,3 @@ def _fixed_columns(matrices: IntArray) -> BoolArray:
     bb, rr = np.nonzero(alone)
     fixed[bb, np.argmax(a[bb, rr, :] != 0, axis=1)] = True
     return fixed
-
-
-# choosing the cells to hide ------------------------------------------------------------------
-

@@ -23,7 +23,6 @@ no such path crosses is a bridge.
 from __future__ import annotations
 
 import numpy as np
-import numpy.typing as npt
 
 from oversight.stats._validate import BoolArray
 from oversight.stats.relations import ON_ITS_OWN, ByRelation, IntArray
@@ -115,12 +114,6 @@ class Forest:
         return sign
 
 
-def bridges(nodes: int, one: npt.ArrayLike, other: npt.ArrayLike) -> BoolArray:
-    """The edges of an undirected multigraph (edge e joins nodes one[e] and other[e]) that lie
-    on no cycle."""
-    return Forest(nodes, np.asarray(one, np.int64), np.asarray(other, np.int64)).bridges()
-
-
 class TwoWayBlocks:
     """The blocks of the relations that read as graphs (see above), as one graph: node r is
     relation r of `index` for the relations of those blocks, node index.count + b the ground of
@@ -129,10 +122,8 @@ class TwoWayBlocks:
     their numbers in the relations."""
 
     def __init__(self, n: int, index: ByRelation) -> None:
-        self.n = n
         in_block = index.block != ON_ITS_OWN
         numbers, dense = np.unique(index.block[in_block], return_inverse=True)
-        self.numbers = numbers
         self.count = numbers.size
         self.block_of_relation = np.full(index.count, -1, np.int64)
         self.block_of_relation[in_block] = dense

@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from oversight import config
+from oversight.warehouse.quality import POLICE_UK_TABLES
 
 
 class DeclaredDataset(Protocol):
@@ -55,9 +56,9 @@ def _per_month_sql(tz: str) -> str:
 
 # The build's source-quality flags (warehouse/quality.py), by ledger dataset: the ledger shows
 # the same judgement that governs the figures.
-_QUALITY_SQL = """
-    SELECT CASE source WHEN 'stop_search' THEN 'stop-and-search' WHEN 'street_crime' THEN 'street'
-                       WHEN 'crime_outcome' THEN 'outcomes' END AS dataset, force, month,
+_QUALITY_SQL = f"""
+    SELECT CASE source {' '.join(f"WHEN '{table}' THEN '{dataset}'" for dataset, table in POLICE_UK_TABLES.items())}
+           END AS dataset, force, month,
            bool_or(flag = 'incomplete') AS incomplete,
            string_agg(reason, '; ' ORDER BY flag, field) FILTER (WHERE flag <> 'incomplete') AS reasons
     FROM source_quality GROUP BY ALL

@@ -113,7 +113,9 @@ _POLICE_UK_FIELDS: Final = {
     ),
 }
 
-_PLACED: Final = {"stop_search": "stop-and-search", "street_crime": "street"}
+POLICE_UK_TABLES: Final = {"street": "street_crime", "outcomes": "crime_outcome", "stop-and-search": "stop_search"}
+"""Each police.uk dataset, by the name the ledger and the placement tables give it, and the table
+its rows live in (the name of its source stream here)."""
 
 
 def build_source_quality(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
@@ -121,7 +123,7 @@ def build_source_quality(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     tables = {r[0] for r in con.execute(
         "SELECT table_name FROM information_schema.tables WHERE table_schema = 'main'").fetchall()}
     frames = []
-    for table in ("stop_search", "street_crime", "crime_outcome"):
+    for table in POLICE_UK_TABLES.values():
         if table in tables:
             volume = con.execute(
                 f"SELECT '{table}' AS source, force, month, count(*)::DOUBLE AS n FROM {table} GROUP BY ALL"
@@ -158,8 +160,8 @@ def _empty() -> pd.DataFrame:
                                  "expected", "reason"])
 
 
-def expected_volumes(months: pd.Series, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """For one stream's months in time order: the expected count of each month and whether it
+def expected_volumes(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For one stream's monthly counts in time order: the expected count of each month and whether it
     is incomplete. Expected = median of up to 12 earlier months not themselves incomplete, or
     of the next 12 months when fewer than 6 such earlier months exist."""
     n = len(counts)
@@ -189,7 +191,7 @@ def _incomplete(volume: pd.DataFrame, noun: str) -> pd.DataFrame:
     rows = []
     for (source, force), group in volume.sort_values("month").groupby(["source", "force"], sort=False):
         counts = group["n"].to_numpy(float)
-        expected, incomplete = expected_volumes(group["month"], counts)
+        expected, incomplete = expected_volumes(counts)
         for month, n, e in zip(group["month"][incomplete], counts[incomplete], expected[incomplete], strict=False):
             rows.append({
                 "source": source, "force": force, "month": month, "field": None, "flag": INCOMPLETE,
@@ -205,7 +207,7 @@ def _low_coverage(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         """SELECT dataset, force, month, rows::DOUBLE AS rows, placed::DOUBLE AS placed
            FROM place_coverage WHERE level = 'borough' AND rows > 0""").df()
     rows = []
-    for dataset, source in ((d, s) for s, d in _PLACED.items()):
+    for dataset, source in POLICE_UK_TABLES.items():
         for force, group in placed[placed["dataset"] == dataset].groupby("force"):
             share = group["placed"].to_numpy() / group["rows"].to_numpy()
             usual = float(np.median(share))

@@ -91,18 +91,19 @@ def _gaps(rows: list[dict[str, Any]]) -> list[bool]:
     return [False] + [step > 1.5 * usual for step in steps]
 
 
-def _broken(rows: list[dict[str, Any]], column: str, *, skip_flagged: bool = True) -> tuple[list[Any], list[Any]]:
-    """x and y of one line with a None wherever periods are missing (or a figure is flagged), so
-    that Plotly does not draw a line across a gap as if the figures in between were known."""
-    xs: list[Any] = []
-    ys: list[Any] = []
-    for r, gap in zip(rows, _gaps(rows), strict=False):
+def _broken(rows: list[dict[str, Any]], gaps: list[bool], ys: list[Any]) -> tuple[list[Any], list[Any]]:
+    """x and y of one line with a None wherever periods are missing (`gaps`, from `_gaps`) and
+    where a figure is flagged, so that Plotly does not draw a line across a gap as if the figures
+    in between were known."""
+    out_x: list[Any] = []
+    out_y: list[Any] = []
+    for r, y, gap in zip(rows, ys, gaps, strict=True):
         if gap:
-            xs.append(None)
-            ys.append(None)
-        xs.append(r["period_end"])
-        ys.append(None if skip_flagged and r.get("quality_flags") else r.get(column))
-    return xs, ys
+            out_x.append(None)
+            out_y.append(None)
+        out_x.append(r["period_end"])
+        out_y.append(None if r.get("quality_flags") else y)
+    return out_x, out_y
 
 
 def _interval_band(rows: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
@@ -139,7 +140,12 @@ def series_figure(
 ) -> dict[str, Any]:
     """A line with its 95% interval band, SPC centre line and limits, signals, target and band."""
     x = [r["period_end"] for r in rows]
-    line_x, line_y = _broken(rows, "value")
+    gaps = _gaps(rows)
+
+    def line(column: str) -> tuple[list[Any], list[Any]]:
+        return _broken(rows, gaps, [r.get(column) for r in rows])
+
+    line_x, line_y = line("value")
     data: list[dict[str, Any]] = []
     key = [_key("value", label or measure.title)]
     band_x, band_y = _interval_band(rows)
@@ -150,16 +156,18 @@ def series_figure(
                      "name": "95% interval"})
     if any(not is_missing(r.get("spc_mean")) for r in rows):
         key += [_key("mean"), _key("limits")]
-        data.append({"type": "scatter", "x": _broken(rows, "spc_mean")[0], "y": _broken(rows, "spc_mean")[1], "mode": "lines",
+        mean_x, mean_y = line("spc_mean")
+        data.append({"type": "scatter", "x": mean_x, "y": mean_y, "mode": "lines",
                      "line": {"color": GREY, "width": 1.5, "dash": "dash", "shape": "hv"}, "name": "Mean (dashed)",
                      "hoverinfo": "skip"})
         for column, name, show in (("spc_upper", "Process limits (dotted)", True), ("spc_lower", "", False)):
-            data.append({"type": "scatter", "x": _broken(rows, column)[0], "y": _broken(rows, column)[1], "mode": "lines",
+            limit_x, limit_y = line(column)
+            data.append({"type": "scatter", "x": limit_x, "y": limit_y, "mode": "lines",
                          "line": {"color": GREY, "width": 1.5, "dash": "dot", "shape": "hv"}, "name": name or "Process limits",
                          "showlegend": show, "legendgroup": "limits", "hoverinfo": "skip"})
     data.append({"type": "scatter", "x": line_x, "y": line_y, "mode": "lines+markers", "name": label or measure.title,
                  "line": {"color": BLUE, "width": 2.5}, "marker": {"size": 5, "color": BLUE}, "connectgaps": False,
-                 "text": _broken([{**r, "hover": _hover(measure, r, r["period"])} for r in rows], "hover")[1],
+                 "text": _broken(rows, gaps, [_hover(measure, r, r["period"]) for r in rows])[1],
                  "hoverinfo": "text"})
     flagged_rows = [r for r in rows if r.get("quality_flags") and not is_missing(r.get("value"))]
     if flagged_rows:

@@ -512,9 +512,20 @@ class Store:
     def latest_period(self, measure_id: str, period_type: str) -> Period | None:
         """The latest period of a type whose figures are not all flagged for quality (a default view
         never opens on an incomplete month), else the latest period of the type."""
-        of_type = [p for p in self.periods(measure_id) if p.type == period_type]
-        clean = self.clean_periods(measure_id)
-        return next((p for p in of_type if p in clean), of_type[0] if of_type else None)
+        return self._latest_periods(measure_id).get(period_type)
+
+    def _latest_periods(self, measure_id: str) -> dict[str, Period]:
+        """`latest_period` for every period type of a measure, worked out once."""
+        def load() -> dict[str, Period]:
+            clean = self.clean_periods(measure_id)
+            latest: dict[str, Period] = {}
+            fallback: dict[str, Period] = {}
+            for p in self.periods(measure_id):  # newest first within each type
+                fallback.setdefault(p.type, p)
+                if p in clean:
+                    latest.setdefault(p.type, p)
+            return {**fallback, **latest}
+        return self.cached(("latest_periods", measure_id), load)
 
     def breakdowns(self, measure_id: str) -> list[str]:
         """Breakdown values a measure has, 'all' first."""

@@ -169,9 +169,8 @@ def series_summary(measure: Measure, rows: list[dict[str, Any]], area_name: str,
     if not rows:
         return f"No figures for {area_name}."
     plural = PERIOD_TYPE_PLURAL[period_type]
-    parts = [f"{len(rows)} {plural[:-1] if len(rows) == 1 else plural} for {area_name}, "
-             f"{rows[0]['period']} to {rows[-1]['period']}" if len(rows) > 1 else
-             f"1 {plural[:-1]} for {area_name}, {rows[0]['period']}"]
+    parts = [f"{len(rows)} {plural} for {area_name}, {rows[0]['period']} to {rows[-1]['period']}" if len(rows) > 1
+             else f"1 {plural[:-1]} for {area_name}, {rows[0]['period']}"]
     not_published = _not_published(rows)
     if not_published:
         parts.append(not_published)

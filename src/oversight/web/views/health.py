@@ -10,12 +10,10 @@ import pandas as pd
 
 from oversight.measures.catalogue import Measure
 from oversight.measures.health import force_names
+from oversight.warehouse.quality import POLICE_UK_TABLES
 from oversight.web.records import frame_records
 from oversight.web.store import Store
 from oversight.web.views._common import page, section
-
-# police.uk ledger datasets by the warehouse table their rows live in.
-POLICE_UK_TABLES = {"street": "street_crime", "outcomes": "crime_outcome", "stop-and-search": "stop_search"}
 
 
 def _folded(ledger: pd.DataFrame) -> list[dict[str, Any]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from oversight.measures.catalogue import Measure
@@ -17,7 +18,9 @@ from oversight.web.words import breakdown_label, change_text, is_missing, senten
 PERIOD_TYPES = ("rolling_12", "financial_year", "fy_quarter", "calendar_year")
 
 
-def headline_card(store: Store, m: Measure, area: Area, period: Period | None) -> dict[str, Any]:
+def headline_card(
+    store: Store, m: Measure, area: Area, period: Period | None, newest: dict[str, dt.date] | None = None,
+) -> dict[str, Any]:
     """One headline measure: value and interval for the period (else the latest 12 months), the
     SPC reading of its latest month, and its plain-English reading."""
     card: dict[str, Any] = {"kind": "headline", "id": f"headline-{m.id}", "measure": measure_ref(m),
@@ -48,7 +51,8 @@ def headline_card(store: Store, m: Measure, area: Area, period: Period | None) -
         return card
     row = found[0]
     card.update(period=row["period_key"], period_label=row["period"],
-                not_selected=period is not None and chosen != period, stale=_stale(store, chosen))
+                not_selected=period is not None and chosen != period,
+                stale=_stale(chosen, (newest if newest is not None else newest_headline_ends(store)).get(chosen.type)))
     if row["breakdown"] == "all":
         card.update(row=row, reading=_reading(m, row), sentence=sentence(m, row))
     else:
@@ -66,11 +70,22 @@ def headline_card(store: Store, m: Measure, area: Area, period: Period | None) -
 STALE_AFTER_DAYS = 366
 
 
-def _stale(store: Store, shown: Period) -> str | None:
+def newest_headline_ends(store: Store) -> dict[str, dt.date]:
+    """Per period type, the end of the newest headline figure that can be published."""
+    newest: dict[str, dt.date] = {}
+    for m in store.catalogue.values():
+        if not (m.headline and store.has_data(m.id)):
+            continue
+        for kind in m.periods:
+            latest = store.latest_period(m.id, kind)
+            if latest is not None and latest.end > newest.get(kind, dt.date.min):
+                newest[kind] = latest.end
+    return newest
+
+
+def _stale(shown: Period, newest: dt.date | None) -> str | None:
     """Words for a headline whose figure is more than a year older than the newest headline
     figure on the page: the reader must not take it for current."""
-    newest = max((p.end for m in store.catalogue.values() if m.headline and store.has_data(m.id)
-                  for p in [store.latest_period(m.id, shown.type)] if p is not None), default=None)
     if newest is None or (newest - shown.end).days <= STALE_AFTER_DAYS:
         return None
     return (f"Out of date: the latest figure that can be published is for {shown.label}, "
@@ -97,9 +112,10 @@ def overview_page(store: Store, filters: Filters) -> dict[str, Any]:
     ids = [m.id for m in headline]
     period = resolve_period(store, filters, ids, PERIOD_TYPES) if filters.period else None
     groups: list[dict[str, Any]] = []
+    newest = newest_headline_ends(store)
     for priority in PLAN_PRIORITIES:
         members = [m for m in store.catalogue.values() if m.priority == priority]
-        cards = [headline_card(store, m, area, period) for m in members if m.headline]
+        cards = [headline_card(store, m, area, period, newest) for m in members if m.headline]
         waiting = sum(1 for m in members if not store.has_data(m.id))
         groups.append(section(priority, cards, anchor=f"priority-{len(groups) + 1}",
                               intro=f"{len(members)} measures in the catalogue, {len(members) - waiting} with figures"
