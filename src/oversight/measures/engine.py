@@ -281,7 +281,7 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     flagged = ("bit_or(qbits) {over} | " + crossing,
                "count(*) FILTER (WHERE qbits > 0) {over}",
                "min(month) FILTER (WHERE qbits > 0) {over}", "max(month) FILTER (WHERE qbits > 0) {over}",
-               "min(seg) {over}", "max(seg) {over}", "string_agg(DISTINCT source, ' + ') {over}")
+               "min(seg) {over}", "max(seg) {over}", "string_agg(DISTINCT source, ' + ' ORDER BY source) {over}")
     if "month" in m.periods:
         parts.append(
             f"""SELECT 'month' AS period_type, month AS period_start, last_day(month) AS period_end,

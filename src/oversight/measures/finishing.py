@@ -414,7 +414,9 @@ def _secondary(
     frame = con.execute(
         """SELECT rowid AS rid, m_index, measure, period_type, period_start, period_end, area_level,
                   area_code, breakdown, numerator, denominator
-           FROM __rows WHERE list_contains(?, m_index)""", [additive]).df()
+           FROM __rows WHERE list_contains(?, m_index)
+           -- a fixed order: where cells tie, the choice of which to hide must not vary by run
+           ORDER BY measure, period_type, period_end, area_level, area_code, breakdown""", [additive]).df()
     at = position[frame["rid"].to_numpy(np.int64)]
     frame["denominator"] = frame["denominator"].where(unit[at] == "proportion")
     frame["suppressed"] = suppressed[at]
