@@ -6,6 +6,7 @@ from oversight.measures.catalogue import load_catalogue
 from oversight.web.words import (
     SPC_BADGES,
     breakdown_label,
+    change_text,
     sample_text,
     sentence,
     series_summary,
@@ -91,3 +92,28 @@ def test_series_summary_keeps_flagged_months_out_of_lowest_and_highest() -> None
     assert "lowest 11,000 (2024-08), highest 12,000 (2024-07)" in text
     assert "1 shown with a quality flag (use with care)" in text
     assert text.endswith("use with care: incomplete: 3,253 records against about 16,400 in a usual month.")
+
+
+def test_change_figures_stand_only_beside_a_real_comparison() -> None:
+    row = {"period_type": "month", "value": 7.0, "value_year_before": 5.0, "suppressed": False}
+    assert change_text({**row, "vs_year_before": "no significant change"}, "count").endswith("(was 5; up 2 (+40.0%))")
+    assert change_text({**row, "vs_year_before": "not comparable"}, "count").startswith("Not comparable")
+    assert "was 5" not in change_text({**row, "vs_year_before": "not comparable"}, "count")
+    assert "was 5" not in change_text({**row, "vs_year_before": "no significant change",
+                                       "quality_flags": ["incomplete"]}, "count")
+
+
+def test_a_flagged_figure_is_never_the_highest_or_lowest_of_a_snapshot() -> None:
+    m = MEASURES["stop_search_volume"]
+    rows = [{"label": "A", "value": 5.0}, {"label": "C", "value": 20.0},
+            {"label": "B", "value": 90.0, "quality_flags": ["incomplete"], "quality_note": "incomplete: 9 records"}]
+    text = snapshot_summary(m, rows, "label", "areas")
+    assert "highest C at 20, lowest A at 5" in text
+    assert "1 shown with a quality flag (B): use with care: incomplete: 9 records" in text
+
+
+def test_a_series_with_one_clean_figure_names_its_period_apart_from_its_value() -> None:
+    m = MEASURES["stop_search_volume"]
+    rows = [_row("2024-01", "2024-01-31", 5.0),
+            _row("2024-02", "2024-02-29", 9.0, quality_flags=["incomplete"], quality_note="incomplete")]
+    assert "only 5 (2024-01)" in series_summary(m, rows, "London", "month")

@@ -14,7 +14,8 @@ from itertools import pairwise
 from typing import Any, Final
 
 from oversight.measures.catalogue import Measure
-from oversight.web.words import SPC_BADGES, interval_text, is_missing, value_text
+from oversight.measures.describe import quality_phrase
+from oversight.web.words import SPC_BADGES, interval_text, is_missing, sentence_case, value_text
 
 FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 INK: Final = "#0b0c0c"
@@ -175,7 +176,7 @@ def series_figure(
         data.append({"type": "scatter", "x": [r["period_end"] for r in flagged_rows],
                      "y": [r["value"] for r in flagged_rows], "mode": "markers", "name": "Flagged for quality",
                      "marker": {"symbol": "circle-open", "size": 9, "color": GREY, "line": {"width": 2}},
-                     "text": [_hover(measure, r, r["period"]) + f"<br>Use with care: {r.get('quality_note')}"
+                     "text": [_hover(measure, r, r["period"]) + f"<br>{sentence_case(quality_phrase(r))}"
                               for r in flagged_rows], "hoverinfo": "text"})
     for variation, (symbol, colour) in SIGNAL_MARKERS.items():
         flagged = [r for r in rows if r.get("spc_variation") == variation and not is_missing(r.get("value"))]

@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from oversight.measures.catalogue import Measure
 from oversight.measures.describe import (
+    NOT_COMPARABLE,
     SPC_WORDS,
     change_figures,
     change_phrase,
@@ -119,9 +120,13 @@ def sentence(measure: Measure, row: dict[str, Any]) -> str:
 def change_text(row: dict[str, Any], unit: str | None = None) -> str:
     """The verdict against a year before, then (given the unit) the figures: 'No significant
     change on the year before (was 75,418; up 1,625 (+2.2%))'."""
-    text = sentence_case(change_phrase(row.get("vs_year_before"), str(row["period_type"])))
-    figures = change_figures(unit, row.get("value"), row.get("value_year_before")) if unit else ""
-    return f"{text} ({figures})" if figures and not row.get("suppressed") else text
+    verdict = row.get("vs_year_before")
+    text = sentence_case(change_phrase(verdict, str(row["period_type"])))
+    # The figures only beside a real comparison: a change across a break or from a flagged month
+    # would say what "not comparable" denies.
+    compared = verdict not in (None, NOT_COMPARABLE) and not row.get("suppressed") and not is_flagged(row)
+    figures = change_figures(unit, row.get("value"), row.get("value_year_before")) if unit and compared else ""
+    return f"{text} ({figures})" if figures else text
 
 
 def sample_text(row: dict[str, Any]) -> str:
@@ -148,19 +153,21 @@ def _not_published(rows: list[dict[str, Any]]) -> str:
     return f"{len(missing)} not published ({', '.join(f'{n} {why}' for n, why in reasons)})"
 
 
-def _extremes(unit: str, rows: list[dict[str, Any]], label_key: str, joiner: str) -> str:
-    """'lowest 5 (Jan 2024), highest 9 (Mar 2024)'; one phrase when they are the same figure."""
+def _extremes(unit: str, rows: list[dict[str, Any]], label_key: str, *, over_time: bool) -> str:
+    """Over time: 'lowest 5 (Jan 2024), highest 9 (Mar 2024)'; across groups or areas: 'highest
+    Black at 3.1, lowest Asian at 0.77'. One phrase when they are the same figure."""
     low = min(rows, key=lambda r: r["value"])
     high = max(rows, key=lambda r: r["value"])
+
+    def at(r: dict[str, Any]) -> str:
+        value = value_text(unit, r["value"])
+        return f"{value} ({r[label_key]})" if over_time else f"{r[label_key]} at {value}"
+
     if low["value"] == high["value"]:
-        if len(rows) == 1:
-            return f"only {high[label_key]}{joiner}{value_text(unit, high['value'])}"
-        return f"all {len(rows)} at {value_text(unit, high['value'])}"
-    if joiner == " at ":
-        return (f"highest {high[label_key]} at {value_text(unit, high['value'])}, "
-                f"lowest {low[label_key]} at {value_text(unit, low['value'])}")
-    return (f"lowest {value_text(unit, low['value'])} ({low[label_key]}), "
-            f"highest {value_text(unit, high['value'])} ({high[label_key]})")
+        return f"only {at(high)}" if len(rows) == 1 else f"all {len(rows)} at {value_text(unit, high['value'])}"
+    if over_time:
+        return f"lowest {at(low)}, highest {at(high)}"
+    return f"highest {at(high)}, lowest {at(low)}"
 
 
 def series_summary(measure: Measure, rows: list[dict[str, Any]], area_name: str, period_type: str) -> str:
@@ -180,7 +187,7 @@ def series_summary(measure: Measure, rows: list[dict[str, Any]], area_name: str,
     if flagged:
         parts.append(f"{len(flagged)} shown with a quality flag (use with care)")
     if clean:
-        parts.append(_extremes(measure.unit, clean, "period", ""))
+        parts.append(_extremes(measure.unit, clean, "period", over_time=True))
     latest = rows[-1]
     latest_text = f"latest {latest['period']}: {value_text(measure.unit, latest.get('value'))}"
     interval = interval_text(measure.unit, latest.get("interval_low"), latest.get("interval_high"))
@@ -219,9 +226,11 @@ def snapshot_summary(measure: Measure, rows: list[dict[str, Any]], label_key: st
     if not_published:
         text += f", {not_published}"
     shown = [r for r in rows if not is_missing(r.get("value"))]
-    if shown:
-        text += "; " + _extremes(measure.unit, shown, label_key, " at ")
+    clean = [r for r in shown if not is_flagged(r)]  # a flagged figure is never the highest or lowest
+    if clean:
+        text += "; " + _extremes(measure.unit, clean, label_key, over_time=False)
     flagged = [r for r in shown if is_flagged(r)]
     if flagged:
-        text += f"; {quality_phrase(flagged[0])}"
+        names = ", ".join(str(r[label_key]) for r in flagged[:3]) + (" and others" if len(flagged) > 3 else "")
+        text += f"; {len(flagged)} shown with a quality flag ({names}): {quality_phrase(flagged[0])}"
     return text + "."

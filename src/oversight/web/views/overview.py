@@ -51,8 +51,9 @@ def headline_card(
         return card
     row = found[0]
     card.update(period=row["period_key"], period_label=row["period"],
-                not_selected=period is not None and chosen != period,
-                stale=_stale(chosen, (newest if newest is not None else newest_headline_ends(store)).get(chosen.type)))
+                not_selected=period is not None and chosen != period)
+    if period is None or chosen != period:  # a period the reader chose is not "out of date"
+        card["stale"] = _stale(chosen, (newest if newest is not None else newest_headline_ends(store)).get(chosen.type))
     if row["breakdown"] == "all":
         card.update(row=row, reading=_reading(m, row), sentence=sentence(m, row))
     else:
