@@ -111,3 +111,19 @@ def _lone_hidden_in_margins(frame: pd.DataFrame, column: str) -> int:
     totals = frame[frame["breakdown"] == "all"][[*PLACE, column]]
     joined = per_dimension.merge(totals, on=PLACE)
     return int(((joined["hidden_groups"] == 1) & ~joined[column].astype(bool)).sum())
+
+
+def test_no_series_publishes_process_limits_across_a_suppressed_month(bundled_built):
+    # The mean of a run of months and all but one of them give the last one back.
+    con = connect(bundled_built, read_only=True)
+    leaks = con.execute(
+        """WITH limits AS (
+               SELECT measure, area_level, area_code, breakdown,
+                      min(period_start) AS first, max(period_start) AS last
+               FROM measure_value WHERE period_type = 'month' AND spc_mean IS NOT NULL AND NOT suppressed
+               GROUP BY ALL)
+           SELECT count(*) FROM measure_value v JOIN limits l USING (measure, area_level, area_code, breakdown)
+           WHERE v.period_type = 'month' AND v.suppressed AND v.period_start BETWEEN l.first AND l.last"""
+    ).fetchone()[0]
+    con.close()
+    assert leaks == 0

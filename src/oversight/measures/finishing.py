@@ -111,7 +111,10 @@ def finish_in_warehouse(
     series = np.asarray(order["series"], dtype=np.int64)
     # Flagged months are not part of any SPC series: they neither get limits nor set them.
     clean = qbits[in_order] == 0
-    spc = _spc(in_order[clean], series[clean], cols["is_break"].to_numpy(bool), per["polarity"][m], value)
+    # A suppressed month leaves its series without limits: the published mean of the others would
+    # give the hidden count back (n x mean - the rest), as a missing month does.
+    spc_value = np.where(suppressed, np.nan, value)
+    spc = _spc(in_order[clean], series[clean], cols["is_break"].to_numpy(bool), per["polarity"][m], spc_value)
     timings["spc"] = time.perf_counter() - t
 
     t = time.perf_counter()
