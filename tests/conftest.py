@@ -78,8 +78,9 @@ def shared_built(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def bundled_built(tmp_path_factory):
-    """Path of a warehouse (closed, for read-only use) holding the bundled data and its measures,
-    built once per test session."""
+    """Path of a warehouse (closed, for read-only use; copy it to write) holding the bundled data
+    and its measures, loaded as `make demo` loads it and built once per test session: the one build
+    the web, report and CLI tests all read, so that what they compare is the same figures."""
     from oversight.measures.engine import build
     from oversight.sources.police_uk import ingest_police_uk
     from oversight.sources.reference import ingest_reference, place_loaded_records

@@ -22,6 +22,9 @@ from oversight.measures.catalogue import load_catalogue
 from oversight.measures.engine import build as build_measures
 from oversight.measures.periods import PERIOD_HELP
 from oversight.measures.query import catalogue_status, measure_values
+from oversight.present.figure import Figure
+from oversight.present.health import folded_months
+from oversight.present.words import CHANGE_COLUMNS, change_columns
 from oversight.sources.police_uk import ingest_police_uk, vocab
 from oversight.sources.reference import all_datasets, ingest_reference, place_loaded_records
 from oversight.sources.report import IngestReport
@@ -298,19 +301,12 @@ def _print_health_table(ledger) -> None:  # type: ignore[no-untyped-def]
         for name in ("month", "status", "rows", "quarantined", "no coords", "no LSOA", "at 00:00", "notes"):
             table.add_column(name, justify="left" if name in {"month", "status", "notes"} else "right",
                              no_wrap=name != "notes")
-        rows = group.to_dict("records")
-        i = 0
-        while i < len(rows):
-            r, j = rows[i], i
-            while r["status"] == "missing" and j + 1 < len(rows) and rows[j + 1]["status"] == "missing":
-                j += 1
-            month = r["month"] if j == i else f"{r['month']} … {rows[j]['month']}"
-            notes = r["notes"] if j == i else f"no files for these {j - i + 1} months inside the covered span"
+        for r in folded_months(group.to_dict("records")):
+            month = r["from"] if r["months"] == 1 else f"{r['from']} … {r['to']}"
             table.add_row(
                 month, f"[{style[r['status']]}]{r['status']}[/]", f"{r['rows']:,}", f"{r['quarantined']:,}",
-                pct(r["share_no_coordinates"]), pct(r["share_no_lsoa"]), pct(r["share_midnight"]), notes,
+                pct(r["share_no_coordinates"]), pct(r["share_no_lsoa"]), pct(r["share_midnight"]), r["notes"],
             )
-            i = j + 1
         out.print(table)
 
 
@@ -455,29 +451,20 @@ def measure(
     except OversightError as exc:
         _fail(exc)
     if format is not OutputFormat.table:
-        _print_frame(frame, format)
+        rows = frame.to_dict("records")
+        changes = pd.DataFrame([change_columns(r) for r in rows], columns=list(CHANGE_COLUMNS), index=frame.index)
+        _print_frame(pd.concat([frame, changes], axis=1), format)
         return
-    table = Table(title=measure_id, title_justify="left")
-    for name in ("period", "level", "area", "breakdown", "value", "95% interval", "n", "vs year before", "SPC",
-                 "quality"):
+    m = load_catalogue()[measure_id]
+    table = Table(title=f"{measure_id}: {m.title}", title_justify="left")
+    for name in ("period", "level", "area", "breakdown", "value", "95% interval", "n", "vs year before", "change",
+                 "SPC", "quality"):
         table.add_column(name, justify="right" if name in {"value", "n"} else "left")
-    for r in frame.itertuples(index=False):
-        shown = "suppressed: " + str(r.suppression_reason) if r.suppressed else _number(r.value)
-        interval = "" if r.suppressed or pd.isna(r.interval_low) else f"{_number(r.interval_low)} – {_number(r.interval_high)}"
-        n = r.sample_size if not pd.isna(r.sample_size) else r.denominator
-        spc = "" if r.spc_variation is None or pd.isna(r.spc_variation) else str(r.spc_variation).replace("_", " ")
-        quality = str(r.quality_note) if len(r.quality_flags) and isinstance(r.quality_note, str) else ""
-        table.add_row(r.period, r.area_level, r.area_code, r.breakdown, shown, interval,
-                      "" if pd.isna(n) else f"{n:,.0f}", r.vs_year_before or "", spc, quality)
+    for row in frame.to_dict("records"):
+        f = Figure.of(m, row)
+        table.add_row(str(row["period"]), str(row["area_level"]), str(row["area_code"]), str(row["breakdown"]), f.value, f.interval,
+                      f.sample, f.verdict, f.change_text, f.spc_text, f.quality)
     out.print(table)
-
-
-def _number(value: float) -> str:
-    if pd.isna(value):
-        return ""
-    if float(value).is_integer() and abs(value) >= 1:
-        return f"{value:,.0f}"
-    return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
 
 
 def _print_frame(frame: pd.DataFrame, format: OutputFormat) -> None:

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BUNDLED, REPO
+from conftest import REPO
 
-from oversight.measures.engine import build
 from oversight.report import build_report
-from oversight.sources.police_uk import ingest_police_uk
-from oversight.sources.reference import ingest_reference, place_loaded_records
-from oversight.warehouse import connect
 
 REFERENCE = REPO / "data" / "default" / "reference"
 # Real quarters of the bundled data: stop and search with crime and survey figures (2018-19 Q2);
@@ -18,16 +14,9 @@ QUARTERS = ("2018-19-Q2", "2017-18-Q4", "2022-23-Q2")
 
 
 @pytest.fixture(scope="session")
-def bundled_warehouse(tmp_path_factory):
+def bundled_warehouse(bundled_built):
     """Path of a warehouse holding the bundled data and its measures (closed, for read-only use)."""
-    path = tmp_path_factory.mktemp("report") / "warehouse.duckdb"
-    con = connect(path)
-    assert not ingest_reference(con, [REFERENCE]).failed
-    assert not ingest_police_uk(con, [BUNDLED]).failed
-    place_loaded_records(con)
-    assert not build(con).failed
-    con.close()
-    return path
+    return bundled_built
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def test_a_suppressed_month_is_a_gap_in_the_line_and_named_in_the_alt_text():
     assert len(line_paths) == 2  # 12 | gap | 11, 13
     assert "1 of 4 periods have no published figure." in chart.alt
     assert chart.rows[1][1] == "not published (fewer than 10 records)"
-    assert "Every point is within its usual range (common cause variation)." in chart.alt
+    assert "Process limits: every point within them (common cause variation)." in chart.alt
 
 
 def test_series_with_intervals_shades_them_instead_of_process_limits():

@@ -28,8 +28,8 @@ from pdfminer.pdfpage import PDFPage
 from oversight import config
 from oversight.errors import OversightError
 from oversight.measures.catalogue import PRIORITIES, load_catalogue
-from oversight.measures.describe import format_interval, format_value
 from oversight.measures.query import measure_values
+from oversight.present.words import format_interval, format_value
 from oversight.report import build_report
 from oversight.report.quarter import Quarter
 from oversight.report.render import REPORT_FONTS, write_pdf

@@ -16,33 +16,20 @@ import pytest
 from web.webtools import (
     ARTIFACTS,
     BROWSER_TIMEOUT_MS,
-    BUNDLED,
     CHROMIUM,
     CHROMIUM_ARGS,
     Client,
     free_port,
 )
 
-from oversight.measures.catalogue import load_catalogue
-from oversight.measures.engine import build
-from oversight.sources.police_uk import ingest_police_uk
-from oversight.sources.reference import ingest_reference
-from oversight.warehouse import connect
 from oversight.web import create_app
 
 
 @pytest.fixture(scope="session")
-def web_warehouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The bundled London data (police.uk and reference), loaded and built once per session."""
+def web_warehouse(bundled_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's bundled build, copied: serving tests write newer snapshots beside it."""
     path = tmp_path_factory.mktemp("web") / "warehouse.duckdb"
-    con = connect(path)
-    try:
-        ingest_police_uk(con, [BUNDLED / "police_uk"])
-        ingest_reference(con, [BUNDLED / "reference"])
-        report = build(con, load_catalogue())
-        assert not report.failed, [(m.measure, m.detail) for m in report.failed]
-    finally:
-        con.close()
+    shutil.copyfile(bundled_built, path)
     return path
 
 

@@ -13,6 +13,7 @@ from web.webtools import Client
 
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.query import OUTPUT_COLUMNS, measure_values
+from oversight.present.words import CHANGE_COLUMNS
 
 CATALOGUE = load_catalogue()
 BOROUGH = "E09000022"
@@ -87,7 +88,7 @@ def test_csv_and_json_give_the_same_rows(client: Client) -> None:
     rows = client.get(f"/api/v1/measures/trust_mps/values.json{query}").json()["data"]
     table = list(csv.DictReader(io.StringIO(client.get(f"/api/v1/measures/trust_mps/values.csv{query}").text)))
     assert len(table) == len(rows)
-    assert list(table[0]) == [*OUTPUT_COLUMNS, "period_key", "area_name"]
+    assert list(table[0]) == [*OUTPUT_COLUMNS, *CHANGE_COLUMNS, "period_key", "area_name"]
     for a, b in zip(rows, table, strict=False):
         assert float(b["value"]) == pytest.approx(a["value"])
         assert b["area_name"] == "Lambeth"

@@ -52,5 +52,5 @@ def test_bars_carry_their_values_in_the_labels_and_ratios_a_line_at_one() -> Non
     rows = [{"label": "Black", "value": 3.4, "interval_low": 3.0, "interval_high": 3.9},
             {"label": "Other", "value": None, "interval_low": None, "interval_high": None}]
     spec = bar_figure(m, rows, "label", x_title="rate ratio")
-    assert spec["data"][0]["y"] == ["Other: not published", "Black: 3.40 times"]
+    assert spec["data"][0]["y"] == ["Other: no figure", "Black: 3.40 times"]
     assert spec["layout"]["shapes"][0]["x0"] == 1

@@ -13,8 +13,8 @@ import pytest
 from web.webtools import Client
 
 from oversight.measures.catalogue import load_catalogue
+from oversight.present.words import value_text
 from oversight.web.pages import PAGES
-from oversight.web.words import value_text
 
 CATALOGUE = load_catalogue()
 SECTION_PAGES = ["/", "/crime/", "/trust/", "/stop-search/", "/hate-crime-vawg/"]
@@ -102,7 +102,7 @@ def test_numbers_on_the_page_are_the_numbers_in_its_json(client: Client, path: s
         if row.get("suppressed"):
             assert row["value"] is None  # public pages never carry a suppressed value
             continue
-        assert value_text(unit, row["value"]) in html, (unit, row["period"], row["area_code"], row["value"])
+        assert value_text(unit, row) in html, (unit, row["period"], row["area_code"], row["value"])
 
 
 def test_the_overview_shows_each_headline_measure_with_its_reading(client: Client) -> None:
@@ -114,7 +114,7 @@ def test_the_overview_shows_each_headline_measure_with_its_reading(client: Clien
     assert len(data["sections"]) == 4  # the four priorities of the Plan
     for card in cards:
         if card["state"] == "ok" and "row" in card:
-            assert value_text(card["measure"]["unit"], card["row"]["value"]) in html
+            assert value_text(card["measure"]["unit"], card["row"]) in html
             assert card["reading"] in html
         elif card["state"] != "ok":
             assert card["message"] in html

@@ -34,6 +34,16 @@ DERIVED: Final = ("ratio", "difference", "allocated")
 """Computed from another measure's rows (`of`): each group against `reference` (rate ratio, or
 difference in percentage points), or a rate with not-stated records allocated proportionally."""
 POPULATION_SCHEMES: Final = ("self_defined", "officer_defined")
+DASHBOARDS: Final = ("crime", "trust", "stop-search", "hate-crime-vawg")
+"""The public dashboards a measure can be shown on (besides the list of all measures)."""
+ROLES: Final = (
+    "search_volume", "search_rate", "search_rate_officer_defined", "allocated_rate", "rate_ratio",
+    "positive_outcome_rate", "arrest_rate", "outcome_rate", "outcome_gap", "not_stated_share",
+    "ethnicity_agreement", "search_count",
+)
+"""What a measure is for on a dashboard or in the report, so pages pick measures by what they
+are, not by their id or shape: e.g. the stop and search page charts the `search_rate` and the
+`rate_ratio` derived from it."""
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -76,6 +86,8 @@ class Measure:
     reference: str | None = None             # derived measures: the reference breakdown, e.g. "self_defined_group=White"
     band: float | None = None                # gaps: half-width in points of the band they are judged against
     quality_fields: tuple[str, ...] = ()     # source fields the value rests on: a month where one was not recorded is not published
+    dashboard: str | None = None             # the public dashboard it is shown on (DASHBOARDS)
+    role: str | None = None                  # what it is for there (ROLES)
     path: Path = field(default=Path(), compare=False)
 
     @property
@@ -86,12 +98,33 @@ class Measure:
     def is_derived(self) -> bool:
         return self.computation in DERIVED
 
+    @property
+    def compared_with_year_before(self) -> bool:
+        """Whether its figures are judged against the same period a year before: not a derived
+        figure (its reference moves too) nor a gap or ratio (judged against a band or 1)."""
+        return not self.is_derived and self.unit not in ("ratio", "percentage_points")
+
 
 _REQUIRED: Final = ("id", "title", "description", "priority", "outcome", "source", "unit",
                     "polarity", "computation", "periods", "levels")
 _OPTIONAL: Final = ("breakdowns", "caveats", "headline", "sql", "requires", "population",
                     "population_breakdown", "series_breaks", "series_break_reason", "target",
-                    "of", "reference", "band", "quality_fields")
+                    "of", "reference", "band", "quality_fields", "dashboard", "role")
+
+
+def with_role(measures: dict[str, Measure] | list[Measure], role: str) -> list[Measure]:
+    """The measures that play `role`, headline ones first, then in catalogue order."""
+    assert role in ROLES, role
+    found = [m for m in (measures.values() if isinstance(measures, dict) else measures) if m.role == role]
+    return sorted(found, key=lambda m: not m.headline)
+
+
+def derived_from(measures: dict[str, Measure] | list[Measure], base: Measure | None, computation: str) -> Measure | None:
+    """The measure computed from `base` by `computation` ('ratio', 'difference', 'allocated')."""
+    if base is None:
+        return None
+    pool = measures.values() if isinstance(measures, dict) else measures
+    return next((m for m in pool if m.computation == computation and m.of == base.id), None)
 
 
 def load_catalogue(directory: Path | None = None) -> dict[str, Measure]:
@@ -222,6 +255,8 @@ def _measure(path: Path, raw: dict[str, object]) -> Measure:
     band = raw.get("band")
     if band is not None and (isinstance(band, bool) or not isinstance(band, (int, float)) or band <= 0):
         raise fail("band", f"must be a positive number of percentage points; got {band!r}")
+    dashboard, role = (None if raw.get(name) is None else choice(name, allowed)
+                       for name, allowed in (("dashboard", DASHBOARDS), ("role", ROLES)))
     headline = raw.get("headline", False)
     if not isinstance(headline, bool):
         raise fail("headline", f"must be true or false; got {headline!r}")
@@ -251,6 +286,8 @@ def _measure(path: Path, raw: dict[str, object]) -> Measure:
         reference=text("reference", required=False),
         band=None if band is None else float(band),
         quality_fields=texts("quality_fields"),
+        dashboard=dashboard,
+        role=role,
         path=path,
     )
 

@@ -30,6 +30,7 @@ import duckdb
 import pandas as pd
 
 from oversight import config
+from oversight.measures import build_settings
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.finishing import finish_in_warehouse
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
@@ -546,6 +547,7 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, report: BuildReport) -> int:
                        count(*) FILTER (WHERE len(quality_flags) > 0) AS flagged
                 FROM measure_value GROUP BY measure) v USING (measure)"""
         )
+        build_settings.record(con)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")

@@ -10,20 +10,18 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
 from oversight.measures.catalogue import Measure
-from oversight.measures.describe import SPC_WORDS, format_interval, format_value
+from oversight.present import marks
+from oversight.present.labels import is_missing, long_label, point_label, sentence_case
+from oversight.present.series import runs, spc_counts
+from oversight.present.words import SPC_WORDS, format_interval, format_value, value_text
 from oversight.report import svg
-from oversight.report.words import is_missing, long_label, point_label, value_or_reason
 
 SIGNALS = {  # variation: (marker shape, colour, legend words)
-    "special_cause_concern": ("triangle", svg.RED, "Special cause: concern (triangle)"),
-    "special_cause_improvement": ("diamond", svg.BLUE, "Special cause: improvement (diamond)"),
-    "special_cause_neutral": ("square", svg.PURPLE, "Special cause (square)"),
-}
+    k: (marks.SPC_MARKS[k].shape, marks.SPC_MARKS[k].colour, marks.SPC_MARKS[k].legend) for k in marks.SPECIAL_CAUSES}
 WIDTH = 660
 
 
@@ -116,7 +114,7 @@ def time_chart(
         canvas.path(_band(points, x, y), "none", fill=svg.BLUE, opacity=0.18)
     if ratio_line:
         canvas.line(left, y(1.0), right, y(1.0), svg.INK, 1.2, "6 3")
-    for run in _runs(points, "value"):
+    for run in runs(points, "value"):
         canvas.path("M" + " L".join(f"{x(i):.1f},{y(points[i]['value']):.1f}" for i in run), svg.BLUE, 2.2)
     for i, p in enumerate(points):
         if is_missing(p.get("value")):
@@ -155,7 +153,7 @@ def _time_legend(points: list[dict[str, Any]], *, spc: bool, every: str, ratio_l
 
 
 def _series_row(measure: Measure, p: dict[str, Any], spc: bool) -> tuple[str, ...]:
-    cells = [long_label(p), value_or_reason(measure.unit, p),
+    cells = [long_label(p), value_text(measure.unit, p),
              format_interval(measure.unit, p.get("interval_low"), p.get("interval_high"))]
     if spc:
         cells += [
@@ -166,23 +164,10 @@ def _series_row(measure: Measure, p: dict[str, Any], spc: bool) -> tuple[str, ..
     return tuple(cells)
 
 
-def _runs(points: list[dict[str, Any]], column: str) -> list[list[int]]:
-    """Runs of consecutive points that have `column`; a figure flagged for quality ends a run of
-    values and intervals (it is drawn apart, never joined to the line)."""
-    runs: list[list[int]] = [[]]
-    for i, p in enumerate(points):
-        if is_missing(p.get(column)) or (column in ("value", "interval_low") and p.get("quality_flags")):
-            if runs[-1]:
-                runs.append([])
-        else:
-            runs[-1].append(i)
-    return [r for r in runs if r]
-
-
 def _steps(points, column, x, y, slot) -> str:  # type: ignore[no-untyped-def]
     """Horizontal steps, one per point, so limits that restart at a series break show the break."""
     parts = []
-    for run in _runs(points, column):
+    for run in runs(points, column):
         for j, i in enumerate(run):
             level = y(points[i][column])
             parts.append(f"{'M' if j == 0 else 'L'}{x(i) - slot / 2:.1f},{level:.1f} H{x(i) + slot / 2:.1f}")
@@ -191,7 +176,7 @@ def _steps(points, column, x, y, slot) -> str:  # type: ignore[no-untyped-def]
 
 def _band(points, x, y) -> str:  # type: ignore[no-untyped-def]
     shapes = []
-    for run in _runs(points, "interval_low"):
+    for run in runs(points, "interval_low", "interval_high"):
         upper = [f"{x(i):.1f},{y(points[i]['interval_high']):.1f}" for i in run]
         lower = [f"{x(i):.1f},{y(points[i]['interval_low']):.1f}" for i in reversed(run)]
         shapes.append("M" + " L".join(upper + lower) + " Z")
@@ -218,18 +203,11 @@ def _series_alt(measure: Measure, points: list[dict[str, Any]], *, spc: bool, ev
         parts.append(f"Lowest {format_value(unit, low['value'])} ({long_label(low)}); "
                      f"highest {format_value(unit, high['value'])} ({long_label(high)}).")
     if spc:
-        special = Counter(p["spc_variation"] for p in shown if str(p.get("spc_variation") or "").startswith("special"))
-        if special:
-            parts.append("Process limits: " + "; ".join(
-                f"{count} {'point' if count == 1 else 'points'} of {SPC_WORDS[variation]}"
-                for variation, count in sorted(special.items())) + ".")
-        elif any(p.get("spc_variation") == "common_cause" for p in shown):
-            parts.append("Every point is within its usual range (common cause variation).")
-        else:
-            parts.append("The series is too short for process limits.")
+        reading = spc_counts(shown)
+        parts.append(sentence_case(reading) + "." if reading else "The series is too short for process limits.")
     marked = [p for p in points if p["period_end"] in highlight]
     if marked:
-        parts.append("Shaded: " + "; ".join(f"{long_label(p)} {value_or_reason(unit, p)}" for p in marked) + ".")
+        parts.append("Shaded: " + "; ".join(f"{long_label(p)} {value_text(unit, p)}" for p in marked) + ".")
     return " ".join(parts)
 
 
@@ -293,13 +271,13 @@ def bar_chart(measure: Measure, bars: list[dict[str, Any]], *, what: str, period
         alt=_bar_alt(measure, bars, what, period, reference_words),
         caption=title,
         columns=(what[:1].upper() + what[1:], "Figure", "95% interval"),
-        rows=tuple((b["label"], value_or_reason(unit, b),
+        rows=tuple((b["label"], value_text(unit, b),
                     format_interval(unit, b.get("interval_low"), b.get("interval_high"))) for b in bars),
     )
 
 
 def _bar_value(unit: str, bar: dict[str, Any]) -> str:
-    return "not published" if bar.get("suppressed") else value_or_reason(unit, bar)
+    return "not published" if bar.get("suppressed") else value_text(unit, bar)
 
 
 def _bar_alt(measure: Measure, bars: list[dict[str, Any]], what: str, period: str, reference_words: str) -> str:

@@ -17,15 +17,16 @@ import duckdb
 
 from oversight import config
 from oversight.errors import OversightError
-from oversight.measures.catalogue import PRIORITIES, Measure, load_catalogue
+from oversight.measures import build_settings
+from oversight.measures.catalogue import PRIORITIES, Measure, load_catalogue, with_role
 from oversight.measures.query import catalogue_status
+from oversight.present.labels import breakdown_label, is_missing
 from oversight.report.charts import Chart, bar_chart
 from oversight.report.figures import AWAITING, SHOWN, Gap, MeasureFigures, figure_kind, force_rows, gather
 from oversight.report.health import QuarterHealth, quarter_health
 from oversight.report.quarter import Quarter, resolve_quarter
-from oversight.report.stop_search import VOLUME, StopSearch, is_stop_search, stop_search
+from oversight.report.stop_search import StopSearch, is_stop_search, stop_search
 from oversight.report.summary import Summary, summarise
-from oversight.report.words import breakdown_label, is_missing
 
 
 @dataclass
@@ -56,6 +57,7 @@ class Report:
     health: QuarterHealth
     sources: list[tuple[str, list[str]]]  # each source with the titles of the measures shown from it
     stop_search_priority: str  # the Plan priority whose section the stop and search monitoring follows
+    settings: dict[str, str]  # the settings the figures were built with (suppression threshold, ...)
 
     @property
     def charts(self) -> list[Chart]:
@@ -83,7 +85,7 @@ def report_data(con: duckdb.DuckDBPyConnection, quarter: str | None = None, forc
             continue
         figures[measure.id] = gather(con, measure, chosen, force, names[force], catalogue,
                                      awaiting=awaiting.get(measure.id),
-                                     chart=not is_stop_search(measure) or measure.id == VOLUME)
+                                     chart=not is_stop_search(measure) or measure.role == "search_volume")
     gaps = [_gap(con, m, chosen, force, catalogue, m.id in awaiting and m.awaits_partner_data)
             for m in catalogue.values() if m.band is not None]
     sections = []
@@ -110,7 +112,8 @@ def report_data(con: duckdb.DuckDBPyConnection, quarter: str | None = None, forc
             MeasureFigures(g.measure, AWAITING) for g in gaps if g.status == AWAITING],
         health=quarter_health(con, chosen, force),
         sources=_sources(shown),
-        stop_search_priority=catalogue[VOLUME].priority if VOLUME in catalogue else "",
+        stop_search_priority=next((m.priority for m in with_role(catalogue, "search_volume")), ""),
+        settings=build_settings.used(con),
     )
 
 

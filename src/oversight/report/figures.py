@@ -20,9 +20,9 @@ from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure
 from oversight.measures.periods import add_months, month_end
 from oversight.measures.query import measure_values
+from oversight.present.labels import as_date, is_missing
 from oversight.report.charts import Chart, time_chart
 from oversight.report.quarter import Quarter
-from oversight.report.words import as_date, is_missing
 
 WINDOW_MONTHS: Final = 36   # monthly SPC charts show the three years to the quarter's end
 WINDOW_QUARTERS: Final = 16  # quarterly and rolling series show the four years to it

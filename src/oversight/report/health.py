@@ -14,6 +14,7 @@ from typing import Any, Final
 import duckdb
 
 from oversight.measures.health import reference_health
+from oversight.present.labels import as_date
 from oversight.report.figures import records
 from oversight.report.quarter import Quarter
 from oversight.warehouse.health import health_ledger
@@ -80,10 +81,4 @@ def _month(text: str) -> str:
 
 
 def _date(value: Any) -> dt.date | None:
-    if value is None:
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
+    return None if value is None else as_date(value)

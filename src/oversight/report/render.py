@@ -21,18 +21,9 @@ from typing import Any, Final
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from oversight.errors import OversightError
+from oversight.present.labels import period_text, sentence_case
+from oversight.present.words import against_text, interval_text, sample_text, spc_phrase, value_text, verdict_text
 from oversight.report.data import Report
-from oversight.report.words import (
-    against_text,
-    interval_or_blank,
-    period_text,
-    sample_text,
-    spc_text,
-    value_or_reason,
-    verdict_text,
-)
-from oversight.stats.compare import BAND
-from oversight.stats.disclosure import SUPPRESS_BELOW
 from oversight.stats.intervals import CONFIDENCE
 from oversight.stats.spc import LIMIT_MULTIPLIER, MIN_SPC_POINTS, RUN_LENGTH, TREND_LENGTH
 
@@ -79,16 +70,9 @@ def title(report: Report) -> str:
     return f"{report.force_name}: performance against the Police and Crime Plan, {report.quarter.label}"
 
 
-def _average(row: dict[str, Any]) -> str:
-    """'within the process limits: common cause variation'. The SPC phrase alone: it says where
-    the point lies, so 'in line with the long-term average' beside it would say it twice (or
-    contradict it, for a point within the limits that is part of a run)."""
-    return spc_text(row)
-
-
 def _figure(unit: str, row: dict[str, Any] | None) -> str:
     """A figure for a table cell: '5.1 per 1,000' kept on one line; reasons may wrap."""
-    text = value_or_reason(unit, row)
+    text = value_text(unit, row)
     published = row is not None and not row.get("suppressed") and row.get("value") is not None
     return text.replace(" ", "\u00a0") if published else text
 
@@ -98,11 +82,11 @@ def _environment() -> Environment:
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
     env.filters["band"] = lambda value: f"{value:g}"
     env.filters["basename"] = lambda value: Path(str(value)).name
-    env.filters["capitalize_first"] = lambda text: text[:1].upper() + text[1:]
+    env.filters["capitalize_first"] = sentence_case
     env.globals.update(
-        value=_figure, interval=interval_or_blank, verdict=verdict_text, period=period_text,
-        sample=sample_text, against=against_text, average=_average,
-        suppress_below=SUPPRESS_BELOW, band=f"{BAND:g}", confidence=f"{100 * CONFIDENCE:g}",
+        value=_figure, interval=interval_text, verdict=verdict_text, period=period_text,
+        sample=sample_text, against=against_text, average=spc_phrase,
+        confidence=f"{100 * CONFIDENCE:g}",
         limit_multiplier=f"{LIMIT_MULTIPLIER:g}", run_length=RUN_LENGTH, trend_length=TREND_LENGTH,
         min_points=MIN_SPC_POINTS,
     )
@@ -112,7 +96,9 @@ def _environment() -> Environment:
 def render_html(report: Report) -> str:
     fonts = "\n".join(face.css() for face in REPORT_FONTS)
     css = resources.files("oversight.report").joinpath("templates/report.css").read_text(encoding="utf-8")
-    return _environment().get_template("report.html").render(r=report, title=title(report), css=f"{fonts}\n{css}")
+    return _environment().get_template("report.html").render(
+        r=report, title=title(report), css=f"{fonts}\n{css}", suppress_below=report.settings["suppress_below"],
+        band=" or ±".join(sorted({f"{g.measure.band:g}" for s in report.sections for g in s.gaps if g.measure.band})) or "5")
 
 
 class _Collect(logging.Handler):

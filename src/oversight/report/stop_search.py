@@ -14,23 +14,33 @@ from typing import Any, Final
 import duckdb
 import pandas as pd
 
-from oversight.measures.catalogue import Measure
+from oversight.measures.catalogue import Measure, derived_from, with_role
 from oversight.measures.query import measure_values
+from oversight.present.labels import breakdown_label, group_order, is_missing
 from oversight.report.charts import Chart, bar_chart
 from oversight.report.figures import SHOWN, MeasureFigures, records
 from oversight.report.quarter import Quarter
-from oversight.report.words import breakdown_label, is_missing
 
-PREFIX: Final = "stop_search_"
+DASHBOARD: Final = "stop-search"
 GROUP: Final = "self_defined_group"
-VOLUME, RATE, RATIO = "stop_search_volume", "stop_search_rate", "stop_search_rate_ratio"
-POSITIVE, ARREST = "stop_search_positive_outcome_rate", "stop_search_arrest_rate"
-POSITIVE_GAP, ARREST_GAP = "stop_search_positive_outcome_gap", "stop_search_arrest_rate_gap"
-GROUP_ORDER: Final = ("Asian", "Black", "Mixed", "Other", "White", "Not stated")
+VOLUME, RATE, RATIO = "volume", "rate", "ratio"
+POSITIVE, ARREST, POSITIVE_GAP, ARREST_GAP = "positive", "arrest", "positive_gap", "arrest_gap"
 
 
 def is_stop_search(measure: Measure) -> bool:
-    return measure.id.startswith(PREFIX)
+    return measure.dashboard == DASHBOARD
+
+
+def shown_measures(catalogue: dict[str, Measure]) -> dict[str, Measure]:
+    """The measures of the quarter's stop and search tables, by what they are in them ({} when
+    the catalogue lacks one): found by role, derived ones by what they are computed from."""
+    first = {key: next(iter(with_role(catalogue, role)), None) for key, role in (
+        (VOLUME, "search_volume"), (RATE, "search_rate"), (POSITIVE, "positive_outcome_rate"),
+        (ARREST, "arrest_rate"))}
+    found = {**first, RATIO: derived_from(catalogue, first[RATE], "ratio"),
+             POSITIVE_GAP: derived_from(catalogue, first[POSITIVE], "difference"),
+             ARREST_GAP: derived_from(catalogue, first[ARREST], "difference")}
+    return {} if any(m is None for m in found.values()) else found  # type: ignore[return-value]
 
 
 @dataclass
@@ -52,15 +62,15 @@ class StopSearch:
 def stop_search(con: duckdb.DuckDBPyConnection, overview: list[MeasureFigures], quarter: Quarter, force: str,
                 catalogue: dict[str, Measure], bcu_names: dict[str, str]) -> StopSearch:
     result = StopSearch(overview=overview)
-    needed = (VOLUME, RATE, RATIO, POSITIVE, ARREST, POSITIVE_GAP, ARREST_GAP)
-    if not all(m in catalogue for m in needed):
+    shown = shown_measures(catalogue)
+    if not shown:
         return result
-    ratio = catalogue[RATIO]
+    needed = tuple(shown)
+    ratio = shown[RATIO]
     result.reference = breakdown_label(ratio.reference or "")
-    force_cells = {m: _cells(con, m, quarter, catalogue, level="force", area=force) for m in needed}
+    force_cells = {m: _cells(con, shown[m].id, quarter, catalogue, level="force", area=force) for m in needed}
     groups = sorted({b for cells in force_cells.values() for (_, b) in cells if b.startswith(GROUP + "=")},
-                    key=lambda b: (GROUP_ORDER.index(breakdown_label(b)) if breakdown_label(b) in GROUP_ORDER
-                                   else len(GROUP_ORDER), b))
+                    key=group_order)
     for b in groups:
         row: dict[str, Any] = {"label": breakdown_label(b), "breakdown": b}
         for m in needed:
@@ -70,7 +80,7 @@ def stop_search(con: duckdb.DuckDBPyConnection, overview: list[MeasureFigures], 
         result.groups = []
         return result
     for m in needed:
-        for caveat in catalogue[m].caveats:
+        for caveat in shown[m].caveats:
             if caveat not in result.caveats:
                 result.caveats.append(caveat)
     ratios = [r for r in result.groups if r[RATIO] and not is_missing(r[RATIO].get("value"))]
@@ -82,7 +92,7 @@ def stop_search(con: duckdb.DuckDBPyConnection, overview: list[MeasureFigures], 
             what="self-defined ethnic group", period=period, reference_line=1.0,
             reference_words=f"1 = the same rate as {result.reference} residents"))
         result.ratio_group = max(ratios, key=lambda r: r[RATIO]["value"])["label"]
-    bcu_cells = {m: _cells(con, m, quarter, catalogue, level="bcu") for m in (VOLUME, RATE, RATIO, POSITIVE)}
+    bcu_cells = {m: _cells(con, shown[m].id, quarter, catalogue, level="bcu") for m in (VOLUME, RATE, RATIO, POSITIVE)}
     codes = sorted({code for cells in bcu_cells.values() for (code, _) in cells})
     for code in codes:
         row = {"label": bcu_names.get(code, code), "code": code,

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from oversight.measures.describe import SPC_WORDS
+from oversight.present.labels import period_text
+from oversight.present.words import SPC_WORDS, change_sentence, value_text
 from oversight.report.figures import AWAITING, Gap, MeasureFigures
-from oversight.report.words import change_sentence, period_text, value_or_reason
 
 
 @dataclass
@@ -48,7 +48,7 @@ def figure_sentence(m: MeasureFigures) -> str:
     if m.figure is not None:
         text = change_sentence(m.measure, m.figure)
     else:
-        months = "; ".join(f"{period_text(r)} {value_or_reason(unit, r)}" for r in m.months)
+        months = "; ".join(f"{period_text(r)} {value_text(unit, r)}" for r in m.months)
         text = (f"{m.measure.title}: no figure for the quarter as a whole (a quarter is published only when "
                 f"all its months are complete); {months}.")
     by_variation: dict[str, list[str]] = {}

@@ -11,16 +11,12 @@ import math
 from html import escape
 from typing import Final
 
+from oversight.present import marks
+
 # 'Report Sans' is the report's own font (render.REPORT_FONTS), used when the PDF is made; a browser
 # showing the chart as an image has only the machine's fonts.
 FONT: Final = "'Report Sans', 'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif"
-INK: Final = "#0b0c0c"
-BLUE: Final = "#1d70b8"
-GREY: Final = "#505a5f"
-LIGHT: Final = "#b1b4b6"
-SHADE: Final = "#f3f2f1"
-RED: Final = "#d4351c"
-PURPLE: Final = "#6f2c91"
+INK, BLUE, GREY, LIGHT, SHADE, RED, PURPLE = marks.INK, marks.BLUE, marks.GREY, marks.LIGHT, marks.SHADE, marks.RED, marks.PURPLE
 CHAR_WIDTH: Final = 0.6  # average glyph width as a share of the font size, for laying out labels
 LEGEND_SIZE: Final = 10.5
 LEGEND_GAP: Final = 7.0

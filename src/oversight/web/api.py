@@ -14,6 +14,8 @@ from pydantic import BaseModel
 from oversight.measures.catalogue import LEVELS
 from oversight.measures.periods import PERIOD_HELP
 from oversight.measures.query import OUTPUT_COLUMNS
+from oversight.present.words import CHANGE_COLUMNS
+from oversight.web.built import used_settings
 from oversight.web.params import BadRequest, NotFound, read_filters
 from oversight.web.records import frame_records, json_safe, records
 from oversight.web.store import Store
@@ -174,12 +176,12 @@ def values(
         raise BadRequest(f"{measure_id} has more than {MAX_SCAN:,} figures for this query, more than one request "
                          "can read; narrow it with level, area, period_type or breakdown", field="level")
     rows = records(store.page(measure_id, order[offset:offset + limit]), store)
-    table = pd.DataFrame(rows, columns=[*OUTPUT_COLUMNS, "period_key", "area_name"])
+    table = pd.DataFrame(rows, columns=[*OUTPUT_COLUMNS, *CHANGE_COLUMNS, "period_key", "area_name"])
     more = offset + limit < total
     return _answer(fmt, rows, table, f"{measure_id}-values", count=len(rows), total=total, offset=offset,
                    next_offset=offset + limit if more else None, unit=m.unit, built_at=store.built_at(),
-                   suppression="figures resting on fewer than 10 records or respondents are blank "
-                               "(see suppression_reason)")
+                   suppression=f"figures resting on fewer than {used_settings(store)['suppress_below']} records or "
+                               "respondents are blank (see suppression_reason)")
 
 
 @router.get("/areas.{fmt}", summary="Areas with figures, their names and parents", responses=JSON_OR_CSV)

@@ -9,38 +9,31 @@ summary say the same without it.
 
 from __future__ import annotations
 
-import datetime as dt
-from itertools import pairwise
 from typing import Any, Final
 
 from oversight.measures.catalogue import Measure
-from oversight.measures.describe import quality_phrase
-from oversight.web.words import SPC_BADGES, interval_text, is_missing, sentence_case, value_text
+from oversight.present import marks
+from oversight.present.labels import is_missing, sentence_case
+from oversight.present.series import runs
+from oversight.present.words import interval_text, quality_phrase, value_text
 
 FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
-INK: Final = "#0b0c0c"
-BLUE: Final = "#1d70b8"
-GREY: Final = "#505a5f"
-SIGNAL_MARKERS: Final = {
-    "special_cause_concern": ("triangle-up", "#d4351c"),
-    "special_cause_improvement": ("diamond", "#1d70b8"),
-    "special_cause_neutral": ("square", "#6f2c91"),
-}
+INK, BLUE, GREY = marks.INK, marks.BLUE, marks.GREY
+PLOTLY_SYMBOLS: Final = {"triangle": "triangle-up", "diamond": "diamond", "square": "square"}
 CONFIG: Final = {"displayModeBar": False, "responsive": True, "scrollZoom": False}
 KEY_ITEMS: Final = {
     # what the key says for each kind of mark: (sample text, css class, words)
     "value": ("━", "key-value", None),
-    "interval": ("▬", "key-interval", "95% interval (shaded band)"),
-    "mean": ("– –", "key-grey", "Mean (dashed line)"),
-    "limits": ("···", "key-grey", "Process limits (dotted lines)"),
-    "special_cause_concern": ("▲", "key-worse", "Special cause: concern (triangle)"),
-    "special_cause_improvement": ("◆", "key-better", "Special cause: improvement (diamond)"),
-    "special_cause_neutral": ("■", "key-neutral", "Special cause (square)"),
-    "target": ("— —", "key-ink", "Target, for reference only (long dashes)"),
+    "interval": ("▬", "key-interval", f"{marks.LEGEND_WORDS['interval']} (shaded band)"),
+    "mean": ("– –", "key-grey", f"{marks.LEGEND_WORDS['mean']} (dashed line)"),
+    "limits": ("···", "key-grey", f"{marks.LEGEND_WORDS['limits']} (dotted lines)"),
+    **{k: (marks.SPC_MARKS[k].glyph, f"key-{marks.SPC_MARKS[k].css.removeprefix('spc-')}", marks.SPC_MARKS[k].legend)
+       for k in marks.SPECIAL_CAUSES},
+    "target": ("— —", "key-ink", f"{marks.LEGEND_WORDS['target']} (long dashes)"),
     "band": ("▬", "key-band", "Band (shaded)"),
-    "one": ("- -", "key-ink", "1 = the same rate as the reference group (dashed line)"),
+    "one": ("- -", "key-ink", f"{marks.LEGEND_WORDS['one']} (dashed line)"),
     "selected": ("┊", "key-ink", "Period chosen (dotted vertical line)"),
-    "flagged": ("○", "key-grey", "Flagged for quality, not joined to the line (hollow circle; see the table)"),
+    "flagged": ("○", "key-grey", f"{marks.LEGEND_WORDS['flagged']} (hollow circle; see the table)"),
 }
 
 
@@ -67,67 +60,42 @@ def _layout(unit: str, height: int = 300) -> dict[str, Any]:
         "hovermode": "closest",
         "showlegend": False,  # the key is HTML beside the chart (KEY_ITEMS), readable and never clipped
         "xaxis": {"showgrid": False, "linecolor": GREY, "ticks": "outside", "automargin": True},
-        "yaxis": {"gridcolor": "#e5e6e7", "zeroline": False, "automargin": True, **_axis_format(unit)},
+        "yaxis": {"gridcolor": marks.GRID, "zeroline": False, "automargin": True, **_axis_format(unit)},
     }
 
 
 def _hover(measure: Measure, row: dict[str, Any], label: str) -> str:
-    text = f"{label}: {value_text(measure.unit, row.get('value'))}"
-    interval = interval_text(measure.unit, row.get("interval_low"), row.get("interval_high"))
+    text = f"{label}: {value_text(measure.unit, row)}"
+    interval = interval_text(measure.unit, row)
     return text + (f"<br>95% interval {interval}" if interval else "")
 
 
-def _date(value: Any) -> dt.date:
-    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value)[:10])
-
-
-def _gaps(rows: list[dict[str, Any]]) -> list[bool]:
-    """For each row, whether missing periods lie between it and the row before: a step between
-    period ends of more than half again the usual step (months, quarters and years alike)."""
-    ends = [_date(r["period_end"]) for r in rows]
-    steps = [(b - a).days for a, b in pairwise(ends)]
-    if not steps:
-        return [False] * len(rows)
-    usual = sorted(steps)[len(steps) // 2]
-    return [False] + [step > 1.5 * usual for step in steps]
-
-
-def _broken(rows: list[dict[str, Any]], gaps: list[bool], ys: list[Any]) -> tuple[list[Any], list[Any]]:
-    """x and y of one line with a None wherever periods are missing (`gaps`, from `_gaps`) and
-    where a figure is flagged, so that Plotly does not draw a line across a gap as if the figures
-    in between were known."""
+def _broken(rows: list[dict[str, Any]], column: str, ys: list[Any] | None = None) -> tuple[list[Any], list[Any]]:
+    """x and y of one line with a None between its runs (`series.runs`: split at missing periods
+    and, for a figure, at a flagged one), so that Plotly never draws a line across a gap as if
+    the figures in between were known. `ys` are what to put at each point (default the column)."""
     out_x: list[Any] = []
     out_y: list[Any] = []
-    for r, y, gap in zip(rows, ys, gaps, strict=True):
-        if gap:
+    for run in runs(rows, column):
+        if out_x:
             out_x.append(None)
             out_y.append(None)
-        out_x.append(r["period_end"])
-        out_y.append(None if r.get("quality_flags") else y)
+        out_x += [rows[i]["period_end"] for i in run]
+        out_y += [rows[i][column] if ys is None else ys[i] for i in run]
     return out_x, out_y
 
 
 def _interval_band(rows: list[dict[str, Any]]) -> tuple[list[Any], list[Any]]:
-    """The 95% interval as closed polygons, one per run of consecutive periods that have one
-    (a fill between two lines would bridge a missing period with a false band)."""
+    """The 95% interval as closed polygons, one per run of periods that have one (a fill
+    between two lines would bridge a missing period with a false band)."""
     xs: list[Any] = []
     ys: list[Any] = []
-    run: list[dict[str, Any]] = []
-    for r, gap in zip([*rows, None], [*_gaps(rows), True], strict=False):
-        usable = (r is not None and not r.get("quality_flags") and not is_missing(r.get("interval_low"))
-                  and not is_missing(r.get("interval_high")))
-        if usable and not gap:
-            run.append(r)  # type: ignore[arg-type]
-            continue
-        if run:
-            if xs:
-                xs.append(None)
-                ys.append(None)
-            xs += [p["period_end"] for p in run] + [p["period_end"] for p in reversed(run)]
-            ys += [p["interval_high"] for p in run] + [p["interval_low"] for p in reversed(run)]
-            run = []
-        if usable:
-            run.append(r)  # type: ignore[arg-type]
+    for run in runs(rows, "interval_low", "interval_high"):
+        if xs:
+            xs.append(None)
+            ys.append(None)
+        xs += [rows[i]["period_end"] for i in run] + [rows[i]["period_end"] for i in reversed(run)]
+        ys += [rows[i]["interval_high"] for i in run] + [rows[i]["interval_low"] for i in reversed(run)]
     return xs, ys
 
 
@@ -141,10 +109,9 @@ def series_figure(
 ) -> dict[str, Any]:
     """A line with its 95% interval band, SPC centre line and limits, signals, target and band."""
     x = [r["period_end"] for r in rows]
-    gaps = _gaps(rows)
 
     def line(column: str) -> tuple[list[Any], list[Any]]:
-        return _broken(rows, gaps, [r.get(column) for r in rows])
+        return _broken(rows, column)
 
     line_x, line_y = line("value")
     data: list[dict[str, Any]] = []
@@ -168,7 +135,7 @@ def series_figure(
                          "showlegend": show, "legendgroup": "limits", "hoverinfo": "skip"})
     data.append({"type": "scatter", "x": line_x, "y": line_y, "mode": "lines+markers", "name": label or measure.title,
                  "line": {"color": BLUE, "width": 2.5}, "marker": {"size": 5, "color": BLUE}, "connectgaps": False,
-                 "text": _broken(rows, gaps, [_hover(measure, r, r["period"]) for r in rows])[1],
+                 "text": _broken(rows, "value", [_hover(measure, r, r["period"]) for r in rows])[1],
                  "hoverinfo": "text"})
     flagged_rows = [r for r in rows if r.get("quality_flags") and not is_missing(r.get("value"))]
     if flagged_rows:
@@ -178,14 +145,16 @@ def series_figure(
                      "marker": {"symbol": "circle-open", "size": 9, "color": GREY, "line": {"width": 2}},
                      "text": [_hover(measure, r, r["period"]) + f"<br>{sentence_case(quality_phrase(r))}"
                               for r in flagged_rows], "hoverinfo": "text"})
-    for variation, (symbol, colour) in SIGNAL_MARKERS.items():
+    for variation in marks.SPECIAL_CAUSES:
+        mark = marks.SPC_MARKS[variation]
         flagged = [r for r in rows if r.get("spc_variation") == variation and not is_missing(r.get("value"))]
         if flagged:
             key.append(_key(variation))
             data.append({"type": "scatter", "x": [r["period_end"] for r in flagged], "y": [r["value"] for r in flagged],
-                         "mode": "markers", "name": f"{SPC_BADGES[variation][1]} ({symbol.split('-')[0]})",
-                         "marker": {"symbol": symbol, "size": 10, "color": colour, "line": {"color": INK, "width": 1}},
-                         "text": [_hover(measure, r, r["period"]) + f"<br>{SPC_BADGES[variation][1]}" for r in flagged],
+                         "mode": "markers", "name": mark.legend,
+                         "marker": {"symbol": PLOTLY_SYMBOLS[mark.shape], "size": 10, "color": mark.colour,
+                                    "line": {"color": INK, "width": 1}},
+                         "text": [_hover(measure, r, r["period"]) + f"<br>{mark.label}" for r in flagged],
                          "hoverinfo": "text"})
     layout = _layout(measure.unit)
     shapes: list[dict[str, Any]] = []
@@ -222,7 +191,7 @@ def _hline(level: float) -> dict[str, Any]:
 def bar_figure(measure: Measure, rows: list[dict[str, Any]], label_key: str, *, x_title: str) -> dict[str, Any]:
     """Horizontal bars with 95% interval whiskers and the value written beside each bar."""
     shown = list(reversed(rows))  # Plotly draws the first category at the bottom
-    labels = [f"{r[label_key]}: {value_text(measure.unit, r.get('value'))}" for r in shown]
+    labels = [f"{r[label_key]}: {value_text(measure.unit, r)}" for r in shown]
     values = [r.get("value") for r in shown]
     plus = [None if is_missing(r.get("interval_high")) or is_missing(r.get("value")) else r["interval_high"] - r["value"]
             for r in shown]
@@ -238,7 +207,7 @@ def bar_figure(measure: Measure, rows: list[dict[str, Any]], label_key: str, *, 
     layout = _layout(measure.unit, height=max(160, 40 * len(rows) + 70))
     layout["margin"] = {"l": 8, "r": 16, "t": 8, "b": 8}
     layout["yaxis"] = {"automargin": True, "ticks": "", "showgrid": False}
-    layout["xaxis"] = {"title": {"text": x_title}, "gridcolor": "#e5e6e7", "zeroline": True, "automargin": True,
+    layout["xaxis"] = {"title": {"text": x_title}, "gridcolor": marks.GRID, "zeroline": True, "automargin": True,
                        "zerolinecolor": GREY, **_axis_format(measure.unit)}
     key = [_key("value", f"{measure.title} (bars; each value is written beside its group)")]
     if "error_x" in bar:

@@ -14,7 +14,8 @@ from typing import Any, Final
 
 from markupsafe import Markup
 
-from oversight.web.words import is_missing, value_text
+from oversight.present.labels import is_missing
+from oversight.present.words import format_value, value_text
 
 WIDTH: Final = 640
 SHADES: Final = ("#deebf7", "#9ecae1", "#4292c6", "#2171b5", "#08306b")
@@ -82,7 +83,7 @@ def choropleth(
     shapes = []
     for code, feature in sorted(drawn.items(), key=lambda item: item[0] == highlight):
         row = by_code[code]
-        label = f"{row['area_name']}: {value_text(unit, row.get('value'))}"
+        label = f"{row['area_name']}: {value_text(unit, row)}"
         outline = ' stroke="#0b0c0c" stroke-width="4"' if code == highlight else ' stroke="#ffffff" stroke-width="1"'
         shapes.append(f'<path d="{path(feature["geometry"])}" fill="{shade(row.get("value"))}"{outline}>'
                       f"<title>{escape(label)}</title></path>")
@@ -103,12 +104,12 @@ def _legend(breaks: list[float], lowest: float | None, unit: str, map_id: str, h
     items = []
     start = lowest
     for bound, colour in zip(breaks, SHADES[len(SHADES) - len(breaks):], strict=False):
-        text = value_text(unit, bound) if start is None or start == bound else \
-            f"{value_text(unit, start)} to {value_text(unit, bound)}"
+        text = format_value(unit, bound) if start is None or start == bound else \
+            f"{format_value(unit, start)} to {format_value(unit, bound)}"
         items.append(f"<li>{_swatch(colour)}{escape(text)}</li>")
         start = bound
     if has_missing:
-        items.append(f"<li>{_swatch(f'url(#{map_id}-hatch)')}not published (too few records)</li>")
+        items.append(f"<li>{_swatch(f'url(#{map_id}-hatch)')}not published (hover an area for why)</li>")
     return f'<ul class="map-legend" aria-label="Map key">{"".join(items)}</ul>'
 
 

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from oversight.web.built import used_settings
 from oversight.web.params import Filters, read_filters
 from oversight.web.render import Links, context
 from oversight.web.store import Store
@@ -51,7 +52,7 @@ def _data(app: Any, path: str, builder: Builder, filters: Filters) -> dict[str, 
 
 def render_page(app: Any, path: str, template: str, data: dict[str, Any], filters: Filters) -> str:
     values = context(data, path, registry=app.state.registry, built_at=app.state.store.built_at(),
-                     twin_params=filters.as_params())
+                     twin_params=filters.as_params(), settings=used_settings(app.state.store))
     return app.state.env.get_template(template).render(values)
 
 

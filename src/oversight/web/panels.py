@@ -14,19 +14,12 @@ from typing import Any
 from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure
 from oversight.measures.periods import parse_period
+from oversight.present.labels import UNIT_NAMES, breakdown_label, dimension_label, is_missing
+from oversight.present.marks import spc_badge
+from oversight.present.series import series_summary, snapshot_summary
+from oversight.present.words import format_value, summary_sentence
 from oversight.web import charts, maps
 from oversight.web.store import LEVEL_NAMES, Area, Period, Store
-from oversight.web.words import (
-    UNIT_NAMES,
-    breakdown_label,
-    dimension_label,
-    is_missing,
-    sentence,
-    series_summary,
-    snapshot_summary,
-    spc_badge,
-    value_text,
-)
 
 LEVEL_PLURALS = {"force": "the force", "bcu": "Basic Command Units", "borough": "boroughs", "ward": "wards"}
 
@@ -37,7 +30,7 @@ def slug(*parts: str) -> str:
 
 def measure_ref(m: Measure) -> dict[str, Any]:
     return {"id": m.id, "title": m.title, "unit": m.unit, "polarity": m.polarity, "priority": m.priority,
-            "source": m.source, "computation": m.computation}
+            "source": m.source, "computation": m.computation, "compared_with_year_before": m.compared_with_year_before}
 
 
 def _base(kind: str, m: Measure, title: str | None, *parts: str) -> dict[str, Any]:
@@ -80,7 +73,7 @@ def target_line(store: Store, m: Measure, area: Area, breakdown: str) -> dict[st
         "baseline": baseline.key, "baseline_value": rows[0]["value"], "change": m.target.change, "by": m.target.by,
         "level": level, "description": m.target.description,
         "label": (f"Target line: {abs(m.target.change):.0%} {'below' if m.target.change < 0 else 'above'} "
-                  f"{baseline.label} ({value_text(m.unit, rows[0]['value'])}), i.e. {value_text(m.unit, shown)}; "
+                  f"{baseline.label} ({format_value(m.unit, rows[0]['value'])}), i.e. {format_value(m.unit, shown)}; "
                   "a reference line, not a verdict"),
     }
 
@@ -197,7 +190,7 @@ def figures_panel(
         if not found:
             continue
         row = found[0]
-        row.update(title=m.title, unit=m.unit, sentence=sentence(m, row), not_selected=chosen != period)
+        row.update(title=m.title, unit=m.unit, sentence=summary_sentence(m, row), not_selected=chosen != period)
         rows.append(row)
     return {"kind": "figures", "id": panel_id, "title": title, "state": "ok" if rows else "empty",
             "message": None if rows else f"No figures for {area.name}.", "rows": rows,
@@ -237,7 +230,7 @@ def compare_groups_panel(
             continue
         found = store.rows(note_id, level=area.level, area=area.code, period=period.key)
         if found:
-            note_rows.append({"measure": measure_ref(nm), "row": found[0], "sentence": sentence(nm, found[0])})
+            note_rows.append({"measure": measure_ref(nm), "row": found[0], "sentence": summary_sentence(nm, found[0])})
     panel = {"kind": "compare", "id": panel_id, "title": title, "state": "ok" if rows else "empty",
              "message": None if rows else f"No figures by {dimension_label(dimension)} for {area.name}"
                                           + (f", {period.label}." if period else "."),

@@ -146,7 +146,7 @@ def period_options(
 ) -> list[tuple[str, list[Period]]]:
     """Periods to offer in a menu, grouped by type: the newest `keep` of each type, and the
     period selected wherever it falls."""
-    from oversight.web.words import PERIOD_TYPE_NAMES
+    from oversight.present.labels import PERIOD_TYPE_NAMES
 
     groups = []
     ids = [m for m in measure_ids if store.has_data(m)]

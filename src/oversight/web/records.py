@@ -1,8 +1,8 @@
 """Rows of the measures table as plain, JSON-safe dicts: what page data and the API carry.
 
 Every row keeps the columns of `query.OUTPUT_COLUMNS` (dates as ISO text, missing as None) and
-gains `period_key` (the URL form of its period) and `area_name` (from the `area` table when
-loaded, else the code).
+gains the change on the year before (`present.words.CHANGE_COLUMNS`), `period_key` (the URL form
+of its period) and `area_name` (from the `area` table when loaded, else the code).
 """
 
 from __future__ import annotations
@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 
 from oversight.measures.periods import period_key
+from oversight.present.labels import as_date
+from oversight.present.words import change_columns
 
 
 class _Named(Protocol):
@@ -46,16 +48,6 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-def as_date(value: Any) -> dt.date:
-    if isinstance(value, pd.Timestamp):
-        return value.date()
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(str(value)[:10])
-
-
 def records(frame: pd.DataFrame, store: AreaLookup) -> list[dict[str, Any]]:
     """The rows of a `measure_values` frame, JSON-safe, with `period_key` and `area_name`."""
     if frame.empty:
@@ -63,6 +55,7 @@ def records(frame: pd.DataFrame, store: AreaLookup) -> list[dict[str, Any]]:
     out = []
     for row in frame.to_dict("records"):
         record = {k: json_safe(v) for k, v in row.items()}
+        record.update(change_columns(record))
         record["period_key"] = period_key(str(row["period_type"]), as_date(row["period_end"]))
         area = store.area(str(row["area_code"]), str(row["area_level"]))
         record["area_name"] = area.name if area else str(row["area_code"])

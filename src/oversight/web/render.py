@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from markupsafe import Markup
 
-from oversight.measures.describe import format_value
-from oversight.web import words
+from oversight.present import labels, words
+from oversight.present.marks import spc_badge
 
 TEMPLATES = Path(str(resources.files("oversight.web") / "templates"))
 STATIC = Path(str(resources.files("oversight.web") / "static"))
@@ -104,17 +104,18 @@ def environment() -> Environment:
         interval=words.interval_text,
         sample=words.sample_text,
         change=words.change_text,
-        badge=words.spc_badge,
-        breakdown=words.breakdown_label,
-        dimension=words.dimension_label,
+        badge=spc_badge,
+        breakdown=labels.breakdown_label,
+        dimension=labels.dimension_label,
+        capitalize_first=labels.sentence_case,
         chart_json=_chart_json,
-        number=lambda v: "" if words.is_missing(v) else format_value("count", v),
+        number=lambda v: "" if labels.is_missing(v) else words.format_value("count", v),
         month=lambda v: "" if not v else str(v)[:7],
-        missing=words.is_missing,
+        missing=labels.is_missing,
     )
     env.globals.update(
         LEVEL_NAMES={"force": "Force", "bcu": "BCU", "borough": "Borough", "ward": "Ward"},
-        PERIOD_TYPE_NAMES=words.PERIOD_TYPE_NAMES,
+        PERIOD_TYPE_NAMES=labels.PERIOD_TYPE_NAMES,
         LICENCE=LICENCE,
     )
     return env
@@ -137,12 +138,13 @@ def has_charts(data: Any) -> bool:
 
 
 def context(data: dict[str, Any], path: str, *, registry: dict[str, str] | None, built_at: str | None,
-            twin_params: dict[str, str] | None = None) -> dict[str, Any]:
-    """What every template gets: the page data, its filter menus, links, and the site chrome."""
+            twin_params: dict[str, str] | None = None, settings: dict[str, str] | None = None) -> dict[str, Any]:
+    """What every template gets: the page data, its filter menus, links, the settings the figures
+    were built with (None on an error page, which reads nothing), and the site chrome."""
     return {
         "data": data, "controls": data.get("_controls"), "url": Links(path, registry),
         "static": registry is not None, "current": path, "navigation": NAVIGATION, "built_at": built_at,
-        "twin_params": twin_params or {}, "has_charts": has_charts(data),
+        "twin_params": twin_params or {}, "has_charts": has_charts(data), "settings": settings,
     }
 
 

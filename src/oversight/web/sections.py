@@ -1,13 +1,12 @@
-"""Which measures each dashboard shows: the one place that maps the catalogue onto pages.
+"""The dashboards: their titles and introductions, and the measures each shows.
 
-Membership is a rule over catalogue fields (priority, source, unit, computation, words in the
-title), not a list of ids, so a measure added to the catalogue appears on its dashboard without
-a change here. Featured series name a measure and breakdown to chart if the catalogue has them.
+A measure names its dashboard in its definition (`dashboard = "stop-search"`), so a measure added
+to the catalogue appears on its dashboard without a change here. Featured series name a measure
+and breakdown to chart if the catalogue has them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
@@ -16,25 +15,6 @@ from oversight.measures.catalogue import PRIORITIES, Measure
 VIOLENCE, TRUST, VICTIMS, HARM, HISTORY = PRIORITIES
 PLAN_PRIORITIES: Final = (VIOLENCE, TRUST, VICTIMS, HARM)
 """The four priorities of the current Plan; the 2013-16 targets are history."""
-
-_HARM_WORDS: Final = ("hate", "domestic", "rape", "sexual", "women", "girls", "stalking", "harassment")
-
-
-def is_stop_search(m: Measure) -> bool:
-    return "stop and search" in m.source.lower() or "use of force" in f"{m.source} {m.title}".lower()
-
-
-def is_survey(m: Measure) -> bool:
-    return m.priority == TRUST and not is_stop_search(m)
-
-
-def is_harm(m: Measure) -> bool:
-    text = f"{m.id} {m.title}".lower()
-    return any(word in text for word in _HARM_WORDS)
-
-
-def is_crime(m: Measure) -> bool:
-    return m.priority in (VIOLENCE, HISTORY) and not is_harm(m)
 
 
 @dataclass(frozen=True)
@@ -52,11 +32,10 @@ class Section:
     slug: str
     title: str
     intro: str
-    includes: Callable[[Measure], bool]
     featured: tuple[Featured, ...] = field(default=())
 
     def measures(self, catalogue: dict[str, Measure]) -> list[Measure]:
-        return [m for m in catalogue.values() if self.includes(m)]
+        return [m for m in catalogue.values() if m.dashboard == self.slug]
 
 
 SECTIONS: Final = (
@@ -65,14 +44,12 @@ SECTIONS: Final = (
         "Recorded crime for the force, its Basic Command Units, boroughs and wards: monthly series "
         "judged with process limits, 12-month figures compared with the 12 months before, a map by "
         "borough, and the MOPAC 7 history against its 2013-16 target.",
-        is_crime,
     ),
     Section(
         "trust", "Trust and confidence",
         "The Public Attitude Survey: the share of Londoners who agree with each statement, for 12 "
         "months at a time, by borough, with the survey's interval and sample size, and the gaps "
         "between groups judged against the Plan's band of ±5 points.",
-        is_survey,
     ),
     Section(
         "stop-search", "Stop and search and use of force",
@@ -80,13 +57,11 @@ SECTIONS: Final = (
         "residents and rate ratios by ethnic group with their intervals, outcomes compared with "
         "White people, strip searches, and how often the officer's and the person's description of "
         "their ethnicity agree.",
-        is_stop_search,
     ),
     Section(
         "hate-crime-vawg", "Hate crime and violence against women and girls",
         "The figures open data can give now, and the partner measures the Plan needs that appear "
         "here once the partner files are loaded.",
-        is_harm,
         featured=(
             Featured("total_recorded_crime", "major=SEXUAL OFFENCES", "month", "Sexual offences recorded by the police"),
             Featured("homicides", "domestic_abuse=Domestic abuse", "rolling_12", "Homicides in a domestic-abuse setting"),

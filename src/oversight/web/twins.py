@@ -15,9 +15,10 @@ import pandas as pd
 
 from oversight.errors import OversightError
 from oversight.measures.query import OUTPUT_COLUMNS
+from oversight.present.words import CHANGE_COLUMNS
 from oversight.web.render import LICENCE, strip_drawing
 
-CSV_COLUMNS = ["panel", "panel_title", *OUTPUT_COLUMNS, "period_key", "area_name"]
+CSV_COLUMNS = ["panel", "panel_title", *OUTPUT_COLUMNS, *CHANGE_COLUMNS, "period_key", "area_name"]
 
 
 def envelope(data: Any, **meta: Any) -> dict[str, Any]:

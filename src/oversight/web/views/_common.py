@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from oversight.present.labels import breakdown_label
 from oversight.web.params import Filters, period_options
 from oversight.web.store import LEVEL_NAMES, LEVEL_ORDER, Area, Period, Store
-from oversight.web.words import breakdown_label
 
 
 def page(

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from oversight.present.labels import breakdown_label
 from oversight.web import panels
 from oversight.web.params import Filters, resolve_area, resolve_breakdown, resolve_period
 from oversight.web.sections import BY_SLUG, HISTORY
 from oversight.web.store import Store
 from oversight.web.views._common import controls, page, section
-from oversight.web.words import breakdown_label
 
 SECTION = BY_SLUG["crime"]
 PERIOD_TYPES = ("rolling_12", "financial_year", "fy_quarter", "calendar_year")

@@ -10,31 +10,11 @@ import pandas as pd
 
 from oversight.measures.catalogue import Measure
 from oversight.measures.health import force_names
+from oversight.present.health import folded_months
 from oversight.warehouse.quality import POLICE_UK_TABLES
 from oversight.web.records import frame_records
 from oversight.web.store import Store
 from oversight.web.views._common import page, section
-
-
-def _folded(ledger: pd.DataFrame) -> list[dict[str, Any]]:
-    """Flagged months of one dataset and force, runs of missing months folded into one line."""
-    out: list[dict[str, Any]] = []
-    for r in frame_records(ledger[ledger["status"] != "ok"]):
-        last = out[-1] if out else None
-        if (last and r["status"] == "missing" and last["status"] == "missing"
-                and _next_month(last["to"]) == r["month"]):
-            last["to"] = r["month"]
-            last["months"] += 1
-            last["notes"] = f"no file loaded for these {last['months']} months inside the covered span"
-            continue
-        out.append({"from": r["month"], "to": r["month"], "months": 1, "status": r["status"],
-                    "rows": r["rows"], "notes": r["notes"]})
-    return out
-
-
-def _next_month(month: str) -> str:
-    year, mon = int(month[:4]), int(month[5:7])
-    return f"{year + mon // 12}-{mon % 12 + 1:02d}"
 
 
 def police_uk_summary(ledger: pd.DataFrame) -> list[dict[str, Any]]:
@@ -46,7 +26,8 @@ def police_uk_summary(ledger: pd.DataFrame) -> list[dict[str, Any]]:
             "first_month": group["month"].min(), "last_month": group["month"].max(),
             "months": int(len(group)), "ok": int(counts.get("ok", 0)), "partial": int(counts.get("partial", 0)),
             "missing": int(counts.get("missing", 0)), "rows": int(group["rows"].sum()),
-            "quarantined": int(group["quarantined"].sum()), "flagged": _folded(group),
+            "quarantined": int(group["quarantined"].sum()), "flagged": [{k: r[k] for k in ("from", "to", "months", "status", "rows", "notes")}
+                        for r in folded_months(frame_records(group[group["status"] != "ok"]))],
         })
     return rows
 

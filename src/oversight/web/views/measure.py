@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from oversight.measures.catalogue import Measure
+from oversight.present.labels import PERIOD_TYPE_NAMES, POLARITY_NAMES, UNIT_NAMES, dimension_label
 from oversight.web import panels
 from oversight.web.params import Filters, NotFound, resolve_area, resolve_breakdown, resolve_period
 from oversight.web.store import LEVEL_ORDER, Store
 from oversight.web.views._common import controls, page, section
 from oversight.web.views.health import measure_health
-from oversight.web.words import PERIOD_TYPE_NAMES, POLARITY_NAMES, UNIT_NAMES, dimension_label
 
 PREFERRED = ("month", "rolling_12", "fy_quarter", "financial_year", "calendar_year")
 

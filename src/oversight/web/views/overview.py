@@ -6,14 +6,15 @@ import datetime as dt
 from typing import Any
 
 from oversight.measures.catalogue import Measure
-from oversight.measures.describe import is_flagged, quality_phrase
 from oversight.measures.periods import period_label
+from oversight.present.labels import breakdown_label, sentence_case
+from oversight.present.marks import spc_badge
+from oversight.present.words import change_text, is_flagged, missing_reason, quality_phrase, summary_sentence, value_text
 from oversight.web.panels import LEVEL_PLURALS, measure_ref
 from oversight.web.params import Filters, latest_shared, resolve_area, resolve_period
 from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS
 from oversight.web.store import Area, Period, Store
 from oversight.web.views._common import controls, page, section
-from oversight.web.words import breakdown_label, change_text, is_missing, sentence, sentence_case, spc_badge
 
 PERIOD_TYPES = ("rolling_12", "financial_year", "fy_quarter", "calendar_year")
 
@@ -55,7 +56,7 @@ def headline_card(
     if period is None or chosen != period:  # a period the reader chose is not "out of date"
         card["stale"] = _stale(chosen, (newest if newest is not None else newest_headline_ends(store)).get(chosen.type))
     if row["breakdown"] == "all":
-        card.update(row=row, reading=_reading(m, row), sentence=sentence(m, row))
+        card.update(row=row, reading=_reading(m, row), sentence=summary_sentence(m, row))
     else:
         reference = breakdown_label(m.reference or "")
         card.update(groups=[{**r, "label": breakdown_label(r["breakdown"])} for r in found],
@@ -94,17 +95,15 @@ def _stale(shown: Period, newest: dt.date | None) -> str | None:
 
 
 def _reading(m: Measure, row: dict[str, Any]) -> str:
-    if row.get("suppressed"):
-        return f"Not published ({row.get('suppression_reason') or 'too few records'})"
+    if missing_reason(row):
+        return sentence_case(value_text(m.unit, row))
     if is_flagged(row):
         return sentence_case(quality_phrase(row))
-    if is_missing(row.get("value")):
-        return "Not published (no figure for this period)"
     if row.get("vs_band"):
-        return f"{row['vs_band'][:1].upper()}{row['vs_band'][1:]}" + (f" of ±{m.band:g} points" if m.band else "")
-    if m.unit in ("ratio", "percentage_points"):
+        return sentence_case(str(row["vs_band"])) + (f" of ±{m.band:g} points" if m.band else "")
+    if not m.compared_with_year_before:
         return "Compared with the reference group; see the measure page for the series"
-    return change_text(row)
+    return change_text(m.unit, row)
 
 
 def overview_page(store: Store, filters: Filters) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from markupsafe import Markup
 
 import oversight
 from oversight.measures.catalogue import PRIORITIES
+from oversight.present.labels import UNIT_NAMES
 from oversight.web.records import frame_records, json_safe
 from oversight.web.store import Store
 from oversight.web.views._common import page, section
-from oversight.web.words import UNIT_NAMES
 
 DOCS = Path(oversight.__file__).resolve().parents[2] / "docs"
 METHOD_PAGES = (("methods.md", "How each statistic is computed"), ("measures.md", "How each measure is built"))

@@ -1,16 +1,15 @@
 """The stop and search and use of force dashboard.
 
-Measures are found by their shape in the catalogue (a count broken down by self-defined group is
-the volume, a rate per 1,000 its rate, a ratio derived from that rate its rate ratio, a
-difference derived from an outcome rate that outcome's gap from White), so renaming a measure
-does not empty the page.
+Measures are found by the role their definitions declare (`role = "search_rate"`) and derived
+ones by what they are computed from (the rate ratio of the search rate, the gap of an outcome
+rate), so renaming a measure does not empty the page.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from oversight.measures.catalogue import Measure
+from oversight.measures.catalogue import derived_from, with_role
 from oversight.web import panels
 from oversight.web.params import Filters, resolve_area, resolve_period
 from oversight.web.sections import BY_SLUG
@@ -23,28 +22,18 @@ SELF = "self_defined_group"
 OFFICER = "officer_defined_group"
 
 
-def _first(measures: list[Measure], test: Any) -> Measure | None:
-    return next((m for m in measures if test(m)), None)
-
-
-def _derived(measures: list[Measure], base: Measure | None, kind: str) -> Measure | None:
-    return None if base is None else _first(measures, lambda m: m.computation == kind and m.of == base.id)
-
-
 def stop_search_page(store: Store, filters: Filters) -> dict[str, Any]:
     ms = SECTION.measures(store.catalogue)
-    records_ = [m for m in ms if m.computation == "records"]
-    volume = _first(records_, lambda m: m.unit == "count" and m.headline) or _first(records_, lambda m: m.unit == "count")
-    rate = _first(records_, lambda m: m.unit == "rate_per_1000" and SELF in (m.population_breakdown, *m.breakdowns))
-    rate_officer = _first(records_, lambda m: m.unit == "rate_per_1000" and m is not rate)
-    ratio, ratio_officer = _derived(ms, rate, "ratio"), _derived(ms, rate_officer, "ratio")
-    not_stated = _first(records_, lambda m: m.unit == "proportion" and not m.breakdowns)
-    outcomes = [m for m in records_ if m.unit == "proportion" and SELF in m.breakdowns]
+    volume = next(iter(with_role(ms, "search_volume")), None)
+    rate = next(iter(with_role(ms, "search_rate")), None)
+    rate_officer = next(iter(with_role(ms, "search_rate_officer_defined")), None)
+    ratio, ratio_officer = derived_from(ms, rate, "ratio"), derived_from(ms, rate_officer, "ratio")
+    not_stated = next(iter(with_role(ms, "not_stated_share")), None)
+    outcomes = [m for role in ("positive_outcome_rate", "arrest_rate", "outcome_rate") for m in with_role(ms, role)]
     outcomes.sort(key=lambda m: not m.headline)
-    gaps = {m.id: _derived(ms, m, "difference") for m in outcomes}
-    other_counts = [m for m in records_ if m.unit == "count" and m is not volume
-                    and not any(" / " in b for b in store.breakdowns(m.id))]
-    crosstab = _first(records_, lambda m: any(" / " in b for b in store.breakdowns(m.id)))
+    gaps = {m.id: derived_from(ms, m, "difference") for m in outcomes}
+    other_counts = with_role(ms, "search_count")
+    crosstab = next(iter(with_role(ms, "ethnicity_agreement")), None)
     key = [m.id for m in (volume, rate, ratio) if m is not None]
 
     area = resolve_area(store, filters)

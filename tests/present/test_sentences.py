@@ -1,19 +1,12 @@
-"""The report's sentences use the stored verdicts, and never describe a suppressed figure."""
+"""Sentences use the stored verdicts, and never describe a suppressed figure."""
 
 from __future__ import annotations
 
 import datetime as dt
 
 from oversight.measures.catalogue import load_catalogue
-from oversight.report.words import (
-    breakdown_label,
-    change_sentence,
-    in_period,
-    period_text,
-    spc_text,
-    value_or_reason,
-    verdict_text,
-)
+from oversight.present.labels import breakdown_label, in_period, period_text
+from oversight.present.words import change_sentence, spc_phrase, value_text, verdict_text
 
 CATALOGUE = load_catalogue()
 QUARTER_ROW = {"period_type": "fy_quarter", "period_end": dt.date(2022, 9, 30), "value": 219033.0,
@@ -51,7 +44,7 @@ def test_a_suppressed_figure_is_not_described():
     assert change_sentence(CATALOGUE["homicides"], row) == (
         "Homicide victims: not published (fewer than 10 records) in 2022-23 Q2.")
     assert verdict_text(CATALOGUE["homicides"], row) == ""
-    assert value_or_reason("count", None) == "no figure"
+    assert value_text("count", None) == "no figure"
 
 
 def test_periods_in_words():
@@ -62,12 +55,12 @@ def test_periods_in_words():
 
 
 def test_spc_words_name_the_rule_for_special_cause_only():
-    assert spc_text({"spc_variation": "special_cause_concern", "spc_signal": "run_of_seven"}) == (
+    assert spc_phrase({"spc_variation": "special_cause_concern", "spc_signal": "run_of_seven"}) == (
         "within the process limits, but part of a run of 7 or more points on one side of the mean: special cause (concern)")
-    assert spc_text({"spc_variation": "special_cause_concern", "spc_signal": "run_of_seven", "value": 9.0,
+    assert spc_phrase({"spc_variation": "special_cause_concern", "spc_signal": "run_of_seven", "value": 9.0,
                      "spc_mean": 5.0}).startswith("within the process limits, but part of a run of 7 or more points above")
-    assert spc_text({"spc_variation": "common_cause", "spc_signal": None}) == "within the process limits: common cause variation"
-    assert spc_text({"spc_variation": None}) == ""
+    assert spc_phrase({"spc_variation": "common_cause", "spc_signal": None}) == "within the process limits: common cause variation"
+    assert spc_phrase({"spc_variation": None}) == ""
 
 
 def test_breakdown_labels():

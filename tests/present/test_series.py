@@ -1,18 +1,12 @@
-"""Words for pages: badges always have a shape and words, summaries read the stored verdicts."""
+"""Badges always have a shape and words; summaries read the stored verdicts."""
 
 from __future__ import annotations
 
 from oversight.measures.catalogue import load_catalogue
-from oversight.web.words import (
-    SPC_BADGES,
-    breakdown_label,
-    change_text,
-    sample_text,
-    sentence,
-    series_summary,
-    snapshot_summary,
-    spc_badge,
-)
+from oversight.present.labels import breakdown_label
+from oversight.present.marks import SPC_MARKS, spc_badge
+from oversight.present.series import series_summary, snapshot_summary
+from oversight.present.words import change_text, sample_text, summary_sentence
 
 MEASURES = load_catalogue()
 
@@ -26,9 +20,9 @@ def _row(period: str, end: str, value: float | None, **extra) -> dict:
 
 
 def test_every_spc_variation_has_a_shape_and_a_label() -> None:
-    shapes = [shape for shape, *_ in SPC_BADGES.values()]
+    shapes = [mark.glyph for mark in SPC_MARKS.values()]
     assert len(set(shapes)) == len(shapes)  # told apart without colour
-    for variation in SPC_BADGES:
+    for variation in SPC_MARKS:
         badge = spc_badge(variation)
         assert badge and badge["shape"] and badge["label"] and badge["meaning"]
 
@@ -72,7 +66,7 @@ def test_sentence_reads_rows_with_dates_as_text() -> None:
     m = MEASURES["trust_mps"]
     row = {"period_type": "rolling_12", "period_end": "2023-12-31", "value": 0.69, "interval_low": 0.68,
            "interval_high": 0.70, "vs_year_before": "significant decrease", "suppressed": False}
-    assert sentence(m, row).startswith(f"{m.title}, 12 months to 2023-12: 69%")
+    assert summary_sentence(m, row).startswith(f"{m.title}, 12 months to 2023-12: 69%")
 
 
 def test_snapshot_summary_says_a_single_or_shared_figure_once() -> None:
@@ -96,11 +90,11 @@ def test_series_summary_keeps_flagged_months_out_of_lowest_and_highest() -> None
 
 def test_change_figures_stand_only_beside_a_real_comparison() -> None:
     row = {"period_type": "month", "value": 7.0, "value_year_before": 5.0, "suppressed": False}
-    assert change_text({**row, "vs_year_before": "no significant change"}, "count").endswith("(was 5; up 2 (+40.0%))")
-    assert change_text({**row, "vs_year_before": "not comparable"}, "count").startswith("Not comparable")
-    assert "was 5" not in change_text({**row, "vs_year_before": "not comparable"}, "count")
-    assert "was 5" not in change_text({**row, "vs_year_before": "no significant change",
-                                       "quality_flags": ["incomplete"]}, "count")
+    assert change_text("count", {**row, "vs_year_before": "no significant change"}).endswith("(was 5; up 2 (+40.0%))")
+    assert change_text("count", {**row, "vs_year_before": "not comparable"}).startswith("Not comparable")
+    assert "was 5" not in change_text("count", {**row, "vs_year_before": "not comparable"})
+    assert "was 5" not in change_text("count", {**row, "vs_year_before": "no significant change",
+                                       "quality_flags": ["incomplete"]})
 
 
 def test_a_flagged_figure_is_never_the_highest_or_lowest_of_a_snapshot() -> None:

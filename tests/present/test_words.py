@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from oversight.measures.catalogue import load_catalogue
-from oversight.measures.describe import (
+from oversight.present.words import (
     change_phrase,
     direction_phrase,
     format_interval,
@@ -20,7 +20,7 @@ from oversight.measures.describe import (
 @pytest.mark.parametrize(
     ("unit", "value", "text"),
     [("count", 149284.0, "149,284"), ("rate_per_1000", 12.34, "12.3 per 1,000"), ("proportion", 0.2789, "27.9%"),
-     ("percentage_points", -15.0, "-15.0 points"), ("ratio", 3.4, "3.40 times"), ("count", float("nan"), "not available")],
+     ("percentage_points", -15.0, "-15.0 points"), ("ratio", 3.4, "3.40 times"), ("count", float("nan"), "no figure")],
 )
 def test_values(unit, value, text):
     assert format_value(unit, value) == text
@@ -71,7 +71,7 @@ def test_signal_words_name_the_rule_with_its_run_length():
 
 
 def test_survey_proportions_keep_the_precision_they_were_published_at():
-    from oversight.measures.describe import format_value
+    from oversight.present.words import format_value
 
     assert format_value("survey_proportion", 0.69) == "69%"
     assert format_value("survey_proportion", 0.695) == "69.5%"
@@ -79,9 +79,14 @@ def test_survey_proportions_keep_the_precision_they_were_published_at():
 
 
 def test_change_figures_give_the_year_before_and_the_change():
-    from oversight.measures.describe import change_figures
+    from oversight.present.words import change_figures, change_of
 
-    assert change_figures("count", 77043.0, 75174.0) == "was 75,174; up 1,869 (+2.5%)"
-    assert change_figures("proportion", 0.30, 0.28) == "was 28.0%; +2.0 points"
-    assert change_figures("count", 5.0, 5.0) == "was 5; no change"
-    assert change_figures("count", 5.0, None) == ""
+    def figures(unit, value, before):
+        return change_figures(unit, change_of({"value": value, "value_year_before": before,
+                                               "vs_year_before": "no significant change"}))
+
+    assert figures("count", 77043.0, 75174.0) == "was 75,174; up 1,869 (+2.5%)"
+    assert figures("proportion", 0.30, 0.28) == "was 28.0%; +2.0 points"
+    assert figures("count", 5.0, 5.0) == "was 5; no change"
+    assert figures("count", 5.0, None) == ""
+    assert figures("count", 5.0, 0.0) == "was 0; up 5"  # no percentage of nothing

@@ -1,0 +1,121 @@
+"""Names for what figures are of: periods, breakdowns and their dimensions, units and polarities,
+and the order groups are listed in. The same on every page, in the report and at the terminal.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Mapping
+from typing import Any, Final
+
+from oversight.measures.periods import period_label
+
+PERIOD_TYPE_NAMES: Final = {
+    "rolling_12": "12 months to",
+    "financial_year": "Financial years",
+    "fy_quarter": "Financial-year quarters",
+    "calendar_year": "Calendar years",
+    "month": "Months",
+}
+PERIOD_TYPE_PLURAL: Final = {
+    "rolling_12": "rolling 12-month periods",
+    "financial_year": "financial years",
+    "fy_quarter": "quarters",
+    "calendar_year": "calendar years",
+    "month": "months",
+}
+UNIT_NAMES: Final = {
+    "count": "number",
+    "rate_per_1000": "rate per 1,000 residents",
+    "proportion": "percentage",
+    "survey_proportion": "percentage of survey respondents",
+    "percentage_points": "difference in percentage points",
+    "ratio": "rate ratio",
+}
+POLARITY_NAMES: Final = {
+    "up_is_good": "higher is better",
+    "down_is_good": "lower is better",
+    "neutral": "neither direction is better in itself",
+}
+DIMENSION_NAMES: Final = {
+    "self_defined_group": "self-defined ethnic group",
+    "officer_defined_group": "officer-defined ethnic group",
+    "officer_defined_ethnicity": "officer-defined ethnicity",
+    "self_and_officer": "self-defined and officer-defined ethnicity",
+    "major": "crime group",
+    "crime_type": "crime type",
+    "age_range": "age",
+    "age_group": "age group",
+}
+GROUP_ORDER: Final = ("Asian", "Black", "Mixed", "Other", "White", "Not stated")
+"""Ethnic groups in the order of the census's own tables, not stated last."""
+
+
+def is_missing(value: Any) -> bool:
+    return value is None or (isinstance(value, float) and math.isnan(value))
+
+
+def sentence_case(text: str) -> str:
+    return text[:1].upper() + text[1:] if text else text
+
+
+def as_date(value: Any) -> dt.date:
+    """A period end as a date, whether it came as a date, a timestamp or ISO text."""
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if hasattr(value, "date"):  # pandas Timestamp
+        return value.date()  # type: ignore[no-any-return]
+    return dt.date.fromisoformat(str(value)[:10])
+
+
+def breakdown_label(breakdown: str) -> str:
+    """'all' -> 'All'; 'self_defined_group=Black' -> 'Black'; 'major=ROBBERY' -> 'Robbery'."""
+    if breakdown == "all":
+        return "All"
+    value = breakdown.split("=", 1)[1] if "=" in breakdown else breakdown
+    return value.capitalize() if value.isupper() else value  # 'ROBBERY' as published by the MPS
+
+
+def dimension_label(dimension: str) -> str:
+    return DIMENSION_NAMES.get(dimension, dimension.replace("_", " "))
+
+
+def group_order(breakdown: str) -> tuple[int, str]:
+    """Sort key putting ethnic groups in `GROUP_ORDER`, anything else after them by name."""
+    label = breakdown_label(breakdown)
+    return (GROUP_ORDER.index(label) if label in GROUP_ORDER else len(GROUP_ORDER), label)
+
+
+def period_text(row: Mapping[str, Any]) -> str:
+    """'July 2022', '2022-23 Q2', '12 months to September 2022', '2022-23', '2022'."""
+    end = as_date(row["period_end"])
+    kind = row["period_type"]
+    if kind == "month":
+        return f"{end:%B %Y}"
+    if kind == "rolling_12":
+        return f"12 months to {end:%B %Y}"
+    return period_label(kind, end)
+
+
+def in_period(row: Mapping[str, Any]) -> str:
+    """'in 2022-23 Q2', 'in the 12 months to September 2022'."""
+    return ("in the " if row["period_type"] == "rolling_12" else "in ") + period_text(row)
+
+
+def point_label(row: Mapping[str, Any]) -> str:
+    """Short label for an axis: 'Jul 2022', '2022-23 Q2'."""
+    end = as_date(row["period_end"])
+    if row["period_type"] in ("month", "rolling_12"):
+        return f"{end:%b %Y}"
+    return period_label(row["period_type"], end)
+
+
+def long_label(row: Mapping[str, Any]) -> str:
+    """A period as words for captions, tables and alt text: 'July 2022', '2022-23 Q2'."""
+    end = as_date(row["period_end"])
+    if row["period_type"] in ("month", "rolling_12"):
+        return f"{end:%B %Y}"
+    return period_label(row["period_type"], end)

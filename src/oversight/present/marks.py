@@ -1,0 +1,71 @@
+"""One palette and one legend for every chart, on the pages and in the report.
+
+Every mark that carries meaning has a shape and words as well as a colour, so nothing is said
+by colour alone: special cause is a triangle (concern), a diamond (improvement) or a square
+(neither direction better), each named in the legend.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+INK: Final = "#0b0c0c"
+BLUE: Final = "#1d70b8"
+GREY: Final = "#505a5f"
+LIGHT: Final = "#b1b4b6"
+SHADE: Final = "#f3f2f1"
+RED: Final = "#d4351c"
+PURPLE: Final = "#6f2c91"
+INTERVAL: Final = "#c6d9ea"
+GRID: Final = "#e5e6e7"
+
+
+@dataclass(frozen=True)
+class SpcMark:
+    """How one SPC reading is drawn and named."""
+
+    shape: str     # 'triangle', 'diamond', 'square', 'circle', 'hollow'
+    glyph: str     # the shape as a character, for badges and keys
+    colour: str
+    label: str     # the badge: 'Special cause: concern'
+    meaning: str   # what it means: 'unusual, in the worse direction'
+    css: str       # the badge's class, repeating what shape and words say
+
+    @property
+    def legend(self) -> str:
+        """'Special cause: concern (triangle)': the legend names the shape."""
+        return f"{self.label} ({self.shape})"
+
+
+SPC_MARKS: Final = {
+    "common_cause": SpcMark("circle", "●", BLUE, "Common cause", "no unusual change", "spc-common"),
+    "special_cause_improvement": SpcMark("diamond", "◆", BLUE, "Special cause: improvement",
+                                         "unusual, in the better direction", "spc-better"),
+    "special_cause_concern": SpcMark("triangle", "▲", RED, "Special cause: concern",
+                                     "unusual, in the worse direction", "spc-worse"),
+    "special_cause_neutral": SpcMark("square", "■", PURPLE, "Special cause", "unusual change", "spc-neutral"),
+    "insufficient_data": SpcMark("hollow", "○", GREY, "Too few points",
+                                 "too short a series for process limits", "spc-none"),
+}
+SPECIAL_CAUSES: Final = tuple(k for k in SPC_MARKS if k.startswith("special_cause"))
+
+LEGEND_WORDS: Final = {
+    # what the legend says for each kind of line or area
+    "interval": "95% interval",
+    "mean": "Mean",
+    "limits": "Process limits",
+    "target": "Target, for reference only",
+    "one": "1 = the same rate as the reference group",
+    "flagged": "Flagged for quality, not joined to the line",
+}
+
+
+def spc_badge(variation: str | None) -> dict[str, str] | None:
+    """A point's SPC reading as a badge (plain data, for pages and their JSON twins): its shape,
+    label and meaning; the class only repeats them in colour."""
+    mark = SPC_MARKS.get(variation or "")
+    if mark is None:
+        return None
+    return {"variation": str(variation), "shape": mark.glyph, "label": mark.label, "meaning": mark.meaning,
+            "class": mark.css}

@@ -1,0 +1,305 @@
+"""Figures and verdicts in words, the same on every page, in the API, in the report and at the
+terminal.
+
+A change is only called an increase or a fall when its test says so ("significant increase");
+otherwise the words are "no significant change". Suppressed figures are never described, and a
+figure that is not there always says why, in the same words everywhere (`value_text`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+from oversight import config
+from oversight.measures.catalogue import Measure
+from oversight.measures.periods import period_label
+from oversight.present.labels import as_date, in_period, is_missing
+from oversight.stats.compare import NOT_COMPARABLE, SIGNIFICANT_DECREASE, SIGNIFICANT_INCREASE
+from oversight.stats.spc import RUN_LENGTH, TREND_LENGTH
+from oversight.stats.spc_summary import describe_point
+
+COMPARED_WITH: Final = {
+    "month": "the same month a year before",
+    "fy_quarter": "the same quarter a year before",
+    "financial_year": "the year before",
+    "calendar_year": "the year before",
+    "rolling_12": "the previous 12 months",
+}
+
+SPC_WORDS: Final = {
+    "common_cause": "common cause variation",
+    "special_cause_improvement": "special cause variation (improvement)",
+    "special_cause_concern": "special cause variation (concern)",
+    "special_cause_neutral": "special cause variation",
+    "insufficient_data": "too few points for process limits",
+}
+"""The SPC reading of a point. Where it lies (within or outside the limits, part of a run) is
+said by `spc_phrase`, once, so a sentence never calls a point both usual and unusual."""
+
+QUALITY_WORDS: Final = {
+    "incomplete": "incomplete source data",
+    "not_recorded": "a field not recorded at source",
+    "low_coverage": "records not placed in areas",
+    "crosses_break": "a break in the series",
+}
+
+SPC_SIGNAL_WORDS: Final = {
+    "beyond_limits": "a point outside the process limits",
+    "trend_of_seven": f"part of a run of {TREND_LENGTH} or more points each rising or each falling",
+    "two_of_three_near_limit": "two of three points close to a process limit",
+    "run_of_seven": f"part of a run of {RUN_LENGTH} or more points on one side of the mean",
+}
+
+
+NO_FIGURE: Final = "no figure"
+
+
+def format_value(unit: str, value: float | None) -> str:
+    """'149,284', '12.3 per 1,000', '27.9%', '-15.0 points', '3.40 times'."""
+    if value is None or is_missing(value):
+        return NO_FIGURE
+    if unit == "count":
+        return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
+    if unit == "rate_per_1000":
+        return f"{value:,.1f} per 1,000" if value >= 1 else f"{value:,.2f} per 1,000"
+    if unit == "survey_proportion" and abs(100 * value - round(100 * value)) < 1e-9:
+        return f"{100 * value:.0f}%"  # published in whole percents: no false precision
+    if unit in ("proportion", "survey_proportion"):
+        return f"{100 * value:.1f}%"
+    if unit == "percentage_points":
+        return f"{value:+.1f} points"
+    if unit == "ratio":
+        return f"{value:.2f} times"
+    return f"{value:,}"
+
+
+def design_effect_text() -> str:
+    """'; design effect 1 assumed': said beside every survey sample size and interval."""
+    return f"; design effect {float(config.default('survey_design_effect')):g} assumed"  # type: ignore[arg-type]
+
+
+def format_interval(unit: str, low: float | None, high: float | None) -> str:
+    if low is None or high is None or is_missing(low) or is_missing(high):
+        return ""
+    if unit in ("proportion", "survey_proportion"):
+        return f"{100 * low:.1f}% to {100 * high:.1f}%"
+    if unit == "percentage_points":
+        return f"{low:+.1f} to {high:+.1f} points"
+    if unit == "ratio":
+        return f"{low:.2f} to {high:.2f}"
+    if unit == "rate_per_1000":
+        return f"{low:,.2f} to {high:,.2f}"
+    return f"{low:,.0f} to {high:,.0f}"
+
+
+def change_phrase(verdict: str | None, period_type: str) -> str:
+    """'significant increase on the previous 12 months', or why there is no comparison."""
+    against = against_text(period_type)
+    if not verdict:
+        return f"no comparison with {against} (no figure for it)"
+    if verdict == NOT_COMPARABLE:
+        return f"not comparable with {against} (a change of source, a series break or a flagged month)"
+    return f"{verdict} on {against}"
+
+
+@dataclass(frozen=True)
+class Change:
+    """A figure against the same period a year before: the figure then, the difference (in the
+    figure's unit) and the difference as a percentage of the figure then (None from zero)."""
+
+    before: float
+    difference: float
+    percent: float | None
+
+
+def change_of(row: Mapping[str, Any]) -> Change | None:
+    """The change on a year before, only beside a real comparison: none for a suppressed or
+    flagged figure, or where the verdict is missing or 'not comparable' (figures across a break
+    would say what the verdict denies)."""
+    value, before = row.get("value"), row.get("value_year_before")
+    verdict = row.get("vs_year_before")
+    if is_missing(value) or is_missing(before) or verdict in (None, NOT_COMPARABLE):
+        return None
+    if row.get("suppressed") or is_flagged(row):
+        return None
+    difference = float(value) - float(before)  # type: ignore[arg-type]
+    return Change(float(before), difference, 100 * difference / float(before) if before else None)  # type: ignore[arg-type]
+
+
+CHANGE_COLUMNS: Final = ("change", "change_percent")
+"""Columns the API, CSVs and the CLI add beside `value_year_before`: the change in the figure's
+unit and as a percentage of the year-before figure, blank where there is no real comparison."""
+
+
+def change_columns(row: Mapping[str, Any]) -> dict[str, float | None]:
+    change = change_of(row)
+    return {"change": None if change is None else change.difference,
+            "change_percent": None if change is None else change.percent}
+
+
+def change_figures(unit: str, change: Change | None) -> str:
+    """'was 75,418; up 1,625 (+2.2%)': the year-before figure and the change, beside the verdict
+    (which alone says whether the change is more than noise). '' without a change."""
+    if change is None:
+        return ""
+    was = f"was {format_value(unit, change.before)}"
+    if unit in ("proportion", "survey_proportion"):
+        return f"{was}; {100 * change.difference:+.1f} points"
+    if change.difference == 0:
+        return f"{was}; no change"
+    text = f"{'up' if change.difference > 0 else 'down'} {format_value(unit, abs(change.difference))}"
+    if change.percent is not None:
+        text += f" ({change.percent:+.1f}%)"
+    return f"{was}; {text}"
+
+
+def is_flagged(row: Mapping[str, Any]) -> bool:
+    flags = row.get("quality_flags")
+    return flags is not None and not isinstance(flags, float) and len(flags) > 0
+
+
+def quality_phrase(row: Mapping[str, Any]) -> str:
+    """Why a figure is flagged, in words ('' when it is not)."""
+    if not is_flagged(row):
+        return ""
+    note = row.get("quality_note")
+    return f"use with care: {note}" if isinstance(note, str) and note else "use with care"
+
+
+def missing_reason(row: Mapping[str, Any] | None) -> str:
+    """Why there is no figure, in the same words everywhere ('' when there is one): the
+    suppression reason, the quality note of a figure not recorded at source, or 'no figure'."""
+    if row is None:
+        return NO_FIGURE
+    if row.get("suppressed"):
+        return str(row.get("suppression_reason") or "too few records")
+    if not is_missing(row.get("value")):
+        return ""
+    note = row.get("quality_note")
+    return note if is_flagged(row) and isinstance(note, str) and note else NO_FIGURE
+
+
+def value_text(unit: str, row: Mapping[str, Any] | None) -> str:
+    """The figure ('149,284', '27.9%'), or why there is none: 'not published (fewer than 10
+    records)', 'not published (a field not recorded at source ...)', 'no figure'."""
+    reason = missing_reason(row)
+    if not reason:
+        assert row is not None
+        return format_value(unit, row["value"])
+    return reason if reason == NO_FIGURE else f"not published ({reason})"
+
+
+def interval_text(unit: str, row: Mapping[str, Any] | None) -> str:
+    """The 95% interval of a published figure, '' for none."""
+    if row is None or row.get("suppressed") or is_missing(row.get("value")):
+        return ""
+    return format_interval(unit, row.get("interval_low"), row.get("interval_high"))
+
+
+def sample_text(row: Mapping[str, Any] | None) -> str:
+    """'12,800 (assumed); design effect 1 assumed' for survey figures, the denominator of a
+    proportion or rate, else ''."""
+    if row is None or row.get("suppressed"):
+        return ""
+    size = row.get("sample_size")
+    if not is_missing(size):
+        return f"{size:,.0f}" + (" (assumed)" if row.get("sample_size_assumed") else "") + design_effect_text()
+    denominator = row.get("denominator")
+    return "" if is_missing(denominator) else f"{denominator:,.0f}"
+
+
+def verdict_text(measure: Measure, row: Mapping[str, Any] | None) -> str:
+    """'significant increase (in the worse direction)', 'no significant change', or '' when
+    there is no comparison or the figure is not published."""
+    if row is None or row.get("suppressed") or not row.get("vs_year_before"):
+        return ""
+    verdict = str(row["vs_year_before"])
+    direction = direction_phrase(measure.polarity, verdict)
+    return f"{verdict} ({direction})" if direction else verdict
+
+
+def change_text(unit: str, row: Mapping[str, Any]) -> str:
+    """The verdict against a year before, then the figures: 'No significant change on the year
+    before (was 75,418; up 1,625 (+2.2%))'."""
+    text = change_phrase(row.get("vs_year_before"), str(row["period_type"]))
+    figures = change_figures(unit, change_of(row))
+    text = text[:1].upper() + text[1:]
+    return f"{text} ({figures})" if figures else text
+
+
+def spc_phrase(row: Mapping[str, Any]) -> str:
+    """Where a month lies against its process limits and what that means, said once:
+    'within the process limits: common cause variation'; '' without SPC."""
+    variation = row.get("spc_variation")
+    if not isinstance(variation, str):
+        return ""
+    value, mean = row.get("value"), row.get("spc_mean")
+    direction = None  # a trend's side is its slope, not its place against the mean: left unsaid
+    if row.get("spc_signal") != "trend_of_seven" and value is not None and mean is not None \
+            and not is_missing(value) and not is_missing(mean):
+        direction = "high" if value > mean else "low" if value < mean else None
+    try:
+        return describe_point(variation, row.get("spc_signal"), direction)
+    except ValueError:  # a signal without a side (on the mean): the verdict alone
+        return SPC_WORDS.get(variation, "")
+
+
+def summary_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
+    """One plain-English sentence for one figure of the measures table."""
+    when = period_label(str(row["period_type"]), as_date(row["period_end"]))
+    if missing_reason(row):
+        return f"{measure.title}, {when}: {value_text(measure.unit, row)}."
+    parts = [f"{measure.title}, {when}: {value_text(measure.unit, row)}"]
+    interval = interval_text(measure.unit, row)
+    if interval:
+        parts[0] += f" (95% interval {interval})"
+    if row.get("vs_band"):
+        parts.append(f"{row['vs_band']} of ±{measure.band:g} points" if measure.band else str(row["vs_band"]))
+    if measure.unit not in ("ratio", "percentage_points"):
+        parts.append(change_phrase(row.get("vs_year_before"), str(row["period_type"])))
+    spc = spc_phrase(row)
+    if spc:
+        parts.append(f"this month is {spc}")
+    quality = quality_phrase(row)
+    if quality:
+        parts.append(quality)
+    return "; ".join(parts) + "."
+
+
+def signal_phrase(signal: str | None) -> str:
+    """The SPC rule that labels a point, in words ('' when no rule fired)."""
+    if not isinstance(signal, str):
+        return ""
+    return SPC_SIGNAL_WORDS.get(signal, signal.replace("_", " "))
+
+
+def direction_phrase(polarity: str, verdict: str | None) -> str:
+    """'in the better direction' or 'in the worse direction' for a significant change of a
+    measure with a preferred direction; '' for no significant change or a neutral measure."""
+    if verdict not in (SIGNIFICANT_INCREASE, SIGNIFICANT_DECREASE) or polarity not in ("up_is_good", "down_is_good"):
+        return ""
+    better = (verdict == SIGNIFICANT_INCREASE) == (polarity == "up_is_good")
+    return "in the better direction" if better else "in the worse direction"
+
+
+def against_text(period_type: str) -> str:
+    """'the same quarter a year before', 'the previous 12 months'."""
+    return COMPARED_WITH.get(period_type, "the period a year before")
+
+
+def change_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
+    """'Total recorded crime: 219,033 in 2022-23 Q2, a significant increase on the same quarter a
+    year before (in the worse direction).' Only the stored verdict decides the words."""
+    text = f"{measure.title}: {value_text(measure.unit, row)} {in_period(row)}"  # type: ignore[arg-type]
+    if row.get("suppressed"):
+        return text + "."
+    verdict = row.get("vs_year_before")
+    care = f" ({quality_phrase(row)})" if is_flagged(row) and not is_missing(row.get("value")) else ""
+    if not verdict or verdict == NOT_COMPARABLE:
+        return text + f"{care}; {change_phrase(verdict, str(row['period_type']))}."
+    direction = direction_phrase(measure.polarity, str(verdict))
+    article = "a " if verdict != "no significant change" else ""
+    return (text + f"{care}, {article}{change_phrase(str(verdict), str(row['period_type']))}"
+            + (f" ({direction})" if direction else "") + ".")
