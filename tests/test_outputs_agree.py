@@ -18,6 +18,7 @@ import pytest
 from typer.testing import CliRunner
 from web.webtools import Client
 
+from oversight import cli
 from oversight.cli import app as cli_app
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.periods import period_key
@@ -45,6 +46,12 @@ def report(bundled_built: Any) -> tuple[dict[str, Any], str]:
     shown = [m for s in data.sections for m in s.shown] + list(data.stop_search.overview)
     rows = {m.measure.id: m.figure for m in shown if m.status == SHOWN and m.figure is not None}
     return rows, render_html(data)
+
+
+@pytest.fixture
+def wide_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A terminal wide enough that no cell of `oversight measure` wraps."""
+    monkeypatch.setattr(cli.out, "width", 1000)
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +88,8 @@ def _table_row(page: str, label: str) -> str:
 
 
 @pytest.mark.parametrize("measure_id", sorted(CATALOGUE))
-def test_page_api_report_and_cli_say_the_same(measure_id: str, bundled_built: Any, report: Any, web: Any) -> None:
+def test_page_api_report_and_cli_say_the_same(measure_id: str, bundled_built: Any, report: Any, web: Any,
+                                              wide_terminal: None) -> None:
     m = CATALOGUE[measure_id]
     report_rows, report_html = report
     row = report_rows.get(measure_id) or _latest_force_row(bundled_built, measure_id)
@@ -109,8 +117,7 @@ def test_page_api_report_and_cli_say_the_same(measure_id: str, bundled_built: An
 
     # The terminal.
     result = CliRunner().invoke(cli_app, ["--warehouse", str(bundled_built), "measure", measure_id, "--level", "force",
-                                          "--area", row["area_code"], "--period", key, "--breakdown", row["breakdown"]],
-                                env={"COLUMNS": "1000"})
+                                          "--area", row["area_code"], "--period", key, "--breakdown", row["breakdown"]])
     assert result.exit_code == 0, result.output
     line = " ".join(result.output.split())
     for words in (figure.value, figure.interval, figure.verdict, figure.change_text):

@@ -28,10 +28,11 @@ def test_class_breaks_hold_about_equal_numbers() -> None:
 
 
 def test_every_area_is_named_with_its_figure_and_missing_ones_are_hatched() -> None:
-    svg = str(choropleth(FEATURES, [_row("A", 10.0), _row("B", 20.0), _row("C", None)], unit="count",
+    hidden = {**_row("C", None), "suppressed": True, "suppression_reason": "fewer than 10 records"}
+    svg = str(choropleth(FEATURES, [_row("A", 10.0), _row("B", 20.0), hidden], unit="count",
                          title="Test map", map_id="m", highlight="B"))
-    assert "<title>Area A: 10</title>" in svg and "<title>Area C: not published</title>" in svg
-    assert 'fill="url(#m-hatch)"' in svg and "not published (too few records)" in svg
+    assert "<title>Area A: 10</title>" in svg and "<title>Area C: not published (fewer than 10 records)</title>" in svg
+    assert 'fill="url(#m-hatch)"' in svg and "no figure published (each area's name says why)" in svg
     assert svg.count('stroke-width="4"') == 1  # the selected area only
     assert 'role="img"' in svg and 'aria-labelledby="m-title"' in svg
     assert any(shade in svg for shade in SHADES)

@@ -109,7 +109,7 @@ def _legend(breaks: list[float], lowest: float | None, unit: str, map_id: str, h
         items.append(f"<li>{_swatch(colour)}{escape(text)}</li>")
         start = bound
     if has_missing:
-        items.append(f"<li>{_swatch(f'url(#{map_id}-hatch)')}not published (hover an area for why)</li>")
+        items.append(f"<li>{_swatch(f'url(#{map_id}-hatch)')}no figure published (each area's name says why)</li>")
     return f'<ul class="map-legend" aria-label="Map key">{"".join(items)}</ul>'
 
 
