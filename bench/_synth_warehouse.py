@@ -236,7 +236,8 @@ def _write(con: duckdb.DuckDBPyConnection, cells: pa.Table, months: int, first_m
                count(*) OVER (PARTITION BY t.t, r.located) AS size,
                r.longitude, r.latitude, r.location, r.outcome_published,
                coalesce(x.outcome, r.outcome_published) AS outcome
-        FROM real_row r JOIN real_type t USING (crime_type) LEFT JOIN __renames x ON x.published = r.outcome_published"""
+        FROM real_row r JOIN real_type t USING (crime_type)
+        LEFT JOIN __renames x ON x.published = r.outcome_published"""
     )
     con.execute(
         "CREATE TEMP TABLE pick_size AS SELECT DISTINCT t, located, size FROM pick"

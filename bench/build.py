@@ -257,10 +257,13 @@ def build_with_pandas(con, measures: dict, timings: dict[str, float]) -> int:  #
     frame["suppression_reason"] = np.where(frame["suppressed"], f"fewer than {below} records", None)
 
     # SPC on every monthly series except ward by breakdown, one classify_points call each.
-    monthly = frame[(frame["period_type"] == "month") & ((frame["breakdown"] == "all") | (frame["area_level"] != "ward"))]
+    monthly = frame[
+        (frame["period_type"] == "month") & ((frame["breakdown"] == "all") | (frame["area_level"] != "ward"))
+    ]
     monthly = monthly.sort_values("period_start")
     found = []
-    for (measure_id, _, _, _), series in monthly.groupby(["measure", "area_level", "area_code", "breakdown"], sort=False):
+    by_series = monthly.groupby(["measure", "area_level", "area_code", "breakdown"], sort=False)
+    for (measure_id, _, _, _), series in by_series:
         m = measures[measure_id]
         starts = series["period_start"].dt.strftime("%Y-%m").tolist()
         breaks = [starts.index(b) for b in m.series_breaks if b in starts]
@@ -538,7 +541,9 @@ def main(argv: list[str] | None = None) -> None:
         verdicts.append(f"rebuild {ours['seconds']:.1f} s < {GOAL_SECONDS:.0f} s {'MET' if ok else 'MISSED'}{where}")
     if ours and pd_:
         ratio = pd_["seconds"] / ours["seconds"]
-        verdicts.append(f"vs pandas {ratio:.2f}x >= {GOAL_VS_PANDAS:.0f}x {'MET' if ratio >= GOAL_VS_PANDAS else 'MISSED'}")
+        verdicts.append(
+            f"vs pandas {ratio:.2f}x >= {GOAL_VS_PANDAS:.0f}x {'MET' if ratio >= GOAL_VS_PANDAS else 'MISSED'}"
+        )
     if ours and scan:
         ratio = ours["seconds"] / scan["seconds"]
         verdicts.append(f"vs scan {ratio:.1f}x <= {GOAL_VS_SCAN:.0f}x {'MET' if ratio <= GOAL_VS_SCAN else 'MISSED'}")

@@ -199,7 +199,8 @@ def load_with_pandas(files: list[Path], db: Path) -> dict:
              lambda v: f"'{v}' is not a recognised self-defined ethnicity"),
             ("Outcome", outcome.notna() & ~outcome.isin(outcomes),
              lambda v: f"'{v}' is not a known stop-and-search outcome"),
-            *[(c, df[c].notna() & ~df[c].str.lower().isin(booleans), lambda v: f"'{v}' is not True or False") for c in bool_columns],
+            *[(c, df[c].notna() & ~df[c].str.lower().isin(booleans), lambda v: f"'{v}' is not True or False")
+              for c in bool_columns],
         ]
         first = np.select([broken.to_numpy(dtype=bool) for _, broken, _ in rules],
                           np.arange(len(rules)), default=-1)
@@ -421,7 +422,8 @@ def main(argv: list[str] | None = None) -> None:
         verdicts.append(f"vs pandas {ratio:.2f} >= {GOAL_VS_PANDAS} {'MET' if ratio >= GOAL_VS_PANDAS else 'MISSED'}")
     if ours:
         ok = ours["peak_bytes"] < GOAL_PEAK_BYTES
-        where = "" if rows == GOAL_PEAK_AT_ROWS else f" (the goal is set at {GOAL_PEAK_AT_ROWS:,} rows; this run has {rows:,})"
+        where = ("" if rows == GOAL_PEAK_AT_ROWS
+                 else f" (the goal is set at {GOAL_PEAK_AT_ROWS:,} rows; this run has {rows:,})")
         verdicts.append(f"peak {_gib(ours['peak_bytes'])} < 1 GiB {'MET' if ok else 'MISSED'}{where}")
     if verdicts:
         print("goals: " + "; ".join(verdicts))

@@ -167,8 +167,10 @@ def main() -> int:
     try:
         wait_until_serving(base, child, seconds=120, timeout=5, pause=0.5, check_status=True)
         boroughs = [a["code"] for a in httpx.get(base + "/api/v1/areas.json?level=borough", timeout=120).json()["data"]]
-        months = {m: [p["key"] for p in httpx.get(f"{base}/api/v1/measures/{m}.json", timeout=120).json()["data"]["periods"]
-                      if p["type"] == "month"] for m in MEASURES}
+        months = {m: [p["key"]
+                      for p in httpx.get(f"{base}/api/v1/measures/{m}.json", timeout=120).json()["data"]["periods"]
+                      if p["type"] == "month"]
+                  for m in MEASURES}
         totals = {m: httpx.get(f"{base}/api/v1/measures/{m}/values.json?limit=1", timeout=120).json()["meta"]["total"]
                   for m in MEASURES}
         cached = [*DASHBOARDS, *(p + "index.json" for p in DASHBOARDS), "/measures/", "/health/", "/methods/", "/api/",

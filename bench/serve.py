@@ -221,7 +221,8 @@ def main() -> int:
             slowest = max(paints, key=lambda p: p[1])
             under = all(ms < GOAL_PAINT_MS for _, ms in paints)
             met &= under
-            print(f"First contentful paint of {len(paints)} pages: median {statistics.median(ms for _, ms in paints):.0f} ms, "
+            print(f"First contentful paint of {len(paints)} pages: "
+                  f"median {statistics.median(ms for _, ms in paints):.0f} ms, "
                   f"slowest {slowest[1]:.0f} ms ({slowest[0]}); goal under {GOAL_PAINT_MS:.0f} ms "
                   f"{'met' if under else 'missed'}.")
             for path, ms in paints:

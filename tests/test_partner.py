@@ -602,7 +602,8 @@ def test_a_row_dated_9999_is_quarantined_and_the_victim_satisfaction_page_still_
 
     warehouse = str(tmp_path / "w.duckdb")
     rows = [_row(), _row(period_start="9999-01-01", period_end="9999-03-31")]
-    loaded = runner.invoke(app, ["--warehouse", warehouse, "ingest", "partner", str(_write(tmp_path / "uss.csv", rows))])
+    loaded = runner.invoke(app, ["--warehouse", warehouse, "ingest", "partner",
+                                 str(_write(tmp_path / "uss.csv", rows))])
     assert ("quarantine: uss.csv, field 'period_start': 1 row quarantined, first at line 3: 9999-01-01 is outside "
             f"the years partner figures may cover (1990 to {NEXT_YEAR})") in loaded.output
     assert runner.invoke(app, ["--warehouse", warehouse, "build"]).exit_code == 0

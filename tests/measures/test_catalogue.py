@@ -54,7 +54,8 @@ def test_valid_definition_loads(tmp_path):
         (('unit = "count"', 'unit = "rate_per_1000"'), "population", "needs the population scheme"),
         (('sql = "SELECT 1"', 'sql = "SELECT 1"\nseries_breaks = ["2024-3"]\nseries_break_reason = "x"'),
          "series_breaks", "not a YYYY-MM month"),
-        (('sql = "SELECT 1"', 'sql = "SELECT 1"\n[target]\nchange = -20\nbaseline = "2011-12"\nby = "2015-16"\ndescription = "x"'),
+        (('sql = "SELECT 1"',
+          'sql = "SELECT 1"\n[target]\nchange = -20\nbaseline = "2011-12"\nby = "2015-16"\ndescription = "x"'),
          "target", "fraction between -1 and 1"),
     ],
 )
@@ -81,7 +82,8 @@ def test_empty_folder_is_an_error(tmp_path):
 def test_derived_measures_are_checked_against_their_base(tmp_path):
     base = VALID.replace('periods = ["month"]', 'periods = ["month"]\nbreakdowns = ["grp"]')
     _write(tmp_path, base)
-    derived = VALID.replace('id = "thing"', 'id = "gap"').replace('computation = "records"', 'computation = "difference"')
+    derived = VALID.replace('id = "thing"', 'id = "gap"')
+    derived = derived.replace('computation = "records"', 'computation = "difference"')
     derived = derived.replace('sql = "SELECT 1"', 'of = "thing"\nreference = "grp=White"')
     _write(tmp_path, derived, "gap")
     with pytest.raises(CatalogueError, match="computed from a proportion measure; thing is a count") as caught:

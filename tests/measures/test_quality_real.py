@@ -142,9 +142,10 @@ def test_flagged_figures_carry_no_verdict_and_no_spc(con):
 
 def test_a_comparison_across_a_change_of_source_is_not_comparable(con):
     # force figures switch from the borough files to ward sums in 2026-01
-    assert _value(con, "total_recorded_crime", "month", dt.date(2026, 1, 1), column="source") == "mps_crime/ward/current"
-    assert _value(con, "total_recorded_crime", "month", dt.date(2026, 1, 1), column="vs_year_before") == "not comparable"
-    assert _value(con, "total_recorded_crime", "month", dt.date(2025, 12, 1), column="source") == "mps_crime/borough/current"
+    january, december = dt.date(2026, 1, 1), dt.date(2025, 12, 1)
+    assert _value(con, "total_recorded_crime", "month", january, column="source") == "mps_crime/ward/current"
+    assert _value(con, "total_recorded_crime", "month", january, column="vs_year_before") == "not comparable"
+    assert _value(con, "total_recorded_crime", "month", december, column="source") == "mps_crime/borough/current"
 
 
 def test_low_coverage_months_are_flagged_below_force_level_only(con):

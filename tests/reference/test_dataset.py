@@ -59,7 +59,9 @@ def test_rows_and_rejects_are_both_kept(warehouse, tmp_path):
     assert warehouse.execute("SELECT area, count, source_file FROM toy_count ORDER BY area").fetchall() == [
         ("A", 1, "counts_a.csv"), ("C", 3, "counts_a.csv"),
     ]
-    q = warehouse.execute("SELECT dataset, source_file, source_line, field, value, reason, record FROM quarantine").fetchall()
+    q = warehouse.execute(
+        "SELECT dataset, source_file, source_line, field, value, reason, record FROM quarantine"
+    ).fetchall()
     assert q == [("toy-counts", "counts_a.csv", 3, "count", "x", "not a whole number", '{"area": "B", "count": "x"}')]
     ledger = warehouse.execute("SELECT rows_read, rows_loaded, rows_quarantined FROM file_load").fetchall()
     assert ledger == [(3, 2, 1)]

@@ -70,12 +70,14 @@ def test_detail_rows_sum_to_the_published_total_of_tactics(loaded):
     mismatches = con.execute("""
         WITH detail AS (
             SELECT financial_year, force_name, sum(count) AS n FROM use_of_force
-            WHERE category = 'Total' AND NOT is_subtotal AND type_of_force NOT IN ('Not reported', 'Tactical communication')
+            WHERE category = 'Total' AND NOT is_subtotal
+              AND type_of_force NOT IN ('Not reported', 'Tactical communication')
             GROUP BY ALL),
         total AS (
             SELECT financial_year, force_name, count AS n FROM use_of_force
             WHERE category = 'Total' AND tactic = '*Total Tactics')
-        SELECT count(*), count(*) FILTER (WHERE detail.n <> total.n) FROM detail JOIN total USING (financial_year, force_name)
+        SELECT count(*), count(*) FILTER (WHERE detail.n <> total.n)
+        FROM detail JOIN total USING (financial_year, force_name)
     """).fetchone()
     assert mismatches == (88, 0)  # 44 rows (43 forces + England and Wales) x 2 years
 
@@ -85,7 +87,8 @@ def test_ethnic_groups_sum_to_the_published_total(loaded):
     bad = con.execute("""
         SELECT count(*) FROM (
             SELECT financial_year, force_name, type_of_force, tactic,
-                   sum(count) FILTER (WHERE category <> 'Total') AS groups, max(count) FILTER (WHERE category = 'Total') AS total
+                   sum(count) FILTER (WHERE category <> 'Total') AS groups,
+                   max(count) FILTER (WHERE category = 'Total') AS total
             FROM use_of_force GROUP BY ALL)
         WHERE groups IS DISTINCT FROM total
     """).fetchone()
@@ -95,7 +98,8 @@ def test_ethnic_groups_sum_to_the_published_total(loaded):
 def test_blank_cells_are_null_not_zero(loaded):
     con, _ = loaded
     raw = _raw(FOLDER, "by-ethnicity-force__april2019-march2020.csv*")
-    blanks = sum(1 for r in raw for k, v in r.items() if k not in {"Police Force", "Type of force", "Tactic"} and v == "")
+    labels = {"Police Force", "Type of force", "Tactic"}
+    blanks = sum(1 for r in raw for k, v in r.items() if k not in labels and v == "")
     assert blanks == 264
     got = con.execute("SELECT count(*) FROM use_of_force WHERE financial_year = '2019-20' AND count IS NULL").fetchone()
     assert got == (blanks,)
@@ -116,13 +120,13 @@ def test_taser_by_type_met_2019_20_equals_the_raw_table(loaded):
     con, _ = loaded
     raw = _raw(FOLDER, "by-ced-type-force-region__april2019-march2020.csv*")
     row = next(r for r in raw if r["Police force"] == "Metropolitan")
-    got = dict(con.execute("""SELECT category, count FROM taser_use WHERE force = 'metropolitan' AND breakdown = 'ced_type'
-                              AND period = '2019-20'""").fetchall())
+    got = dict(con.execute("""SELECT category, count FROM taser_use WHERE force = 'metropolitan'
+                              AND breakdown = 'ced_type' AND period = '2019-20'""").fetchall())
     assert got["Total"] == int(float(row["Total"])) == 10068
     assert got["Fired"] == int(float(row["Fired"]))
     assert got["Total"] == got["Total non-discharge"] + got["Total discharge"] + got["Not stated"]
-    periods = con.execute("""SELECT DISTINCT period, period_start, period_end FROM taser_use WHERE breakdown = 'ced_type'
-                             ORDER BY period_end""").fetchall()
+    periods = con.execute("""SELECT DISTINCT period, period_start, period_end FROM taser_use
+                             WHERE breakdown = 'ced_type' ORDER BY period_end""").fetchall()
     assert periods == [
         ("2016", date(2016, 1, 1), date(2016, 12, 31)),
         ("2017-01 to 2017-03", date(2017, 1, 1), date(2017, 3, 31)),
@@ -130,8 +134,8 @@ def test_taser_by_type_met_2019_20_equals_the_raw_table(loaded):
         ("2018-19", date(2018, 4, 1), date(2019, 3, 31)),
         ("2019-20", date(2019, 4, 1), date(2020, 3, 31)),
     ]
-    london = con.execute("""SELECT force_name, area_kind, count FROM taser_use WHERE force IS NULL AND period = '2019-20'
-                            AND category = 'Total' AND force_name LIKE '%London'""").fetchone()
+    london = con.execute("""SELECT force_name, area_kind, count FROM taser_use WHERE force IS NULL
+                            AND period = '2019-20' AND category = 'Total' AND force_name LIKE '%London'""").fetchone()
     city = int(float(next(r for r in raw if r["Police force"] == "City of London")["Total"]))
     assert london == ("Total London", "region", got["Total"] + city)
 
@@ -171,7 +175,9 @@ def test_an_unknown_force_is_quarantined(warehouse, tmp_path):
     ])
     report = load_dataset_file(warehouse, USE_OF_FORCE, path)
     assert (report.rows_read, report.rows_quarantined) == (3, 2)
-    assert warehouse.execute("SELECT source_line, field, value, reason FROM quarantine ORDER BY source_line").fetchall() == [
+    assert warehouse.execute(
+        "SELECT source_line, field, value, reason FROM quarantine ORDER BY source_line"
+    ).fetchall() == [
         (3, "Police Force", "Atlantis Constabulary", "unknown force name (not in mappings/home_office_forces.csv)"),
         (4, "White", "x", "not a number"),
     ]

@@ -76,11 +76,15 @@ def test_non_borough_rows_are_in_the_mps_total_but_in_no_borough(loaded):
     con, _ = loaded
     raw = _rows(_raw("MPS_Borough_Level_Crime_Historical_2010-04_to_2023-11.csv*"))
     everything = sum(int(r["202206"]) for r in raw)
-    outside = sum(int(r["202206"]) for r in raw if r["BoroughName"] in {"Unknown", "London Heathrow and London City Airports"})
+    not_boroughs = {"Unknown", "London Heathrow and London City Airports"}
+    outside = sum(int(r["202206"]) for r in raw if r["BoroughName"] in not_boroughs)
     month = "month = DATE '2022-06-01' AND level = 'borough' AND category_vintage = 'current'"
     assert _one(con, f"SELECT sum(count) FROM mps_crime WHERE {month}") == everything
-    assert _one(con, f"SELECT sum(count) FROM mps_crime WHERE {month} AND borough_code IS NOT NULL") == everything - outside
-    names = con.execute(f"SELECT DISTINCT area_name FROM mps_crime WHERE {month} AND area_code IS NULL ORDER BY 1").fetchall()
+    in_boroughs = _one(con, f"SELECT sum(count) FROM mps_crime WHERE {month} AND borough_code IS NOT NULL")
+    assert in_boroughs == everything - outside
+    names = con.execute(
+        f"SELECT DISTINCT area_name FROM mps_crime WHERE {month} AND area_code IS NULL ORDER BY 1"
+    ).fetchall()
     assert names == [("London Heathrow and London City Airports",), ("Unknown",)]
     assert _one(con, f"SELECT count(DISTINCT borough_code) FROM mps_crime WHERE {month}") == 32
 
@@ -94,7 +98,8 @@ def test_the_later_24_month_file_wins_the_overlap_and_every_difference_is_kept(l
     assert _one(con, """SELECT sum(count) FROM mps_crime WHERE level = 'borough' AND category_vintage = 'current'
                         AND month = DATE '2024-08-01'""") == expected
     # 2023-12 is only in the older file, so it comes from there.
-    assert _one(con, "SELECT DISTINCT source_file FROM mps_crime WHERE month = DATE '2023-12-01' AND level = 'borough'") == older.name
+    assert _one(con, "SELECT DISTINCT source_file FROM mps_crime "
+                     "WHERE month = DATE '2023-12-01' AND level = 'borough'") == older.name
     # Independent count of differing cells: the same series and month with different figures
     # (a series missing from one file counts as 0 there, as the publisher omits all-zero series).
     months = [f"{y}{m:02d}" for y in (2024, 2025) for m in range(1, 13)][:23]
@@ -163,7 +168,9 @@ def test_bad_cells_are_quarantined_with_file_line_field_and_reason(warehouse, tm
         ("mps-crime-borough", "MPS_Borough_Level_Crime_bad.csv", 4, "BoroughName", "Atlantis",
          "unknown borough name (not in mappings/london_boroughs.csv)"),
     ]
-    assert warehouse.execute("SELECT area_name, strftime(month, '%Y%m'), count FROM mps_crime_borough_published ORDER BY 1").fetchall() == [
+    assert warehouse.execute(
+        "SELECT area_name, strftime(month, '%Y%m'), count FROM mps_crime_borough_published ORDER BY 1"
+    ).fetchall() == [
         ("Lambeth", "202401", 10), ("Southwark", "202402", 4),
     ]
 
@@ -175,8 +182,9 @@ def test_a_file_that_is_not_mps_crime_is_an_error_not_a_load(warehouse, tmp_path
 
 
 def test_reload_is_idempotent(warehouse, tmp_path):
-    _wide(tmp_path / "mps" / "MPS_Borough_Level_Crime_A.csv", ["202401", "202402"], [["THEFT", "SHOPLIFTING", "Brent", 3, 4]])
-    _wide(tmp_path / "mps" / "MPS_Borough_Level_Crime_B.csv", ["202402", "202403"], [["THEFT", "SHOPLIFTING", "Brent", 5, 6]])
+    folder = tmp_path / "mps"
+    _wide(folder / "MPS_Borough_Level_Crime_A.csv", ["202401", "202402"], [["THEFT", "SHOPLIFTING", "Brent", 3, 4]])
+    _wide(folder / "MPS_Borough_Level_Crime_B.csv", ["202402", "202403"], [["THEFT", "SHOPLIFTING", "Brent", 5, 6]])
 
     def state():
         return [warehouse.execute(f"SELECT count(*), sum(count) FROM {t}").fetchone()
@@ -201,10 +209,11 @@ def test_ward_rows_match_the_raw_file_and_aviation_security_has_no_borough(loade
     raw = _rows(_raw("MPS_Ward_Level_Crime_most_recent_24_months_*.csv*"))
     ward = next(r["WardCode"] for r in raw if r["LookUp_BoroughName"] == "Lambeth")
     expected = sum(int(r["202501"]) for r in raw if r["WardCode"] == ward)
-    got = _one(con, "SELECT sum(count) FROM mps_crime WHERE level = 'ward' AND area_code = ? AND month = DATE '2025-01-01'",
-               [ward])
+    got = _one(con, "SELECT sum(count) FROM mps_crime "
+                    "WHERE level = 'ward' AND area_code = ? AND month = DATE '2025-01-01'", [ward])
     assert got == expected
-    assert _one(con, "SELECT DISTINCT borough_code FROM mps_crime WHERE level = 'ward' AND area_code = ?", [ward]) == "E09000022"
+    assert _one(con, "SELECT DISTINCT borough_code FROM mps_crime WHERE level = 'ward' AND area_code = ?",
+                [ward]) == "E09000022"
     so18 = con.execute("""SELECT DISTINCT area_code, area_name, borough_code, borough_name FROM mps_crime
                           WHERE level = 'ward' AND borough_code IS NULL""").fetchall()
     assert so18 == [("E05013570", "Heathrow Villages", None, "Aviation Security (SO18)")]

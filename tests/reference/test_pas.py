@@ -42,7 +42,8 @@ def test_the_cleaned_borough_file_is_read_not_the_original(loaded):
 def test_a_borough_value_equals_the_published_figure(loaded):
     con, _ = loaded
     raw = list(csv.DictReader(csv_lines(_raw("MOPAC_PAS_dashboard_borough_quarterly_2014-2023.csv*"))))
-    row = next(r for r in raw if r["Borough"] == "Lambeth" and r["Measure"] == "Trust MPS" and r["Date"] == "2019-12-31")
+    row = next(r for r in raw
+               if r["Borough"] == "Lambeth" and r["Measure"] == "Trust MPS" and r["Date"] == "2019-12-31")
     got = con.execute("""SELECT proportion, mps_average FROM pas_borough WHERE borough_code = 'E09000022'
                          AND measure = 'trust_mps' AND quarter_end = DATE '2019-12-31'""").fetchone()
     assert got == (float(row["Proportion"]), float(row["MPS_average"]))
@@ -76,8 +77,9 @@ def test_mps_wide_file_with_semicolons_and_decimal_commas(loaded):
     assert got == float(row["Proportion"].replace(",", "."))
     assert con.execute("SELECT count(*) FROM pas_force").fetchone() == (len(raw),)
     # The borough file's MPS average column is the same series, independently published.
-    mismatched = con.execute("""SELECT count(*) FROM pas_force f JOIN (SELECT DISTINCT quarter_end, measure, mps_average
-                                FROM pas_borough) b USING (quarter_end, measure) WHERE f.proportion <> b.mps_average""").fetchone()
+    mismatched = con.execute("""SELECT count(*) FROM pas_force f
+                                JOIN (SELECT DISTINCT quarter_end, measure, mps_average FROM pas_borough) b
+                                USING (quarter_end, measure) WHERE f.proportion <> b.mps_average""").fetchone()
     assert mismatched == (0,)
 
 
@@ -91,10 +93,14 @@ def test_decimal_commas_and_bad_proportions_in_a_hand_built_file(warehouse, tmp_
     ])
     report = load_dataset_file(warehouse, FORCE, path)
     assert (report.rows_read, report.rows_loaded, report.rows_quarantined) == (4, 1, 3)
-    assert warehouse.execute("SELECT quarter_end, measure, proportion, sample_size, sample_size_assumed FROM pas_force").fetchall() == [
+    assert warehouse.execute(
+        "SELECT quarter_end, measure, proportion, sample_size, sample_size_assumed FROM pas_force"
+    ).fetchall() == [
         (date(2020, 3, 31), "trust_mps", 0.81, 12_800, True),
     ]
-    assert warehouse.execute("SELECT source_line, field, value, reason FROM quarantine ORDER BY source_line").fetchall() == [
+    assert warehouse.execute(
+        "SELECT source_line, field, value, reason FROM quarantine ORDER BY source_line"
+    ).fetchall() == [
         (3, "Proportion", "1,7", "not a proportion from 0 to 1"),
         (4, "Date", "15/02/2020", "not a quarter-end date"),
         (5, "Measure", "Happiness", "unknown measure (not in mappings/pas_measures.csv)"),
@@ -115,7 +121,8 @@ def test_every_published_label_has_a_stable_measure_id(loaded):
             "understand_issues", "informed_local", "contact_ward_officer", "stop_search_fair"} == ids
     loaded_ids = {m for (m,) in con.execute("SELECT DISTINCT measure FROM pas_borough").fetchall()}
     assert loaded_ids == ids - {"stop_search_fair"}
-    assert con.execute("SELECT min(quarter_end) FROM pas_borough WHERE measure = 'trust_mps'").fetchone() == (date(2016, 3, 31),)
+    first_trust = con.execute("SELECT min(quarter_end) FROM pas_borough WHERE measure = 'trust_mps'").fetchone()
+    assert first_trust == (date(2016, 3, 31),)
 
 
 def test_neighbourhood_indicators_by_ethnicity(loaded):
@@ -124,16 +131,18 @@ def test_neighbourhood_indicators_by_ethnicity(loaded):
     rows = list(csv.reader(csv_lines(path)))
     groups, data = rows[1], rows[3:]
     blanks = sum(1 for r in data for c in r[1:] if c.strip() == "")
-    got = con.execute("""SELECT count(*), count(*) FILTER (WHERE suppressed), count(*) FILTER (WHERE proportion IS NULL),
-                         min(period), max(period) FROM pas_neighbourhood_ethnicity""").fetchone()
+    got = con.execute("""SELECT count(*), count(*) FILTER (WHERE suppressed),
+                                count(*) FILTER (WHERE proportion IS NULL), min(period), max(period)
+                         FROM pas_neighbourhood_ethnicity""").fetchone()
     assert got == (len(data) * 12, blanks, blanks, "2015-16 to 2020-21", "2015-16 to 2020-21")
     first = data[0]
     borough_name, _, hood = first[0].partition(" - ")
-    value = con.execute("""SELECT proportion FROM pas_neighbourhood_ethnicity WHERE borough_name = ? AND neighbourhood = ?
+    value = con.execute("""SELECT proportion FROM pas_neighbourhood_ethnicity
+                           WHERE borough_name = ? AND neighbourhood = ?
                            AND ethnic_group = ? AND measure = 'treat_everyone_fairly'""",
                         [borough_name, hood, groups[1]]).fetchone()[0]
     assert value == pytest.approx(int(first[1]) / 100)
-    stop_search_black = con.execute("""SELECT count(*) FROM pas_neighbourhood_ethnicity WHERE measure = 'stop_search_fair'
-                                       AND ethnic_group = 'Black'""").fetchone()[0]
+    stop_search_black = con.execute("""SELECT count(*) FROM pas_neighbourhood_ethnicity
+                                       WHERE measure = 'stop_search_fair' AND ethnic_group = 'Black'""").fetchone()[0]
     assert stop_search_black == len(data)
     assert next(r for r in reports if r.dataset == "pas-neighbourhood-ethnicity").rows_read == len(data)

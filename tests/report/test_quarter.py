@@ -58,7 +58,8 @@ def test_a_quarter_without_figures_names_itself_and_the_range(con):
 
 
 def test_a_month_is_not_a_quarter(con):
-    with pytest.raises(OversightError, match=r"'2022-07' is a month, not a financial-year quarter; write a quarter such as"):
+    with pytest.raises(OversightError,
+                       match=r"'2022-07' is a month, not a financial-year quarter; write a quarter such as"):
         resolve_quarter(con, "2022-07", "metropolitan")
 
 

@@ -267,9 +267,12 @@ def test_the_check_catches_a_number_that_is_not_in_the_table(allowed_2018_19_q2)
 
 def test_the_check_finds_a_phrase_whatever_the_line_breaks_did_to_it(allowed_2018_19_q2):
     allowed = allowed_2018_19_q2
-    caveat = "Old MPS categories (files for 2008-2018). Violence with injury is taken as 'Assault with Injury' plus 'Wounding/GBH'."
-    broken = "Old MPS categories (files for 2008-2018). Violence with injury is taken as 'Assault with Injury' plus 'Wounding/ GBH'."
-    two_lines = "Old MPS categories (files for 2008- 2018). Violence with\ninjury is taken as 'Assault with Injury' plus 'Wounding/GBH'."
+    caveat = ("Old MPS categories (files for 2008-2018). Violence with injury is taken as "
+              "'Assault with Injury' plus 'Wounding/GBH'.")
+    broken = ("Old MPS categories (files for 2008-2018). Violence with injury is taken as "
+              "'Assault with Injury' plus 'Wounding/ GBH'.")
+    two_lines = ("Old MPS categories (files for 2008- 2018). Violence with\n"
+                 "injury is taken as 'Assault with Injury' plus 'Wounding/GBH'.")
     for printed in (caveat, broken, two_lines):
         assert unexplained_numbers(f"Caveats: {printed} Page 3 of 9", allowed, [caveat]) == []
     # A number beside the phrase, or the phrase's own numbers printed elsewhere, are still caught.
@@ -318,7 +321,8 @@ def test_rate_ratios_by_group_and_by_bcu_are_printed_as_in_the_table(bundled_rep
     force = frame[frame["area_level"] == "force"]
     assert len(force) == 4
     for row in force.itertuples():
-        assert f"{format_value('ratio', row.value)} {format_interval('ratio', row.interval_low, row.interval_high)}" in text
+        interval = format_interval("ratio", row.interval_low, row.interval_high)
+        assert f"{format_value('ratio', row.value)} {interval}" in text
     bcu = frame[(frame["area_level"] == "bcu") & (frame["breakdown"] == "self_defined_group=Black")]
     for row in bcu.itertuples():
         shown = "not published" if row.suppressed else format_value("ratio", row.value)
@@ -333,7 +337,9 @@ def test_change_is_named_only_where_a_test_says_so(bundled_reports):
         text = text.replace("A change is called an increase or a decrease only when", " ")
         for match in re.finditer(r"\b(increase|decrease|fall|rise|rose|fell|improved|worsened)\b", text):
             before = text[max(0, match.start() - 12):match.start()]
-            assert before.endswith("significant "), f"{files.quarter.label}: '...{text[match.start() - 60:match.end() + 20]}...'"
+            assert before.endswith("significant "), (
+                f"{files.quarter.label}: '...{text[match.start() - 60:match.end() + 20]}...'"
+            )
 
 
 def test_suppressed_figures_are_named_not_shown(bundled_reports, con):
@@ -365,7 +371,9 @@ def test_pdf_has_a_tag_tree_with_headings_figures_and_tables(bundled_reports, qu
     assert root["/Lang"] == "en-GB"
     assert root["/MarkInfo"]["/Marked"] in (True, "true", pypdf.generic.BooleanObject(True))
     assert b"pdfuaid" in root["/Metadata"].get_object().get_data()
-    assert reader.metadata.title.startswith("Metropolitan Police Service: performance against the Police and Crime Plan")
+    assert reader.metadata.title.startswith(
+        "Metropolitan Police Service: performance against the Police and Crime Plan"
+    )
 
 
 # outputs: the same PDF on any machine
@@ -430,7 +438,8 @@ def test_alt_text_says_what_each_chart_shows(bundled_reports, con):
 def test_html_and_pdf_carry_the_same_alt_texts(bundled_reports):
     files = bundled_reports["2018-19-Q2"]
     page = files.html.read_text(encoding="utf-8")
-    html_alts = [html_lib.unescape(a) for a in re.findall(r'<img src="data:image/svg\+xml;base64,[^"]+" alt="([^"]*)"', page)]
+    html_alts = [html_lib.unescape(a)
+                 for a in re.findall(r'<img src="data:image/svg\+xml;base64,[^"]+" alt="([^"]*)"', page)]
     pdf_alts = [alt for role, alt in structure(files.pdf) if role == "Figure"]
     assert html_alts == pdf_alts
     assert '<html lang="en-GB">' in page and "<h1>" in page
@@ -469,7 +478,8 @@ def test_report_from_the_shared_data_prints_only_figures_of_the_table(shared_war
     con = duckdb.connect(str(shared_warehouse), read_only=True)
     try:
         names = [name for (name,) in con.execute("SELECT name FROM area WHERE level IN ('force', 'bcu')").fetchall()]
-        unexplained = unexplained_numbers(pdf_text(files.pdf), allowed_figures(con, files.quarter), catalogue_text() + names)
+        unexplained = unexplained_numbers(pdf_text(files.pdf), allowed_figures(con, files.quarter),
+                                          catalogue_text() + names)
     finally:
         con.close()
     assert unexplained == []

@@ -13,9 +13,11 @@ END = dt.date(2022, 9, 30)
 
 
 def _figures(measure_id, verdict, months=()):
-    figure = {"period_type": "fy_quarter", "period_end": END, "value": 100.0, "vs_year_before": verdict, "suppressed": False}
+    figure = {"period_type": "fy_quarter", "period_end": END, "value": 100.0, "vs_year_before": verdict,
+              "suppressed": False}
     month_rows = [{"period_type": "month", "period_end": dt.date(2022, 7 + i, 31 if i != 2 else 30), "value": 30.0,
-                   "spc_variation": v, "spc_signal": "beyond_limits", "suppressed": False} for i, v in enumerate(months)]
+                   "spc_variation": v, "spc_signal": "beyond_limits", "suppressed": False}
+                  for i, v in enumerate(months)]
     return MeasureFigures(CATALOGUE[measure_id], SHOWN, figure, None, month_rows)
 
 
@@ -25,17 +27,22 @@ def test_a_significant_verdict_or_special_cause_month_is_a_change():
                       ["common_cause", "special_cause_concern", "special_cause_concern"])
     steady = _figures("homicides", "no significant change", ["common_cause"] * 3)
     unknown = _figures("total_recorded_crime", None)
-    summary = summarise([by_test, by_spc, steady, unknown], [MeasureFigures(CATALOGUE["victim_satisfaction"], AWAITING),
-                                                             MeasureFigures(CATALOGUE["antisocial_behaviour"], NO_FIGURE)], [])
+    summary = summarise([by_test, by_spc, steady, unknown],
+                        [MeasureFigures(CATALOGUE["victim_satisfaction"], AWAITING),
+                         MeasureFigures(CATALOGUE["antisocial_behaviour"], NO_FIGURE)], [])
     assert summary.changed == [
         "Violence with injury: 100 in 2022-23 Q2, a significant decrease on the same quarter a year before "
         "(in the better direction).",
         "Neighbourhood crime: 100 in 2022-23 Q2, no significant change on the same quarter a year before. Monthly SPC: "
         "August 2022 and September 2022 show special cause variation (concern).",
     ]
-    assert summary.unchanged == ["Homicide victims: 100 in 2022-23 Q2, no significant change on the same quarter a year before."]
-    assert summary.not_compared == ["Total recorded crime: 100 in 2022-23 Q2; no comparison with the same quarter a year "
-                                    "before (no figure for it)."]
+    assert summary.unchanged == [
+        "Homicide victims: 100 in 2022-23 Q2, no significant change on the same quarter a year before.",
+    ]
+    assert summary.not_compared == [
+        "Total recorded crime: 100 in 2022-23 Q2; no comparison with the same quarter a year "
+        "before (no figure for it).",
+    ]
     assert summary.awaiting == ["Victim satisfaction with the police service"]
     assert summary.unavailable == ["Anti-social behaviour incidents (police.uk)"]
 
@@ -48,8 +55,9 @@ def test_a_suppressed_month_is_not_reported_as_special_cause():
 
 def test_the_band_awaiting_partner_data_is_said_plainly():
     text = band_sentence(Gap(CATALOGUE["trust_gap_ethnicity"], AWAITING))
-    assert text == ("The Plan's one numerical commitment, to bring gaps in trust between groups within ±5 points, cannot "
-                    "be judged this quarter: Gap in trust between ethnic groups awaits partner data, which is not open data.")
+    assert text == ("The Plan's one numerical commitment, to bring gaps in trust between groups within ±5 points, "
+                    "cannot be judged this quarter: Gap in trust between ethnic groups awaits partner data, "
+                    "which is not open data.")
 
 
 def test_the_band_verdicts_are_listed_by_group():
@@ -59,5 +67,5 @@ def test_the_band_verdicts_are_listed_by_group():
             {"breakdown": "ethnicity=Asian", "label": "Asian", "period_type": "fy_quarter", "period_end": END,
              "vs_band": "cannot tell", "suppressed": False}]
     text = band_sentence(Gap(CATALOGUE["trust_gap_ethnicity"], SHOWN, rows))
-    assert text == ("Gap in trust between ethnic groups against the ±5 points band, 2022-23 Q2: outside band for Black; "
-                    "cannot tell for Asian.")
+    assert text == ("Gap in trust between ethnic groups against the ±5 points band, 2022-23 Q2: "
+                    "outside band for Black; cannot tell for Asian.")

@@ -87,7 +87,9 @@ def test_truncated_gzip_fails_alone_and_the_others_load(tmp_path, warehouse):
     failed = [f for f in report.files if not f.ok]
     assert [f.name for f in failed] == [str(cut)]
     assert failed[0].error.startswith("cannot be read: ")
-    loaded = warehouse.execute("SELECT strftime(month, '%Y-%m'), count(*) FROM stop_search GROUP BY 1 ORDER BY 1").fetchall()
+    loaded = warehouse.execute(
+        "SELECT strftime(month, '%Y-%m'), count(*) FROM stop_search GROUP BY 1 ORDER BY 1"
+    ).fetchall()
     assert [m for m, _ in loaded] == ["2018-01", "2018-03"]
     # Nothing of the broken file was kept, and it left no ledger entry.
     assert warehouse.execute("SELECT count(*) FROM file_load WHERE source_file = ?", [str(cut)]).fetchone() == (0,)

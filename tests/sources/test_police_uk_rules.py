@@ -157,7 +157,9 @@ def test_source_line_matches_the_line_in_the_file(warehouse):
 
 
 def _groups(con) -> dict[str, str | None]:
-    return dict(con.execute("SELECT self_defined_ethnicity, self_defined_group FROM stop_search GROUP BY ALL").fetchall())
+    return dict(con.execute(
+        "SELECT self_defined_ethnicity, self_defined_group FROM stop_search GROUP BY ALL"
+    ).fetchall())
 
 
 def test_self_defined_ethnicity_labels_map_to_the_five_census_2021_groups(warehouse):

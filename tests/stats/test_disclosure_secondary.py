@@ -312,7 +312,8 @@ def _has_unbalanced_cycle(relations: Relations) -> bool:
     """Independent check: no signs s make every cell's two coefficients opposite after
     multiplying each relation r by s[r] (tried exhaustively)."""
     pairs: dict[int, list[tuple[int, int]]] = {}
-    for r, c, a in zip(relations.relation.tolist(), relations.cell.tolist(), relations.coefficient.tolist(), strict=False):
+    for r, c, a in zip(relations.relation.tolist(), relations.cell.tolist(), relations.coefficient.tolist(),
+                       strict=False):
         pairs.setdefault(c, []).append((r, a))
     two = [p for p in pairs.values() if len(p) == 2]
     for signs in np.ndindex(*([2] * relations.count)):

@@ -10,7 +10,9 @@ from oversight.stats import classify_points, xmr_limits
 from oversight.stats.spc_many import classify_many
 
 values = st.lists(st.integers(0, 60).map(float), min_size=0, max_size=40)
-one_series = st.tuples(values, st.sampled_from(["up_is_good", "down_is_good", "neutral"]), st.lists(st.integers(1, 39), max_size=2))
+one_series = st.tuples(
+    values, st.sampled_from(["up_is_good", "down_is_good", "neutral"]), st.lists(st.integers(1, 39), max_size=2)
+)
 
 
 @settings(max_examples=300, deadline=None)

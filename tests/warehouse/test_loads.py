@@ -63,7 +63,8 @@ def test_two_files_for_one_month_in_one_run_keep_the_later(tmp_path, warehouse):
     first = write_lines(tmp_path / "a" / "2019-09-city-of-london-street.csv", lines[:11])
     second = write_lines(tmp_path / "b" / "2019-09-city-of-london-street.csv", lines[:21])
     ingest_police_uk(warehouse, [first, second])
-    assert warehouse.execute("SELECT count(*), any_value(source_file) FROM street_crime").fetchone() == (20, str(second))
+    kept = warehouse.execute("SELECT count(*), any_value(source_file) FROM street_crime").fetchone()
+    assert kept == (20, str(second))
     assert warehouse.execute("SELECT rows_loaded FROM partition_load").fetchall() == [(20,)]
 
 

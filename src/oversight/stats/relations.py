@@ -64,7 +64,9 @@ class Relations(NamedTuple):
             return cls.of([], [], [])
         offsets = np.cumsum([0] + [p.count for p in parts])
         numbers = np.int32 if offsets[-1] < 2**31 else np.int64
-        relation = np.concatenate([(p.relation + o).astype(numbers, copy=False) for p, o in zip(parts, offsets, strict=False)])
+        relation = np.concatenate(
+            [(p.relation + o).astype(numbers, copy=False) for p, o in zip(parts, offsets, strict=False)]
+        )
         return cls(relation, *(np.concatenate(column) for column in zip(*(
             (p.cell, p.coefficient, p.block) for p in parts), strict=False)))
 

@@ -145,14 +145,17 @@ def reference_health(con: duckdb.DuckDBPyConnection, declared: Sequence[Declared
         loaded = None
         if has_ledger:
             loaded = con.execute(
-                """SELECT count(*), sum(f.rows_read), sum(f.rows_loaded), sum(f.rows_quarantined), max(f.loaded_at)::TIMESTAMP
+                """SELECT count(*), sum(f.rows_read), sum(f.rows_loaded), sum(f.rows_quarantined),
+                          max(f.loaded_at)::TIMESTAMP
                    FROM reference_load r JOIN file_load f USING (load_id) WHERE r.dataset = ?""",
                 [d.name],
             ).fetchone()
         files = int(loaded[0]) if loaded else 0
         first = last = None
         if files and d.period_column:
-            first, last = con.execute(f"SELECT min({d.period_column}), max({d.period_column}) FROM {d.table}").fetchone()  # type: ignore[misc]
+            first, last = con.execute(  # type: ignore[misc]
+                f"SELECT min({d.period_column}), max({d.period_column}) FROM {d.table}"
+            ).fetchone()
         notes = []
         if not files:
             notes.append("not loaded: run 'oversight ingest reference'")

@@ -230,7 +230,9 @@ def _not_recorded(con: duckdb.DuckDBPyConnection, table: str, fields: tuple[_Fie
         + (f"avg({f.column}::INT) AS {f.column}__yes" if f.kind == "boolean" else f"NULL::DOUBLE AS {f.column}__yes")
         for f in fields
     )
-    frame = con.execute(f"SELECT force, month, count(*) AS n, {shares} FROM {table} GROUP BY ALL ORDER BY force, month").df()
+    frame = con.execute(
+        f"SELECT force, month, count(*) AS n, {shares} FROM {table} GROUP BY ALL ORDER BY force, month"
+    ).df()
     rows = []
     for force, group in frame.groupby("force"):
         big = group["n"].to_numpy() >= MIN_RECORDS_FOR_FIELD

@@ -207,12 +207,14 @@ OFFICER_ETHNICITIES = ("Asian", "Black", "Mixed", "Other", "White")
 SELF_DEFINED_GROUP_SQL = f"""CASE
     WHEN {q('Self-defined ethnicity')} IS NULL THEN NULL
     WHEN {q('Self-defined ethnicity')} ILIKE '%not stated%' OR {q('Self-defined ethnicity')} LIKE '%(NS)' THEN NULL
-    WHEN {q('Self-defined ethnicity')} ILIKE '%Chinese (O1)' OR {q('Self-defined ethnicity')} ILIKE '%- Chinese' THEN 'Asian'
+    WHEN {q('Self-defined ethnicity')} ILIKE '%Chinese (O1)'
+      OR {q('Self-defined ethnicity')} ILIKE '%- Chinese' THEN 'Asian'
     WHEN {q('Self-defined ethnicity')} LIKE 'White%' THEN 'White'
     WHEN {q('Self-defined ethnicity')} LIKE 'Black%' THEN 'Black'
     WHEN {q('Self-defined ethnicity')} LIKE 'Asian%' THEN 'Asian'
     WHEN {q('Self-defined ethnicity')} LIKE 'Mixed%' THEN 'Mixed'
-    WHEN {q('Self-defined ethnicity')} LIKE 'Other ethnic group%' OR {q('Self-defined ethnicity')} LIKE 'Chinese or other%' THEN 'Other'
+    WHEN {q('Self-defined ethnicity')} LIKE 'Other ethnic group%'
+      OR {q('Self-defined ethnicity')} LIKE 'Chinese or other%' THEN 'Other'
     ELSE '?'
 END"""
 

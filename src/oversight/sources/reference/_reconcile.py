@@ -79,7 +79,8 @@ def latest_run_wins(
         )
     keys = ", ".join(f"{expr} AS __key_{name}" for name, expr in key.items())
     same_part = " AND ".join(f"s.{p} IS NOT DISTINCT FROM p.{p}" for p in partition)
-    cmp = f"coalesce(k.{value}, 0) <> coalesce(o.{value}, 0)" if absent_is_zero else f"k.{value} IS DISTINCT FROM o.{value}"
+    cmp = (f"coalesce(k.{value}, 0) <> coalesce(o.{value}, 0)" if absent_is_zero
+           else f"k.{value} IS DISTINCT FROM o.{value}")
     con.execute(
         f"""
         CREATE OR REPLACE TEMP TABLE __revision AS

@@ -158,7 +158,9 @@ def _parse_use_of_force(path: Path) -> Parsed:
     for line, cells in text.rows:
         record = dict(zip(text.header, cells, strict=False))
         if len(cells) != len(text.header):
-            rejected.append(Rejected(line, None, None, f"expected {len(text.header)} fields, found {len(cells)}", record))
+            rejected.append(Rejected(
+                line, None, None, f"expected {len(text.header)} fields, found {len(cells)}", record,
+            ))
             continue
         name = cells[col["Police Force"]].strip()
         # No region rows in these tables, so 'West Midlands' is the force.
@@ -181,7 +183,8 @@ def _parse_use_of_force(path: Path) -> Parsed:
     long["category"] = long["column"].where(
         long["column"].map(normalise_name) != "number of times tactic reported", "Total"
     )
-    long = long.assign(financial_year=label, period_end=end, breakdown="ethnicity").rename(columns={"line": "source_line"})
+    long = long.assign(financial_year=label, period_end=end, breakdown="ethnicity")
+    long = long.rename(columns={"line": "source_line"})
     notes = [
         f"wide file: {len(text.rows):,} rows x {len(groups)} subject-group columns read; each cell is one output row",
         "counts are tactics per officer per subject, not incidents; 'Total' = 'Number of times tactic reported'",
@@ -205,7 +208,9 @@ def _parse_ced_type(path: Path) -> Parsed:
     for line, cells in text.rows:
         record = dict(zip(text.header, cells, strict=False))
         if len(cells) != len(text.header):
-            rejected.append(Rejected(line, None, None, f"expected {len(text.header)} fields, found {len(cells)}", record))
+            rejected.append(Rejected(
+                line, None, None, f"expected {len(text.header)} fields, found {len(cells)}", record,
+            ))
             continue
         name = cells[col["Police force"]].strip()
         region = cells[col["Region"]].strip()
@@ -229,7 +234,8 @@ def _parse_ced_type(path: Path) -> Parsed:
         good.append(row)
     ids = ["force", "force_name", "area_kind"]
     frame = pd.DataFrame(good, columns=[*ids, "line", *[h for _, h in kinds]])
-    long, bad, blanks = melt_counts(frame, ids, [h for _, h in kinds], blank_is_null=True, record_columns=["force_name"])
+    long, bad, blanks = melt_counts(frame, ids, [h for _, h in kinds], blank_is_null=True,
+                                    record_columns=["force_name"])
     rejected.extend(bad)
     long = long.rename(columns={"column": "category", "line": "source_line"})
     long = long.assign(period=label, period_start=start, period_end=end, breakdown="ced_type",
@@ -250,7 +256,9 @@ def _parse_taser_ethnicity(path: Path) -> Parsed:
     for line, cells in text.rows:
         record = dict(zip(text.header, cells, strict=False))
         if len(cells) != len(text.header):
-            rejected.append(Rejected(line, None, None, f"expected {len(text.header)} fields, found {len(cells)}", record))
+            rejected.append(Rejected(
+                line, None, None, f"expected {len(text.header)} fields, found {len(cells)}", record,
+            ))
             continue
         v = {k: cells[i].strip() for k, i in col.items()}
         who = resolve_force(v["Police Force"], prefer=("force", "national", "region", "other"))
@@ -275,12 +283,15 @@ def _parse_taser_ethnicity(path: Path) -> Parsed:
             except ValueError:
                 number = -0.5
             if number < 0 or number != int(number):
-                rejected.append(Rejected(line, text.header[col["value"]], v["value"], "not a whole number >= 0", record))
+                rejected.append(Rejected(
+                    line, text.header[col["value"]], v["value"], "not a whole number >= 0", record,
+                ))
                 continue
             count = int(number)
         # 'ytd' closes a year of data: the Home Office financial year ending that day.
         start = (end + timedelta(days=1)).replace(year=end.year - 1)
-        label = f"{start.year}-{str(end.year)[2:]}" if (start.month, end.month) == (4, 3) else f"{start:%Y-%m} to {end:%Y-%m}"
+        label = (f"{start.year}-{str(end.year)[2:]}" if (start.month, end.month) == (4, 3)
+                 else f"{start:%Y-%m} to {end:%Y-%m}")
         good.append({
             "period": label, "period_start": start, "period_end": end, "force": who.force,
             "force_name": v["Police Force"], "area_kind": who.kind, "breakdown": "ethnicity",
@@ -294,7 +305,9 @@ def _parse_taser_ethnicity(path: Path) -> Parsed:
     return Parsed(pd.DataFrame(good, columns=columns), rejected, notes=notes)
 
 
-_AS_AT = re.compile(r"^(january|february|march|april|may|june|july|august|september|october|november|december) (\d{4})$")
+_AS_AT = re.compile(
+    r"^(january|february|march|april|may|june|july|august|september|october|november|december) (\d{4})$"
+)
 
 
 def _parse_workforce(path: Path) -> Parsed:

@@ -235,7 +235,8 @@ def _read_crime(path: Path) -> _Read:
     ids = ["area_code", "area_name", "borough_code", "borough_name", "major", "minor"]
     month_names = [name for _, name in lay.months]
     frame = pd.DataFrame(good, columns=[*ids, "line", *month_names])
-    long, bad_cells, _ = melt_counts(frame, ids, month_names, blank_is_null=False, record_columns=["area_name", "major", "minor"])
+    long, bad_cells, _ = melt_counts(frame, ids, month_names, blank_is_null=False,
+                                     record_columns=["area_name", "major", "minor"])
     rejected.extend(bad_cells)
     long["month"] = pd.to_datetime(long["column"], format="%Y%m")
     long["level"] = lay.level
@@ -452,7 +453,9 @@ def _parse_homicide(path: Path) -> Parsed:
     for line, cells in text.rows:
         record = dict(zip(text.header, cells, strict=False))
         if len(cells) != len(text.header):
-            rejected.append(Rejected(line, None, None, f"expected {len(text.header)} fields, found {len(cells)}", record))
+            rejected.append(Rejected(
+                line, None, None, f"expected {len(text.header)} fields, found {len(cells)}", record,
+            ))
             continue
         v = {role: cells[i].strip() for role, i in index.items()}
         problem = _homicide_problem(v)

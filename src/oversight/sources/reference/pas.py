@@ -137,7 +137,8 @@ def _parse_dashboard(path: Path, *, level: str) -> Parsed:
         measure = measures.get(normalise_name(v["measure"]))
         if measure is None:
             rejected.append(Rejected(
-                line, text.header[col["measure"]], v["measure"], "unknown measure (not in mappings/pas_measures.csv)", record,
+                line, text.header[col["measure"]], v["measure"], "unknown measure (not in mappings/pas_measures.csv)",
+                record,
             ))
             continue
         proportion = _proportion(v["proportion"])
@@ -146,13 +147,15 @@ def _parse_dashboard(path: Path, *, level: str) -> Parsed:
                 line, text.header[col["proportion"]], v["proportion"], "not a proportion from 0 to 1", record,
             ))
             continue
-        row: dict[str, object] = {"quarter_end": quarter, "measure": measure, "proportion": proportion, "source_line": line}
+        row: dict[str, object] = {
+            "quarter_end": quarter, "measure": measure, "proportion": proportion, "source_line": line,
+        }
         if level == "borough":
             place = borough(v["area"])
             if place is None or place.code is None:
                 rejected.append(Rejected(
-                    line, text.header[col["area"]], v["area"], "unknown borough name (not in mappings/london_boroughs.csv)",
-                    record,
+                    line, text.header[col["area"]], v["area"],
+                    "unknown borough name (not in mappings/london_boroughs.csv)", record,
                 ))
                 continue
             if place.name != v["area"]:
@@ -175,7 +178,8 @@ def _parse_dashboard(path: Path, *, level: str) -> Parsed:
         seen[key] = line
         good.append(row)
     columns = (
-        ["quarter_end", "borough_code", "borough_name", "measure", "proportion", "mps_average", "sample_size", "source_line"]
+        ["quarter_end", "borough_code", "borough_name", "measure", "proportion", "mps_average", "sample_size",
+         "source_line"]
         if level == "borough" else ["quarter_end", "measure", "proportion", "sample_size", "source_line"]
     )
     rows = pd.DataFrame(good, columns=columns)
@@ -223,7 +227,10 @@ def _parse_neighbourhood(path: Path) -> Parsed:
         borough_part, sep, neighbourhood = name.partition(" - ")
         place = borough(borough_part) if sep else None
         if place is None or place.code is None:
-            rejected.append(Rejected(line, text.header[0] or "neighbourhood", name, "not 'Borough - Neighbourhood' with a known borough", record))
+            rejected.append(Rejected(
+                line, text.header[0] or "neighbourhood", name, "not 'Borough - Neighbourhood' with a known borough",
+                record,
+            ))
             continue
         for i, group, measure in columns:
             raw = cells[i].strip() if i < len(cells) else ""
@@ -236,7 +243,9 @@ def _parse_neighbourhood(path: Path) -> Parsed:
                 except ValueError:
                     value = -1.0
                 if not 0.0 <= value <= 1.0:
-                    rejected.append(Rejected(line, f"{group}: {measure}", raw, "not a percentage from 0 to 100", record))
+                    rejected.append(Rejected(
+                        line, f"{group}: {measure}", raw, "not a percentage from 0 to 100", record,
+                    ))
                     continue
             good.append({
                 "period": period, "borough_code": place.code, "borough_name": place.name,
