@@ -1,6 +1,7 @@
 """The web layer's one door to the warehouse: cached reads of the measures table and friends.
 
-Figures come only through `oversight.measures.query` (always `public=True`); this module adds
+Figures come only through `oversight.measures.query` (always `public=True`), whose
+`value_filter` checks and applies every filter, for the CLI and the site alike; this module adds
 the few lookups pages need (area names, boundaries, which periods and areas a measure has) and
 caches everything, because what the site shows only changes when a snapshot is published.
 
@@ -39,8 +40,16 @@ from oversight import config
 from oversight.errors import OversightError, WarehouseError
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.health import force_names
-from oversight.measures.periods import parse_period, period_key, period_label
-from oversight.measures.query import catalogue_status, has_measures_table, measure_values, present_values
+from oversight.measures.periods import period_key, period_label
+from oversight.measures.query import (
+    VALUE_ORDER,
+    NoFigures,
+    catalogue_status,
+    has_measures_table,
+    measure_values,
+    present_values,
+    value_filter,
+)
 from oversight.warehouse.snapshot import latest_snapshot, publish_snapshot, snapshot_is_current
 from oversight.web.records import records
 
@@ -56,8 +65,6 @@ RETRY_AFTER_SECONDS: Final = 2
 """What a 503 asks the client to wait before trying again."""
 LEVEL_ORDER: Final = ("force", "bcu", "borough", "ward")
 LEVEL_NAMES: Final = {"force": "Force", "bcu": "Basic Command Unit", "borough": "Borough", "ward": "Ward"}
-_SORT: Final = "area_level, area_code, breakdown, period_type, period_end"
-"""The order of figures in every answer (as `measure_values`)."""
 
 
 class Busy(OversightError):
@@ -401,19 +408,13 @@ class Store:
         def load() -> pd.DataFrame:
             if not self.has_data(measure_id):
                 return pd.DataFrame()
-            if area is not None and area not in self.measure_areas(measure_id).get(level or "", {area}):
-                return pd.DataFrame()
-            if period is not None and period not in {p.key for p in self.periods(measure_id)}:
-                return pd.DataFrame()
             with self.connection() as con:
                 try:
                     return measure_values(con, measure_id, level=level, area=area, period=period,
                                           period_type=period_type, breakdown=breakdown, public=True,
                                           catalogue=self.catalogue)
-                except OversightError as exc:
-                    if exc.field == "period":  # the period exists, but not for this area or breakdown
-                        return pd.DataFrame()
-                    raise
+                except NoFigures:  # a page shows nothing where the CLI says so
+                    return pd.DataFrame()
         return self.cached(key, load)
 
     def order(
@@ -423,25 +424,19 @@ class Store:
         """The row ids of the figures `values` would return, in its order: read once per filter
         (a sort of row ids only), so any page of it is then one lookup of `limit` rows. At most
         `most` + 1 ids: a longer answer means the query selects too many to page through."""
-        where: list[str] = ["measure = ?"]
-        params: list[object] = [measure_id]
-        for column, value in (("area_level", level), ("area_code", area), ("breakdown", breakdown)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if period is not None:
-            where += ["period_type = ?", "period_end = ?"]
-            params += [*parse_period(period)]
-        elif period_type is not None:
-            where.append("period_type = ?")
-            params.append(period_type)
-
         def load() -> np.ndarray:
+            none = np.empty(0, dtype=np.int64)
             if not self.has_data(measure_id):
-                return np.empty(0, dtype=np.int64)
+                return none
             with self.connection() as con:
-                found = con.execute(f"SELECT rowid FROM measure_value WHERE {' AND '.join(where)} ORDER BY {_SORT} "
-                                    "LIMIT ?", [*params, most + 1]).fetchnumpy()["rowid"]
+                try:
+                    where, params = value_filter(con, measure_id, level=level, area=area, period=period,
+                                                 period_type=period_type, breakdown=breakdown,
+                                                 catalogue=self.catalogue)
+                except NoFigures:
+                    return none
+                found = con.execute(f"SELECT rowid FROM measure_value WHERE {where} ORDER BY {VALUE_ORDER} LIMIT ?",
+                                    [*params, most + 1]).fetchnumpy()["rowid"]
             return np.asarray(found, dtype=np.int64)
         return self.cached(("order", measure_id, level, area, period, period_type, breakdown, most), load)
 
