@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import anyio.from_thread
 import numpy as np
 import pandas as pd
 import pytest
@@ -244,6 +245,7 @@ def test_on_the_event_loop_the_open_snapshot_is_pinned_without_file_work(
         async with snapshots.serving():
             return snapshots.current(), _on_event_loop()
 
-    pinned, on_loop = asyncio.run(request())
+    with anyio.from_thread.start_blocking_portal() as portal:  # an event loop of its own thread
+        pinned, on_loop = portal.call(request)
     assert pinned is opened and on_loop
     assert work.calls == []
