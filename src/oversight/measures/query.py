@@ -1,7 +1,8 @@
 """Reading the measures table: the one way the CLI, web pages, API and report get figures.
 
-Filters are validated against the catalogue and the table, so a wrong measure, level, area or
-period gives an `OversightError` that says what is available, and every query is parameterised.
+Filters are checked in one place, `value_filter`, for the CLI, the report and the web alike:
+against the catalogue and the table, so a wrong measure, level, period type, area or period gives
+an `OversightError` that says what is available, and every query is parameterised.
 `public=True` blanks suppressed figures (value and interval), keeping the reason.
 """
 
@@ -62,7 +63,16 @@ def catalogue_status(
     return merged
 
 
-def measure_values(
+VALUE_ORDER = "area_level, area_code, breakdown, period_type, period_end"
+"""The order of figures in every answer: by area, then breakdown, then period."""
+
+
+class NoFigures(OversightError):
+    """Filters that are valid for a measure but select nothing the table holds (an area or a
+    period without figures): the web pages show nothing where the CLI says so."""
+
+
+def value_filter(
     con: duckdb.DuckDBPyConnection,
     measure_id: str,
     *,
@@ -71,10 +81,11 @@ def measure_values(
     period_type: str | None = None,
     area: str | None = None,
     breakdown: str | None = "all",
-    public: bool = False,
     catalogue: dict[str, Measure] | None = None,
-) -> pd.DataFrame:
-    """Rows of `measure_value` for one measure, filtered; sorted by area then period."""
+) -> tuple[str, list[object]]:
+    """The condition (after WHERE, with its parameters) selecting one measure's rows of
+    `measure_value`, each filter checked first: OversightError names the filter that is wrong,
+    NoFigures the one that selects nothing. `breakdown=None` selects every breakdown."""
     measures = catalogue or load_catalogue()
     measure = measures.get(measure_id)
     if measure is None:
@@ -87,6 +98,11 @@ def measure_values(
             f"{measure_id} is not computed at level {level!r}; levels: {', '.join(measure.levels)}",
             field="level",
         )
+    if period_type is not None and period_type not in measure.periods:
+        raise OversightError(
+            f"{measure_id} has no {period_type} figures; periods: {', '.join(measure.periods)}",
+            field="period_type",
+        )
     if not has_measures_table(con):
         raise OversightError("the measures have not been built yet; run 'oversight build'")
     where: list[str] = ["measure = ?"]
@@ -97,7 +113,7 @@ def measure_values(
     if period is not None:
         kind, end = parse_period(period)
         if period_type is not None and kind != period_type:
-            raise OversightError(f"period {period!r} is a {kind}, not a {period_type}", field="period")
+            raise OversightError(f"period {period!r} is a {kind}, not a {period_type}", field="period_type")
         where += ["period_type = ?", "period_end = ?"]
         params += [kind, end]
     elif period_type is not None:
@@ -105,23 +121,36 @@ def measure_values(
         params.append(period_type)
     if area is not None:
         known = con.execute(
-            "SELECT DISTINCT area_level FROM measure_value WHERE measure = ? AND area_code = ?",
-            [measure_id, area],
-        ).fetchall()
-        if not known:
-            raise OversightError(f"{measure_id} has no figures for area {area!r}", field="area")
+            "SELECT 1 FROM measure_value WHERE measure = ? AND area_code = ? LIMIT 1", [measure_id, area]
+        ).fetchone()
+        if known is None:
+            raise NoFigures(f"{measure_id} has no figures for area {area!r}", field="area")
         where.append("area_code = ?")
         params.append(area)
     if breakdown is not None:
         where.append("breakdown = ?")
         params.append(breakdown)
-    frame = con.execute(
-        f"SELECT * FROM measure_value WHERE {' AND '.join(where)} "
-        "ORDER BY area_level, area_code, breakdown, period_type, period_end",
-        params,
-    ).df()
+    return " AND ".join(where), params
+
+
+def measure_values(
+    con: duckdb.DuckDBPyConnection,
+    measure_id: str,
+    *,
+    level: str | None = None,
+    period: str | None = None,
+    period_type: str | None = None,
+    area: str | None = None,
+    breakdown: str | None = "all",
+    public: bool = False,
+    catalogue: dict[str, Measure] | None = None,
+) -> pd.DataFrame:
+    """Rows of `measure_value` for one measure, filtered (`value_filter`), in VALUE_ORDER."""
+    where, params = value_filter(con, measure_id, level=level, period=period, period_type=period_type, area=area,
+                                 breakdown=breakdown, catalogue=catalogue)
+    frame = con.execute(f"SELECT * FROM measure_value WHERE {where} ORDER BY {VALUE_ORDER}", params).df()
     if frame.empty and period is not None:
-        raise OversightError(f"{measure_id} has no figures for period {period!r}", field="period")
+        raise NoFigures(f"{measure_id} has no figures for period {period!r}", field="period")
     return present_values(frame, public=public)
 
 

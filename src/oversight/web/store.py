@@ -1,32 +1,20 @@
 """The web layer's one door to the warehouse: cached reads of the measures table and friends.
 
-Figures come only through `oversight.measures.query` (always `public=True`); this module adds
+Figures come only through `oversight.measures.query` (always `public=True`), whose
+`value_filter` checks and applies every filter, for the CLI and the site alike; this module adds
 the few lookups pages need (area names, boundaries, which periods and areas a measure has) and
 caches everything, because what the site shows only changes when a snapshot is published.
 
-The server reads the newest published snapshot of the warehouse (`warehouse/snapshot.py`), never
-the warehouse itself, so `oversight build` is never blocked by it. Each snapshot is opened
-read-only once and has its own cache; when a newer one appears (checked at most once a second)
-it takes over, and the old one closes once the requests still reading it are done. A request
-is pinned to one snapshot (`Store.serving`), so a page never mixes two builds.
-
-`Store.serving` also bounds the work of a request: a query still running at its deadline, or
-after its client has gone, is interrupted, and the request ends with `Busy` (503).
+What it reads is the newest published snapshot of the warehouse, each request pinned to one, and
+what it caches is kept per snapshot (`cache.py`).
 """
 
 from __future__ import annotations
 
-import atexit
 import contextlib
-import contextvars
 import datetime as dt
-import logging
 import os
-import threading
-import time
-import weakref
-from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -36,35 +24,26 @@ import numpy as np
 import pandas as pd
 
 from oversight import config
-from oversight.errors import OversightError, WarehouseError
+from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.health import force_names
-from oversight.measures.periods import parse_period, period_key, period_label
-from oversight.measures.query import catalogue_status, has_measures_table, measure_values, present_values
-from oversight.warehouse.snapshot import latest_snapshot, publish_snapshot, snapshot_is_current
+from oversight.measures.periods import period_key, period_label
+from oversight.measures.query import (
+    VALUE_ORDER,
+    NoFigures,
+    catalogue_status,
+    has_measures_table,
+    measure_values,
+    present_values,
+    value_filter,
+)
+from oversight.web.cache import Budget as Budget  # the store's to hand a request, with Busy
+from oversight.web.cache import Busy as Busy
+from oversight.web.cache import Serving, Snapshots
 from oversight.web.records import records
 
-log = logging.getLogger("oversight.web")
-
-CACHE_BYTES: Final = 256 * 1024 * 1024
-"""Memory the cache of one snapshot may use (estimated); the least recently used entries go first."""
-LARGEST_ENTRY: Final = CACHE_BYTES // 16
-"""A result bigger than this is not kept (a whole measure at every level, say)."""
-VERSION_CHECK_SECONDS: Final = 1.0
-"""How often the folder is looked at for a newer snapshot."""
-RETRY_AFTER_SECONDS: Final = 2
-"""What a 503 asks the client to wait before trying again."""
 LEVEL_ORDER: Final = ("force", "bcu", "borough", "ward")
 LEVEL_NAMES: Final = {"force": "Force", "bcu": "Basic Command Unit", "borough": "Borough", "ward": "Ward"}
-_SORT: Final = "area_level, area_code, breakdown, period_type, period_end"
-"""The order of figures in every answer (as `measure_values`)."""
-
-
-class Busy(OversightError):
-    """The server cannot answer this request now (overloaded, or the request ran out of time): 503."""
-
-    status = 503
-    retry_after = RETRY_AFTER_SECONDS
 
 
 @dataclass(frozen=True)
@@ -93,267 +72,38 @@ class Period:
         return period_label(self.type, self.end)
 
 
-class Budget:
-    """How long one request may work, and whether its client is still there. Queries running
-    when it runs out are interrupted; new ones are refused."""
-
-    def __init__(self, seconds: float) -> None:
-        self.deadline = time.monotonic() + seconds
-        self.cancelled = False
-        self._cursors: set[duckdb.DuckDBPyConnection] = set()
-        self._lock = threading.Lock()
-
-    def check(self) -> None:
-        if self.cancelled:
-            raise Busy("the request was abandoned")
-        if time.monotonic() > self.deadline:
-            raise Busy("the server is busy and could not answer in time; please try again shortly")
-
-    def cancel(self) -> None:
-        """The client has gone: stop the work done for it."""
-        self.cancelled = True
-        with self._lock:
-            for cursor in self._cursors:
-                cursor.interrupt()
-
-    @contextlib.contextmanager
-    def watching(self, cursor: duckdb.DuckDBPyConnection) -> Iterator[None]:
-        self.check()
-        timer = threading.Timer(max(0.0, self.deadline - time.monotonic()), cursor.interrupt)
-        timer.daemon = True
-        with self._lock:
-            self._cursors.add(cursor)
-        timer.start()
-        try:
-            yield
-        except duckdb.InterruptException:
-            self.check()
-            raise Busy("the query was interrupted") from None
-        finally:
-            timer.cancel()
-            with self._lock:
-                self._cursors.discard(cursor)
-
-
-class _Snapshot:
-    """One published snapshot, open read-only, with its cache; closed once retired and unused."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.con: duckdb.DuckDBPyConnection | None
-        try:
-            self.con = duckdb.connect(str(path), read_only=True)
-        except duckdb.Error as exc:
-            raise WarehouseError(f"cannot open the published snapshot: {exc}", path=str(path)) from exc
-        self.con.execute("SET TimeZone = 'UTC'")
-        self.cache: OrderedDict[tuple[Any, ...], tuple[Any, int]] = OrderedDict()
-        self.cache_bytes = 0
-        self.pending: dict[tuple[Any, ...], threading.Lock] = {}
-        self.users = 0
-        self.retired = False
-        self.lock = threading.RLock()
-        _OPEN.add(self)
-
-    def enter(self) -> None:
-        with self.lock:
-            self.users += 1
-
-    def leave(self) -> None:
-        with self.lock:
-            self.users -= 1
-            if self.retired and self.users == 0:
-                self.close()
-
-    def retire(self) -> None:
-        with self.lock:
-            self.retired = True
-            if self.users == 0:
-                self.close()
-
-    def close(self) -> None:
-        if self.con is not None:
-            self.con.close()
-            self.con = None  # freed now, not whenever the snapshot object is
-
-
-_OPEN: weakref.WeakSet[_Snapshot] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_open_snapshots() -> None:
-    """Close what is still open when the process ends (DuckDB objects must not outlive it)."""
-    for snapshot in list(_OPEN):
-        snapshot.close()
-
-
-_PINNED: contextvars.ContextVar[_Snapshot | None] = contextvars.ContextVar("oversight_snapshot", default=None)
-_BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("oversight_budget", default=None)
-
-
 class Store:
     """Cached, read-only access to the published snapshots of one warehouse."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self._lock = threading.RLock()
-        self._snapshot: _Snapshot | None = None
-        self._checked = 0.0
-        self._problem: WarehouseError | None = None
-        self.on_new_snapshot: list[Callable[[], None]] = []
-        """Called (in the thread that noticed it) when a newer snapshot takes over, e.g. to warm it."""
+        self._snapshots = Snapshots(self.path)
+        self.on_new_snapshot: list[Callable[[], None]] = self._snapshots.on_new
+        """Called (in the thread that opened it) when a newer snapshot takes over, e.g. to warm it."""
         self.catalogue: dict[str, Measure] = load_catalogue()
 
     def close(self) -> None:
         """Let go of the snapshot being served (requests still reading it finish first)."""
-        with self._lock:
-            snapshot, self._snapshot = self._snapshot, None
-        if snapshot is not None:
-            snapshot.retire()
+        self._snapshots.close()
 
-    # snapshots, connections and the cache ---------------------------------------------------
+    # snapshots, connections and the cache (cache.py) -----------------------------------------
 
-    def _current(self) -> _Snapshot:
-        """The snapshot this request is pinned to, else the newest one."""
-        return _PINNED.get() or self._refresh()
+    def serving(self, budget: Budget | None = None) -> Serving:
+        """Pin the calls inside to one snapshot (when one can be opened) and bound their work:
+        `with` in a worker thread, `async with` on the event loop."""
+        return self._snapshots.serving(budget)
 
-    def _enter(self) -> _Snapshot:
-        """`_current()`, counted as in use until `leave()`, so it cannot be closed meanwhile."""
-        pinned = _PINNED.get()
-        if pinned is not None:
-            pinned.enter()
-            return pinned
-        return self._refresh(enter=True)
-
-    def _refresh(self, *, enter: bool = False) -> _Snapshot:
-        now = time.monotonic()
-        previous = None
-        with self._lock:
-            if now - self._checked >= VERSION_CHECK_SECONDS or self._snapshot is None:
-                previous = self._look_for_newer(now)
-            current = self._snapshot
-            assert current is not None
-            if enter:
-                current.enter()
-            if previous is not None:
-                previous.retire()
-        if previous is not None:
-            log.info("serving the snapshot %s", current.path.name)
-            for callback in self.on_new_snapshot:
-                callback()
-        return current
-
-    def _look_for_newer(self, now: float) -> _Snapshot | None:
-        """Open a newer snapshot when there is one; returns the one it replaces. Raises
-        WarehouseError only while there is nothing to serve (at most once a second)."""
-        if self._snapshot is None and self._problem is not None and now - self._checked < VERSION_CHECK_SECONDS:
-            raise self._problem
-        self._checked = now
-        try:
-            newest = self._newest()
-            if self._snapshot is not None and self._snapshot.path == newest:
-                return None
-            opened = _Snapshot(newest)
-        except WarehouseError as exc:
-            self._problem = exc
-            if self._snapshot is None:
-                raise
-            return None  # keep serving what is open
-        previous, self._snapshot, self._problem = self._snapshot, opened, None
-        return previous
-
-    def _newest(self) -> Path:
-        """The newest snapshot; on first use one is published when there is none, or when the
-        warehouse changed since (the server is not serving yet, so it holds no one up)."""
-        if self._snapshot is None and self.path.exists() and not snapshot_is_current(self.path):
-            try:
-                publish_snapshot(self.path)
-            except WarehouseError as exc:
-                log.warning("serving the last published snapshot: %s", exc)
-        newest = latest_snapshot(self.path)
-        if newest is None:
-            raise WarehouseError(
-                "no figures published yet; load data with 'oversight ingest' and run 'oversight build'",
-                path=str(self.path),
-            )
-        return newest
-
-    @contextlib.contextmanager
-    def serving(self, budget: Budget | None = None) -> Iterator[None]:
-        """Pin the calls inside to one snapshot (when one can be opened) and bound their work."""
-        try:
-            snapshot: _Snapshot | None = self._refresh(enter=True)
-        except WarehouseError:
-            snapshot = None  # the request itself reports it, on its page
-        pinned, budgeted = _PINNED.set(snapshot), _BUDGET.set(budget)
-        try:
-            yield
-        finally:
-            _PINNED.reset(pinned)
-            _BUDGET.reset(budgeted)
-            if snapshot is not None:
-                snapshot.leave()
-
-    @contextlib.contextmanager
-    def connection(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def connection(self) -> contextlib.AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A cursor on the snapshot being served, watched by the request's budget."""
-        snapshot = self._enter()
-        budget = _BUDGET.get()
-        try:
-            assert snapshot.con is not None, "a snapshot in use is never closed"
-            cursor = snapshot.con.cursor()
-            try:
-                if budget is None:
-                    yield cursor
-                else:
-                    with budget.watching(cursor):
-                        yield cursor
-            finally:
-                cursor.close()
-        finally:
-            snapshot.leave()
+        return self._snapshots.connection()
 
-    def peek(self, key: tuple[Any, ...]) -> Any | None:
+    def peek(self, key: Hashable) -> Any | None:
         """The cached value for `key`, or None: never computes, never waits."""
-        try:
-            snapshot = self._current()
-        except WarehouseError:
-            return None
-        with snapshot.lock:
-            found = snapshot.cache.get(key)
-            if found is None:
-                return None
-            snapshot.cache.move_to_end(key)
-            return found[0]
+        return self._snapshots.peek(key)
 
-    def cached(self, key: tuple[Any, ...], compute: Callable[[], Any]) -> Any:
-        """`compute()` once per key and snapshot, kept in an LRU of CACHE_BYTES. Requests
-        arriving while the same key is being computed wait for that result instead of
-        computing it again (keys nest page > figures > lookups, never in a cycle)."""
-        snapshot = self._current()
-        with snapshot.lock:
-            if key in snapshot.cache:
-                snapshot.cache.move_to_end(key)
-                return snapshot.cache[key][0]
-            pending = snapshot.pending.setdefault(key, threading.Lock())
-        with pending:
-            with snapshot.lock:
-                if key in snapshot.cache:
-                    return snapshot.cache[key][0]
-            try:
-                value = compute()
-            except BaseException:
-                with snapshot.lock:
-                    snapshot.pending.pop(key, None)
-                raise
-            size = _size(value)
-            with snapshot.lock:
-                if size <= LARGEST_ENTRY:
-                    snapshot.cache[key] = (value, size)
-                    snapshot.cache_bytes += size
-                snapshot.pending.pop(key, None)
-                while snapshot.cache_bytes > CACHE_BYTES and snapshot.cache:
-                    snapshot.cache_bytes -= snapshot.cache.popitem(last=False)[1][1]
-        return value
+    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """`compute()` once per key and snapshot, kept within the snapshot's cache (`cache.Cache`)."""
+        return self._snapshots.cached(key, compute)
 
     # the catalogue --------------------------------------------------------------------------
 
@@ -401,19 +151,13 @@ class Store:
         def load() -> pd.DataFrame:
             if not self.has_data(measure_id):
                 return pd.DataFrame()
-            if area is not None and area not in self.measure_areas(measure_id).get(level or "", {area}):
-                return pd.DataFrame()
-            if period is not None and period not in {p.key for p in self.periods(measure_id)}:
-                return pd.DataFrame()
             with self.connection() as con:
                 try:
                     return measure_values(con, measure_id, level=level, area=area, period=period,
                                           period_type=period_type, breakdown=breakdown, public=True,
                                           catalogue=self.catalogue)
-                except OversightError as exc:
-                    if exc.field == "period":  # the period exists, but not for this area or breakdown
-                        return pd.DataFrame()
-                    raise
+                except NoFigures:  # a page shows nothing where the CLI says so
+                    return pd.DataFrame()
         return self.cached(key, load)
 
     def order(
@@ -423,25 +167,19 @@ class Store:
         """The row ids of the figures `values` would return, in its order: read once per filter
         (a sort of row ids only), so any page of it is then one lookup of `limit` rows. At most
         `most` + 1 ids: a longer answer means the query selects too many to page through."""
-        where: list[str] = ["measure = ?"]
-        params: list[object] = [measure_id]
-        for column, value in (("area_level", level), ("area_code", area), ("breakdown", breakdown)):
-            if value is not None:
-                where.append(f"{column} = ?")
-                params.append(value)
-        if period is not None:
-            where += ["period_type = ?", "period_end = ?"]
-            params += [*parse_period(period)]
-        elif period_type is not None:
-            where.append("period_type = ?")
-            params.append(period_type)
-
         def load() -> np.ndarray:
+            none = np.empty(0, dtype=np.int64)
             if not self.has_data(measure_id):
-                return np.empty(0, dtype=np.int64)
+                return none
             with self.connection() as con:
-                found = con.execute(f"SELECT rowid FROM measure_value WHERE {' AND '.join(where)} ORDER BY {_SORT} "
-                                    "LIMIT ?", [*params, most + 1]).fetchnumpy()["rowid"]
+                try:
+                    where, params = value_filter(con, measure_id, level=level, area=area, period=period,
+                                                 period_type=period_type, breakdown=breakdown,
+                                                 catalogue=self.catalogue)
+                except NoFigures:
+                    return none
+                found = con.execute(f"SELECT rowid FROM measure_value WHERE {where} ORDER BY {VALUE_ORDER} LIMIT ?",
+                                    [*params, most + 1]).fetchnumpy()["rowid"]
             return np.asarray(found, dtype=np.int64)
         return self.cached(("order", measure_id, level, area, period, period_type, breakdown, most), load)
 
@@ -652,22 +390,6 @@ class Store:
                 ).fetchone()
             return None if row is None or row[0] is None else f"{row[0]} UTC"
         return self.cached(("built_at",), load)
-
-
-def _size(value: Any) -> int:
-    """A rough size in bytes: enough to keep the cache's memory bounded."""
-    if isinstance(value, pd.DataFrame):
-        return int(value.memory_usage(index=False).sum()) * 3 + 1024  # object columns hold more than pointers
-    if isinstance(value, (str, bytes)):
-        return len(value) + 64
-    body = getattr(value, "body", None)  # an HTTP response
-    if isinstance(body, (bytes, memoryview)):
-        return len(body) + 256
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return 2048 * len(value) + 256  # rows of figures
-    if isinstance(value, (list, dict, set, tuple)):
-        return 256 * len(value) + 256
-    return 1024
 
 
 def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:

@@ -68,7 +68,7 @@ class Traffic:
         store: Store = scope["app"].state.store
         key = ("answer", scope["method"], scope["path"], scope["query_string"])
         budget = Budget(self.wait_seconds + self.work_seconds)
-        with store.serving(budget):
+        async with store.serving(budget):
             found = store.peek(key)
             if isinstance(found, Answer):
                 await send(found.start_message())

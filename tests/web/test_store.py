@@ -1,0 +1,97 @@
+"""The store reads figures through the measures query layer: the filters of a web answer are
+checked and applied as `oversight measure` checks and applies them, so the two cannot drift."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from web.webtools import Client, assert_api_error
+
+from oversight.errors import OversightError
+from oversight.measures.query import measure_values
+from oversight.warehouse import connect
+from oversight.web.store import Store
+
+MEASURE = "stop_search_volume"
+BOROUGH = "E09000022"
+VALUES = f"/api/v1/measures/{MEASURE}/values.json"
+
+
+def _periods(client: Client, period_type: str) -> list[str]:
+    periods = client.get(f"/api/v1/measures/{MEASURE}.json").json()["data"]["periods"]
+    return [p["key"] for p in periods if p["type"] == period_type]
+
+
+@pytest.fixture(scope="module")
+def store(web_warehouse: Path) -> Any:
+    store = Store(web_warehouse)
+    yield store
+    store.close()
+
+
+# inputs: a period and a period type that disagree -------------------------------------------------
+
+
+def test_a_month_asked_for_as_a_quarter_is_an_error_not_the_month(client: Client) -> None:
+    month = _periods(client, "month")[0]
+    response = client.get(f"{VALUES}?period={month}&period_type=fy_quarter")
+    body = assert_api_error(response, 422, "period_type")
+    assert f"'{month}' is a month, not a fy_quarter" in body["error"]["reason"]
+
+
+def test_the_store_refuses_a_period_of_another_type_in_every_read(store: Store, client: Client) -> None:
+    month = _periods(client, "month")[0]
+    with pytest.raises(OversightError, match="is a month, not a fy_quarter"):
+        store.order(MEASURE, period=month, period_type="fy_quarter", most=10)
+    with pytest.raises(OversightError, match="is a month, not a fy_quarter"):
+        store.rows(MEASURE, period=month, period_type="fy_quarter")
+
+
+def test_a_period_type_the_measure_does_not_have_is_an_error(client: Client) -> None:
+    response = client.get("/api/v1/measures/trust_mps/values.json?period_type=month")
+    assert_api_error(response, 422, "period_type")
+
+
+# outputs: the same rows as the query layer --------------------------------------------------------
+
+
+@pytest.mark.parametrize("filters", [
+    {"level": "borough", "period_type": "fy_quarter"},
+    {"area": BOROUGH, "breakdown": None},
+    {"level": "borough", "area": BOROUGH, "period_type": "month", "breakdown": "all"},
+    {"level": "force", "period": "latest month"},
+])
+def test_the_store_answers_the_rows_of_the_query_layer(store: Store, client: Client, web_warehouse: Path,
+                                                       filters: dict[str, Any]) -> None:
+    if filters.get("period") == "latest month":
+        filters = {**filters, "period": _periods(client, "month")[0]}
+    con = connect(web_warehouse, read_only=True)
+    try:
+        expected = measure_values(con, MEASURE, public=True, **filters)
+    finally:
+        con.close()
+    assert not expected.empty
+    paged = store.page(MEASURE, store.order(MEASURE, **filters, most=len(expected) + 10))
+    pd.testing.assert_frame_equal(paged, expected)
+    pd.testing.assert_frame_equal(store.values(MEASURE, **filters), expected)
+
+
+def test_an_area_or_period_without_figures_is_an_empty_answer_for_pages(store: Store) -> None:
+    assert store.values(MEASURE, level="borough", area="E09999999").empty
+    assert store.rows(MEASURE, level="borough", area=BOROUGH, period="1999-01") == []
+    assert len(store.order(MEASURE, area="E09999999", most=10)) == 0
+
+
+def test_the_cli_path_refuses_the_same_filters(web_warehouse: Path) -> None:
+    con = connect(web_warehouse, read_only=True)
+    try:
+        with pytest.raises(OversightError, match="is a month, not a fy_quarter") as mismatch:
+            measure_values(con, MEASURE, period="2020-01", period_type="fy_quarter")
+        with pytest.raises(OversightError, match="trust_mps has no month figures") as missing:
+            measure_values(con, "trust_mps", period_type="month")
+    finally:
+        con.close()
+    assert mismatch.value.field == missing.value.field == "period_type"
