@@ -155,10 +155,7 @@ def values(
         breakdown = "all" if "all" in store.breakdowns(measure_id) else EVERY_BREAKDOWN
     filters = read_filters({"level": level or "", "area": area or "", "period": period or "",
                             "breakdown": "" if breakdown == EVERY_BREAKDOWN else breakdown})
-    if level is not None and level not in m.levels:
-        raise BadRequest(f"{measure_id} is not published at level {level!r}; levels: {', '.join(m.levels)}", field="level")
-    if period_type is not None and period_type not in m.periods:
-        raise BadRequest(f"{measure_id} has no {period_type} figures; periods: {', '.join(m.periods)}", field="period_type")
+    # Level and period type are checked by the query layer's one filter (`query.value_filter`), under `store.order`.
     if area is not None and not any(area in codes for lvl, codes in store.measure_areas(measure_id).items()
                                     if level is None or lvl == level):
         raise NotFound(f"{measure_id} has no figures for area {area!r}; see /api/v1/areas.json", field="area")
