@@ -35,7 +35,7 @@ def test_spc_chart_marks_special_cause_with_a_shape_and_says_so():
     assert chart.alt.startswith("SPC chart of Total recorded crime, Metropolitan Police Service, each month, "
                                 "October 2021 to March 2022, with the process mean and limits.")
     assert "Process limits: 1 point of special cause variation (concern)." in chart.alt
-    assert "Lowest 97 (December 2021); highest 125 (January 2022)." in chart.alt
+    assert "Lowest 97 (December 2021), highest 125 (January 2022)." in chart.alt
     assert "Shaded: January 2022 125; February 2022 101; March 2022 99." in chart.alt
     assert chart.rows[3] == ("January 2022", "125", "", "100", "80 to 120",
                              "special cause variation (concern)")
@@ -59,7 +59,7 @@ def test_series_with_intervals_shades_them_instead_of_process_limits():
                        spc=False, every="12 months to each quarter's end", area_name="Metropolitan Police Service")
     assert "Process limits" not in chart.svg and "95% interval" in chart.svg
     assert chart.alt.startswith("Line chart of Trust in the MPS")
-    assert "Lowest 69% (September 2022); highest 71% (March 2022)." in chart.alt
+    assert "Lowest 69% (September 2022), highest 71% (March 2022)." in chart.alt
     assert chart.columns == ("Period", "Figure", "95% interval")
 
 
@@ -83,7 +83,7 @@ def test_bar_chart_names_suppressed_groups_and_the_reference_line():
     assert chart.svg.count('fill="#1d70b8"') == 2 + 1  # two bars and the legend sample
     assert ">not published<" in chart.svg
     assert chart.alt == ("Bar chart of Stop and search disproportionality: rate ratio to White residents (self-defined) "
-                         "by self-defined ethnic group, 2018-19 Q2, with 95% intervals. Highest Black at 3.02 times; "
+                         "by self-defined ethnic group, 2018-19 Q2, with 95% intervals. Highest Black at 3.02 times, "
                          "lowest Asian at 0.95 times. Not published: Other. Dashed line: 1 = the same rate as White residents.")
     assert chart.rows[2] == ("Other", "not published (fewer than 10 records)", "")
     assert chart.src.startswith("data:image/svg+xml;base64,")

@@ -52,7 +52,6 @@ class Figure:
     def of(cls, measure: Measure, row: Mapping[str, Any]) -> Figure:
         unit = measure.unit
         variation = row.get("spc_variation")
-        has_change = unit not in ("ratio", "percentage_points")  # derived: their reference moves too
         return cls(
             measure=measure,
             period=long_label(row),
@@ -61,7 +60,7 @@ class Figure:
             missing=missing_reason(row),
             interval=interval_text(unit, row),
             sample=sample_text(row),
-            comparison=change_phrase(row.get("vs_year_before"), str(row["period_type"])) if has_change else "",
+            comparison=change_phrase(row.get("vs_year_before"), str(row["period_type"])) if measure.compared_with_year_before else "",
             verdict=verdict_text(measure, row),
             change=change_of(row),
             change_text=change_figures(unit, change_of(row)),

@@ -50,6 +50,9 @@ DIMENSION_NAMES: Final = {
 }
 GROUP_ORDER: Final = ("Asian", "Black", "Mixed", "Other", "White", "Not stated")
 """Ethnic groups in the order of the census's own tables, not stated last."""
+ETHNIC_DIMENSIONS: Final = ("self_defined_group", "officer_defined_group", "officer_defined_ethnicity")
+CATCH_ALL: Final = ("Not stated", "Unknown", "Other")
+"""Labels listed after every named group (except among ethnic groups, where 'Other' is a group)."""
 
 
 def is_missing(value: Any) -> bool:
@@ -83,10 +86,14 @@ def dimension_label(dimension: str) -> str:
     return DIMENSION_NAMES.get(dimension, dimension.replace("_", " "))
 
 
-def group_order(breakdown: str) -> tuple[int, str]:
-    """Sort key putting ethnic groups in `GROUP_ORDER`, anything else after them by name."""
+def group_order(breakdown: str) -> tuple[int, int, str]:
+    """Sort key for the groups of one breakdown ('self_defined_group=Black'), the same in every
+    table and chart: ethnic groups in `GROUP_ORDER`; other groups by name, catch-alls last."""
+    dimension = breakdown.split("=", 1)[0]
     label = breakdown_label(breakdown)
-    return (GROUP_ORDER.index(label) if label in GROUP_ORDER else len(GROUP_ORDER), label)
+    if dimension in ETHNIC_DIMENSIONS and label in GROUP_ORDER:
+        return (0, GROUP_ORDER.index(label), label)
+    return (1 if label in CATCH_ALL or label.startswith("Not stated") else 0, len(GROUP_ORDER), label)
 
 
 def period_text(row: Mapping[str, Any]) -> str:

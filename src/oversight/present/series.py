@@ -127,7 +127,7 @@ def series_summary(measure: Measure, rows: list[Row], area_name: str, period_typ
     interval = interval_text(measure.unit, latest)
     if interval:
         latest_text += f" (95% interval {interval})"
-    if measure.unit not in ("ratio", "percentage_points"):
+    if measure.compared_with_year_before:
         latest_text += f", {change_phrase(latest.get('vs_year_before'), period_type)}"
     if latest.get("vs_band"):
         latest_text += f", {latest['vs_band']}" + (f" of ±{measure.band:g} points" if measure.band else "")

@@ -257,7 +257,7 @@ def summary_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
         parts[0] += f" (95% interval {interval})"
     if row.get("vs_band"):
         parts.append(f"{row['vs_band']} of ±{measure.band:g} points" if measure.band else str(row["vs_band"]))
-    if measure.unit not in ("ratio", "percentage_points"):
+    if measure.compared_with_year_before:
         parts.append(change_phrase(row.get("vs_year_before"), str(row["period_type"])))
     spc = spc_phrase(row)
     if spc:

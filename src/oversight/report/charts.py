@@ -16,8 +16,8 @@ from typing import Any
 from oversight.measures.catalogue import Measure
 from oversight.present import marks
 from oversight.present.labels import is_missing, long_label, point_label, sentence_case
-from oversight.present.series import runs, spc_counts
-from oversight.present.words import SPC_WORDS, format_interval, format_value, value_text
+from oversight.present.series import extremes, runs, spc_counts
+from oversight.present.words import NO_FIGURE, SPC_WORDS, format_interval, format_value, missing_reason, value_text
 from oversight.report import svg
 
 SIGNALS = {  # variation: (marker shape, colour, legend words)
@@ -197,11 +197,9 @@ def _series_alt(measure: Measure, points: list[dict[str, Any]], *, spc: bool, ev
     if len(everything) > len(shown):
         parts.append(f"{len(everything) - len(shown)} of {len(points)} are flagged for quality (grey, not joined "
                      "to the line): see the table.")
-    if shown:
-        low = min(shown, key=lambda p: p["value"])
-        high = max(shown, key=lambda p: p["value"])
-        parts.append(f"Lowest {format_value(unit, low['value'])} ({long_label(low)}); "
-                     f"highest {format_value(unit, high['value'])} ({long_label(high)}).")
+    low_high = extremes(unit, [{**p, "when": long_label(p)} for p in shown], "when", over_time=True)
+    if low_high:
+        parts.append(sentence_case(low_high) + ".")
     if spc:
         reading = spc_counts(shown)
         parts.append(sentence_case(reading) + "." if reading else "The series is too short for process limits.")
@@ -277,18 +275,18 @@ def bar_chart(measure: Measure, bars: list[dict[str, Any]], *, what: str, period
 
 
 def _bar_value(unit: str, bar: dict[str, Any]) -> str:
-    return "not published" if bar.get("suppressed") else value_text(unit, bar)
+    """The figure written beside a bar; a missing one briefly (the table beside gives the reason)."""
+    reason = missing_reason(bar)
+    return value_text(unit, bar) if not reason or reason == NO_FIGURE else "not published"
 
 
 def _bar_alt(measure: Measure, bars: list[dict[str, Any]], what: str, period: str, reference_words: str) -> str:
     unit = measure.unit
     shown = [b for b in bars if not is_missing(b.get("value"))]
     parts = [f"Bar chart of {measure.title} by {what}, {period}, with 95% intervals."]
-    if shown:
-        high = max(shown, key=lambda b: b["value"])
-        low = min(shown, key=lambda b: b["value"])
-        parts.append(f"Highest {high['label']} at {format_value(unit, high['value'])}; "
-                     f"lowest {low['label']} at {format_value(unit, low['value'])}.")
+    low_high = extremes(unit, shown, "label", over_time=False)  # never a flagged figure
+    if low_high:
+        parts.append(sentence_case(low_high) + ".")
     hidden = [b["label"] for b in bars if is_missing(b.get("value"))]
     if hidden:
         parts.append(f"Not published: {', '.join(hidden)}.")

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from oversight.errors import OversightError
 from oversight.web.built import used_settings
 from oversight.web.params import Filters, read_filters
 from oversight.web.render import Links, context
@@ -133,8 +134,6 @@ def api_html(request: Request) -> HTMLResponse:
 
 def warm_up(app: Any) -> None:
     """Build every page in its default state, so the first visitors do not wait."""
-    from oversight.errors import OversightError
-
     store: Store = app.state.store
     started = time.perf_counter()
     work = [(path, template, builder) for path, (template, builder) in PAGES.items()]

@@ -14,7 +14,7 @@ from typing import Any
 from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure
 from oversight.measures.periods import parse_period
-from oversight.present.labels import UNIT_NAMES, breakdown_label, dimension_label, is_missing
+from oversight.present.labels import UNIT_NAMES, breakdown_label, dimension_label, group_order, is_missing
 from oversight.present.marks import spc_badge
 from oversight.present.series import series_summary, snapshot_summary
 from oversight.present.words import format_value, summary_sentence
@@ -126,7 +126,7 @@ def groups_panel(
         return panel
     for r in rows:
         r["label"] = breakdown_label(r["breakdown"])
-    rows.sort(key=lambda r: (r["label"] in ("Not stated", "Other", "Unknown"), r["label"]))
+    rows.sort(key=lambda r: group_order(r["breakdown"]))
     panel.update(rows=rows, summary=f"{area.name}, {period.label}. "
                                     + snapshot_summary(m, rows, "label", f"groups by {dimension_label(dimension)}"))
     panel["_chart"] = charts.bar_figure(m, rows, "label", x_title=UNIT_NAMES[m.unit])
@@ -218,7 +218,7 @@ def compare_groups_panel(
         if m.id in charted:
             charts_out.append({"id": sub["id"], "title": sub["title"], "spec": sub["_chart"],
                                "summary": snapshot_summary(m, sub["rows"], "label", f"groups by {dimension_label(dimension)}")})
-    order = sorted(cells, key=lambda g: (g in ("Not stated", "Other", "Unknown"), g))
+    order = sorted(cells, key=lambda g: group_order(f"{dimension}={g}"))
     rows = [{"group": g, "cells": {m.id: cells[g].get(m.id) for m in used},
              "reference_for": [m.id for m in used if m.reference == f"{dimension}={g}"]} for g in order]
     note_rows = []
@@ -256,8 +256,8 @@ def crosstab_panel(
     if sub["state"] != "ok":
         return panel
     pairs = [(r["label"].split(" / ", 1) + [""])[:2] + [r] for r in sub["rows"]]
-    down = sorted({a for a, _, _ in pairs}, key=lambda g: (g == "Not stated", g))
-    across = sorted({b for _, b, _ in pairs}, key=lambda g: (g == "Not stated", g))
+    down = sorted({a for a, _, _ in pairs}, key=lambda g: group_order(f"officer_defined_ethnicity={g}"))
+    across = sorted({b for _, b, _ in pairs}, key=lambda g: group_order(f"officer_defined_ethnicity={g}"))
     grid = {(a, b): r for a, b, r in pairs}
     panel.update(down=down, across=across,
                  rows=[{"self": a, "cells": {b: grid.get((a, b)) for b in across}} for a in down],

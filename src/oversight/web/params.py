@@ -16,6 +16,7 @@ from typing import Final
 from oversight.errors import OversightError
 from oversight.measures.catalogue import LEVELS
 from oversight.measures.periods import PERIOD_HELP, PeriodOutOfRange, parse_period
+from oversight.present.labels import PERIOD_TYPE_NAMES
 from oversight.web.store import Area, Period, Store
 
 FILTER_NAMES: Final = ("level", "area", "period", "breakdown")
@@ -146,8 +147,6 @@ def period_options(
 ) -> list[tuple[str, list[Period]]]:
     """Periods to offer in a menu, grouped by type: the newest `keep` of each type, and the
     period selected wherever it falls."""
-    from oversight.present.labels import PERIOD_TYPE_NAMES
-
     groups = []
     ids = [m for m in measure_ids if store.has_data(m)]
     for kind in types:

@@ -26,7 +26,7 @@ import pandas as pd
 from oversight import config
 from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure, load_catalogue
-from oversight.measures.health import force_names
+from oversight.measures.health import force_names, reference_health
 from oversight.measures.periods import period_key, period_label
 from oversight.measures.query import (
     VALUE_ORDER,
@@ -37,6 +37,7 @@ from oversight.measures.query import (
     present_values,
     value_filter,
 )
+from oversight.warehouse.health import REFERENCE_HEALTH_COLUMNS, health_ledger
 from oversight.web.cache import Budget as Budget  # the store's to hand a request, with Busy
 from oversight.web.cache import Busy as Busy
 from oversight.web.cache import Serving, Snapshots
@@ -357,8 +358,6 @@ class Store:
     # data health ------------------------------------------------------------------------------
 
     def health(self) -> pd.DataFrame:
-        from oversight.warehouse.health import health_ledger
-
         def load() -> pd.DataFrame:
             with self.connection() as con:
                 return health_ledger(con)
@@ -366,9 +365,6 @@ class Store:
 
     def reference_health(self) -> tuple[pd.DataFrame, str | None]:
         """The reference-dataset ledger, and why it could not be read (None when it could)."""
-        from oversight.measures.health import reference_health
-        from oversight.warehouse.health import REFERENCE_HEALTH_COLUMNS
-
         def load() -> tuple[pd.DataFrame, str | None]:
             with self.connection() as con:
                 try:
