@@ -152,6 +152,7 @@ def values(
     if breakdown is None:
         breakdown = "all" if "all" in store.breakdowns(measure_id) else EVERY_BREAKDOWN
     filters = read_filters({"level": level or "", "area": area or "", "period": period or "",
+                            "period_type": period_type or "",
                             "breakdown": "" if breakdown == EVERY_BREAKDOWN else breakdown})
     if level is not None and level not in m.levels:
         raise BadRequest(f"{measure_id} is not published at level {level!r}; levels: {', '.join(m.levels)}", field="level")
