@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
@@ -238,6 +239,22 @@ def test_rebuild_replaces_the_table(warehouse, tmp_path):
     first = build(warehouse, catalogue).rows
     assert build(warehouse, catalogue).rows == first
     assert warehouse.execute("SELECT count(*) FROM measure_value").fetchone() == (first,)
+
+
+def test_a_build_that_fails_to_swap_its_tables_keeps_the_last_good_ones(warehouse, tmp_path, monkeypatch):
+    from oversight.measures import engine
+
+    _events(warehouse, [("2021-01", "f1", "B1", "burglary")] * 12)
+    catalogue = _catalogue(tmp_path, crimes=COUNT)
+    build(warehouse, catalogue)
+    tables = "SELECT * FROM measure_value ORDER BY ALL", "SELECT * EXCLUDE (built_at) FROM measure_status ORDER BY ALL"
+    good = [warehouse.execute(sql).fetchall() for sql in tables]
+    # A table of the wrong shape once the old one is dropped: the rows cannot be inserted.
+    monkeypatch.setattr(engine, "MEASURE_VALUE_DDL", "CREATE TABLE IF NOT EXISTS measure_value (x INTEGER)")
+    _events(warehouse, [("2021-01", "f1", "B1", "burglary")] * 20)
+    with pytest.raises(duckdb.Error):
+        build(warehouse, catalogue)
+    assert [warehouse.execute(sql).fetchall() for sql in tables] == good
 
 
 GAP = """
