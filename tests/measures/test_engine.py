@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.engine import build
+from oversight.measures.periods import parse_period
 from oversight.measures.query import measure_values
 from oversight.stats import (
     classify_points,
@@ -152,6 +154,24 @@ def test_intervals_comparisons_and_suppression(warehouse, tmp_path):
     assert public["value"].isna().all() and public["suppression_reason"].iloc[0] == "fewer than 10 records"
 
 
+def test_published_period_labels_read_back_with_their_type(warehouse, tmp_path):
+    """The financial year 2011-12 and December 2011 share the label '2011-12': the period type
+    given beside it chooses, and every label the query writes reads back with its type."""
+    _events(warehouse, [(m, "f1", "B1", "burglary") for m in _months("2011-04", 12)])
+    catalogue = _catalogue(tmp_path, crimes=COUNT)
+    build(warehouse, catalogue)
+    year = measure_values(warehouse, "crimes", level="force", period="2011-12", period_type="financial_year",
+                          catalogue=catalogue)
+    assert list(zip(year["period"], year["period_type"], year["period_end"], strict=True)) == [
+        ("2011-12", "financial_year", pd.Timestamp("2012-03-31"))]
+    month = measure_values(warehouse, "crimes", level="force", period="2011-12", catalogue=catalogue)
+    assert list(zip(month["period"], month["period_type"], strict=True)) == [("2011-12", "month")]
+    every = measure_values(warehouse, "crimes", catalogue=catalogue)
+    assert set(every["period_type"]) == {"month", "fy_quarter", "financial_year", "rolling_12"}
+    for label, period_type, end in zip(every["period"], every["period_type"], every["period_end"], strict=True):
+        assert parse_period(label, period_type) == (period_type, end.date())
+
+
 PROPORTION = """
 unit = "proportion"
 polarity = "up_is_good"
@@ -219,6 +239,22 @@ def test_rebuild_replaces_the_table(warehouse, tmp_path):
     first = build(warehouse, catalogue).rows
     assert build(warehouse, catalogue).rows == first
     assert warehouse.execute("SELECT count(*) FROM measure_value").fetchone() == (first,)
+
+
+def test_a_build_that_fails_to_swap_its_tables_keeps_the_last_good_ones(warehouse, tmp_path, monkeypatch):
+    from oversight.measures import engine
+
+    _events(warehouse, [("2021-01", "f1", "B1", "burglary")] * 12)
+    catalogue = _catalogue(tmp_path, crimes=COUNT)
+    build(warehouse, catalogue)
+    tables = "SELECT * FROM measure_value ORDER BY ALL", "SELECT * EXCLUDE (built_at) FROM measure_status ORDER BY ALL"
+    good = [warehouse.execute(sql).fetchall() for sql in tables]
+    # A table of the wrong shape once the old one is dropped: the rows cannot be inserted.
+    monkeypatch.setattr(engine, "MEASURE_VALUE_DDL", "CREATE TABLE IF NOT EXISTS measure_value (x INTEGER)")
+    _events(warehouse, [("2021-01", "f1", "B1", "burglary")] * 20)
+    with pytest.raises(duckdb.Error):
+        build(warehouse, catalogue)
+    assert [warehouse.execute(sql).fetchall() for sql in tables] == good
 
 
 GAP = """

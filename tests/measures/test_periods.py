@@ -13,7 +13,9 @@ from oversight.measures.engine import MEASURE_VALUE_DDL
 from oversight.measures.periods import (
     FIRST_YEAR,
     LAST_YEAR,
+    PERIOD_TYPES,
     PeriodOutOfRange,
+    month_end,
     parse_period,
     period_key,
     period_label,
@@ -73,6 +75,75 @@ def test_key_reads_back(period_type, day):
         end = parse_period(f"{day:%Y-%m}")[1]
     assert parse_period(period_key(period_type, end)) == (period_type, end)
     assert period_label(period_type, end)
+
+
+# labels as written (published in the API and CSV): read back, with or without their type --------
+
+@pytest.mark.parametrize(
+    ("period_type", "end", "label"),
+    [("month", D(2022, 7, 31), "2022-07"), ("fy_quarter", D(2022, 9, 30), "2022-23 Q2"),
+     ("financial_year", D(2023, 3, 31), "2022-23"), ("financial_year", D(2012, 3, 31), "2011-12"),
+     ("calendar_year", D(2022, 12, 31), "2022"), ("rolling_12", D(2022, 7, 31), "12 months to 2022-07")],
+)
+def test_labels_are_written_as_published(period_type, end, label):
+    assert period_label(period_type, end) == label
+
+
+# The months each period type can end in; every period ends on the last day of a month.
+END_MONTHS = {"month": range(1, 13), "rolling_12": range(1, 13), "fy_quarter": (3, 6, 9, 12),
+              "financial_year": (3,), "calendar_year": (12,)}
+
+
+@st.composite
+def periods(draw) -> tuple[str, dt.date]:
+    """(period_type, period_end) of any period the product names, ending in 2000 to 2035."""
+    period_type = draw(st.sampled_from(PERIOD_TYPES))
+    year = draw(st.integers(2000, 2035))
+    return period_type, month_end(year, draw(st.sampled_from(END_MONTHS[period_type])))
+
+
+def test_every_period_type_has_its_end_months():
+    assert set(END_MONTHS) == set(PERIOD_TYPES)
+
+
+@given(periods())
+def test_every_label_reads_back_given_its_type(period):
+    period_type, end = period
+    assert parse_period(period_label(period_type, end), period_type) == (period_type, end)
+
+
+@given(periods())
+def test_every_label_reads_back_alone_unless_it_also_names_a_month(period):
+    """A financial year 2000-01 to 2011-12 is written as a month is ('2011-12'); without its type
+    such a label is read as the month (ISO 8601), with it as the year."""
+    period_type, end = period
+    label = period_label(period_type, end)
+    if period_type == "financial_year" and 1 <= end.year % 100 <= 12:
+        assert parse_period(label) == ("month", month_end(end.year - 1, end.year % 100))
+    else:
+        assert parse_period(label) == (period_type, end)
+
+
+@pytest.mark.parametrize(
+    ("text", "period_type", "expected"),
+    [("2011-12", "financial_year", ("financial_year", D(2012, 3, 31))),
+     ("2011-12", "month", ("month", D(2011, 12, 31))),
+     ("2011-12", None, ("month", D(2011, 12, 31))),
+     ("2011-12", "rolling_12", ("month", D(2011, 12, 31))),
+     ("2022-07", "financial_year", ("month", D(2022, 7, 31))),
+     ("2022-23", "month", ("financial_year", D(2023, 3, 31))),
+     ("12 months to 2022-07", None, ("rolling_12", D(2022, 7, 31))),
+     ("12 Months To 2022-07", "month", ("rolling_12", D(2022, 7, 31)))],
+)
+def test_a_type_settles_only_a_label_that_names_two_periods(text, period_type, expected):
+    """The type chooses between the month and the financial year '2011-12'; a label that names one
+    period is read as that period whatever the type, so a caller can say it is the wrong kind."""
+    assert parse_period(text, period_type) == expected
+
+
+def test_an_unknown_type_is_refused():
+    with pytest.raises(OversightError, match="unknown period type"):
+        parse_period("2011-12", "fortnight")
 
 
 # inputs: periods at the edge of the calendar --------------------------------------------------

@@ -130,6 +130,30 @@ def test_a_load_killed_mid_transaction_leaves_the_last_good_state(tmp_path):
     con.close()
 
 
+# an unexpected error writing one batch: that batch changes nothing, the others load
+
+def test_a_batch_that_fails_to_write_rolls_back_only_itself(warehouse, monkeypatch):
+    ingest_police_uk(warehouse, [bundled("stop-and-search", "2018-07")])
+    good_july = _state(warehouse)
+    real = load._write_ledger
+
+    def fail_for_july(con, kind, files):
+        if any("2018-07" in item.source.name for _, item in files):
+            raise RuntimeError("a bug")  # after July's old rows were deleted in the transaction
+        real(con, kind, files)
+
+    monkeypatch.setattr(load, "BATCH_BYTES", 1)  # one file a batch
+    monkeypatch.setattr(load, "_write_ledger", fail_for_july)
+    files = [bundled("stop-and-search", m) for m in ("2018-06", "2018-07", "2018-08")]
+    report = ingest_police_uk(warehouse, files, reload=True)
+    assert [f.ok for f in report.files] == [True, False, True]
+    assert report.files[1].error.startswith(load.UNEXPECTED)
+    state = _state(warehouse)
+    assert [s[1] for s in state] == ["2018-06", "2018-07", "2018-08"]
+    assert [s for s in state if s[1] == "2018-07"] == good_july
+    assert warehouse.execute("SELECT count(*) FROM file_load").fetchone() == (3,)
+
+
 # the warehouse cannot be written: one clear line, exit code 1, the earlier state kept
 
 def _disk_full(*args, **kwargs):

@@ -64,6 +64,17 @@ def test_values_are_filtered_by_level_area_period_and_breakdown(client: Client) 
     assert {r["period_key"] for r in one} == {rows[-1]["period_key"]}
 
 
+def test_a_financial_year_labelled_as_a_month_is_found_by_its_type(client: Client) -> None:
+    """'2011-12' is both December 2011 and the financial year 2011-12; period_type says which."""
+    base = "/api/v1/measures/homicides/values.json?level=force"
+    year = client.get(f"{base}&period=2011-12&period_type=financial_year").json()["data"]
+    month = client.get(f"{base}&period=2011-12").json()["data"]
+    assert year and {(r["period_type"], r["period_end"], r["period"]) for r in year} == {
+        ("financial_year", "2012-03-31", "2011-12")}
+    assert month and {(r["period_type"], r["period_end"], r["period"]) for r in month} == {
+        ("month", "2011-12-31", "2011-12")}
+
+
 def test_values_match_the_query_layer_with_suppressed_figures_blank(client: Client, web_warehouse) -> None:
     api = client.get("/api/v1/measures/stop_search_volume/values.json?level=borough&period_type=fy_quarter&breakdown=*")
     rows = api.json()["data"]

@@ -22,6 +22,13 @@ def test_periods_are_kept_in_their_url_form() -> None:
     assert read_filters({"period": "2022/23"}).period == "FY2022-23"
     assert read_filters({"period": "12m-2022-07"}).period == "R12-2022-07"
     assert read_filters({"period": "2022-07"}).period == "2022-07"
+    assert read_filters({"period": "12 months to 2022-07"}).period == "R12-2022-07"  # the label as published
+
+
+def test_a_period_type_reads_a_financial_year_written_as_a_month() -> None:
+    assert read_filters({"period": "2011-12", "period_type": "financial_year"}).period == "FY2011-12"
+    assert read_filters({"period": "2011-12", "period_type": "month"}).period == "2011-12"
+    assert read_filters({"period": "2011-12"}).period == "2011-12"
 
 
 @pytest.mark.parametrize(("query", "field"), [
@@ -30,6 +37,7 @@ def test_periods_are_kept_in_their_url_form() -> None:
     ({"area": "x" * 41}, "area"),
     ({"period": "2022-13"}, "period"),
     ({"period": "FY2022-24"}, "period"),
+    ({"period": "2011-12", "period_type": "fortnight"}, "period_type"),
     ({"breakdown": "Black"}, "breakdown"),
     ({"breakdown": "group=<script>"}, "breakdown"),
 ])

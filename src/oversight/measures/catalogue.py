@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Final
 
 from oversight.errors import CatalogueError
+from oversight.measures.periods import PERIOD_TYPES
 
 DEFINITIONS: Final = Path(str(resources.files("oversight.measures") / "definitions"))
 
@@ -27,7 +28,6 @@ PRIORITIES: Final = (
 )
 UNITS: Final = ("count", "rate_per_1000", "proportion", "survey_proportion", "percentage_points", "ratio")
 POLARITIES: Final = ("up_is_good", "down_is_good", "neutral")
-PERIOD_TYPES: Final = ("month", "fy_quarter", "financial_year", "calendar_year", "rolling_12")
 LEVELS: Final = ("force", "bcu", "borough", "ward")
 COMPUTATIONS: Final = ("records", "published", "partner", "ratio", "difference", "allocated")
 DERIVED: Final = ("ratio", "difference", "allocated")

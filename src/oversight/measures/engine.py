@@ -35,6 +35,7 @@ from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.finishing import finish_in_warehouse
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
 from oversight.sources.police_uk import vocab
+from oversight.warehouse.connection import transaction
 from oversight.warehouse.quality import FLAG_BITS, POLICE_UK_TABLES, build_source_quality, source_label_sql
 
 VALUE_COLUMNS = [
@@ -528,30 +529,26 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, report: BuildReport) -> int:
         columns=["measure", "status", "detail", "seconds"],
     )
     con.register("__status", status)
-    con.execute("BEGIN TRANSACTION")
     try:
-        # Recreated, not emptied: a warehouse built by an earlier version may lack new columns.
-        con.execute("DROP TABLE IF EXISTS measure_value")
-        con.execute("DROP TABLE IF EXISTS measure_status")
-        con.execute(MEASURE_VALUE_DDL)
-        con.execute("INSERT INTO measure_value BY NAME SELECT * FROM __finished")
-        con.execute(
-            """INSERT INTO measure_status
-            SELECT s.measure, s.status, s.detail, v.latest, v.first, v.areas, coalesce(v.rows, 0),
-                   s.seconds, now(), v.latest_clean, coalesce(v.flagged, 0)
-            FROM __status s LEFT JOIN (
-                SELECT measure, max(period_end) AS latest, min(period_end) AS first,
-                       count(DISTINCT (area_level, area_code)) AS areas, count(*) AS rows,
-                       max(period_end) FILTER (WHERE len(quality_flags) = 0 AND value IS NOT NULL
-                                               AND NOT suppressed) AS latest_clean,
-                       count(*) FILTER (WHERE len(quality_flags) > 0) AS flagged
-                FROM measure_value GROUP BY measure) v USING (measure)"""
-        )
-        build_settings.record(con)
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
+        with transaction(con):
+            # Recreated, not emptied: a warehouse built by an earlier version may lack new columns.
+            con.execute("DROP TABLE IF EXISTS measure_value")
+            con.execute("DROP TABLE IF EXISTS measure_status")
+            con.execute(MEASURE_VALUE_DDL)
+            con.execute("INSERT INTO measure_value BY NAME SELECT * FROM __finished")
+            con.execute(
+                """INSERT INTO measure_status
+                SELECT s.measure, s.status, s.detail, v.latest, v.first, v.areas, coalesce(v.rows, 0),
+                       s.seconds, now(), v.latest_clean, coalesce(v.flagged, 0)
+                FROM __status s LEFT JOIN (
+                    SELECT measure, max(period_end) AS latest, min(period_end) AS first,
+                           count(DISTINCT (area_level, area_code)) AS areas, count(*) AS rows,
+                           max(period_end) FILTER (WHERE len(quality_flags) = 0 AND value IS NOT NULL
+                                                   AND NOT suppressed) AS latest_clean,
+                           count(*) FILTER (WHERE len(quality_flags) > 0) AS flagged
+                    FROM measure_value GROUP BY measure) v USING (measure)"""
+            )
+            build_settings.record(con)
     finally:
         con.unregister("__status")
     return _count(con, "measure_value")

@@ -2,6 +2,8 @@
 
 Financial years run April to March (2022-23 = April 2022 to March 2023) and their quarters
 start in April (Q1 = Apr-Jun). A rolling-12-months period is named by its last month.
+Every label `period_label` writes reads back with `parse_period`; the financial years 2000-01 to
+2011-12 are written as a month is ('2011-12'), so reading such a label needs its period type.
 Every period is identified in the measures table by (period_type, period_end), and lies within
 the years FIRST_YEAR to LAST_YEAR: a period named outside them is refused before any date
 arithmetic, so '0000-01' or 'FY9999-00' is an error that says so, not an overflow.
@@ -19,7 +21,9 @@ _MONTH: Final = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 _QUARTER: Final = re.compile(r"^(\d{4})-(\d{2})[- ]?Q([1-4])$", re.IGNORECASE)
 _FY: Final = re.compile(r"^(?:FY)?(\d{4})[-/](\d{2})$", re.IGNORECASE)
 _YEAR: Final = re.compile(r"^(\d{4})$")
-_ROLLING: Final = re.compile(r"^(?:R12|12m)-(\d{4})-(0[1-9]|1[0-2])$", re.IGNORECASE)
+_ROLLING: Final = re.compile(r"^(?:(?:R12|12m)-|12\s+months\s+to\s+)(\d{4})-(0[1-9]|1[0-2])$", re.IGNORECASE)
+
+PERIOD_TYPES: Final = ("month", "fy_quarter", "financial_year", "calendar_year", "rolling_12")
 
 FIRST_YEAR: Final = 1900
 LAST_YEAR: Final = 2999
@@ -45,11 +49,16 @@ def add_months(day: dt.date, months: int) -> dt.date:
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def parse_period(text: str) -> tuple[str, dt.date]:
+def parse_period(text: str, period_type: str | None = None) -> tuple[str, dt.date]:
     """(period_type, period_end) for a period label; OversightError if it is not one.
 
-    'YYYY-MM' is always a month (ISO 8601); write a financial year whose second part could be
-    a month (2011-12) as 'FY2011-12' or '2011/12'."""
+    'YYYY-MM' is a month (ISO 8601) unless `period_type` is 'financial_year': then a label that
+    names a financial year too ('2011-12', as `period_label` writes it) is read as the year. A
+    label that names one period is read as that period whatever `period_type` says, so the caller
+    can tell the reader it is the wrong kind. 'FY2011-12' and '2011/12' are always years."""
+    if period_type is not None and period_type not in PERIOD_TYPES:
+        raise OversightError(f"unknown period type {period_type!r}; use one of {', '.join(PERIOD_TYPES)}",
+                             field="period_type")
     label = text.strip()
     if m := _ROLLING.match(label):
         _check_years(label, int(m[1]) - (m[2] != "12"), int(m[1]))
@@ -60,11 +69,13 @@ def parse_period(text: str) -> tuple[str, dt.date]:
         first = add_months(dt.date(start_year, 4, 1), 3 * (quarter - 1))
         last = add_months(first, 2)
         return "fy_quarter", month_end(last.year, last.month)
-    if m := _MONTH.match(label):
+    fy = _FY.match(label)
+    names_a_year = fy is not None and (int(fy[1]) + 1) % 100 == int(fy[2])
+    if (m := _MONTH.match(label)) and not (period_type == "financial_year" and names_a_year):
         _check_years(label, int(m[1]), int(m[1]))
         return "month", month_end(int(m[1]), int(m[2]))
-    if m := _FY.match(label):
-        start_year = _fy_start(m[1], m[2], label)
+    if fy:
+        start_year = _fy_start(fy[1], fy[2], label)
         _check_years(label, start_year, start_year + 1)
         return "financial_year", dt.date(start_year + 1, 3, 31)
     if m := _YEAR.match(label):
@@ -91,7 +102,8 @@ def _fy_start(first: str, second: str, label: str) -> int:
 
 
 def period_label(period_type: str, period_end: dt.date) -> str:
-    """The label `parse_period` reads back: '2022-07', '2022-23 Q2', '2022-23', '2022', '12 months to 2022-07'."""
+    """'2022-07', '2022-23 Q2', '2022-23', '2022', '12 months to 2022-07': as published in the API
+    and CSV. `parse_period(label, period_type)` reads it back."""
     if period_type == "month":
         return f"{period_end:%Y-%m}"
     if period_type == "rolling_12":

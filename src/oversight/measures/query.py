@@ -111,7 +111,7 @@ def value_filter(
         where.append("area_level = ?")
         params.append(level)
     if period is not None:
-        kind, end = parse_period(period)
+        kind, end = parse_period(period, period_type)
         if period_type is not None and kind != period_type:
             raise OversightError(f"period {period!r} is a {kind}, not a {period_type}", field="period_type")
         where += ["period_type = ?", "period_end = ?"]

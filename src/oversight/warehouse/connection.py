@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from importlib import resources
 from pathlib import Path
 
@@ -46,11 +46,16 @@ def connect(path: str | os.PathLike[str], *, read_only: bool = False) -> duckdb.
 
 @contextmanager
 def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
-    """Everything inside happens, or (on any exception, or a kill before COMMIT) none of it."""
+    """Everything inside happens, or (on any exception, or a kill before COMMIT) none of it.
+
+    The exception raised is the one that stopped the block: a ROLLBACK that cannot run (the
+    connection closed or the database invalidated by that very error) leaves nothing to undo.
+    A COMMIT that fails ends the transaction too (DuckDB rolls it back), so it is raised as is."""
     con.execute("BEGIN TRANSACTION")
     try:
         yield
     except BaseException:
-        con.execute("ROLLBACK")
+        with suppress(duckdb.Error):
+            con.execute("ROLLBACK")
         raise
     con.execute("COMMIT")

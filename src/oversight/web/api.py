@@ -154,6 +154,7 @@ def values(
     if breakdown is None:
         breakdown = "all" if "all" in store.breakdowns(measure_id) else EVERY_BREAKDOWN
     filters = read_filters({"level": level or "", "area": area or "", "period": period or "",
+                            "period_type": period_type or "",
                             "breakdown": "" if breakdown == EVERY_BREAKDOWN else breakdown})
     # Level and period type are checked by the query layer's one filter (`query.value_filter`), under `store.order`.
     if area is not None and not any(area in codes for lvl, codes in store.measure_areas(measure_id).items()

@@ -60,12 +60,14 @@ def read_filters(query: Mapping[str, str]) -> Filters:
     if area is not None and not _AREA.match(area):
         raise BadRequest("an area is a code of letters, digits, '-' or '_' (e.g. E09000022)", field="area")
     if period is not None:
+        # One spelling per period ('2022-23 Q2' -> '2022-23-Q2'); a period type given beside it says
+        # whether '2011-12' is December 2011 or the financial year.
         try:
-            period = Period(*parse_period(period)).key  # one spelling per period: '2022-23 Q2' -> '2022-23-Q2'
+            period = Period(*parse_period(period, _clean(query.get("period_type")))).key
         except PeriodOutOfRange as exc:  # well formed, but no figures can exist for it (#6)
             raise NotFound(f"no figures for the period: {exc.reason}", field="period") from None
         except OversightError as exc:
-            raise BadRequest(exc.reason, field="period") from None
+            raise BadRequest(exc.reason, field=exc.field or "period") from None
     if breakdown is not None and not _BREAKDOWN.match(breakdown):
         raise BadRequest("a breakdown is 'all' or '<dimension>=<value>', e.g. 'self_defined_group=Black'",
                          field="breakdown")

@@ -33,6 +33,7 @@ from oversight.sources.police_uk._scan import Layout, scan
 from oversight.sources.police_uk._workdir import Workdir, workdir
 from oversight.sources.reference.dataset import file_sha256
 from oversight.sources.report import FileReport, IngestReport
+from oversight.warehouse.connection import transaction
 
 # Files are read together until their compressed size reaches this; it bounds the staging table.
 BATCH_BYTES = 256 * 1024 * 1024
@@ -266,7 +267,6 @@ def _load_all(con: duckdb.DuckDBPyConnection, pending: list[_Pending], progress:
             _not_loaded([p for b in batches[n:] for p in b], f"not loaded: {exc.reason}")
             return
         except Exception as exc:  # noqa: BLE001 (a bug here must not stop the other batches)
-            _rollback(con)
             _not_loaded(batch, f"{UNEXPECTED}: {type(exc).__name__}: {_first_line(exc)}")
 
 
@@ -302,13 +302,6 @@ def _load_batch_or_each(
 
 def _disk_error(exc: BaseException) -> bool:
     return any(words in str(exc) for words in _DISK_ERRORS)
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        con.execute("ROLLBACK")
-    except duckdb.Error:
-        pass  # no transaction was open
 
 
 def _first_line(exc: BaseException) -> str:
@@ -446,12 +439,10 @@ def _write(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
             con.execute("UPDATE __files SET load_id = ? WHERE __file = ?", [load_id, i])
         _number_lines(con, batch)
         cols = list(COLUMNS[kind]())
-        con.execute("BEGIN TRANSACTION")
-        _replace_partitions(con, kind, cols)
-        _write_ledger(con, kind, files)
-        con.execute("COMMIT")
+        with transaction(con):
+            _replace_partitions(con, kind, cols)
+            _write_ledger(con, kind, files)
     except (duckdb.Error, OSError) as exc:
-        _rollback(con)
         raise WarehouseError(f"cannot write to the warehouse: {_first_line(exc)}") from exc
     for _, item in files:
         item.written = True
