@@ -28,7 +28,7 @@ from oversight.sources.reference.geography_files import (
 )
 from oversight.warehouse import connect
 
-REFERENCE = Path(__file__).resolve().parents[2] / "data" / "default" / "reference"
+REFERENCE = Path(__file__).resolve().parents[3] / "data" / "default" / "reference"
 GEO_NAMES = [d.name for d in geography.DATASETS]
 
 # Hand-picked points (longitude, latitude).
