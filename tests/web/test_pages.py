@@ -168,9 +168,77 @@ def test_links_between_areas_keep_the_filters(client: Client) -> None:
     assert all("period=" in h for h in area_links)
 
 
+class AreaMenu(HTMLParser):
+    """The area menu of a filter form: its option groups in order, each with its (code, name) options."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.groups: list[tuple[str, list[tuple[str, str]]]] = []
+        self._in_menu = False
+        self._option: str | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        if tag == "select":
+            self._in_menu = values.get("id") == "filter-area"
+        elif self._in_menu and tag == "optgroup":
+            self.groups.append((str(values["label"]), []))
+        elif self._in_menu and tag == "option":
+            self._option = str(values["value"])
+
+    def handle_data(self, data: str) -> None:
+        if self._option is not None and data.strip():
+            self.groups[-1][1].append((self._option, data.strip()))
+            self._option = None
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self._in_menu = False
+
+
+def area_menu(html: str) -> list[tuple[str, list[tuple[str, str]]]]:
+    parser = AreaMenu()
+    parser.feed(html)
+    return parser.groups
+
+
 def test_asking_for_wards_lists_wards(client: Client) -> None:
-    assert "<optgroup label=\"Wards\">" not in client.get("/crime/").text
-    assert "<optgroup label=\"Wards\">" in client.get("/crime/?level=ward").text
+    assert not any(label.startswith("Wards") for label, _ in area_menu(client.get("/crime/").text))
+    assert any(label.startswith("Wards in ") for label, _ in area_menu(client.get("/crime/?level=ward").text))
+
+
+def test_wards_are_offered_once_each_under_their_borough(client: Client) -> None:
+    areas = client.get("/api/v1/areas.json").json()["data"]
+    boroughs = {a["code"]: a["name"] for a in areas if a["level"] == "borough"}
+    wards = {a["code"]: a for a in areas if a["level"] == "ward"}
+    groups = area_menu(client.get("/measures/total_recorded_crime/?level=ward").text)
+    ward_groups = [(label, items) for label, items in groups if label.startswith("Wards in ")]
+    # Boroughs in alphabetical order, each with its wards in alphabetical order.
+    labels = [label.removeprefix("Wards in ") for label, _ in ward_groups]
+    assert labels == sorted(labels, key=str.casefold)
+    assert set(labels) == {boroughs[w["parent_code"]] for w in wards.values()}
+    offered = [code for _, items in ward_groups for code, _ in items]
+    assert sorted(offered) == sorted(wards), "every ward once, and nothing else"
+    repeated = {n for n in (w["name"] for w in wards.values()) if sum(v["name"] == n for v in wards.values()) > 1}
+    assert repeated, "the bundled wards include names used in two boroughs"
+    for label, items in ward_groups:
+        borough = label.removeprefix("Wards in ")
+        names = [name for _, name in items]
+        assert names == sorted(names, key=str.casefold), label
+        for code, text in items:
+            ward = wards[code]
+            assert boroughs[ward["parent_code"]] == borough
+            # A name used in two boroughs says which, as the closed menu shows no group.
+            assert text == (f"{ward['name']} ({borough})" if ward["name"] in repeated else ward["name"])
+    # The levels above wards keep their own groups, before the wards.
+    assert [label for label, _ in groups[:3]] == ["Force", "Basic Command Units", "Boroughs"]
+
+
+def test_a_chosen_ward_is_selected_in_its_borough_group(client: Client) -> None:
+    areas = client.get("/api/v1/areas.json?level=ward").json()["data"]
+    ward = next(a for a in areas if sum(b["name"] == a["name"] for b in areas) > 1)
+    html = client.get(f"/measures/total_recorded_crime/?area={ward['code']}").text
+    assert re.search(rf'<option value="{ward["code"]}" selected>', html)
 
 
 # outputs: links --------------------------------------------------------------------------

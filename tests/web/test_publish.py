@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import json
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
 from typer.testing import CliRunner
+from web.webtools import Client
 
 from oversight.cli import app as cli
 from oversight.measures.catalogue import load_catalogue
+from oversight.web.pages import PAGES
+from oversight.web.publish import COPIED, NOT_COPIED, expand
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+DATA_FILES = (".json", ".csv", ".geojson")
 
 
 class Hrefs(HTMLParser):
@@ -65,6 +72,47 @@ def test_every_link_in_the_folder_resolves_to_a_file_in_it(site: Path) -> None:
             assert site.resolve() in target.parents
             checked += 1
     assert checked > 1000
+
+
+def test_every_data_file_a_page_links_to_is_in_the_folder(site: Path) -> None:
+    kinds: dict[str, int] = {}
+    for page in site.rglob("*.html"):
+        parser = Hrefs()
+        parser.feed(page.read_text(encoding="utf-8"))
+        for href in parser.found:
+            path = urlparse(href).path
+            if path.endswith(DATA_FILES):
+                assert (page.parent / path).is_file(), f"{page.relative_to(site)} links to missing {href}"
+                kinds[path.rpartition(".")[2]] = kinds.get(path.rpartition(".")[2], 0) + 1
+    assert set(kinds) == {"json", "csv"} and min(kinds.values()) > 100, kinds
+
+
+def test_the_api_addresses_the_copy_answers_are_files_at_the_same_path(site: Path, client: Client) -> None:
+    """A script written against the live API works against the copy for these addresses."""
+    measures = list(load_catalogue())
+    pages = [*PAGES, *(f"/measures/{m}/" for m in measures)]
+    levels = ["force", "bcu", "borough", "ward"]
+    addresses = [a for copied in COPIED for a in expand(copied.pattern, measure_id=measures, level=levels, page=pages)]
+    assert len(addresses) > 2 * len(measures)
+    for address in addresses:
+        file = site / address.lstrip("/")
+        assert file.is_file(), f"{address} is not in the copy"
+        if address.endswith(".json") and address.startswith("/api/v1/measures/"):
+            assert json.loads(file.read_text(encoding="utf-8"))["data"] == client.get(address).json()["data"]
+
+
+def test_the_copy_says_which_api_addresses_it_answers_and_which_it_does_not(site: Path, client: Client) -> None:
+    html = (site / "api" / "index.html").read_text(encoding="utf-8")
+    assert "What this published copy answers" in html
+    for address in (*COPIED, *NOT_COPIED):
+        assert f"<code>{escape(address.pattern)}</code>" in html, address.pattern
+    assert "What this published copy answers" not in client.get("/api/").text  # the live API answers all
+
+
+def test_the_readme_says_which_api_addresses_a_published_copy_answers() -> None:
+    readme = README.read_text(encoding="utf-8")
+    for address in (*COPIED, *NOT_COPIED):
+        assert f"`{address.pattern}`" in readme, address.pattern
 
 
 def test_published_data_files_are_valid(site: Path) -> None:

@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from oversight.errors import OversightError
 from oversight.web.built import used_settings
 from oversight.web.params import Filters, read_filters
+from oversight.web.publish import COPIED, NOT_COPIED
 from oversight.web.render import Links, context
 from oversight.web.store import Store
 from oversight.web.twins import frame_csv, page_frame, page_json
@@ -129,6 +130,8 @@ def measure_csv(request: Request, measure_id: str) -> Response:
 @router.api_route("/api/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def api_html(request: Request) -> HTMLResponse:
     data = api_page(request.app.openapi())
+    if request.app.state.registry is not None:  # a published copy says which addresses it can answer
+        data["static_copy"] = {"copied": COPIED, "not_copied": NOT_COPIED}
     return HTMLResponse(render_page(request.app, "/api/", "api.html", data, Filters()))
 
 

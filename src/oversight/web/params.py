@@ -9,6 +9,7 @@ well formed but unknown), with a message saying what is available.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Final
@@ -17,7 +18,7 @@ from oversight.errors import OversightError
 from oversight.measures.catalogue import LEVELS
 from oversight.measures.periods import PERIOD_HELP, PeriodOutOfRange, parse_period
 from oversight.present.labels import PERIOD_TYPE_NAMES
-from oversight.web.store import Area, Period, Store
+from oversight.web.store import LEVEL_NAMES, LEVEL_ORDER, Area, Period, Store
 
 FILTER_NAMES: Final = ("level", "area", "period", "breakdown")
 _AREA: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
@@ -142,6 +143,44 @@ def resolve_breakdown(store: Store, filters: Filters, measure_id: str, default: 
     if not known or default in known:
         return default
     return known[0]
+
+
+MenuGroups = list[tuple[str, list[tuple[str, str]]]]
+"""A menu's option groups: (group label, [(value, text), ...])."""
+
+
+def area_options(store: Store, levels: Iterable[str]) -> MenuGroups:
+    """Areas to offer in a menu: one group for each level above wards, then the wards grouped
+    by the area they lie in (see `_ward_groups`)."""
+    groups: MenuGroups = []
+    for level in [lvl for lvl in LEVEL_ORDER if lvl in set(levels)]:
+        areas = store.areas(level)
+        if level == "ward":
+            groups += _ward_groups(store, areas)
+        elif areas:
+            groups.append((LEVEL_NAMES[level] + ("" if level == "force" else "s"), [(a.code, a.name) for a in areas]))
+    return groups
+
+
+def _ward_groups(store: Store, wards: list[Area]) -> MenuGroups:
+    """One group per area the wards lie in ("Wards in Barnet"), in alphabetical order, with its
+    wards in alphabetical order; wards whose parent is not known come last. Ward names repeat
+    across boroughs (two Abbeys, two Belmonts), so a flat list of some 680 wards could not tell
+    them apart: the group does in the open menu, a repeated name also carries its area ("Abbey
+    (Merton)") for the closed one, and the value is the code."""
+    names = {a.code: a.name for a in store.areas() if a.level != "ward"}
+    repeated = {name for name, count in Counter(w.name for w in wards).items() if count > 1}
+    by_parent: dict[str, list[tuple[str, str]]] = {}
+    orphans = []
+    for ward in wards:  # sorted by name
+        if ward.parent_code is None:
+            orphans.append((ward.code, ward.name))
+            continue
+        parent = names.get(ward.parent_code, ward.parent_code)  # a parent without figures: its code
+        text = f"{ward.name} ({parent})" if ward.name in repeated else ward.name
+        by_parent.setdefault(f"Wards in {parent}", []).append((ward.code, text))
+    groups = sorted(by_parent.items(), key=lambda group: group[0].casefold())
+    return groups + ([("Other wards", orphans)] if orphans else [])
 
 
 def period_options(

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -66,7 +67,8 @@ class Traffic:
             await self.app(scope, receive, send)
             return
         store: Store = scope["app"].state.store
-        key = ("answer", scope["method"], scope["path"], scope["query_string"])
+        # One answer kept per encoding: a compressed one goes only to clients that accept gzip.
+        key = ("answer", scope["method"], scope["path"], scope["query_string"], accepts_gzip(scope))
         budget = Budget(self.wait_seconds + self.work_seconds)
         async with store.serving(budget):
             found = store.peek(key)
@@ -138,6 +140,11 @@ class Traffic:
         if start is None or start["status"] != 200 or size > LARGEST_ANSWER:
             return None
         return Answer(start, b"".join(chunks))
+
+
+def accepts_gzip(scope: Scope) -> bool:
+    """Whether the client takes gzip, by the test Starlette's GZipMiddleware applies."""
+    return "gzip" in Headers(scope=scope).get("accept-encoding", "")
 
 
 def _copy_start(message: Message) -> Message:

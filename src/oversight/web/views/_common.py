@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from oversight.present.labels import breakdown_label
-from oversight.web.params import Filters, period_options
-from oversight.web.store import LEVEL_NAMES, LEVEL_ORDER, Area, Period, Store
+from oversight.web.params import Filters, area_options, period_options
+from oversight.web.store import LEVEL_ORDER, Area, Period, Store
 
 
 def page(
@@ -43,15 +43,12 @@ def controls(
     breakdowns: list[str] | None = None, breakdown: str | None = None, breakdown_name: str = "Breakdown",
     latest_option: bool = False, requested_level: str | None = None,
 ) -> dict[str, Any]:
-    """Menus for the filter form: areas by level (wards only once a ward level is asked for),
+    """Menus for the filter form: areas by level (wards, by borough, only once a ward level is asked for),
     periods by type, and the breakdowns."""
     allowed = [lvl for lvl in LEVEL_ORDER if lvl in set(levels)]
     wards_asked = "ward" in (area.level, requested_level)
-    show = [lvl for lvl in allowed if lvl != "ward" or wards_asked]
-    groups = [(LEVEL_NAMES[lvl] + ("s" if lvl != "force" else ""), [(a.code, a.name) for a in store.areas(lvl)])
-              for lvl in show]
     return {
-        "area_groups": [(label, items) for label, items in groups if items],
+        "area_groups": area_options(store, [lvl for lvl in allowed if lvl != "ward" or wards_asked]),
         "area": area.code,
         "wards": "ward" in allowed and not wards_asked and bool(store.areas("ward")),
         "period_groups": [(label, [(p.key, p.label) for p in items])
