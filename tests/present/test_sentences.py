@@ -67,3 +67,12 @@ def test_breakdown_labels():
     assert breakdown_label("self_defined_group=Black") == "Black"
     assert breakdown_label("major=VIOLENCE AGAINST THE PERSON") == "Violence against the person"
     assert breakdown_label("all") == "All"
+
+
+def test_a_missing_figure_beside_a_bar_is_said_briefly() -> None:
+    from oversight.present.words import label_text
+
+    hidden = {"value": None, "suppressed": True, "suppression_reason": "fewer than 10 records"}
+    assert label_text("count", hidden) == "not published"
+    assert label_text("count", {"value": None}) == "no figure"
+    assert label_text("count", {"value": 12.0}) == "12"

@@ -111,3 +111,19 @@ def test_a_series_with_one_clean_figure_names_its_period_apart_from_its_value() 
     rows = [_row("2024-01", "2024-01-31", 5.0),
             _row("2024-02", "2024-02-29", 9.0, quality_flags=["incomplete"], quality_note="incomplete")]
     assert "only 5 (2024-01)" in series_summary(m, rows, "London", "month")
+
+
+def test_a_series_whose_latest_months_are_too_few_for_limits_says_so_beside_the_earlier_reading() -> None:
+    m = MEASURES["total_recorded_crime"]
+    rows = [_row(f"2024-{i:02d}", f"2024-{i:02d}-28", 100.0 + i, spc_variation="common_cause") for i in range(1, 10)]
+    rows += [_row("2024-10", "2024-10-28", 90.0, spc_variation="insufficient_data")]
+    text = series_summary(m, rows, "London", "month")
+    assert "process limits: every point within them (common cause variation); the latest months are too few" in text
+
+
+def test_groups_with_no_figure_are_not_called_unpublished() -> None:
+    m = MEASURES["stop_search_rate"]
+    rows = [{"label": "Black", "value": 40.1}, {"label": "Not stated", "value": None},
+            {"label": "Other", "value": None, "suppressed": True}]
+    text = snapshot_summary(m, rows, "label", "groups")
+    assert "3 groups, 1 not published (too few records), 1 with no figure;" in text

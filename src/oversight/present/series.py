@@ -54,18 +54,20 @@ def runs(rows: list[Row], *columns: str) -> list[list[int]]:
 
 
 def not_published(rows: list[Row]) -> str:
-    """'3 not published (2 fewer than 10 records, 1 flagged at source)', or ''."""
+    """'3 not published (2 too few records, 1 flagged at source), 1 with no figure', or ''."""
     missing = [r for r in rows if is_missing(r.get("value"))]
-    if not missing:
-        return ""
     suppressed = sum(1 for r in missing if r.get("suppressed"))
     flagged = sum(1 for r in missing if not r.get("suppressed") and is_flagged(r))
     other = len(missing) - suppressed - flagged
-    reasons = [(n, why) for n, why in ((suppressed, "too few records"), (flagged, "flagged at source"),
-                                       (other, "no figure")) if n]
+    parts = []
+    reasons = [(n, why) for n, why in ((suppressed, "too few records"), (flagged, "flagged at source")) if n]
     if len(reasons) == 1:
-        return f"{len(missing)} not published ({reasons[0][1]})"
-    return f"{len(missing)} not published ({', '.join(f'{n} {why}' for n, why in reasons)})"
+        parts.append(f"{reasons[0][0]} not published ({reasons[0][1]})")
+    elif reasons:
+        parts.append(f"{suppressed + flagged} not published ({', '.join(f'{n} {why}' for n, why in reasons)})")
+    if other:
+        parts.append(f"{other} with no figure")
+    return ", ".join(parts)
 
 
 def extremes(unit: str, rows: list[Row], label_key: str, *, over_time: bool) -> str:
@@ -92,16 +94,21 @@ def extremes(unit: str, rows: list[Row], label_key: str, *, over_time: bool) -> 
 def spc_counts(rows: list[Row]) -> str:
     """'process limits: 2 points of special cause variation (concern)', 'every point within
     them', or that the series is too short; '' for a series without SPC."""
-    variations = Counter(str(r["spc_variation"]) for r in rows if r.get("spc_variation"))
-    if not variations:
+    read = [str(r["spc_variation"]) for r in rows if r.get("spc_variation")]
+    if not read:
         return ""
+    variations = Counter(read)
     special = sorted((k, n) for k, n in variations.items() if k.startswith("special_cause"))
     if special:
-        return "process limits: " + ", ".join(
+        text = "process limits: " + ", ".join(
             f"{n} {'point' if n == 1 else 'points'} of {SPC_WORDS[k]}" for k, n in special)
-    if "common_cause" in variations:
-        return "process limits: every point within them (common cause variation)"
-    return SPC_WORDS["insufficient_data"]
+    elif "common_cause" in variations:
+        text = "process limits: every point within them (common cause variation)"
+    else:
+        return SPC_WORDS["insufficient_data"]
+    if read[-1] == "insufficient_data":  # limits restart at a break or a change of source
+        text += "; the latest months are too few for limits of their own (the series restarts at a break)"
+    return text
 
 
 def series_summary(measure: Measure, rows: list[Row], area_name: str, period_type: str, *, label_key: str = "period") -> str:

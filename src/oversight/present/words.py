@@ -191,6 +191,15 @@ def value_text(unit: str, row: Mapping[str, Any] | None) -> str:
     return reason if reason == NO_FIGURE else f"not published ({reason})"
 
 
+def label_text(unit: str, row: Mapping[str, Any] | None) -> str:
+    """The figure as written beside a bar or a point: a missing one said briefly ('not
+    published', 'no figure'); the table and text beside the chart give the reason."""
+    reason = missing_reason(row)
+    if reason and reason != NO_FIGURE:
+        return "not published"
+    return value_text(unit, row)
+
+
 def interval_text(unit: str, row: Mapping[str, Any] | None) -> str:
     """The 95% interval of a published figure, '' for none."""
     if row is None or row.get("suppressed") or is_missing(row.get("value")):

@@ -17,7 +17,7 @@ from oversight.measures.catalogue import Measure
 from oversight.present import marks
 from oversight.present.labels import is_missing, long_label, point_label, sentence_case
 from oversight.present.series import extremes, runs, spc_counts
-from oversight.present.words import NO_FIGURE, SPC_WORDS, format_interval, format_value, missing_reason, value_text
+from oversight.present.words import SPC_WORDS, format_interval, format_value, label_text, value_text
 from oversight.report import svg
 
 SIGNALS = {  # variation: (marker shape, colour, legend words)
@@ -275,9 +275,7 @@ def bar_chart(measure: Measure, bars: list[dict[str, Any]], *, what: str, period
 
 
 def _bar_value(unit: str, bar: dict[str, Any]) -> str:
-    """The figure written beside a bar; a missing one briefly (the table beside gives the reason)."""
-    reason = missing_reason(bar)
-    return value_text(unit, bar) if not reason or reason == NO_FIGURE else "not published"
+    return label_text(unit, bar)
 
 
 def _bar_alt(measure: Measure, bars: list[dict[str, Any]], what: str, period: str, reference_words: str) -> str:

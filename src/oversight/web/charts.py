@@ -15,7 +15,7 @@ from oversight.measures.catalogue import Measure
 from oversight.present import marks
 from oversight.present.labels import is_missing, sentence_case
 from oversight.present.series import runs
-from oversight.present.words import interval_text, quality_phrase, value_text
+from oversight.present.words import interval_text, label_text, quality_phrase, value_text
 
 FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 INK, BLUE, GREY = marks.INK, marks.BLUE, marks.GREY
@@ -191,7 +191,7 @@ def _hline(level: float) -> dict[str, Any]:
 def bar_figure(measure: Measure, rows: list[dict[str, Any]], label_key: str, *, x_title: str) -> dict[str, Any]:
     """Horizontal bars with 95% interval whiskers and the value written beside each bar."""
     shown = list(reversed(rows))  # Plotly draws the first category at the bottom
-    labels = [f"{r[label_key]}: {value_text(measure.unit, r)}" for r in shown]
+    labels = [f"{r[label_key]}: {label_text(measure.unit, r)}" for r in shown]
     values = [r.get("value") for r in shown]
     plus = [None if is_missing(r.get("interval_high")) or is_missing(r.get("value")) else r["interval_high"] - r["value"]
             for r in shown]
