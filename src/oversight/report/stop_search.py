@@ -16,7 +16,8 @@ import pandas as pd
 
 from oversight.measures.catalogue import Measure, derived_from, with_role
 from oversight.measures.query import measure_values
-from oversight.present.labels import breakdown_label, group_order, is_missing
+from oversight.present.groups import group_table
+from oversight.present.labels import breakdown_label, is_missing
 from oversight.report.charts import Chart, bar_chart
 from oversight.report.figures import SHOWN, MeasureFigures, records
 from oversight.report.quarter import Quarter
@@ -69,13 +70,9 @@ def stop_search(con: duckdb.DuckDBPyConnection, overview: list[MeasureFigures], 
     ratio = shown[RATIO]
     result.reference = breakdown_label(ratio.reference or "")
     force_cells = {m: _cells(con, shown[m].id, quarter, catalogue, level="force", area=force) for m in needed}
-    groups = sorted({b for cells in force_cells.values() for (_, b) in cells if b.startswith(GROUP + "=")},
-                    key=group_order)
-    for b in groups:
-        row: dict[str, Any] = {"label": breakdown_label(b), "breakdown": b}
-        for m in needed:
-            row[m] = force_cells[m].get((force, b))
-        result.groups.append(row)
+    table = group_table([shown[m] for m in needed], [r for cells in force_cells.values() for r in cells.values()], GROUP)
+    for g in table:
+        result.groups.append({"label": g.label, "breakdown": g.breakdown, **{m: g.cells[shown[m].id] for m in needed}})
     if not any(row[RATE] for row in result.groups):
         result.groups = []
         return result

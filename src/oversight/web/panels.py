@@ -14,6 +14,7 @@ from typing import Any
 from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure
 from oversight.measures.periods import parse_period
+from oversight.present.groups import group_table
 from oversight.present.labels import UNIT_NAMES, breakdown_label, dimension_label, group_order, is_missing
 from oversight.present.marks import spc_badge
 from oversight.present.series import series_summary, snapshot_summary
@@ -205,7 +206,7 @@ def compare_groups_panel(
     """Several measures side by side for the groups of one dimension (e.g. rate, rate ratio and
     difference from White by ethnic group), plus one-sentence notes from other measures."""
     columns = [store.measure(i) for i in measure_ids if i in store.catalogue]
-    cells: dict[str, dict[str, dict[str, Any]]] = {}
+    figures: list[dict[str, Any]] = []
     charts_out = []
     used = []
     for m in columns:
@@ -213,14 +214,13 @@ def compare_groups_panel(
         if sub["state"] != "ok":
             continue
         used.append(m)
-        for r in sub["rows"]:
-            cells.setdefault(r["label"], {})[m.id] = r
+        figures += sub["rows"]
         if m.id in charted:
             charts_out.append({"id": sub["id"], "title": sub["title"], "spec": sub["_chart"],
-                               "summary": snapshot_summary(m, sub["rows"], "label", f"groups by {dimension_label(dimension)}")})
-    order = sorted(cells, key=lambda g: group_order(f"{dimension}={g}"))
-    rows = [{"group": g, "cells": {m.id: cells[g].get(m.id) for m in used},
-             "reference_for": [m.id for m in used if m.reference == f"{dimension}={g}"]} for g in order]
+                               "summary": snapshot_summary(m, sub["rows"], "label",
+                                                           f"groups by {dimension_label(dimension)}")})
+    rows = [{"group": g.label, "cells": g.cells, "reference_for": list(g.reference_for)}
+            for g in group_table(used, figures, dimension)]
     note_rows = []
     for note_id in notes:
         if note_id not in store.catalogue or not store.has_data(note_id) or period is None:
