@@ -18,6 +18,7 @@ from rich.table import Table
 
 from oversight import config
 from oversight.errors import OversightError, WarehouseError
+from oversight.measures import build_settings
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.engine import build as build_measures
 from oversight.measures.periods import PERIOD_HELP
@@ -448,6 +449,7 @@ def measure(
         # Public: a suppressed figure is not printed, here as anywhere (the warehouse holds it).
         frame = measure_values(con, measure_id, level=level, period=period, period_type=period_type,
                                area=area, breakdown=breakdown, public=True)
+        settings = build_settings.used(con)
     except OversightError as exc:
         _fail(exc)
     if format is not OutputFormat.table:
@@ -461,9 +463,9 @@ def measure(
                  "SPC", "quality"):
         table.add_column(name, justify="right" if name in {"value", "n"} else "left")
     for row in frame.to_dict("records"):
-        f = Figure.of(m, row)
-        table.add_row(str(row["period"]), str(row["area_level"]), str(row["area_code"]), str(row["breakdown"]), f.value, f.interval,
-                      f.sample, f.verdict, f.change_text, f.spc_text, f.quality)
+        f = Figure.of(m, row, settings)
+        table.add_row(str(row["period"]), str(row["area_level"]), str(row["area_code"]), str(row["breakdown"]),
+                      f.value, f.interval, f.sample, f.verdict, f.change_text, f.spc_text, f.quality)
     out.print(table)
 
 

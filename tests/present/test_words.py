@@ -90,3 +90,21 @@ def test_change_figures_give_the_year_before_and_the_change():
     assert figures("count", 5.0, 5.0) == "was 5; no change"
     assert figures("count", 5.0, None) == ""
     assert figures("count", 5.0, 0.0) == "was 0; up 5"  # no percentage of nothing
+
+
+def test_what_is_said_of_the_method_is_what_built_the_figures(tmp_path):
+    import duckdb
+
+    from oversight.measures import build_settings
+    from oversight.present.figure import Figure
+
+    con = duckdb.connect(str(tmp_path / "w.duckdb"))
+    assert build_settings.used(con)["suppress_below"] == "10"  # a warehouse built before settings were kept
+    build_settings.record(con)
+    con.execute("UPDATE measure_setting SET value = '1.5' WHERE name = 'survey_design_effect'")
+    settings = build_settings.used(con)
+    con.close()
+    measure = load_catalogue()["trust_mps"]
+    row = {"period_type": "rolling_12", "period_end": dt.date(2019, 3, 31), "value": 0.84, "sample_size": 12800.0,
+           "sample_size_assumed": True, "suppressed": False}
+    assert Figure.of(measure, row, settings).sample == "12,800 (assumed); design effect 1.5 assumed"

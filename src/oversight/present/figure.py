@@ -49,7 +49,9 @@ class Figure:
     sentence: str        # the whole figure in one sentence
 
     @classmethod
-    def of(cls, measure: Measure, row: Mapping[str, Any]) -> Figure:
+    def of(cls, measure: Measure, row: Mapping[str, Any], settings: Mapping[str, str] | None = None) -> Figure:
+        """The figure of `row`; `settings` are those the figures were built with
+        (`build_settings.used`), for what is said about the method (the design effect)."""
         unit = measure.unit
         variation = row.get("spc_variation")
         return cls(
@@ -59,7 +61,7 @@ class Figure:
             value=value_text(unit, row),
             missing=missing_reason(row),
             interval=interval_text(unit, row),
-            sample=sample_text(row),
+            sample=sample_text(row, (settings or {}).get("survey_design_effect")),
             comparison=change_phrase(row.get("vs_year_before"), str(row["period_type"])) if measure.compared_with_year_before else "",
             verdict=verdict_text(measure, row),
             change=change_of(row),

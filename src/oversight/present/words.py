@@ -75,9 +75,11 @@ def format_value(unit: str, value: float | None) -> str:
     return f"{value:,}"
 
 
-def design_effect_text() -> str:
-    """'; design effect 1 assumed': said beside every survey sample size and interval."""
-    return f"; design effect {float(config.default('survey_design_effect')):g} assumed"  # type: ignore[arg-type]
+def design_effect_text(design_effect: str | float | None = None) -> str:
+    """'; design effect 1 assumed': said beside every survey sample size and interval. Pass the
+    design effect the figures were built with (`build_settings.used`); default today's setting."""
+    used = config.default("survey_design_effect") if design_effect is None else design_effect
+    return f"; design effect {float(used):g} assumed"  # type: ignore[arg-type]
 
 
 def format_interval(unit: str, low: float | None, high: float | None) -> str:
@@ -207,14 +209,14 @@ def interval_text(unit: str, row: Mapping[str, Any] | None) -> str:
     return format_interval(unit, row.get("interval_low"), row.get("interval_high"))
 
 
-def sample_text(row: Mapping[str, Any] | None) -> str:
+def sample_text(row: Mapping[str, Any] | None, design_effect: str | float | None = None) -> str:
     """'12,800 (assumed); design effect 1 assumed' for survey figures, the denominator of a
     proportion or rate, else ''."""
     if row is None or row.get("suppressed"):
         return ""
     size = row.get("sample_size")
     if not is_missing(size):
-        return f"{size:,.0f}" + (" (assumed)" if row.get("sample_size_assumed") else "") + design_effect_text()
+        return f"{size:,.0f}" + (" (assumed)" if row.get("sample_size_assumed") else "") + design_effect_text(design_effect)
     denominator = row.get("denominator")
     return "" if is_missing(denominator) else f"{denominator:,.0f}"
 

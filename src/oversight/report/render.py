@@ -85,7 +85,7 @@ def _environment() -> Environment:
     env.filters["capitalize_first"] = sentence_case
     env.globals.update(
         value=_figure, interval=interval_text, verdict=verdict_text, period=period_text,
-        sample=sample_text, against=against_text, average=spc_phrase,
+        against=against_text, average=spc_phrase,
         confidence=f"{100 * CONFIDENCE:g}",
         limit_multiplier=f"{LIMIT_MULTIPLIER:g}", run_length=RUN_LENGTH, trend_length=TREND_LENGTH,
         min_points=MIN_SPC_POINTS,
@@ -96,9 +96,12 @@ def _environment() -> Environment:
 def render_html(report: Report) -> str:
     fonts = "\n".join(face.css() for face in REPORT_FONTS)
     css = resources.files("oversight.report").joinpath("templates/report.css").read_text(encoding="utf-8")
+    # What the report says of its method is what built its figures (report.settings), not today's settings.
+    settings = report.settings
+    bands = sorted({f"{g.measure.band:g}" for s in report.sections for g in s.gaps if g.measure.band})
     return _environment().get_template("report.html").render(
-        r=report, title=title(report), css=f"{fonts}\n{css}", suppress_below=report.settings["suppress_below"],
-        band=" or ±".join(sorted({f"{g.measure.band:g}" for s in report.sections for g in s.gaps if g.measure.band})) or "5")
+        r=report, title=title(report), css=f"{fonts}\n{css}", suppress_below=settings["suppress_below"],
+        band=" or ±".join(bands) or "5", sample=lambda row: sample_text(row, settings["survey_design_effect"]))
 
 
 class _Collect(logging.Handler):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
 from oversight.present import labels, words
@@ -76,6 +76,13 @@ class Links:
 _REGISTRY_LOCK = threading.Lock()
 
 
+@pass_context
+def _sample(context: Any, row: Any) -> str:
+    """The sample or denominator of a figure, with the design effect the figures were built with."""
+    settings = context.get("settings") or {}
+    return words.sample_text(row, settings.get("survey_design_effect"))
+
+
 def _chart_json(spec: Any) -> Markup:
     """A chart spec for a <script type="application/json"> block, safe against '</script>'."""
     text = json.dumps(spec, separators=(",", ":"), allow_nan=False, default=str)
@@ -102,7 +109,7 @@ def environment() -> Environment:
     env.filters.update(
         value=words.value_text,
         interval=words.interval_text,
-        sample=words.sample_text,
+        sample=_sample,
         change=words.change_text,
         badge=spc_badge,
         breakdown=labels.breakdown_label,
