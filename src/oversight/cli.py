@@ -338,7 +338,8 @@ def quarantine(
     except OversightError as exc:
         _fail(exc)
     frame = con.execute(
-        "SELECT dataset, force, strftime(month, '%Y-%m') AS month, source_file, source_line, field, value, reason, record "
+        "SELECT dataset, force, strftime(month, '%Y-%m') AS month, source_file, source_line, "
+        "field, value, reason, record "
         "FROM quarantine ORDER BY source_file, source_line"
     ).df()
     if format is OutputFormat.csv:
@@ -394,7 +395,9 @@ def build() -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     colour = {"ok": "green", "awaiting data": "yellow", "failed": "red"}
     for m in report.measures:
-        table.add_row(m.measure, f"[{colour[m.status]}]{m.status}[/]", f"{m.rows:,}", f"{m.seconds:.2f}", m.detail or "")
+        table.add_row(
+            m.measure, f"[{colour[m.status]}]{m.status}[/]", f"{m.rows:,}", f"{m.seconds:.2f}", m.detail or ""
+        )
     out.print(table)
     done = sum(1 for m in report.measures if m.status == "ok")
     out.print(
@@ -462,8 +465,8 @@ def measure(
         table.add_column(name, justify="right" if name in {"value", "n"} else "left")
     for row in frame.to_dict("records"):
         f = Figure.of(m, row)
-        table.add_row(str(row["period"]), str(row["area_level"]), str(row["area_code"]), str(row["breakdown"]), f.value, f.interval,
-                      f.sample, f.verdict, f.change_text, f.spc_text, f.quality)
+        table.add_row(str(row["period"]), str(row["area_level"]), str(row["area_code"]), str(row["breakdown"]),
+                      f.value, f.interval, f.sample, f.verdict, f.change_text, f.spc_text, f.quality)
     out.print(table)
 
 
@@ -523,7 +526,9 @@ def publish(
 def report(
     quarter: Annotated[
         str | None,
-        typer.Option(help="Financial-year quarter, e.g. 2022-23-Q2 (Q1 = April-June). Default: the latest with figures."),
+        typer.Option(
+            help="Financial-year quarter, e.g. 2022-23-Q2 (Q1 = April-June). Default: the latest with figures."
+        ),
     ] = None,
     folder: Annotated[
         Path, typer.Option("--out", help="Folder to write the HTML and PDF into (created if needed).")

@@ -98,7 +98,8 @@ def render_html(report: Report) -> str:
     css = resources.files("oversight.report").joinpath("templates/report.css").read_text(encoding="utf-8")
     return _environment().get_template("report.html").render(
         r=report, title=title(report), css=f"{fonts}\n{css}", suppress_below=report.settings["suppress_below"],
-        band=" or ±".join(sorted({f"{g.measure.band:g}" for s in report.sections for g in s.gaps if g.measure.band})) or "5")
+        band=" or ±".join(sorted({f"{g.measure.band:g}"
+                                  for s in report.sections for g in s.gaps if g.measure.band})) or "5")
 
 
 class _Collect(logging.Handler):
@@ -134,5 +135,6 @@ def write_pdf(html: str, path: Path) -> tuple[int, list[str]]:
     errors = [m.getMessage() for m in messages.records if m.levelno >= logging.ERROR]
     if errors:
         path.unlink(missing_ok=True)
-        raise OversightError(f"the PDF could not be made accessible: {errors[0]} ({len(errors)} errors)", path=str(path))
+        raise OversightError(f"the PDF could not be made accessible: {errors[0]} ({len(errors)} errors)",
+                             path=str(path))
     return len(document.pages), [m.getMessage() for m in messages.records if m.levelno < logging.ERROR]

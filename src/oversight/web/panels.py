@@ -44,7 +44,8 @@ def _unavailable(store: Store, panel: dict[str, Any], m: Measure, area: Area | N
     if status["status"] != "ok":
         panel["state"] = "awaiting"
         detail = status.get("detail")
-        partner = " This is a partner measure: it appears once the partner file is loaded." if m.awaits_partner_data else ""
+        partner = (" This is a partner measure: it appears once the partner file is loaded."
+                   if m.awaits_partner_data else "")
         panel["message"] = f"Awaiting data{': ' + str(detail) if isinstance(detail, str) and detail else ''}.{partner}"
         return panel
     if area is not None and area.level not in m.levels:
@@ -217,7 +218,8 @@ def compare_groups_panel(
             cells.setdefault(r["label"], {})[m.id] = r
         if m.id in charted:
             charts_out.append({"id": sub["id"], "title": sub["title"], "spec": sub["_chart"],
-                               "summary": snapshot_summary(m, sub["rows"], "label", f"groups by {dimension_label(dimension)}")})
+                               "summary": snapshot_summary(m, sub["rows"], "label",
+                                                           f"groups by {dimension_label(dimension)}")})
     order = sorted(cells, key=lambda g: group_order(f"{dimension}={g}"))
     rows = [{"group": g, "cells": {m.id: cells[g].get(m.id) for m in used},
              "reference_for": [m.id for m in used if m.reference == f"{dimension}={g}"]} for g in order]
