@@ -339,7 +339,8 @@ def quarantine(
     except OversightError as exc:
         _fail(exc)
     frame = con.execute(
-        "SELECT dataset, force, strftime(month, '%Y-%m') AS month, source_file, source_line, field, value, reason, record "
+        "SELECT dataset, force, strftime(month, '%Y-%m') AS month, source_file, source_line, "
+        "field, value, reason, record "
         "FROM quarantine ORDER BY source_file, source_line"
     ).df()
     if format is OutputFormat.csv:
@@ -395,7 +396,9 @@ def build() -> None:
         table.add_column(name, justify=justify)  # type: ignore[arg-type]
     colour = {"ok": "green", "awaiting data": "yellow", "failed": "red"}
     for m in report.measures:
-        table.add_row(m.measure, f"[{colour[m.status]}]{m.status}[/]", f"{m.rows:,}", f"{m.seconds:.2f}", m.detail or "")
+        table.add_row(
+            m.measure, f"[{colour[m.status]}]{m.status}[/]", f"{m.rows:,}", f"{m.seconds:.2f}", m.detail or ""
+        )
     out.print(table)
     done = sum(1 for m in report.measures if m.status == "ok")
     out.print(
@@ -525,7 +528,9 @@ def publish(
 def report(
     quarter: Annotated[
         str | None,
-        typer.Option(help="Financial-year quarter, e.g. 2022-23-Q2 (Q1 = April-June). Default: the latest with figures."),
+        typer.Option(
+            help="Financial-year quarter, e.g. 2022-23-Q2 (Q1 = April-June). Default: the latest with figures."
+        ),
     ] = None,
     folder: Annotated[
         Path, typer.Option("--out", help="Folder to write the HTML and PDF into (created if needed).")

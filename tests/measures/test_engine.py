@@ -55,7 +55,8 @@ sql = "SELECT month, force, borough, kind, count(*) AS numerator FROM event GROU
 
 def _events(con, rows: list[tuple[str, str, str | None, str]]) -> None:
     con.execute("CREATE OR REPLACE TABLE event (month DATE, force VARCHAR, borough VARCHAR, kind VARCHAR)")
-    con.executemany("INSERT INTO event VALUES (?, ?, ?, ?)", [[dt.date.fromisoformat(m + "-01"), f, b, k] for m, f, b, k in rows])
+    con.executemany("INSERT INTO event VALUES (?, ?, ?, ?)",
+                    [[dt.date.fromisoformat(m + "-01"), f, b, k] for m, f, b, k in rows])
 
 
 def _months(first: str, count: int) -> list[str]:
@@ -150,7 +151,8 @@ def test_intervals_comparisons_and_suppression(warehouse, tmp_path):
     assert got.loc["B2", "vs_year_before"] == "no significant change"
     assert bool(got.loc["B2", "suppressed"]) and got.loc["B2", "suppression_reason"] == "fewer than 10 records"
     assert not bool(got.loc["B1", "suppressed"])
-    public = measure_values(warehouse, "crimes", area="B2", period="2022-01", catalogue=_catalogue(tmp_path, crimes=COUNT), public=True)
+    public = measure_values(warehouse, "crimes", area="B2", period="2022-01",
+                            catalogue=_catalogue(tmp_path, crimes=COUNT), public=True)
     assert public["value"].isna().all() and public["suppression_reason"].iloc[0] == "fewer than 10 records"
 
 
@@ -179,7 +181,9 @@ computation = "records"
 periods = ["month"]
 levels = ["force"]
 requires = ["event"]
-sql = "SELECT month, force, count(*) FILTER (WHERE kind = 'found') AS numerator, count(*) AS denominator FROM event GROUP BY ALL"
+sql = '''
+SELECT month, force, count(*) FILTER (WHERE kind = 'found') AS numerator, count(*) AS denominator
+FROM event GROUP BY ALL'''
 """
 
 
@@ -223,7 +227,8 @@ periods = ["fy_quarter"]
 levels = ["force"]
 """
     _events(warehouse, [("2021-01", "f1", "B1", "burglary")])
-    catalogue = _catalogue(tmp_path, broken=broken, satisfaction=partner, waiting=COUNT.replace('"event"', '"not_loaded"'))
+    catalogue = _catalogue(tmp_path, broken=broken, satisfaction=partner,
+                           waiting=COUNT.replace('"event"', '"not_loaded"'))
     report = build(warehouse, catalogue)
     status = {m.measure: (m.status, m.detail) for m in report.measures}
     assert status["broken"][0] == "failed" and "broken.toml" in status["broken"][1]
@@ -265,7 +270,10 @@ computation = "published"
 periods = ["rolling_12"]
 levels = ["force"]
 requires = ["gap"]
-sql = "SELECT 'rolling_12' AS period_type, period_end, 'force' AS area_level, 'f1' AS area_code, value, interval_low, interval_high FROM gap"
+sql = '''
+SELECT 'rolling_12' AS period_type, period_end, 'force' AS area_level, 'f1' AS area_code,
+       value, interval_low, interval_high
+FROM gap'''
 """
 
 
@@ -311,7 +319,9 @@ periods = ["calendar_year"]
 levels = ["force"]
 breakdowns = ["grp"]
 requires = ["search"]
-sql = "SELECT month, force, grp, count(*) FILTER (WHERE found) AS numerator, count(*) AS denominator FROM search GROUP BY ALL"
+sql = '''
+SELECT month, force, grp, count(*) FILTER (WHERE found) AS numerator, count(*) AS denominator
+FROM search GROUP BY ALL'''
 """
 GAP_TO_WHITE = """
 unit = "percentage_points"
@@ -355,9 +365,11 @@ def test_rate_ratio_to_white_matches_the_formula(warehouse, tmp_path):
     ).fetchone()
     assert value == pytest.approx((60 / 2000) / (40 / 8000))  # 6.0
     half_width = 1.959964 * np.sqrt(1 / 60 + 1 / 40)  # log method, by hand
-    assert (low, high) == (pytest.approx(6 * np.exp(-half_width), rel=1e-6), pytest.approx(6 * np.exp(half_width), rel=1e-6))
+    assert (low, high) == (pytest.approx(6 * np.exp(-half_width), rel=1e-6),
+                           pytest.approx(6 * np.exp(half_width), rel=1e-6))
     assert year == 2021
-    groups = {b for (b,) in warehouse.execute("SELECT DISTINCT breakdown FROM measure_value WHERE measure = 'ratio'").fetchall()}
+    groups = {b for (b,) in warehouse.execute(
+        "SELECT DISTINCT breakdown FROM measure_value WHERE measure = 'ratio'").fetchall()}
     assert groups == {"grp=Black"}  # not White against itself, not 'Not stated'
 
 

@@ -22,7 +22,8 @@ def test_a_significant_change_is_named_with_its_direction():
 def test_no_significant_change_is_never_called_a_rise_or_fall():
     row = {**QUARTER_ROW, "vs_year_before": "no significant change"}
     text = change_sentence(CATALOGUE["total_recorded_crime"], row)
-    assert text == "Total recorded crime: 219,033 in 2022-23 Q2, no significant change on the same quarter a year before."
+    assert text == ("Total recorded crime: 219,033 in 2022-23 Q2, "
+                    "no significant change on the same quarter a year before.")
     assert verdict_text(CATALOGUE["total_recorded_crime"], row) == "no significant change"
 
 
@@ -56,10 +57,13 @@ def test_periods_in_words():
 
 def test_spc_words_name_the_rule_for_special_cause_only():
     assert spc_phrase({"spc_variation": "special_cause_concern", "spc_signal": "run_of_seven"}) == (
-        "within the process limits, but part of a run of 7 or more points on one side of the mean: special cause (concern)")
-    assert spc_phrase({"spc_variation": "special_cause_concern", "spc_signal": "run_of_seven", "value": 9.0,
-                     "spc_mean": 5.0}).startswith("within the process limits, but part of a run of 7 or more points above")
-    assert spc_phrase({"spc_variation": "common_cause", "spc_signal": None}) == "within the process limits: common cause variation"
+        "within the process limits, but part of a run of 7 or more points on one side of the mean: "
+        "special cause (concern)")
+    assert spc_phrase(
+        {"spc_variation": "special_cause_concern", "spc_signal": "run_of_seven", "value": 9.0, "spc_mean": 5.0}
+    ).startswith("within the process limits, but part of a run of 7 or more points above")
+    assert spc_phrase({"spc_variation": "common_cause", "spc_signal": None}) == (
+        "within the process limits: common cause variation")
     assert spc_phrase({"spc_variation": None}) == ""
 
 

@@ -56,7 +56,8 @@ def test_series_summary_counts_special_causes_from_the_stored_verdicts() -> None
 
 def test_snapshot_summary_names_highest_and_lowest() -> None:
     m = MEASURES["stop_search_rate"]
-    rows = [{"label": "Black", "value": 3.1}, {"label": "White", "value": 1.1}, {"label": "Other", "value": None, "suppressed": True}]
+    rows = [{"label": "Black", "value": 3.1}, {"label": "White", "value": 1.1},
+            {"label": "Other", "value": None, "suppressed": True}]
     assert snapshot_summary(m, rows, "label", "groups") == (
         f"{m.title}: 3 groups, 1 not published (too few records); highest Black at 3.1 per 1,000, "
         "lowest White at 1.1 per 1,000.")

@@ -19,7 +19,8 @@ def _months(values, variations=None, start=(2021, 10)):
         rows.append({"period_type": "month", "period_end": month_end(y, m + 1), "value": value,
                      "interval_low": None, "interval_high": None, "spc_mean": 100.0, "spc_lower": 80.0,
                      "spc_upper": 120.0, "spc_variation": (variations or {}).get(i, "common_cause"),
-                     "suppressed": value is None, "suppression_reason": "fewer than 10 records" if value is None else None})
+                     "suppressed": value is None,
+                     "suppression_reason": "fewer than 10 records" if value is None else None})
     return rows
 
 
@@ -55,8 +56,9 @@ def test_a_suppressed_month_is_a_gap_in_the_line_and_named_in_the_alt_text():
 def test_series_with_intervals_shades_them_instead_of_process_limits():
     rows = [{"period_type": "rolling_12", "period_end": dt.date(2022, m, 30 if m in (6, 9) else 31), "value": v,
              "interval_low": v - 0.01, "interval_high": v + 0.01} for m, v in ((3, 0.71), (6, 0.70), (9, 0.69))]
-    chart = time_chart(CATALOGUE["trust_mps"], rows, highlight={dt.date(2022, 9, 30)}, highlight_label="12 months to Sep 2022",
-                       spc=False, every="12 months to each quarter's end", area_name="Metropolitan Police Service")
+    chart = time_chart(CATALOGUE["trust_mps"], rows, highlight={dt.date(2022, 9, 30)},
+                       highlight_label="12 months to Sep 2022", spc=False, every="12 months to each quarter's end",
+                       area_name="Metropolitan Police Service")
     assert "Process limits" not in chart.svg and "95% interval" in chart.svg
     assert chart.alt.startswith("Line chart of Trust in the MPS")
     assert "Lowest 69% (September 2022), highest 71% (March 2022)." in chart.alt
@@ -82,8 +84,9 @@ def test_bar_chart_names_suppressed_groups_and_the_reference_line():
                       reference_line=1.0, reference_words="1 = the same rate as White residents")
     assert chart.svg.count('fill="#1d70b8"') == 2 + 1  # two bars and the legend sample
     assert ">not published<" in chart.svg
-    assert chart.alt == ("Bar chart of Stop and search disproportionality: rate ratio to White residents (self-defined) "
-                         "by self-defined ethnic group, 2018-19 Q2, with 95% intervals. Highest Black at 3.02 times, "
-                         "lowest Asian at 0.95 times. Not published: Other. Dashed line: 1 = the same rate as White residents.")
+    assert chart.alt == ("Bar chart of Stop and search disproportionality: rate ratio to White residents "
+                         "(self-defined) by self-defined ethnic group, 2018-19 Q2, with 95% intervals. "
+                         "Highest Black at 3.02 times, lowest Asian at 0.95 times. Not published: Other. "
+                         "Dashed line: 1 = the same rate as White residents.")
     assert chart.rows[2] == ("Other", "not published (fewer than 10 records)", "")
     assert chart.src.startswith("data:image/svg+xml;base64,")

@@ -138,7 +138,8 @@ def test_health_lists_months_and_reference_datasets(client: Client) -> None:
 def test_the_openapi_description_covers_every_api_route(client: Client, app) -> None:
     spec = client.get("/api/v1/openapi.json").json()
     paths = set(spec["paths"])
-    api_routes = {r.path for r in app.routes if getattr(r, "path", "").startswith("/api/v1/") and r.path != "/api/v1/openapi.json"}
+    api_routes = {r.path for r in app.routes
+                  if getattr(r, "path", "").startswith("/api/v1/") and r.path != "/api/v1/openapi.json"}
     assert api_routes <= paths
     values = spec["paths"]["/api/v1/measures/{measure_id}/values.{fmt}"]["get"]
     assert {p["name"] for p in values["parameters"]} >= {"level", "area", "period", "period_type", "breakdown"}

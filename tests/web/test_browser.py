@@ -67,7 +67,8 @@ def scroll_through(page: Any) -> None:
                 done(window.scrollY + window.innerHeight >= document.body.scrollHeight - 2))); })""")
         if at_end:
             break
-    page.wait_for_function("() => [...document.querySelectorAll('[data-spec]')].every(n => n.classList.contains('chart-drawn'))")
+    page.wait_for_function("() => [...document.querySelectorAll('[data-spec]')]"
+                           ".every(n => n.classList.contains('chart-drawn'))")
     page.evaluate("() => window.scrollTo(0, 0)")
 
 

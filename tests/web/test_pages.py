@@ -122,7 +122,8 @@ def test_the_overview_shows_each_headline_measure_with_its_reading(client: Clien
 
 def test_spc_readings_have_a_shape_and_words_not_colour_alone(client: Client) -> None:
     html = client.get("/").text
-    badges = re.findall(r'<span class="badge [^"]+"><span class="shape" aria-hidden="true">(.)</span> ([^<]+)</span>', html)
+    badges = re.findall(r'<span class="badge [^"]+"><span class="shape" aria-hidden="true">(.)</span> '
+                        r'([^<]+)</span>', html)
     assert badges
     for shape, words in badges:
         assert shape.strip() and len(words) > 10

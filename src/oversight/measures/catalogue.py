@@ -83,9 +83,11 @@ class Measure:
     series_break_reason: str | None = None
     target: Target | None = None
     of: str | None = None                    # derived measures: the measure they are computed from
-    reference: str | None = None             # derived measures: the reference breakdown, e.g. "self_defined_group=White"
+    reference: str | None = None             # derived measures: the reference breakdown,
+                                             # e.g. "self_defined_group=White"
     band: float | None = None                # gaps: half-width in points of the band they are judged against
-    quality_fields: tuple[str, ...] = ()     # source fields the value rests on: a month where one was not recorded is not published
+    quality_fields: tuple[str, ...] = ()     # source fields the value rests on: a month where one was not
+                                             # recorded is not published
     dashboard: str | None = None             # the public dashboard it is shown on (DASHBOARDS)
     role: str | None = None                  # what it is for there (ROLES)
     path: Path = field(default=Path(), compare=False)
@@ -119,7 +121,9 @@ def with_role(measures: dict[str, Measure] | list[Measure], role: str) -> list[M
     return sorted(found, key=lambda m: not m.headline)
 
 
-def derived_from(measures: dict[str, Measure] | list[Measure], base: Measure | None, computation: str) -> Measure | None:
+def derived_from(
+    measures: dict[str, Measure] | list[Measure], base: Measure | None, computation: str
+) -> Measure | None:
     """The measure computed from `base` by `computation` ('ratio', 'difference', 'allocated')."""
     if base is None:
         return None
@@ -235,7 +239,8 @@ def _measure(path: Path, raw: dict[str, object]) -> Measure:
         raise fail("sql", f"a '{computation}' measure needs the sql that computes it")
     if derived and (raw.get("of") is None or raw.get("reference") is None):
         raise fail("of" if raw.get("of") is None else "reference",
-                   f"a '{computation}' measure needs 'of' (a measure id) and 'reference' (e.g. \"self_defined_group=White\")")
+                   f"a '{computation}' measure needs 'of' (a measure id) and 'reference' "
+                   "(e.g. \"self_defined_group=White\")")
     unit = choice("unit", UNITS)
     population = text("population", required=False)
     if population is not None and population not in POPULATION_SCHEMES:

@@ -306,7 +306,8 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     if "rolling_12" in m.periods:
         windowed = [f.format(over="OVER w") for f in flagged]
         # string_agg(DISTINCT) is not a window function: the source of the first and last month.
-        windowed[-1] = "CASE WHEN first(source) OVER w = source THEN source ELSE first(source) OVER w || ' + ' || source END"
+        windowed[-1] = ("CASE WHEN first(source) OVER w = source THEN source "
+                        "ELSE first(source) OVER w || ' + ' || source END")
         parts.append(
             f"""SELECT 'rolling_12', (month - INTERVAL 11 MONTH)::DATE, last_day(month), {key}, n, d,
                        q, NULL, qn, qf, ql, sl, sh, src, false

@@ -166,8 +166,8 @@ SELECT dense_rank() OVER (ORDER BY v.measure, v.area_level, v.area_code, v.break
                    coalesce(v.is_break, false) OR k.month IS NOT NULL AS is_break), i.m_index,
        b.numerator AS numerator_before, b.denominator AS denominator_before,
        b.value AS value_before, b.sample_size AS sample_size_before,
-       v.rowid AS vid, b.rowid AS vid_before, coalesce(b.qbits, 0) AS qbits_before, coalesce(b.seg_lo, 0) AS seg_lo_before,
-       coalesce(b.seg_hi, 0) AS seg_hi_before
+       v.rowid AS vid, b.rowid AS vid_before, coalesce(b.qbits, 0) AS qbits_before,
+       coalesce(b.seg_lo, 0) AS seg_lo_before, coalesce(b.seg_hi, 0) AS seg_hi_before
 FROM __values v
 JOIN __measure_index i USING (measure)
 LEFT JOIN __values b
@@ -352,7 +352,8 @@ def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray, 
     num, num_b = x["numerator"], x["numerator_before"]
     den, den_b = x["denominator"], x["denominator_before"]
     with np.errstate(divide="ignore", invalid="ignore"):
-        value_b = np.where(np.isfinite(x["value_before"]), x["value_before"], np.where(den_b > 0, num_b / den_b, np.nan))
+        value_b = np.where(np.isfinite(x["value_before"]), x["value_before"],
+                           np.where(den_b > 0, num_b / den_b, np.nan))
     counts = (unit == "count") & _whole(num) & _whole(num_b)
     if counts.any():
         triples, back = np.unique(np.stack([num[counts], num_b[counts], phi[counts]], axis=1), axis=0,

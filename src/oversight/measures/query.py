@@ -159,7 +159,8 @@ def present_values(frame: pd.DataFrame, *, public: bool = False) -> pd.DataFrame
     and with `public=True` suppressed figures blanked (value and interval), keeping the reason."""
     frame.insert(
         1, "period",
-        [period_label(t, e.date() if hasattr(e, "date") else e) for t, e in zip(frame["period_type"], frame["period_end"], strict=False)],
+        [period_label(t, e.date() if hasattr(e, "date") else e)
+         for t, e in zip(frame["period_type"], frame["period_end"], strict=False)],
     )
     if public:
         hidden = frame["suppressed"].astype(bool)
@@ -167,5 +168,6 @@ def present_values(frame: pd.DataFrame, *, public: bool = False) -> pd.DataFrame
             frame[column] = frame[column].astype("float64").where(~hidden)
         for column in READINGS:
             frame[column] = frame[column].astype(object).where(~hidden, None)
-    frame["quality_flags"] = [list(v) if v is not None and not isinstance(v, float) else [] for v in frame["quality_flags"]]
+    frame["quality_flags"] = [list(v) if v is not None and not isinstance(v, float) else []
+                              for v in frame["quality_flags"]]
     return frame[OUTPUT_COLUMNS]

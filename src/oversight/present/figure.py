@@ -62,7 +62,8 @@ class Figure:
             missing=missing_reason(row),
             interval=interval_text(unit, row),
             sample=sample_text(row, (settings or {}).get("survey_design_effect")),
-            comparison=change_phrase(row.get("vs_year_before"), str(row["period_type"])) if measure.compared_with_year_before else "",
+            comparison=(change_phrase(row.get("vs_year_before"), str(row["period_type"]))
+                        if measure.compared_with_year_before else ""),
             verdict=verdict_text(measure, row),
             change=change_of(row),
             change_text=change_figures(unit, change_of(row)),

@@ -111,7 +111,9 @@ def spc_counts(rows: list[Row]) -> str:
     return text
 
 
-def series_summary(measure: Measure, rows: list[Row], area_name: str, period_type: str, *, label_key: str = "period") -> str:
+def series_summary(
+    measure: Measure, rows: list[Row], area_name: str, period_type: str, *, label_key: str = "period"
+) -> str:
     """The text summary of a time-series chart, from the stored figures and verdicts. Lowest and
     highest are of the figures not flagged for quality; flagged ones are counted and said so."""
     if not rows:

@@ -216,7 +216,8 @@ def sample_text(row: Mapping[str, Any] | None, design_effect: str | float | None
         return ""
     size = row.get("sample_size")
     if not is_missing(size):
-        return f"{size:,.0f}" + (" (assumed)" if row.get("sample_size_assumed") else "") + design_effect_text(design_effect)
+        assumed = " (assumed)" if row.get("sample_size_assumed") else ""
+        return f"{size:,.0f}{assumed}{design_effect_text(design_effect)}"
     denominator = row.get("denominator")
     return "" if is_missing(denominator) else f"{denominator:,.0f}"
 

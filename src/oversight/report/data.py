@@ -76,7 +76,8 @@ def report_data(con: duckdb.DuckDBPyConnection, quarter: str | None = None, forc
     catalogue = load_catalogue()
     names = dict(con.execute("SELECT code, name FROM area WHERE level IN ('force', 'bcu')").fetchall())
     if force not in names:
-        raise OversightError(f"force {force!r} is not in the area table; run 'oversight ingest reference'", field="force")
+        raise OversightError(f"force {force!r} is not in the area table; run 'oversight ingest reference'",
+                             field="force")
     status = catalogue_status(con, catalogue).set_index("measure")
     awaiting = {m: _text(status.loc[m, "detail"]) for m in catalogue if status.loc[m, "status"] == "awaiting data"}
     figures: dict[str, MeasureFigures] = {}

@@ -43,7 +43,8 @@ def quarter_health(con: duckdb.DuckDBPyConnection, quarter: Quarter, force: str)
         rows = [r for r in ledger if r["dataset"] == dataset]
         inside = [r for r in rows if r["month"] in wanted]
         for r in inside:
-            health.months.append({**r, "name": name, "month_name": dt.date.fromisoformat(r["month"] + "-01").strftime("%B %Y"),
+            health.months.append({**r, "name": name,
+                                  "month_name": dt.date.fromisoformat(r["month"] + "-01").strftime("%B %Y"),
                                   "no_coordinates": _share(r.get("share_no_coordinates"))})
         if len(inside) < len(wanted):
             span = (f"loaded months run from {_month(rows[0]['month'])} to {_month(rows[-1]['month'])}" if rows

@@ -137,5 +137,6 @@ def write_pdf(html: str, path: Path) -> tuple[int, list[str]]:
     errors = [m.getMessage() for m in messages.records if m.levelno >= logging.ERROR]
     if errors:
         path.unlink(missing_ok=True)
-        raise OversightError(f"the PDF could not be made accessible: {errors[0]} ({len(errors)} errors)", path=str(path))
+        raise OversightError(f"the PDF could not be made accessible: {errors[0]} ({len(errors)} errors)",
+                             path=str(path))
     return len(document.pages), [m.getMessage() for m in messages.records if m.levelno < logging.ERROR]

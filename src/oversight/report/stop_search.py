@@ -70,7 +70,8 @@ def stop_search(con: duckdb.DuckDBPyConnection, overview: list[MeasureFigures], 
     ratio = shown[RATIO]
     result.reference = breakdown_label(ratio.reference or "")
     force_cells = {m: _cells(con, shown[m].id, quarter, catalogue, level="force", area=force) for m in needed}
-    table = group_table([shown[m] for m in needed], [r for cells in force_cells.values() for r in cells.values()], GROUP)
+    figures = [r for cells in force_cells.values() for r in cells.values()]
+    table = group_table([shown[m] for m in needed], figures, GROUP)
     for g in table:
         result.groups.append({"label": g.label, "breakdown": g.breakdown, **{m: g.cells[shown[m].id] for m in needed}})
     if not any(row[RATE] for row in result.groups):

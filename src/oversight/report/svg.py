@@ -16,7 +16,9 @@ from oversight.present import marks
 # 'Report Sans' is the report's own font (render.REPORT_FONTS), used when the PDF is made; a browser
 # showing the chart as an image has only the machine's fonts.
 FONT: Final = "'Report Sans', 'DejaVu Sans', 'Liberation Sans', Arial, Helvetica, sans-serif"
-INK, BLUE, GREY, LIGHT, SHADE, RED, PURPLE = marks.INK, marks.BLUE, marks.GREY, marks.LIGHT, marks.SHADE, marks.RED, marks.PURPLE
+INK, BLUE, GREY, LIGHT, SHADE, RED, PURPLE = (
+    marks.INK, marks.BLUE, marks.GREY, marks.LIGHT, marks.SHADE, marks.RED, marks.PURPLE
+)
 CHAR_WIDTH: Final = 0.6  # average glyph width as a share of the font size, for laying out labels
 LEGEND_SIZE: Final = 10.5
 LEGEND_GAP: Final = 7.0
@@ -117,7 +119,9 @@ class Canvas:
         coords = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
         self.add(f'<polygon points="{coords}" fill="{colour}" stroke="{INK}" stroke-width="0.8"/>')
 
-    def legend(self, items: list[tuple[str, str, str]], y: float, left: float, right: float, size: float = LEGEND_SIZE) -> None:
+    def legend(
+        self, items: list[tuple[str, str, str]], y: float, left: float, right: float, size: float = LEGEND_SIZE
+    ) -> None:
         """Draw (kind, colour, words) items left to right from baseline y, wrapping as `legend_layout` says.
 
         kinds: 'line', 'dash', 'dot', 'band', or a marker shape."""

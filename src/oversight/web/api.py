@@ -113,7 +113,10 @@ def catalogue(request: Request, fmt: Annotated[Format, Path(description="json or
 
 @router.get("/measures/{measure_id}.json", summary="One measure: definition, status, periods and breakdowns",
             responses=JSON_ONLY)
-def measure(request: Request, measure_id: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,80}$", description=MEASURE_ID_HELP)]) -> Response:
+def measure(
+    request: Request,
+    measure_id: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,80}$", description=MEASURE_ID_HELP)],
+) -> Response:
     store = _store(request)
     if measure_id not in store.catalogue:
         raise NotFound(f"there is no measure {measure_id!r}; see /api/v1/measures.json", field="measure")

@@ -131,7 +131,8 @@ def series_figure(
         for column, name, show in (("spc_upper", "Process limits (dotted)", True), ("spc_lower", "", False)):
             limit_x, limit_y = line(column)
             data.append({"type": "scatter", "x": limit_x, "y": limit_y, "mode": "lines",
-                         "line": {"color": GREY, "width": 1.5, "dash": "dot", "shape": "hv"}, "name": name or "Process limits",
+                         "line": {"color": GREY, "width": 1.5, "dash": "dot", "shape": "hv"},
+                         "name": name or "Process limits",
                          "showlegend": show, "legendgroup": "limits", "hoverinfo": "skip"})
     data.append({"type": "scatter", "x": line_x, "y": line_y, "mode": "lines+markers", "name": label or measure.title,
                  "line": {"color": BLUE, "width": 2.5}, "marker": {"size": 5, "color": BLUE}, "connectgaps": False,
@@ -193,10 +194,10 @@ def bar_figure(measure: Measure, rows: list[dict[str, Any]], label_key: str, *, 
     shown = list(reversed(rows))  # Plotly draws the first category at the bottom
     labels = [f"{r[label_key]}: {label_text(measure.unit, r)}" for r in shown]
     values = [r.get("value") for r in shown]
-    plus = [None if is_missing(r.get("interval_high")) or is_missing(r.get("value")) else r["interval_high"] - r["value"]
-            for r in shown]
-    minus = [None if is_missing(r.get("interval_low")) or is_missing(r.get("value")) else r["value"] - r["interval_low"]
-             for r in shown]
+    plus = [None if is_missing(r.get("interval_high")) or is_missing(r.get("value"))
+            else r["interval_high"] - r["value"] for r in shown]
+    minus = [None if is_missing(r.get("interval_low")) or is_missing(r.get("value"))
+             else r["value"] - r["interval_low"] for r in shown]
     bar: dict[str, Any] = {
         "type": "bar", "orientation": "h", "y": labels, "x": values, "name": measure.title,
         "marker": {"color": BLUE}, "hoverinfo": "text", "hovertext": [_hover(measure, r, r[label_key]) for r in shown],

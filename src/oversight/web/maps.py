@@ -87,7 +87,8 @@ def choropleth(
         outline = ' stroke="#0b0c0c" stroke-width="4"' if code == highlight else ' stroke="#ffffff" stroke-width="1"'
         shapes.append(f'<path d="{path(feature["geometry"])}" fill="{shade(row.get("value"))}"{outline}>'
                       f"<title>{escape(label)}</title></path>")
-    legend = _legend(breaks, min(values) if values else None, unit, map_id, any(is_missing(r.get("value")) for r in by_code.values()))
+    legend = _legend(breaks, min(values) if values else None, unit, map_id,
+                     any(is_missing(r.get("value")) for r in by_code.values()))
     svg = (
         f'<svg class="map" viewBox="-4 -4 {WIDTH + 8} {height + 8:.0f}" role="img" '
         f'aria-labelledby="{map_id}-title" xmlns="http://www.w3.org/2000/svg">'

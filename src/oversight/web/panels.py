@@ -45,7 +45,8 @@ def _unavailable(store: Store, panel: dict[str, Any], m: Measure, area: Area | N
     if status["status"] != "ok":
         panel["state"] = "awaiting"
         detail = status.get("detail")
-        partner = " This is a partner measure: it appears once the partner file is loaded." if m.awaits_partner_data else ""
+        partner = (" This is a partner measure: it appears once the partner file is loaded."
+                   if m.awaits_partner_data else "")
         panel["message"] = f"Awaiting data{': ' + str(detail) if isinstance(detail, str) and detail else ''}.{partner}"
         return panel
     if area is not None and area.level not in m.levels:

@@ -60,7 +60,8 @@ NOT_COPIED: Final = (
     Address("/api/v1/measures/{measure_id}/values.{json,csv}",
             "every figure of a measure, 10,000 to a page and several megabytes each (use the files linked from "
             "its page, or the live service)"),
-    Address("/crime/?area=E09000022&period=2024-03", "pages for another area or period (each page is here in its default state)"),
+    Address("/crime/?area=E09000022&period=2024-03",
+            "pages for another area or period (each page is here in its default state)"),
     Address("/api/v1/", "the list of endpoints (the /api/ page describes them)"),
     Address("/docs", "the interactive documentation, which sends its requests to a live server"),
 )

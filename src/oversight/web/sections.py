@@ -63,8 +63,10 @@ SECTIONS: Final = (
         "The figures open data can give now, and the partner measures the Plan needs that appear "
         "here once the partner files are loaded.",
         featured=(
-            Featured("total_recorded_crime", "major=SEXUAL OFFENCES", "month", "Sexual offences recorded by the police"),
-            Featured("homicides", "domestic_abuse=Domestic abuse", "rolling_12", "Homicides in a domestic-abuse setting"),
+            Featured("total_recorded_crime", "major=SEXUAL OFFENCES", "month",
+                     "Sexual offences recorded by the police"),
+            Featured("homicides", "domestic_abuse=Domestic abuse", "rolling_12",
+                     "Homicides in a domestic-abuse setting"),
         ),
     ),
 )

@@ -210,7 +210,9 @@ class Store:
             measure_id, level=level, area=area, period=period, period_type=period_type, breakdown=breakdown), self))
         return [dict(r) for r in found]
 
-    def breakdown_rows(self, measure_id: str, *, level: str, area: str, period: str, dimension: str) -> list[dict[str, Any]]:
+    def breakdown_rows(
+        self, measure_id: str, *, level: str, area: str, period: str, dimension: str
+    ) -> list[dict[str, Any]]:
         """Every value of one breakdown dimension (e.g. self_defined_group=...) for one area and period."""
         every = self.rows(measure_id, level=level, area=area, period=period, breakdown=None)
         return [r for r in every if r["breakdown"].startswith(dimension + "=")]

@@ -518,7 +518,8 @@ def _number_lines(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None
         FROM (SELECT unnest(?::BIGINT[]) AS __file, unnest(?::BIGINT[]) AS ordinal, unnest(?::BIGINT[]) AS extra)""",
         [[m[0] for m in multi], [m[1] for m in multi], [m[2] for m in multi]],
     )
-    position = "SELECT s.rowid AS rid, s.__file, s.rowid - fi.first_rid AS k FROM __stage s JOIN __first fi USING (__file)"
+    position = ("SELECT s.rowid AS rid, s.__file, s.rowid - fi.first_rid AS k "
+                "FROM __stage s JOIN __first fi USING (__file)")
     if con.execute("SELECT count(*) FROM __skip_pos").fetchone()[0]:  # type: ignore[index]
         ordinals = f"""SELECT k.rid, k.__file, k.k + 2 + coalesce(p.shift, 0) AS ordinal FROM ({position}) k
             ASOF LEFT JOIN __skip_pos p ON p.__file = k.__file AND k.k >= p.pos"""

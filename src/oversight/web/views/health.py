@@ -26,7 +26,8 @@ def police_uk_summary(ledger: pd.DataFrame) -> list[dict[str, Any]]:
             "first_month": group["month"].min(), "last_month": group["month"].max(),
             "months": int(len(group)), "ok": int(counts.get("ok", 0)), "partial": int(counts.get("partial", 0)),
             "missing": int(counts.get("missing", 0)), "rows": int(group["rows"].sum()),
-            "quarantined": int(group["quarantined"].sum()), "flagged": [{k: r[k] for k in ("from", "to", "months", "status", "rows", "notes")}
+            "quarantined": int(group["quarantined"].sum()),
+            "flagged": [{k: r[k] for k in ("from", "to", "months", "status", "rows", "notes")}
                         for r in folded_months(frame_records(group[group["status"] != "ok"]))],
         })
     return rows
@@ -40,7 +41,8 @@ def _tables_used(m: Measure) -> set[str]:
 def measure_health(store: Store, m: Measure) -> dict[str, Any]:
     used = _tables_used(m)
     police = [r for r in police_uk_summary(store.health())
-              if any(t == POLICE_UK_TABLES.get(r["dataset"]) or t.startswith(POLICE_UK_TABLES.get(r["dataset"], "?") + "_")
+              if any(t == POLICE_UK_TABLES.get(r["dataset"])
+                     or t.startswith(POLICE_UK_TABLES.get(r["dataset"], "?") + "_")
                      for t in used)]
     reference, problem = store.reference_health()
     ref_rows = frame_records(reference[reference["table"].isin(used)]) if not reference.empty else []
@@ -59,6 +61,7 @@ def health_page(store: Store) -> dict[str, Any]:
         sections=[section("Data health", [])],
         police_uk=police_uk_summary(store.health()),
         reference=frame_records(reference), reference_problem=problem,
-        measures=frame_records(status[["measure", "title", "priority", "status", "detail", "latest_period_end", "areas"]]),
+        measures=frame_records(status[["measure", "title", "priority", "status", "detail",
+                                       "latest_period_end", "areas"]]),
         built_at=store.built_at(),
     )

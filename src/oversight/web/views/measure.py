@@ -63,7 +63,8 @@ def measure_page(store: Store, measure_id: str, filters: Filters) -> dict[str, A
     return page(
         "measure", m.title, f"/measures/{m.id}/", intro=m.description, filters=filters, area=area, period=period,
         breakdown=breakdown, sections=groups, definition=definition(m),
-        status={"status": status["status"], "detail": status.get("detail") if isinstance(status.get("detail"), str) else None,
+        status={"status": status["status"],
+                "detail": status.get("detail") if isinstance(status.get("detail"), str) else None,
                 "latest_period_end": status.get("latest_period_end"), "areas": int(status.get("areas") or 0)},
         health=measure_health(store, m),
         _controls=controls(store, area, levels=m.levels, period=period, period_measures=[m.id], period_types=types,

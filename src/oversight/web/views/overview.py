@@ -9,7 +9,14 @@ from oversight.measures.catalogue import Measure
 from oversight.measures.periods import period_label
 from oversight.present.labels import breakdown_label, sentence_case
 from oversight.present.marks import spc_badge
-from oversight.present.words import change_text, is_flagged, missing_reason, quality_phrase, summary_sentence, value_text
+from oversight.present.words import (
+    change_text,
+    is_flagged,
+    missing_reason,
+    quality_phrase,
+    summary_sentence,
+    value_text,
+)
 from oversight.web.panels import LEVEL_PLURALS, measure_ref
 from oversight.web.params import Filters, latest_shared, resolve_area, resolve_period
 from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS
@@ -29,7 +36,8 @@ def headline_card(
     status = store.status_of(m.id)
     if status["status"] != "ok":
         detail = status.get("detail")
-        card.update(state="awaiting", message="Awaiting data" + (f": {detail}" if isinstance(detail, str) else "") + ".")
+        card.update(state="awaiting",
+                    message="Awaiting data" + (f": {detail}" if isinstance(detail, str) else "") + ".")
         return card
     if area.level not in m.levels:
         card.update(state="not_at_level", message=f"Not published for {LEVEL_PLURALS[area.level]}.")
@@ -60,7 +68,8 @@ def headline_card(
     else:
         reference = breakdown_label(m.reference or "")
         card.update(groups=[{**r, "label": breakdown_label(r["breakdown"])} for r in found],
-                    reading=f"Each group compared with {reference}" + (" (1 means the same rate)" if m.unit == "ratio" else ""))
+                    reading=(f"Each group compared with {reference}"
+                             + (" (1 means the same rate)" if m.unit == "ratio" else "")))
     if "month" in m.periods:
         months = [r for r in store.rows(m.id, level=area.level, area=area.code, period_type="month")
                   if r.get("spc_variation")]  # flagged months have no SPC reading

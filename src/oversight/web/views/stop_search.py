@@ -89,7 +89,8 @@ def stop_search_page(store: Store, filters: Filters) -> dict[str, Any]:
             title=f"Self-defined (rows) against officer-defined (columns) ethnic group, {area.name}")]))
     mapped = rate or volume
     if mapped is not None:
-        groups.append(section("By area", [panels.areas_panel(store, mapped, compare_level, period, highlight=area.code)]))
+        groups.append(section("By area", [
+            panels.areas_panel(store, mapped, compare_level, period, highlight=area.code)]))
     force_measures = [m for m in ms if "use of force" in f"{m.title} {m.source}".lower()]
     groups.append(section("Use of force", [
         panels.awaiting_panel(store, force_measures, title="Use of force measures", panel_id="use-of-force")

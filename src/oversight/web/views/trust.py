@@ -53,7 +53,8 @@ def trust_page(store: Store, filters: Filters) -> dict[str, Any]:
     waiting = [m for m in proportions if not store.has_data(m.id)]
     if waiting:
         groups.append(section("Awaiting data", [
-            panels.awaiting_panel(store, waiting, title="Survey measures waiting for data", panel_id="trust-awaiting")]))
+            panels.awaiting_panel(store, waiting, title="Survey measures waiting for data",
+                                  panel_id="trust-awaiting")]))
     return page(
         "section", SECTION.title, "/trust/", intro=SECTION.intro, filters=filters, area=area, period=period,
         sections=groups,
