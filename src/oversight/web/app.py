@@ -8,6 +8,7 @@ rendered by the templates through `render.py`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import gzip
@@ -120,8 +121,13 @@ def create_app(
     a background thread when the server starts, so the first visitors get cached pages."""
     from oversight.web import api, pages
 
+    warming: list[threading.Thread] = []
+    stopping = threading.Event()
+
     def start_warm_up() -> None:
-        threading.Thread(target=pages.warm_up, args=(app,), name="oversight-warm-up", daemon=True).start()
+        thread = threading.Thread(target=pages.warm_up, args=(app, stopping), name="oversight-warm-up", daemon=True)
+        warming.append(thread)
+        thread.start()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -129,6 +135,11 @@ def create_app(
             start_warm_up()
             app.state.store.on_new_snapshot.append(start_warm_up)  # a rebuild: warm its pages too
         yield
+        # A warm-up still reading when the server stops would leave a query running while the
+        # snapshot closes under it: it stops after its current page, and is waited for.
+        stopping.set()
+        for thread in warming:
+            await asyncio.to_thread(thread.join, 30)
         app.state.store.close()
 
     app = FastAPI(

@@ -270,9 +270,16 @@ _OPEN: weakref.WeakSet[Snapshot] = weakref.WeakSet()
 
 @atexit.register
 def _close_open_snapshots() -> None:
-    """Close what is still open when the process ends (DuckDB objects must not outlive it)."""
+    """Close what is still open when the process ends (DuckDB objects must not outlive it). A
+    thread the process is leaving behind may still be reading: its query is interrupted first,
+    and a connection that stays busy is left to the process's end rather than failing it."""
     for snapshot in list(_OPEN):
-        snapshot.close()
+        con = snapshot.con
+        if con is not None:
+            with contextlib.suppress(duckdb.Error):
+                con.interrupt()
+        with contextlib.suppress(duckdb.Error):
+            snapshot.close()
 
 
 _PINNED: contextvars.ContextVar[Snapshot | WarehouseError | None] = contextvars.ContextVar(

@@ -5,6 +5,7 @@ the dict all three render, so they cannot disagree."""
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -135,13 +136,17 @@ def api_html(request: Request) -> HTMLResponse:
     return HTMLResponse(render_page(request.app, "/api/", "api.html", data, Filters()))
 
 
-def warm_up(app: Any) -> None:
-    """Build every page in its default state, so the first visitors do not wait."""
+def warm_up(app: Any, stopping: threading.Event | None = None) -> None:
+    """Build every page in its default state, so the first visitors do not wait; stop early
+    when `stopping` is set (the server is shutting down)."""
     store: Store = app.state.store
     started = time.perf_counter()
     work = [(path, template, builder) for path, (template, builder) in PAGES.items()]
     work += [(f"/measures/{m}/", "measure.html", _measure_builder(m)) for m in store.catalogue]
     for path, template, builder in work:
+        if stopping is not None and stopping.is_set():
+            log.info("warm-up stopped: the server is shutting down")
+            return
         try:
             page_html(app, path, template, builder, Filters())
         except OversightError as exc:  # e.g. no warehouse yet: the page itself will say so
