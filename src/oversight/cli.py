@@ -90,7 +90,8 @@ def ingest_police_uk_command(
     """Load police.uk street-level crime, outcomes and stop-and-search files.
 
     Each file's kind is recognised from its header. Rows that break a rule are quarantined with
-    the reason; a file that cannot be read is reported and the others still load. The exit code
+    the reason; a file that cannot be read is reported and the others still load. At a terminal,
+    a progress bar on stderr shows the files read, then loaded (not with --quiet). The exit code
     is 1 when any file failed.
     """
     try:
