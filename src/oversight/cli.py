@@ -91,22 +91,23 @@ def ingest_police_uk_command(
     """Load police.uk street-level crime, outcomes and stop-and-search files.
 
     Each file's kind is recognised from its header. Rows that break a rule are quarantined with
-    the reason; a file that cannot be read is reported and the others still load. The exit code
+    the reason; a file that cannot be read is reported and the others still load. At a terminal,
+    a progress bar on stderr shows the files read, then loaded (not with --quiet). The exit code
     is 1 when any file failed.
     """
     try:
         con = connect(_warehouse())
     except OversightError as exc:
         _fail(exc, code=1)  # nothing could be loaded: a failed load, not a usage error
-    total = sum(_size(p) for p in paths)
+    # At a terminal only: files are first read (their number not yet known), then loaded.
     with Progress(
-        TextColumn("[bold]loading[/]"), BarColumn(), DownloadColumn(), TimeRemainingColumn(),
-        TextColumn("{task.description}"), console=err, transient=True, disable=quiet or total < 20_000_000,
+        BarColumn(), DownloadColumn(), TimeRemainingColumn(), TextColumn("{task.description}"),
+        console=err, transient=True, disable=quiet or not err.is_terminal,
     ) as bar:
-        task = bar.add_task("", total=total)
+        task = bar.add_task("", total=None)
         report = ingest_police_uk(
             con, paths, force=force, reload=reload,
-            progress=lambda size, name: bar.update(task, advance=size, description=Path(name).name),
+            progress=lambda what, done, total: bar.update(task, completed=done, total=total, description=what),
         )
     try:
         placed = place_loaded_records(con)
@@ -198,12 +199,6 @@ def datasets() -> None:
     for d in all_datasets():
         table.add_row(d.name, d.table, "\n".join(d.patterns), d.description)
     out.print(table)
-
-
-def _size(path: Path) -> int:
-    if path.is_dir():
-        return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    return path.stat().st_size if path.exists() else 0
 
 
 def _print_ingest_report(report: IngestReport, *, quiet: bool, title: str) -> None:

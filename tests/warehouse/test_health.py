@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import statistics
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from conftest import SHARED_POLICE_UK, bundled, csv_lines, needs_shared
@@ -13,6 +14,8 @@ from oversight.sources.police_uk import ingest_police_uk
 from oversight.warehouse.health import HEALTH_COLUMNS, health_ledger
 
 LONDON = ZoneInfo("Europe/London")
+# Three forces, 2019-06 to 2019-09, with the gaps police.uk has (README.md beside the files).
+EXCERPT = Path(__file__).parent / "data" / "national_stop_search_excerpt"
 
 
 # outputs
@@ -45,6 +48,42 @@ def test_months_missing_inside_the_span_are_listed(warehouse):
     assert ledger[["month", "status", "rows"]].values.tolist() == [
         ["2019-01", "ok", len(csv_lines(january)) - 1], ["2019-02", "missing", 0], ["2019-03", "missing", 0],
         ["2019-04", "ok", len(csv_lines(april)) - 1]]
+
+
+def test_a_force_that_stops_submitting_is_missing_up_to_the_last_month_of_any_force(warehouse):
+    assert not ingest_police_uk(warehouse, [EXCERPT]).failed
+    ledger = health_ledger(warehouse, dataset="stop-and-search")
+    missing = ledger.query("status == 'missing'")
+    assert missing[["force", "month", "rows"]].values.tolist() == [
+        ["greater-manchester", "2019-07", 0], ["greater-manchester", "2019-08", 0],
+        ["greater-manchester", "2019-09", 0], ["gwent", "2019-08", 0]]
+    after, inside = missing["notes"].iloc[0], missing["notes"].iloc[3]
+    assert after == "no file loaded: this force's files end at 2019-06, other forces' at 2019-09"
+    assert inside == "no file loaded for this month inside the covered span"
+    assert ledger.groupby("force")["month"].agg(["min", "max"]).values.tolist() == [["2019-06", "2019-09"]] * 3
+
+
+def test_the_last_month_of_any_force_holds_when_the_ledger_is_filtered_to_one_force(warehouse):
+    ingest_police_uk(warehouse, [EXCERPT])
+    ledger = health_ledger(warehouse, force="greater-manchester")
+    # three rows a file: every month loaded is 'partial' (its dates end early), none 'missing'
+    assert ledger[["month", "status"]].values.tolist() == [
+        ["2019-06", "partial"], ["2019-07", "missing"], ["2019-08", "missing"], ["2019-09", "missing"]]
+
+
+def test_a_force_is_not_missing_before_its_first_file(warehouse):
+    excerpt = sorted(EXCERPT.glob("*/*.csv"))
+    late = [p for p in excerpt if p.name.startswith("2019-09-gwent") or "wiltshire" in p.name]
+    ingest_police_uk(warehouse, late)
+    gwent = health_ledger(warehouse, force="gwent")
+    assert gwent[["month", "status"]].values.tolist() == [["2019-09", "partial"]]
+
+
+def test_months_of_other_datasets_do_not_extend_a_span(warehouse):
+    ingest_police_uk(warehouse, [bundled("street", "2019-01"), bundled("stop-and-search", "2018-01")])
+    ledger = health_ledger(warehouse)
+    assert ledger[["dataset", "month", "status"]].values.tolist() == [
+        ["stop-and-search", "2018-01", "ok"], ["street", "2019-01", "ok"]]
 
 
 def test_street_share_without_lsoa_is_the_share_of_blank_codes(warehouse):

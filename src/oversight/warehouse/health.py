@@ -1,5 +1,10 @@
 """The data-health ledger: one row per force x dataset x month, with what looks wrong.
 
+A force's months run from its first month loaded to the last month loaded for the dataset by
+any force, so a month with no file is 'missing' whether it falls between two of the force's
+files or after its last one (a force that stopped submitting). Months before a force's first
+file are not listed: where each force's history starts is a choice of what to load.
+
 Columns: dataset, force, month, status ('ok', 'partial', 'missing', 'flagged': a field not
 recorded or records not placed), rows, quarantined,
 share_no_coordinates, share_no_lsoa, share_midnight (stop and search: share of local times at
@@ -79,10 +84,15 @@ def health_ledger(
     frame = con.execute(
         f"""
         WITH seen AS ({_per_month_sql(tz)}),
+        dataset_end AS (SELECT dataset, max(month) AS dataset_last FROM seen GROUP BY dataset),
+        -- A force's span runs from its first month to the last month any force has in the
+        -- dataset: a force that stops submitting shows as missing, not as ending early.
         span AS (
-            SELECT dataset, force, unnest(generate_series(min(month), max(month), INTERVAL 1 MONTH))::DATE AS month,
+            SELECT dataset, force,
+                   unnest(generate_series(min(month), any_value(dataset_last), INTERVAL 1 MONTH))::DATE AS month,
+                   max(month) AS force_last, any_value(dataset_last) AS dataset_last,
                    median(rows) AS median_rows
-            FROM seen GROUP BY dataset, force
+            FROM seen JOIN dataset_end USING (dataset) GROUP BY dataset, force
         ),
         quarantined AS (
             SELECT dataset, force, month, count(*) AS n FROM quarantine GROUP BY ALL
@@ -93,6 +103,7 @@ def health_ledger(
                    seen.share_no_coordinates, seen.share_no_lsoa, seen.share_midnight,
                    seen.first_date, seen.last_date, span.median_rows,
                    seen.rows IS NULL AS is_missing,
+                   span.month > span.force_last AS after_last, span.force_last, span.dataset_last,
                    seen.first_date > span.month + INTERVAL {days} DAY AS late_start,
                    seen.last_date < span.month + INTERVAL 1 MONTH - INTERVAL {days + 1} DAY AS early_end,
                    seen.rows < {ratio} * span.median_rows AS few_rows
@@ -108,7 +119,9 @@ def health_ledger(
                rows, quarantined, share_no_coordinates, share_no_lsoa, share_midnight,
                first_date, last_date,
                concat_ws('; ',
-                   CASE WHEN is_missing THEN 'no file loaded for this month inside the covered span' END,
+                   CASE WHEN after_last THEN 'no file loaded: this force''s files end at '
+                        || strftime(force_last, '%Y-%m') || ', other forces'' at ' || strftime(dataset_last, '%Y-%m')
+                        WHEN is_missing THEN 'no file loaded for this month inside the covered span' END,
                    CASE WHEN late_start THEN 'first record on ' || strftime(first_date, '%d %b') END,
                    CASE WHEN early_end THEN 'last record on ' || strftime(last_date, '%d %b') END,
                    CASE WHEN few_rows THEN rows || ' rows, under ' || round({ratio} * 100)::INT

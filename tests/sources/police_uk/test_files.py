@@ -43,6 +43,31 @@ def test_a_zip_archive_of_month_folders_loads_every_member(tmp_path, warehouse):
     assert all(f.ok and f.rows_read == f.rows_loaded for f in report.files)
 
 
+def test_progress_counts_the_bytes_read_from_a_zip_against_their_total(tmp_path, warehouse):
+    """The bytes reported are those of the files read out of the archive, never more than the
+    total they are reported against, which is known once every file has been found."""
+    archive = tmp_path / "police-uk-download.zip"
+    plain = []
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for month in ("2018-01", "2018-02", "2018-03"):
+            plain.append(unzip_to(bundled("stop-and-search", month), tmp_path / "x" / f"{month}.csv"))
+            zf.write(plain[-1], f"{month}/{month}-metropolitan-stop-and-search.csv")
+    calls: list[tuple[str, int, int | None]] = []
+    report = ingest_police_uk(warehouse, [archive], progress=lambda what, done, total: calls.append((what, done, total)))
+    assert not report.failed
+    csv_bytes = sum(p.stat().st_size for p in plain)
+    assert csv_bytes > 2 * archive.stat().st_size
+    reading = [c for c in calls if c[2] is None]
+    loading = [c for c in calls if c[2] is not None]
+    assert [what for what, _, _ in reading] == [
+        f"reading {m}-metropolitan-stop-and-search.csv" for m in ("2018-01", "2018-02", "2018-03")]
+    assert reading[-1][1] == csv_bytes
+    assert loading and all(total == csv_bytes for _, _, total in loading)
+    assert [done for _, done, _ in loading] == sorted(done for _, done, _ in loading)
+    assert loading[-1][1] == csv_bytes
+    assert all(what.startswith("loaded ") for what, _, _ in loading)
+
+
 def test_a_folder_mixing_csv_and_gz_loads_both(tmp_path, warehouse):
     unzip_to(bundled("street", "2018-01"), tmp_path / "in" / "2018-01-city-of-london-street.csv")
     (tmp_path / "in" / "2018-02-city-of-london-street.csv.gz").write_bytes(bundled("street", "2018-02").read_bytes())

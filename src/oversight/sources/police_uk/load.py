@@ -35,8 +35,10 @@ from oversight.sources.reference.dataset import file_sha256
 from oversight.sources.report import FileReport, IngestReport
 from oversight.warehouse.connection import transaction
 
-# Files are read together until their compressed size reaches this; it bounds the staging table.
-BATCH_BYTES = 256 * 1024 * 1024
+# Files are read together until their size reaches this: it bounds the staging table, and the
+# progress shown moves once a batch. Bigger batches gain little (the whole national stop and
+# search archive, 200 MB, loads no faster in one batch than in seven) and hold more memory.
+BATCH_BYTES = 32 * 1024 * 1024
 
 # Words of the operating system's error text that mean the warehouse's disk, not the input file,
 # is at fault; DuckDB passes them on inside its own exceptions.
@@ -45,7 +47,9 @@ _DISK_ERRORS = ("No space left on device", "Read-only file system", "Disk quota 
 # Shown with a failure that is a bug, so that one file's bug never stops the others loading.
 UNEXPECTED = "not loaded: unexpected error (please report it)"
 
-Progress = Callable[[int, str], None]  # (bytes just finished, file name)
+# (what is being done, e.g. 'reading <file>'; bytes done; bytes in all, None while files are
+# still being found). Bytes are those of the CSV files themselves, as read out of any archive.
+Progress = Callable[[str, int, int | None], None]
 
 
 @dataclass
@@ -81,6 +85,7 @@ def ingest_police_uk(
     try:
         with workdir() as work:
             pending: list[_Pending] = []
+            read = 0
             for found in discover(roots, work):
                 if isinstance(found, SourceError):
                     reports.append(FileReport(name=str(found.path), error=found.reason))
@@ -94,8 +99,9 @@ def ingest_police_uk(
                     item = None
                 if item is not None:
                     pending.append(item)
-                elif progress:
-                    progress(_size(found.path), found.name)
+                if progress:
+                    read += item.size if item is not None else _size(found.path)
+                    progress(f"reading {Path(found.name).name}", read, None)
             _load_all(con, pending, progress)
     except OSError as exc:  # the temporary folder cannot be made
         reason = f"not loaded: cannot make a temporary folder ({exc.strerror or exc})"
@@ -260,9 +266,17 @@ def _batches(pending: list[_Pending]) -> list[list[_Pending]]:
 
 def _load_all(con: duckdb.DuckDBPyConnection, pending: list[_Pending], progress: Progress | None) -> None:
     batches = _batches(pending)
+    total, done = sum(p.size for p in pending), 0
+
+    def loaded(item: _Pending) -> None:
+        nonlocal done
+        done += item.size
+        if progress:
+            progress(f"loaded {Path(item.source.name).name}", done, total)
+
     for n, batch in enumerate(batches):
         try:
-            _load_batch_or_each(con, batch, progress)
+            _load_batch_or_each(con, batch, loaded)
         except WarehouseError as exc:
             _not_loaded([p for b in batches[n:] for p in b], f"not loaded: {exc.reason}")
             return
@@ -280,7 +294,7 @@ def _not_loaded(items: list[_Pending], reason: str) -> None:
 
 
 def _load_batch_or_each(
-    con: duckdb.DuckDBPyConnection, batch: list[_Pending], progress: Progress | None
+    con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded: Callable[[_Pending], None]
 ) -> None:
     try:
         _stage(con, batch)
@@ -289,15 +303,14 @@ def _load_batch_or_each(
             raise WarehouseError(f"cannot write to the warehouse: {_first_line(exc)}") from exc
         if len(batch) > 1:
             for item in batch:
-                _load_batch_or_each(con, [item], progress)
+                _load_batch_or_each(con, [item], loaded)
             return
         batch[0].report.error = f"cannot be read: {_first_line(exc)}"
     else:
         _refuse_inconsistent_files(con, batch)
         _write(con, batch)
-    if progress:
-        for item in batch:
-            progress(item.size, item.source.name)
+    for item in batch:
+        loaded(item)
 
 
 def _disk_error(exc: BaseException) -> bool:
