@@ -128,3 +128,20 @@ def test_groups_with_no_figure_are_not_called_unpublished() -> None:
             {"label": "Other", "value": None, "suppressed": True}]
     text = snapshot_summary(m, rows, "label", "groups")
     assert "3 groups, 1 not published (too few records), 1 with no figure;" in text
+
+
+def test_a_run_of_missing_months_is_one_line_that_keeps_why() -> None:
+    from oversight.present.health import folded_months
+
+    ended = "no file loaded: this force's files end at 2019-06, other forces' at 2021-08"
+    rows = [{"month": "2019-06", "status": "ok", "notes": ""},
+            {"month": "2019-07", "status": "missing", "notes": ended},
+            {"month": "2019-08", "status": "missing", "notes": ended},
+            {"month": "2019-12", "status": "missing", "notes": "no file loaded for this month inside the covered span"},
+            {"month": "2020-01", "status": "missing", "notes": "no file loaded for this month inside the covered span"}]
+    lines = folded_months(rows)
+    assert [(r["from"], r["to"], r["months"]) for r in lines] == [
+        ("2019-06", "2019-06", 1), ("2019-07", "2019-08", 2), ("2019-12", "2020-01", 2)]
+    assert lines[1]["notes"] == ("no file loaded for these 2 months (this force's files end at 2019-06, "
+                                 "other forces' at 2021-08)")
+    assert lines[2]["notes"] == "no file loaded for these 2 months (inside the covered span)"

@@ -25,7 +25,9 @@ def folded_months(rows: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
         if last and r["status"] == "missing" and last["status"] == "missing" and _next_month(last["to"]) == r["month"]:
             last["to"] = r["month"]
             last["months"] += 1
-            last["notes"] = f"no file loaded for these {last['months']} months inside the covered span"
+            why = str(r.get("notes") or "")
+            where = why.split(": ", 1)[1] if why.startswith("no file loaded: ") else "inside the covered span"
+            last["notes"] = f"no file loaded for these {last['months']} months ({where})"
             continue
         out.append({**r, "from": r["month"], "to": r["month"], "months": 1})
     return out

@@ -53,7 +53,8 @@ def test_progress_counts_the_bytes_read_from_a_zip_against_their_total(tmp_path,
             plain.append(unzip_to(bundled("stop-and-search", month), tmp_path / "x" / f"{month}.csv"))
             zf.write(plain[-1], f"{month}/{month}-metropolitan-stop-and-search.csv")
     calls: list[tuple[str, int, int | None]] = []
-    report = ingest_police_uk(warehouse, [archive], progress=lambda what, done, total: calls.append((what, done, total)))
+    report = ingest_police_uk(warehouse, [archive],
+                              progress=lambda what, done, total: calls.append((what, done, total)))
     assert not report.failed
     csv_bytes = sum(p.stat().st_size for p in plain)
     assert csv_bytes > 2 * archive.stat().st_size

@@ -49,7 +49,8 @@ def test_every_member_is_read_whole_and_loaded_or_quarantined(loaded):
     for f in report.files:
         expected = int(manifest[_key(f.name)]["data_rows"])
         assert (f.rows_read, f.rows_loaded + f.rows_quarantined) == (expected, expected), f.name
-    ledger = con.execute("SELECT source_file, sha256, rows_read, rows_loaded, rows_quarantined FROM file_load").fetchall()
+    ledger = con.execute(
+        "SELECT source_file, sha256, rows_read, rows_loaded, rows_quarantined FROM file_load").fetchall()
     assert len(ledger) == len(manifest)
     for name, sha256, read, rows_loaded, quarantined in ledger:
         entry = manifest[_key(name)]
