@@ -457,13 +457,13 @@ def measure(
         return
     m = load_catalogue()[measure_id]
     table = Table(title=f"{measure_id}: {m.title}", title_justify="left")
-    for name in ("period", "level", "area", "breakdown", "value", "95% interval", "n", "vs year before", "change",
+    for name in ("period", "level", "area", "breakdown", "value", "95% interval", "n", "against a year before",
                  "SPC", "quality"):
         table.add_column(name, justify="right" if name in {"value", "n"} else "left")
     for row in frame.to_dict("records"):
         f = Figure.of(m, row, settings)
         table.add_row(str(row["period"]), str(row["area_level"]), str(row["area_code"]), str(row["breakdown"]),
-                      f.value, f.interval, f.sample, f.verdict, f.change_text, f.spc_text, f.quality)
+                      f.value, f.interval, f.sample, f.comparison, f.spc_text, f.quality)
     out.print(table)
 
 

@@ -25,3 +25,15 @@ def test_groups_come_in_census_order_with_each_measure_in_its_column() -> None:
     assert table[1].cells[ratio.id] is None
     assert table[2].reference_for == (ratio.id,)  # White is the ratio's reference group
     assert table[0].reference_for == ()
+
+
+def test_age_bands_come_in_age_order_and_catch_alls_last() -> None:
+    from oversight.present.labels import group_order
+
+    bands = ["over 34", "10-17", "Not stated", "under 10", "25-34", "18-24"]
+    assert sorted(bands, key=lambda b: group_order(f"age_range={b}")) == [
+        "under 10", "10-17", "18-24", "25-34", "over 34", "Not stated"]
+    ages = ["Under 18", "18 and over"]
+    assert sorted(reversed(ages), key=lambda b: group_order(f"age_group={b}")) == ages
+    crime = ["Theft", "Other", "Burglary"]
+    assert sorted(crime, key=lambda b: group_order(f"major={b}")) == ["Burglary", "Theft", "Other"]

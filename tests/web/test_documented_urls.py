@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from web.webtools import REPO, Client
 
-from oversight.web.publish import expand
+from oversight.web.addresses import expand
 
 README = REPO / "README.md"
 WEB_DOCS = REPO / "docs" / "web.md"

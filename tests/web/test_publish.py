@@ -14,8 +14,8 @@ from web.webtools import Client
 
 from oversight.cli import app as cli
 from oversight.measures.catalogue import load_catalogue
+from oversight.web.addresses import COPIED, NOT_COPIED, expand
 from oversight.web.pages import PAGES
-from oversight.web.publish import COPIED, NOT_COPIED, expand
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 DATA_FILES = (".json", ".csv", ".geojson")

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from oversight import config
-from oversight.measures.catalogue import Measure
+from oversight.measures.catalogue import DERIVED, Measure
 from oversight.stats import (
     compare_counts,
     compare_survey_proportions,
@@ -391,7 +391,7 @@ def _value_before(
         before = np.select(
             [np.isfinite(given), unit == "count", unit == "rate_per_1000", unit == "proportion"],
             [given, num, num * 1000 / den, num / den], np.nan)
-    before[np.isin(computation, ("ratio", "difference", "allocated"))] = np.nan
+    before[np.isin(computation, DERIVED)] = np.nan
     vid_before = x["vid_before"]  # row number in __values of the year-before row
     has = np.isfinite(vid_before)
     hidden = np.zeros(before.size, dtype=bool)

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from oversight.measures.catalogue import Measure
-from oversight.present.labels import breakdown_label, long_label
+from oversight.present.labels import breakdown_label, period_text
 from oversight.present.marks import SPC_MARKS, SpcMark
 from oversight.present.words import (
     Change,
-    change_figures,
     change_of,
-    change_phrase,
+    comparison_text,
     interval_text,
     missing_reason,
     quality_phrase,
@@ -39,10 +38,10 @@ class Figure:
     missing: str         # why there is no figure, '' when there is one
     interval: str        # '148,529 to 150,044', or ''
     sample: str          # survey sample or denominator, or ''
-    comparison: str      # 'significant increase on the previous 12 months', or why there is none
+    comparison: str      # 'Significant increase on the previous 12 months, in the worse direction (was 75,418;
+                         # up 1,625 (+2.2%))', why there is none, or '' (a gap or ratio; a figure not there)
     verdict: str         # 'significant increase (in the worse direction)', or ''
     change: Change | None
-    change_text: str     # 'was 75,418; up 1,625 (+2.2%)', or ''
     spc: SpcMark | None
     spc_text: str        # 'within the process limits: common cause variation', or ''
     quality: str         # 'use with care: incomplete source data ...', or ''
@@ -56,17 +55,15 @@ class Figure:
         variation = row.get("spc_variation")
         return cls(
             measure=measure,
-            period=long_label(row),
+            period=period_text(row),
             group=breakdown_label(str(row.get("breakdown") or "all")),
             value=value_text(unit, row),
             missing=missing_reason(row),
             interval=interval_text(unit, row),
             sample=sample_text(row, (settings or {}).get("survey_design_effect")),
-            comparison=(change_phrase(row.get("vs_year_before"), str(row["period_type"]))
-                        if measure.compared_with_year_before else ""),
-            verdict=verdict_text(measure, row),
-            change=change_of(row),
-            change_text=change_figures(unit, change_of(row)),
+            comparison=comparison_text(measure, row),
+            verdict=verdict_text(measure, row) if measure.compared_with_year_before else "",
+            change=change_of(row) if measure.compared_with_year_before else None,
             spc=SPC_MARKS.get(variation) if isinstance(variation, str) else None,
             spc_text=spc_phrase(row),
             quality=quality_phrase(row),

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -86,14 +87,25 @@ def dimension_label(dimension: str) -> str:
     return DIMENSION_NAMES.get(dimension, dimension.replace("_", " "))
 
 
-def group_order(breakdown: str) -> tuple[int, int, str]:
+def group_order(breakdown: str) -> tuple[int, float, str]:
     """Sort key for the groups of one breakdown ('self_defined_group=Black'), the same in every
-    table and chart: ethnic groups in `GROUP_ORDER`; other groups by name, catch-alls last."""
+    table and chart: ethnic groups in `GROUP_ORDER`; bands of ages or counts by their number
+    ('under 10', '10-17', '18-24', 'over 34'); other groups by name; catch-alls last."""
     dimension = breakdown.split("=", 1)[0]
     label = breakdown_label(breakdown)
     if dimension in ETHNIC_DIMENSIONS and label in GROUP_ORDER:
         return (0, GROUP_ORDER.index(label), label)
-    return (1 if label in CATCH_ALL or label.startswith("Not stated") else 0, len(GROUP_ORDER), label)
+    if label in CATCH_ALL or label.startswith("Not stated"):
+        return (2, 0, label)
+    band = _BAND.match(label)
+    if band:
+        bound = float(band["number"])
+        side = (band["side"] or "").lower()
+        return (0, bound - 0.5 if side == "under" else bound + 0.5 if side == "over" else bound, label)
+    return (1, 0, label)
+
+
+_BAND: Final = re.compile(r"^\s*(?P<side>under|over)?\s*(?P<number>\d+)", re.IGNORECASE)
 
 
 def period_text(row: Mapping[str, Any]) -> str:

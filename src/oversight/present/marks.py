@@ -19,6 +19,7 @@ RED: Final = "#d4351c"
 PURPLE: Final = "#6f2c91"
 INTERVAL: Final = "#c6d9ea"
 GRID: Final = "#e5e6e7"
+BAND: Final = "#e8e9ea"  # a gap's band of ± points
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,14 @@ from itertools import pairwise
 from typing import Any
 
 from oversight.measures.catalogue import Measure
+from oversight.measures.finishing import HIDDEN_WITH_OTHERS
 from oversight.present.labels import PERIOD_TYPE_PLURAL, as_date, is_missing, sentence_case
 from oversight.present.words import (
     SPC_WORDS,
     change_phrase,
     interval_text,
     is_flagged,
+    missing_reason,
     quality_phrase,
     value_text,
 )
@@ -56,15 +58,19 @@ def runs(rows: list[Row], *columns: str) -> list[list[int]]:
 def not_published(rows: list[Row]) -> str:
     """'3 not published (2 too few records, 1 flagged at source), 1 with no figure', or ''."""
     missing = [r for r in rows if is_missing(r.get("value"))]
-    suppressed = sum(1 for r in missing if r.get("suppressed"))
+    hidden = [r for r in missing if r.get("suppressed")]
+    protecting = sum(1 for r in hidden if r.get("suppression_reason") == HIDDEN_WITH_OTHERS)
+    too_few = len(hidden) - protecting
     flagged = sum(1 for r in missing if not r.get("suppressed") and is_flagged(r))
-    other = len(missing) - suppressed - flagged
+    other = len(missing) - too_few - protecting - flagged
     parts = []
-    reasons = [(n, why) for n, why in ((suppressed, "too few records"), (flagged, "flagged at source")) if n]
+    reasons = [(n, why) for n, why in ((too_few, "too few records"), (flagged, "flagged at source"),
+                                       (protecting, "hidden to protect another figure")) if n]
     if len(reasons) == 1:
         parts.append(f"{reasons[0][0]} not published ({reasons[0][1]})")
     elif reasons:
-        parts.append(f"{suppressed + flagged} not published ({', '.join(f'{n} {why}' for n, why in reasons)})")
+        each = ", ".join(f"{n} {why}" for n, why in reasons)
+        parts.append(f"{too_few + protecting + flagged} not published ({each})")
     if other:
         parts.append(f"{other} with no figure")
     return ", ".join(parts)
@@ -136,7 +142,7 @@ def series_summary(
     interval = interval_text(measure.unit, latest)
     if interval:
         latest_text += f" (95% interval {interval})"
-    if measure.compared_with_year_before:
+    if measure.compared_with_year_before and not missing_reason(latest):
         latest_text += f", {change_phrase(latest.get('vs_year_before'), period_type)}"
     if latest.get("vs_band"):
         latest_text += f", {latest['vs_band']}" + (f" of ±{measure.band:g} points" if measure.band else "")

@@ -126,8 +126,10 @@ def change_of(row: Mapping[str, Any]) -> Change | None:
         return None
     if row.get("suppressed") or is_flagged(row):
         return None
-    difference = float(value) - float(before)  # type: ignore[arg-type]
-    return Change(float(before), difference, 100 * difference / float(before) if before else None)  # type: ignore[arg-type]
+    # Rounded where floating point would print noise (0.27 - 0.13 = 0.14000000000000001).
+    difference = round(float(value) - float(before), 10)  # type: ignore[arg-type]
+    percent = round(100 * difference / float(before), 6) if before else None  # type: ignore[arg-type]
+    return Change(float(before), difference, percent)  # type: ignore[arg-type]
 
 
 CHANGE_COLUMNS: Final = ("change", "change_percent")
@@ -232,13 +234,30 @@ def verdict_text(measure: Measure, row: Mapping[str, Any] | None) -> str:
     return f"{verdict} ({direction})" if direction else verdict
 
 
-def change_text(unit: str, row: Mapping[str, Any]) -> str:
-    """The verdict against a year before, then the figures: 'No significant change on the year
-    before (was 75,418; up 1,625 (+2.2%))'."""
-    text = change_phrase(row.get("vs_year_before"), str(row["period_type"]))
+def change_text(unit: str, row: Mapping[str, Any], polarity: str = "neutral") -> str:
+    """The comparison with a year before as every output words it: the verdict with its
+    direction, then the figures: 'Significant increase on the previous 12 months, in the worse
+    direction (was 75,418; up 1,625 (+2.2%))'; why there is no comparison ('Not comparable with
+    ...', 'No comparison with ...'); '' for a figure that is not there (its reason is said
+    where the figure would be)."""
+    if missing_reason(row):
+        return ""
+    verdict = row.get("vs_year_before")
+    text = change_phrase(verdict, str(row["period_type"]))
+    direction = direction_phrase(polarity, verdict)
+    if direction:
+        text += f", {direction}"
     figures = change_figures(unit, change_of(row))
     text = text[:1].upper() + text[1:]
     return f"{text} ({figures})" if figures else text
+
+
+def comparison_text(measure: Measure, row: Mapping[str, Any] | None) -> str:
+    """`change_text` for a measure judged against a year before; '' for one that is not (gaps
+    and ratios, judged against a band or 1) and for no row."""
+    if row is None or not measure.compared_with_year_before:
+        return ""
+    return change_text(measure.unit, row, measure.polarity)
 
 
 def spc_phrase(row: Mapping[str, Any]) -> str:

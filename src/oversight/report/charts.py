@@ -100,7 +100,7 @@ def time_chart(
         else:
             canvas.text(centre, top - 6, highlight_label, 10.5, "middle", svg.GREY)
     for tick, label in zip(ticks, labels, strict=True):
-        canvas.line(left, y(tick), right, y(tick), "#e5e6e7")
+        canvas.line(left, y(tick), right, y(tick), marks.GRID)
         canvas.text(left - 6, y(tick) + 4, label, 11, "end", svg.GREY)
     canvas.line(left, bottom, right, bottom, svg.GREY)
     step = max(1, math.ceil(n / 7))
@@ -143,11 +143,11 @@ def _time_legend(points: list[dict[str, Any]], *, spc: bool, every: str, ratio_l
                  flagged: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     legend = [("line", svg.BLUE, "Figure, " + every)]
     if spc and _values(points, "spc_mean"):
-        legend += [("dash", svg.GREY, "Mean"), ("dot", svg.GREY, "Process limits")]
+        legend += [("dash", svg.GREY, marks.LEGEND_WORDS["mean"]), ("dot", svg.GREY, marks.LEGEND_WORDS["limits"])]
     if not spc and _values(points, "interval_low"):
-        legend.append(("band", "#c6d9ea", "95% interval"))
+        legend.append(("band", marks.INTERVAL, marks.LEGEND_WORDS["interval"]))
     if ratio_line:
-        legend.append(("dash", svg.INK, "1 = same rate as the reference group"))
+        legend.append(("dash", svg.INK, marks.LEGEND_WORDS["one"]))
     seen = {p["spc_variation"] for p in flagged}
     return legend + [SIGNALS[k] for k in SIGNALS if k in seen]
 
@@ -223,7 +223,7 @@ def bar_chart(measure: Measure, bars: list[dict[str, Any]], *, what: str, period
     whiskers = any(not is_missing(b.get("value")) and not is_missing(b.get("interval_low")) for b in bars)
     legend: list[tuple[str, str, str]] = [("band", svg.BLUE, "Figure (bar)")]
     if band:
-        legend.append(("band", "#e8e9ea", f"Band of ±{band:g} points"))
+        legend.append(("band", marks.BAND, f"Band of ±{band:g} points"))
     if whiskers:
         legend.append(("line", svg.INK, "95% interval (whisker)"))
     if reference_line is not None:
@@ -241,9 +241,9 @@ def bar_chart(measure: Measure, bars: list[dict[str, Any]], *, what: str, period
 
     canvas = svg.Canvas(WIDTH, height)
     if band:
-        canvas.rect(x(-band), top, x(band) - x(-band), bottom - top, "#e8e9ea")
+        canvas.rect(x(-band), top, x(band) - x(-band), bottom - top, marks.BAND)
     for tick in ticks:
-        canvas.line(x(tick), top, x(tick), bottom, "#e5e6e7")
+        canvas.line(x(tick), top, x(tick), bottom, marks.GRID)
         canvas.text(x(tick), bottom + 15, svg.tick_text(unit, tick, step), 10.5, "middle", svg.GREY)
     canvas.line(x(0.0) if lo <= 0 <= hi else left, top, x(0.0) if lo <= 0 <= hi else left, bottom, svg.GREY)
     for i, b in enumerate(bars):

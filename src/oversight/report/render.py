@@ -22,7 +22,14 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 
 from oversight.errors import OversightError
 from oversight.present.labels import period_text, sentence_case
-from oversight.present.words import against_text, interval_text, sample_text, spc_phrase, value_text, verdict_text
+from oversight.present.words import (
+    comparison_text,
+    interval_text,
+    quality_phrase,
+    sample_text,
+    spc_phrase,
+    value_text,
+)
 from oversight.report.data import Report
 from oversight.stats.intervals import CONFIDENCE
 from oversight.stats.spc import LIMIT_MULTIPLIER, MIN_SPC_POINTS, RUN_LENGTH, TREND_LENGTH
@@ -84,8 +91,8 @@ def _environment() -> Environment:
     env.filters["basename"] = lambda value: Path(str(value)).name
     env.filters["capitalize_first"] = sentence_case
     env.globals.update(
-        value=_figure, interval=interval_text, verdict=verdict_text, period=period_text,
-        against=against_text, average=spc_phrase,
+        value=_figure, interval=interval_text, comparison=comparison_text, quality=quality_phrase, period=period_text,
+        average=spc_phrase,
         confidence=f"{100 * CONFIDENCE:g}",
         limit_multiplier=f"{LIMIT_MULTIPLIER:g}", run_length=RUN_LENGTH, trend_length=TREND_LENGTH,
         min_points=MIN_SPC_POINTS,

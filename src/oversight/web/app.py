@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oversight import config
 from oversight.errors import OversightError, WarehouseError
+from oversight.web import api, pages
 from oversight.web.render import STATIC, context, environment
 from oversight.web.store import Store
 from oversight.web.traffic import Traffic, accepts_gzip, retry_after
@@ -119,8 +120,6 @@ def create_app(
     """The site for one warehouse (default: the configured one). `publishing` renders every link
     as a file of a static folder and records it (see `publish.py`). `warm` builds every page in
     a background thread when the server starts, so the first visitors get cached pages."""
-    from oversight.web import api, pages
-
     warming: list[threading.Thread] = []
     stopping = threading.Event()
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from markupsafe import Markup
 
+from oversight.present import marks
 from oversight.present.labels import is_missing
 from oversight.present.words import format_value, value_text
 
@@ -84,7 +85,8 @@ def choropleth(
     for code, feature in sorted(drawn.items(), key=lambda item: item[0] == highlight):
         row = by_code[code]
         label = f"{row['area_name']}: {value_text(unit, row)}"
-        outline = ' stroke="#0b0c0c" stroke-width="4"' if code == highlight else ' stroke="#ffffff" stroke-width="1"'
+        chosen = code == highlight
+        outline = f' stroke="{marks.INK}" stroke-width="4"' if chosen else ' stroke="#ffffff" stroke-width="1"'
         shapes.append(f'<path d="{path(feature["geometry"])}" fill="{shade(row.get("value"))}"{outline}>'
                       f"<title>{escape(label)}</title></path>")
     legend = _legend(breaks, min(values) if values else None, unit, map_id,
@@ -95,7 +97,7 @@ def choropleth(
         f'<title id="{map_id}-title">{escape(title)}</title>'
         f'<defs><pattern id="{map_id}-hatch" width="6" height="6" patternUnits="userSpaceOnUse" '
         f'patternTransform="rotate(45)"><rect width="6" height="6" fill="#ffffff"/>'
-        f'<line x1="0" y1="0" x2="0" y2="6" stroke="#505a5f" stroke-width="2"/></pattern></defs>'
+        f'<line x1="0" y1="0" x2="0" y2="6" stroke="{marks.GREY}" stroke-width="2"/></pattern></defs>'
         + "".join(shapes) + "</svg>"
     )
     return Markup(svg + legend)
@@ -116,4 +118,4 @@ def _legend(breaks: list[float], lowest: float | None, unit: str, map_id: str, h
 
 def _swatch(fill: str) -> str:
     return (f'<svg class="swatch" width="20" height="20" aria-hidden="true" focusable="false">'
-            f'<rect x="0.5" y="0.5" width="19" height="19" fill="{fill}" stroke="#505a5f"/></svg>')
+            f'<rect x="0.5" y="0.5" width="19" height="19" fill="{fill}" stroke="{marks.GREY}"/></svg>')

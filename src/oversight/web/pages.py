@@ -14,9 +14,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from oversight.errors import OversightError
+from oversight.web.addresses import COPIED, NOT_COPIED
 from oversight.web.built import used_settings
 from oversight.web.params import Filters, read_filters
-from oversight.web.publish import COPIED, NOT_COPIED
 from oversight.web.render import Links, context
 from oversight.web.store import Store
 from oversight.web.twins import frame_csv, page_frame, page_json

@@ -18,7 +18,7 @@ from oversight.present.groups import group_table
 from oversight.present.labels import UNIT_NAMES, breakdown_label, dimension_label, group_order, is_missing
 from oversight.present.marks import spc_badge
 from oversight.present.series import series_summary, snapshot_summary
-from oversight.present.words import format_value, summary_sentence
+from oversight.present.words import comparison_text, format_value, summary_sentence
 from oversight.web import charts, maps
 from oversight.web.store import LEVEL_NAMES, Area, Period, Store
 
@@ -192,7 +192,8 @@ def figures_panel(
         if not found:
             continue
         row = found[0]
-        row.update(title=m.title, unit=m.unit, sentence=summary_sentence(m, row), not_selected=chosen != period)
+        row.update(title=m.title, unit=m.unit, sentence=summary_sentence(m, row), not_selected=chosen != period,
+                   comparison=comparison_text(m, row))
         rows.append(row)
     return {"kind": "figures", "id": panel_id, "title": title, "state": "ok" if rows else "empty",
             "message": None if rows else f"No figures for {area.name}.", "rows": rows,

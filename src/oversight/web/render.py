@@ -111,6 +111,7 @@ def environment() -> Environment:
         interval=words.interval_text,
         sample=_sample,
         change=words.change_text,
+        quality_words=words.quality_phrase,
         badge=spc_badge,
         breakdown=labels.breakdown_label,
         dimension=labels.dimension_label,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Final
 
+from oversight.web.app import create_app
+
 DEFAULT_HOST: Final = "127.0.0.1"
 DEFAULT_PORT: Final = 8000
 
@@ -16,6 +18,5 @@ def serve(
     """Serve the dashboards and the API for one warehouse until interrupted."""
     import uvicorn
 
-    from oversight.web.app import create_app
 
     uvicorn.run(create_app(warehouse), host=host, port=port, log_level=log_level, server_header=False)

@@ -10,7 +10,7 @@ from oversight.measures.periods import period_label
 from oversight.present.labels import breakdown_label, sentence_case
 from oversight.present.marks import spc_badge
 from oversight.present.words import (
-    change_text,
+    comparison_text,
     is_flagged,
     missing_reason,
     quality_phrase,
@@ -112,7 +112,7 @@ def _reading(m: Measure, row: dict[str, Any]) -> str:
         return sentence_case(str(row["vs_band"])) + (f" of ±{m.band:g} points" if m.band else "")
     if not m.compared_with_year_before:
         return "Compared with the reference group; see the measure page for the series"
-    return change_text(m.unit, row)
+    return comparison_text(m, row)
 
 
 def overview_page(store: Store, filters: Filters) -> dict[str, Any]:
