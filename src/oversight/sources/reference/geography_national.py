@@ -13,7 +13,7 @@ Outputs, rebuilt with the rest of the geography (geography_build):
   codes it covers (through the April 2023 mergers).
 - area rows 'force' and 'borough' (parent: the force) for every force without the detailed
   hierarchy. 'borough' is the local-authority level everywhere: London's boroughs are local
-  authorities, so London's rows are unchanged (docs/decisions/0007-local-authority-level.md).
+  authorities, so London's rows are unchanged (docs/decisions/0007-local-authorities-are-the-borough-level.md).
 - boundary shapes for those areas, from the national polygons (the authority polygons are very
   generalised: for maps only).
 """
@@ -163,10 +163,12 @@ def _check_lookup(con: duckdb.DuckDBPyConnection) -> None:
                           "each authority must sit in one", field="la_code")
 
 
-def national_shapes(con: duckdb.DuckDBPyConnection, drawn: set[tuple[str, str]]) -> list[tuple[str, str, object]]:
+def national_shapes(
+    con: duckdb.DuckDBPyConnection, drawn: set[tuple[str, str]]
+) -> list[tuple[str, str, shapely.Geometry]]:
     """(level, code, lon/lat polygon) for each force and borough of `area` not in `drawn`, from the
     national polygons: forces by their force area code, boroughs by their authority code."""
-    shapes: list[tuple[str, str, object]] = []
+    shapes: list[tuple[str, str, shapely.Geometry]] = []
     if table_exists(con, "geo_pfa_boundary") and table_exists(con, "force_area"):
         codes, geoms = load_polygons(con, "geo_pfa_boundary", "pfa_code")
         by_code = dict(zip(codes, geoms, strict=True))
