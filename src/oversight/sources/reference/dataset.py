@@ -69,6 +69,9 @@ class Dataset:
     description: str
     after_load: Callable[[duckdb.DuckDBPyConnection], None] | None = None  # e.g. reconcile overlaps
     period_column: str | None = None  # DATE column giving the period covered, for the health view
+    # True for files that extend the platform beyond the bundled force (the national lookups):
+    # when no root holds one the dataset is skipped with a note, not reported as a failure.
+    optional: bool = False
 
     def files(self, root: Path) -> list[Path]:
         found: dict[str, Path] = {}
@@ -165,6 +168,12 @@ def load_datasets(
             files = dataset.files(root)
             if files:
                 break
+        if not files and dataset.optional:
+            reports.append(FileReport(
+                name=" | ".join(dataset.patterns), dataset=dataset.name,
+                notes=[f"no file under {', '.join(map(str, roots))}: skipped ({dataset.name} is optional)"],
+            ))
+            continue
         if not files:
             reports.append(
                 FileReport(

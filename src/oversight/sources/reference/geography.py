@@ -1,15 +1,20 @@
 """Reference datasets: geography, from LSOA 2021 up to the force area.
 
-Five files, each a `Dataset` (patterns are relative to a data root such as data/default/reference):
+Nine files, each a `Dataset` (patterns are relative to a data root such as data/default/reference
+or ../shared/data):
 - geo-bcu: the force's boroughs and their Basic Command Units (geo/lookups/met_bcu_borough.csv);
   the boroughs listed are the force area.
 - geo-lsoa21-ward24: ONS LSOA 2021 -> ward 2024 -> district 2024 best-fit lookup (London or
   England and Wales edition).
 - geo-lsoa11-lsoa21: ONS LSOA 2011 <-> 2021 exact-fit lookup with the change indicator.
 - geo-lsoa21-boundary, geo-ward24-boundary: ONS boundary polygons (GeoJSON, lon/lat).
+- geo-la-force, geo-la-reorganisation: every local authority of England and Wales with its
+  partnership and force area, and the 2023 mergers (census 2021 codes -> current authority).
+- geo-pfa-boundary, geo-la-boundary: force area and local authority polygons (the latter very
+  generalised), for maps of forces without the LSOA hierarchy.
 
-After any of them loads, `build_geography` rebuilds lsoa_area, area, lsoa_vintage and
-area_boundary (see geography_build). `assign_places` then places police.uk stop-and-search
+After any of them loads, `build_geography` rebuilds lsoa_area, area, lsoa_vintage,
+area_boundary, force_area and local_authority (see geography_build, geography_national). `assign_places` then places police.uk stop-and-search
 and street-crime rows in that hierarchy (see geography_places).
 """
 
@@ -21,9 +26,13 @@ from oversight.sources.reference.dataset import Dataset
 from oversight.sources.reference.geography_build import boundary_collection, build_geography
 from oversight.sources.reference.geography_files import (
     parse_bcu_borough,
+    parse_la_boundaries,
+    parse_la_force_lookup,
+    parse_la_reorganisation,
     parse_lsoa_boundaries,
     parse_lsoa_vintage_lookup,
     parse_lsoa_ward_lookup,
+    parse_pfa_boundaries,
     parse_ward_boundaries,
 )
 from oversight.sources.reference.geography_places import (
@@ -114,4 +123,60 @@ WARD_BOUNDARY = Dataset(
     after_load=_rebuild_boundaries,
 )
 
-DATASETS: tuple[Dataset, ...] = (BCU, LSOA_WARD, LSOA_VINTAGE, LSOA_BOUNDARY, WARD_BOUNDARY)
+LA_FORCE = Dataset(
+    name="geo-la-force",
+    table="geo_la_force",
+    ddl="""CREATE TABLE IF NOT EXISTS geo_la_force (
+        la_code VARCHAR NOT NULL, la_name VARCHAR NOT NULL, csp_code VARCHAR NOT NULL, csp_name VARCHAR NOT NULL,
+        pfa_code VARCHAR NOT NULL, pfa_name VARCHAR NOT NULL, source_file VARCHAR NOT NULL)""",
+    patterns=("national/lookups/*lookup_ltla24_csp24_pfa24.csv*",),
+    parse=parse_la_force_lookup,
+    description="ONS local authority (2024) -> Community Safety Partnership -> police force area, England and "
+                "Wales; force areas to police.uk force ids in mappings/police_force_areas.csv",
+    after_load=_rebuild_hierarchy,
+    optional=True,
+)
+
+LA_REORGANISATION = Dataset(
+    name="geo-la-reorganisation",
+    table="geo_la_reorganisation",
+    ddl="""CREATE TABLE IF NOT EXISTS geo_la_reorganisation (
+        la22_code VARCHAR NOT NULL, la22_name VARCHAR NOT NULL, la23_code VARCHAR NOT NULL,
+        la23_name VARCHAR NOT NULL, source_file VARCHAR NOT NULL)""",
+    patterns=("national/lookups/*lookup_ltla22_ltla23.csv*",),
+    parse=parse_la_reorganisation,
+    description="ONS local authority 2022 -> 2023 (the April 2023 mergers), so census 2021 authorities map to "
+                "current ones",
+    after_load=_rebuild_hierarchy,
+    optional=True,
+)
+
+PFA_BOUNDARY = Dataset(
+    name="geo-pfa-boundary",
+    table="geo_pfa_boundary",
+    ddl="""CREATE TABLE IF NOT EXISTS geo_pfa_boundary (
+        pfa_code VARCHAR NOT NULL, pfa_name VARCHAR, geometry BLOB NOT NULL, source_file VARCHAR NOT NULL)""",
+    patterns=("national/boundaries/*boundaries_pfa20*.geojson*",),
+    parse=parse_pfa_boundaries,
+    description="ONS police force area boundaries (2020, generalised), lon/lat polygons as WKB, for maps",
+    after_load=_rebuild_boundaries,
+    optional=True,
+)
+
+LA_BOUNDARY = Dataset(
+    name="geo-la-boundary",
+    table="geo_la_boundary",
+    ddl="""CREATE TABLE IF NOT EXISTS geo_la_boundary (
+        la_code VARCHAR NOT NULL, la_name VARCHAR, geometry BLOB NOT NULL, source_file VARCHAR NOT NULL)""",
+    patterns=("national/boundaries/*boundaries_ltla24*.geojson*",),
+    parse=parse_la_boundaries,
+    description="ONS local authority boundaries (2024, very generalised: for maps only, never to place a point), "
+                "lon/lat polygons as WKB",
+    after_load=_rebuild_boundaries,
+    optional=True,
+)
+
+DATASETS: tuple[Dataset, ...] = (
+    BCU, LSOA_WARD, LSOA_VINTAGE, LSOA_BOUNDARY, WARD_BOUNDARY, LA_FORCE, LA_REORGANISATION, PFA_BOUNDARY,
+    LA_BOUNDARY,
+)

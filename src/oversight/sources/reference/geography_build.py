@@ -3,25 +3,34 @@
 Inputs (dataset tables, any of which may hold several files; the first file by name wins a
 repeated code): geo_lsoa_ward (LSOA 2021 -> ward 2024 -> district), geo_lsoa_vintage (LSOA
 2011 <-> 2021), geo_bcu_borough (borough -> BCU, per force), geo_lsoa_boundary and
-geo_ward_boundary (polygons).
+geo_ward_boundary (polygons); and the national lookups and polygons of geography_national.
 
 Outputs, each rebuilt whole in one transaction whenever an input changes:
 - lsoa_area: one row per 2021 LSOA of a force area. A force's area is exactly the boroughs
   its BCU file lists, so a district that is its own force (the City of London) is not in it.
-- area: the hierarchy force > bcu > borough > ward > lsoa as (level, code, name, parent).
+- area: the hierarchy force > bcu > borough > ward > lsoa as (level, code, name, parent), and
+  force > borough (local authority) for every other force (geography_national).
 - lsoa_vintage: 2011 -> 2021 LSOA codes with the ONS change indicator.
 - area_boundary: simplified GeoJSON Features for the force, its BCUs, boroughs and wards.
   Boroughs, BCUs and the force are dissolved from the LSOA polygons (LSOAs nest exactly in
-  boroughs); wards come from the ward file (LSOAs only best-fit to wards).
+  boroughs); wards come from the ward file (LSOAs only best-fit to wards). Other forces and
+  their authorities are drawn from the national polygons.
 """
 
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 import shapely
 
 from oversight.sources.police_uk import vocab
+from oversight.sources.reference.geography_national import (
+    NATIONAL_DDL,
+    build_national_hierarchy,
+    national_ready,
+    national_shapes,
+)
 from oversight.sources.reference.geography_shapes import LocalGrid, load_polygons, scalar, table_exists, web_feature
 from oversight.warehouse.connection import transaction
 
@@ -81,6 +90,7 @@ def build_geography(con: duckdb.DuckDBPyConnection, parts: tuple[str, ...] = PAR
     drawn for the areas of the hierarchy.
     """
     con.execute(LSOA_AREA_DDL)
+    con.execute(NATIONAL_DDL)
     built: dict[str, int] = {}
     with transaction(con):
         if "vintage" in parts and table_exists(con, "geo_lsoa_vintage"):
@@ -91,13 +101,21 @@ def build_geography(con: duckdb.DuckDBPyConnection, parts: tuple[str, ...] = PAR
                 FROM geo_lsoa_vintage ORDER BY lsoa11_code, lsoa21_code, source_file"""
             )
             built["lsoa_vintage"] = _count(con, "lsoa_vintage")
-        hierarchy_inputs = table_exists(con, "geo_lsoa_ward") and table_exists(con, "geo_bcu_borough")
-        if "hierarchy" in parts and hierarchy_inputs:
-            _build_hierarchy(con)
-            built["lsoa_area"] = _count(con, "lsoa_area")
+        london = table_exists(con, "geo_lsoa_ward") and table_exists(con, "geo_bcu_borough")
+        national = national_ready(con)
+        if "hierarchy" in parts and (london or national):
+            con.execute("DELETE FROM area")
+            if london:
+                _build_hierarchy(con)
+                built["lsoa_area"] = _count(con, "lsoa_area")
+            if national:
+                build_national_hierarchy(con)
+                built["local_authority"] = _count(con, "local_authority")
             built["area"] = _count(con, "area")
-        if {"hierarchy", "boundaries"} & set(parts) and hierarchy_inputs and table_exists(con, "geo_lsoa_boundary"):
-            _build_boundaries(con)
+        polygons = (london and table_exists(con, "geo_lsoa_boundary")) or (
+            national and (table_exists(con, "geo_pfa_boundary") or table_exists(con, "geo_la_boundary")))
+        if {"hierarchy", "boundaries"} & set(parts) and polygons:
+            _build_boundaries(con, london=london and table_exists(con, "geo_lsoa_boundary"))
             built["area_boundary"] = _count(con, "area_boundary")
     return built
 
@@ -123,7 +141,6 @@ def _build_hierarchy(con: duckdb.DuckDBPyConnection) -> None:
     )
     con.register("__force_names", forces)
     try:
-        con.execute("DELETE FROM area")
         # A ward best-fits LSOAs of one borough only (wards nest in districts); min() just
         # makes that one parent explicit.
         con.execute(
@@ -145,13 +162,45 @@ def _build_hierarchy(con: duckdb.DuckDBPyConnection) -> None:
         con.unregister("__force_names")
 
 
-def _build_boundaries(con: duckdb.DuckDBPyConnection) -> None:
+def _build_boundaries(con: duckdb.DuckDBPyConnection, *, london: bool) -> None:
+    """Boundaries of every area: dissolved from the LSOA polygons where the LSOA hierarchy is
+    loaded (`london`), else the national force-area and local-authority polygons."""
+    names = {(lvl, code): name for lvl, code, name in con.execute("SELECT level, code, name FROM area").fetchall()}
+    rows = _lsoa_features(con, names) if london else []
+    drawn = {(level, code) for level, code, _, _ in rows}
+    shapes = national_shapes(con, drawn)
+    if shapes:
+        grid = LocalGrid.around(np.array([g for _, _, g in shapes], dtype=object))
+        metres = grid.to_metres(np.array([g for _, _, g in shapes], dtype=object))
+        rows += [_feature(grid, level, code, names[(level, code)], geom)
+                 for (level, code, _), geom in zip(shapes, metres, strict=True)]
+    frame = pd.DataFrame(rows, columns=["level", "code", "name", "geojson"])
+    frame["order"] = frame["level"].map({lvl: i for i, lvl in enumerate(LEVELS)})
+    frame = frame.sort_values(["order", "code"]).drop(columns="order")
+    con.register("__boundaries", frame)
+    try:
+        con.execute("DELETE FROM area_boundary")
+        con.execute("INSERT INTO area_boundary SELECT level, code, name, geojson FROM __boundaries")
+    finally:
+        con.unregister("__boundaries")
+
+
+def _feature(grid: LocalGrid, level: str, code: str, name: str, geom: shapely.Geometry) -> tuple[str, str, str, str]:
+    simple = shapely.simplify(geom, SIMPLIFY_METRES[level], preserve_topology=True)
+    return level, code, name, web_feature(grid.to_degrees(simple), {"level": level, "code": code, "name": name})
+
+
+def _lsoa_features(
+    con: duckdb.DuckDBPyConnection, names: dict[tuple[str, str], str]
+) -> list[tuple[str, str, str, str]]:
+    """The LSOA hierarchy's force, BCUs and boroughs dissolved from its LSOAs, and its wards."""
     codes, geoms = load_polygons(con, "geo_lsoa_boundary", "lsoa_code")
     members = con.execute(
         "SELECT lsoa_code, borough_code, bcu_code, force FROM lsoa_area ORDER BY lsoa_code"
     ).df()
     members = members.merge(pd.DataFrame({"lsoa_code": codes, "geom": geoms}), on="lsoa_code")
-    names = {(lvl, code): name for lvl, code, name in con.execute("SELECT level, code, name FROM area").fetchall()}
+    if members.empty:
+        return []
     grid = LocalGrid.around(members["geom"].to_numpy())
     members["geom"] = grid.to_metres(members["geom"].to_numpy())
     shapes: list[tuple[str, str, shapely.Geometry]] = []
@@ -166,21 +215,7 @@ def _build_boundaries(con: duckdb.DuckDBPyConnection) -> None:
             con, "geo_ward_boundary", "ward_code", "WHERE ward_code IN (SELECT code FROM area WHERE level = 'ward')"
         )
         shapes += [("ward", code, geom) for code, geom in zip(ward_codes, grid.to_metres(ward_geoms), strict=False)]
-    rows = []
-    for level, code, geom in shapes:
-        simple = shapely.simplify(geom, SIMPLIFY_METRES[level], preserve_topology=True)
-        name = names[(level, code)]
-        feature = web_feature(grid.to_degrees(simple), {"level": level, "code": code, "name": name})
-        rows.append((level, code, name, feature))
-    frame = pd.DataFrame(rows, columns=["level", "code", "name", "geojson"])
-    frame["order"] = frame["level"].map({lvl: i for i, lvl in enumerate(LEVELS)})
-    frame = frame.sort_values(["order", "code"]).drop(columns="order")
-    con.register("__boundaries", frame)
-    try:
-        con.execute("DELETE FROM area_boundary")
-        con.execute("INSERT INTO area_boundary SELECT level, code, name, geojson FROM __boundaries")
-    finally:
-        con.unregister("__boundaries")
+    return [_feature(grid, level, code, names[(level, code)], geom) for level, code, geom in shapes]
 
 
 def boundary_collection(con: duckdb.DuckDBPyConnection, level: str) -> str:

@@ -28,6 +28,9 @@ LSOA_CODE = re.compile(r"[EW]01\d{6}")
 WARD_CODE = re.compile(r"[EW]05\d{6}")
 DISTRICT_CODE = re.compile(r"[EW]0[6-9]\d{6}")  # unitary, non-metropolitan, metropolitan, London borough
 CHANGE_CODES = {"U": "unchanged", "S": "split", "M": "merged", "X": "irregular"}
+UK_DISTRICT_CODE = re.compile(r"([EW]0[6-9]|S12|N09)\d{6}")  # the above, plus Scottish and NI councils
+CSP_CODE = re.compile(r"(E22|W14)\d{6}")  # Community Safety Partnership (Wales: W14)
+PFA_CODE = re.compile(r"(E23|W15)\d{6}")  # police force area (England, Wales)
 
 
 def _read_csv(path: Path, required: list[str]) -> pd.DataFrame:
@@ -121,6 +124,55 @@ def parse_lsoa_vintage_lookup(path: Path) -> Parsed:
         ["lsoa11_code", "lsoa11_name", "lsoa21_code", "lsoa21_name", "change", "lad22_code", "lad22_name"], axis=1
     )
     return Parsed(rows, rejected)
+
+
+def parse_la_force_lookup(path: Path) -> Parsed:
+    """ONS local authority (2024) -> Community Safety Partnership -> police force area (2024).
+
+    An authority formed by merging districts keeps one row per former partnership, so an
+    authority may appear more than once, always in one force area (checked when the geography
+    is built).
+    """
+    cols = ["ltla24_code", "ltla24_name", "csp24_code", "csp24_name", "pfa24_code", "pfa24_name"]
+    frame, rejected = _filter(
+        _read_csv(path, cols),
+        [
+            ("ltla24_code", _code(DISTRICT_CODE), "is not a local authority district code"),
+            ("csp24_code", _code(CSP_CODE), "is not a Community Safety Partnership code (E22 or W14 and six digits)"),
+            ("pfa24_code", _code(PFA_CODE), "is not a police force area code (E23 or W15 and six digits)"),
+            _named("ltla24_name"), _named("csp24_name"), _named("pfa24_name"),
+        ],
+        unique=["ltla24_code", "csp24_code"],
+    )
+    rows = frame[cols].set_axis(["la_code", "la_name", "csp_code", "csp_name", "pfa_code", "pfa_name"], axis=1)
+    return Parsed(rows, rejected, notes=[
+        f"{rows['la_code'].nunique()} local authorities, {rows['csp_code'].nunique()} partnerships, "
+        f"{rows['pfa_code'].nunique()} police force areas",
+    ])
+
+
+def parse_la_reorganisation(path: Path) -> Parsed:
+    """Local authority 2022 -> 2023: the April 2023 mergers (Cumbria, North Yorkshire, Somerset).
+
+    Census 2021 tables use the 2021 codes, which are the 2022 codes (no change in 2022). Rows
+    for Scotland and Northern Ireland are kept; only English and Welsh codes are ever joined.
+    """
+    cols = ["ltla22_code", "ltla22_name", "ltla23_code", "ltla23_name"]
+    frame, rejected = _filter(
+        _read_csv(path, cols),
+        [
+            ("ltla22_code", _code(UK_DISTRICT_CODE), "is not a local authority code"),
+            ("ltla23_code", _code(UK_DISTRICT_CODE), "is not a local authority code"),
+            _named("ltla22_name"), _named("ltla23_name"),
+        ],
+        unique=["ltla22_code"],
+    )
+    rows = frame[cols].set_axis(["la22_code", "la22_name", "la23_code", "la23_name"], axis=1)
+    merged = rows[rows["la22_code"] != rows["la23_code"]]
+    return Parsed(rows, rejected, notes=[
+        f"{len(merged)} authorities merged into {merged['la23_code'].nunique()} in 2023"
+        + (f" ({', '.join(sorted(merged['la23_name'].unique()))})" if len(merged) else ""),
+    ])
 
 
 def parse_bcu_borough(path: Path) -> Parsed:
@@ -228,6 +280,25 @@ def parse_boundaries(path: Path, code_field: str, name_field: str, pattern: re.P
 def parse_lsoa_boundaries(path: Path) -> Parsed:
     parsed = parse_boundaries(path, "LSOA21CD", "LSOA21NM", LSOA_CODE)
     parsed.rows = parsed.rows.set_axis(["lsoa_code", "lsoa_name", "geometry"], axis=1)
+    return parsed
+
+
+def parse_pfa_boundaries(path: Path) -> Parsed:
+    parsed = parse_boundaries(path, "pfa20_code", "pfa20_name", PFA_CODE)
+    parsed.rows = parsed.rows.set_axis(["pfa_code", "pfa_name", "geometry"], axis=1)
+    return parsed
+
+
+def parse_la_boundaries(path: Path) -> Parsed:
+    """Local authorities (2024), whole UK; very generalised: a point near a boundary may fall on
+    the wrong side, so these are for drawing maps, never for placing records."""
+    parsed = parse_boundaries(path, "ltla24_code", "ltla24_name", UK_DISTRICT_CODE)
+    parsed.rows = parsed.rows.set_axis(["la_code", "la_name", "geometry"], axis=1)
+    outside = int((~parsed.rows["la_code"].str.match(r"[EW]")).sum())
+    if outside:
+        parsed.notes.append(f"{outside} Scottish and Northern Irish councils loaded; only English and Welsh "
+                            "authorities are drawn (they alone are in a force area of England and Wales)")
+    parsed.notes.append("very generalised polygons: for maps only, a point near a boundary can fall on the wrong side")
     return parsed
 
 

@@ -1,8 +1,9 @@
 """Reference datasets: population denominators (census ethnicity and age by LSOA, mid-year totals).
 
-Four datasets load the published files as they are (long, one row per area x category):
+Five datasets load the published files as they are (long, one row per area x category):
 
     population-ethnicity        -> population_ethnicity   Census 2021 and 2011 (on 2021 LSOAs) ethnic group
+    population-ethnicity-la     -> population_ethnicity_la Census 2021 ethnic group by local authority (E&W)
     population-age              -> population_age         Census 2021 TS007A age in 5-year bands
     population-midyear-borough  -> population_midyear     borough totals by year (GLA projection figures)
     population-midyear-lsoa     -> population_midyear     ONS mid-year estimates by 2021 LSOA
@@ -25,6 +26,7 @@ import pandas as pd
 
 from oversight.errors import SourceError, WarehouseError
 from oversight.sources.reference.dataset import Dataset
+from oversight.sources.reference.geography_shapes import table_exists
 from oversight.sources.reference.population_files import (
     AGE_BANDS_FILE,
     ETHNICITY_MAPPING_FILE,
@@ -34,6 +36,7 @@ from oversight.sources.reference.population_files import (
     parse_age,
     parse_borough_midyear,
     parse_ethnicity,
+    parse_la_ethnicity,
     parse_lsoa_midyear,
 )
 from oversight.warehouse.connection import transaction
@@ -44,6 +47,17 @@ CREATE TABLE IF NOT EXISTS population_ethnicity (
     lsoa_code       VARCHAR NOT NULL,   -- 2021 LSOA
     ethnic_group    VARCHAR NOT NULL,   -- census category as published (GLA short label)
     residents       BIGINT NOT NULL,    -- usual residents
+    source_file     VARCHAR NOT NULL
+);
+"""
+
+LA_ETHNICITY_DDL = """
+CREATE TABLE IF NOT EXISTS population_ethnicity_la (
+    census_year     INTEGER NOT NULL,
+    la_code         VARCHAR NOT NULL,   -- local authority as the census codes it (2021)
+    la_name         VARCHAR,
+    ethnic_group    VARCHAR NOT NULL,   -- census category (the mapping's short label)
+    residents       BIGINT NOT NULL,
     source_file     VARCHAR NOT NULL
 );
 """
@@ -66,7 +80,8 @@ CREATE TABLE IF NOT EXISTS population_group (
     area_code       VARCHAR NOT NULL,   -- LSOA/ward/borough code, BCU code, or police.uk force id
     ethnic_group    VARCHAR NOT NULL,   -- a group of the scheme, or 'All'
     residents       BIGINT NOT NULL,
-    lsoas           INTEGER NOT NULL    -- LSOAs summed: compare with lsoa_area to see completeness
+    lsoas           INTEGER NOT NULL    -- LSOAs summed: compare with lsoa_area to see completeness;
+                                        -- 0: built from local-authority figures (population-ethnicity-la)
 );
 """
 
@@ -175,13 +190,16 @@ def _levels_select(keys: list[str], geography: bool, *, names: bool = False) -> 
     return "\nUNION ALL\n".join(parts)
 
 
-def _comment(geography: bool, table: str, dataset: str) -> str:
+def _comment(geography: bool, table: str, dataset: str, *, national: bool = False) -> str:
     """The table comment saying which levels a build holds (duckdb_tables().comment)."""
     if geography:
         text = f"levels {', '.join(LEVELS)}, built through lsoa_area"
     else:
         text = (f"only level lsoa: lsoa_area did not exist when this was built. Load geography, then run "
                 f"oversight ingest reference ROOT --dataset {dataset} --reload to add ward, borough, bcu, force")
+    if national:
+        text += ("; borough (local authority) and force rows of the other forces built from "
+                 "population-ethnicity-la through local_authority (lsoas = 0)")
     return f"COMMENT ON TABLE {table} IS '{text}'"
 
 
@@ -213,7 +231,7 @@ def _rebuild(
 
 def build_population_groups(con: duckdb.DuckDBPyConnection) -> None:
     """population_group from population_ethnicity x the mapping CSV x lsoa_area (when loaded)."""
-    for ddl in (ETHNICITY_DDL, MAPPING_DDL, GROUP_DDL):
+    for ddl in (ETHNICITY_DDL, MAPPING_DDL, GROUP_DDL, LA_ETHNICITY_DDL):
         con.execute(ddl)
     mapping = ethnicity_mapping()[["census_year", "census_category", "self_defined_group",
                                    "officer_defined_group", "note"]]
@@ -249,13 +267,64 @@ def build_population_groups(con: duckdb.DuckDBPyConnection) -> None:
         )
         {_levels_select(["census_year", "scheme", "ethnic_group"], geography)}
     """
+    national = _national_groups_sql(con)
     _rebuild(con, [
         "DELETE FROM population_ethnicity_mapping",
         "INSERT INTO population_ethnicity_mapping BY NAME SELECT * FROM __mapping",
         "DELETE FROM population_group",
         insert,
-        _comment(geography, "population_group", "population-ethnicity"),
+        *([national] if national else []),
+        _comment(geography, "population_group", "population-ethnicity", national=bool(national)),
     ], {"__mapping": mapping})
+
+
+def _national_groups_sql(con: duckdb.DuckDBPyConnection) -> str | None:
+    """INSERT of borough (local authority) and force rows from the census local-authority table,
+    for every area the LSOA build has not given a figure (None when either input is missing).
+
+    Census 2021 authorities are mapped to current ones through local_authority.census_codes (the
+    2023 mergers); an authority that maps to none refuses the build, as it would drop its people.
+    """
+    if not (table_exists(con, "population_ethnicity_la") and table_exists(con, "local_authority")):
+        return None
+    if not con.execute("SELECT count(*) FROM local_authority").fetchall()[0][0]:
+        return None
+    lost = con.execute(
+        """SELECT DISTINCT p.la_code, p.la_name FROM population_ethnicity_la p
+           WHERE NOT EXISTS (SELECT 1 FROM local_authority l WHERE list_contains(l.census_codes, p.la_code))
+           ORDER BY 1 LIMIT 1"""
+    ).fetchall()
+    if lost:
+        raise SourceError(f"census local authority {lost[0][0]} ({lost[0][1]}) is in no current authority of "
+                          "geo-la-force (through geo-la-reorganisation); load the lookups that place it, then "
+                          "reload population-ethnicity-la", field="la_code")
+    return f"""
+        INSERT INTO population_group BY NAME
+        WITH mapped AS (
+            SELECT e.census_year, s.scheme, l.la_code, l.force, e.residents,
+                   CASE s.scheme WHEN 'self_defined' THEN m.self_defined_group
+                                 ELSE m.officer_defined_group END AS ethnic_group
+            FROM {_first_file_wins("population_ethnicity_la", "census_year, la_code")} e
+            JOIN population_ethnicity_mapping m
+              ON m.census_year = e.census_year AND m.census_category = e.ethnic_group
+            JOIN local_authority l ON list_contains(l.census_codes, e.la_code)
+            CROSS JOIN (VALUES ('self_defined'), ('officer_defined')) AS s(scheme)
+        ), src AS (
+            SELECT census_year, scheme, la_code, force, ethnic_group, residents FROM mapped
+            UNION ALL
+            SELECT census_year, scheme, la_code, force, 'All', residents FROM mapped
+        ), levels AS (
+            SELECT census_year, scheme, ethnic_group, 'borough' AS level, la_code AS area_code,
+                   sum(residents) AS residents FROM src GROUP BY ALL
+            UNION ALL
+            SELECT census_year, scheme, ethnic_group, 'force', force, sum(residents) FROM src GROUP BY ALL
+        )
+        SELECT n.*, 0 AS lsoas FROM levels n
+        WHERE NOT EXISTS (SELECT 1 FROM population_group g
+                          WHERE g.census_year = n.census_year AND g.scheme = n.scheme
+                            AND g.level = n.level AND g.area_code = n.area_code)
+    """
+
 
 
 def build_population_age_groups(con: duckdb.DuckDBPyConnection) -> None:
@@ -323,6 +392,17 @@ DATASETS: tuple[Dataset, ...] = (
         description="Census 2021 and 2011 (re-based to 2021 LSOAs) usual residents by ethnic group and LSOA; "
                     f"builds population_group (police.uk groups via mappings/{ETHNICITY_MAPPING_FILE})",
         after_load=build_population_groups,
+    ),
+    Dataset(
+        name="population-ethnicity-la",
+        table="population_ethnicity_la",
+        ddl=LA_ETHNICITY_DDL,
+        patterns=("national/census2021/census2021_ts021_ethnic_group_19cat_ltla21_EW.csv*",),
+        parse=parse_la_ethnicity,
+        description="Census 2021 TS021 usual residents by ethnic group (19 categories) and local authority, England "
+                    "and Wales; adds to population_group every authority and force not built from LSOAs",
+        after_load=build_population_groups,
+        optional=True,
     ),
     Dataset(
         name="population-age",

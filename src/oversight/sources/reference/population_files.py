@@ -56,7 +56,7 @@ def ethnicity_mapping() -> pd.DataFrame:
 @cache
 def _ethnicity_mapping() -> pd.DataFrame:
     rows = list(csv.DictReader(_mapping_text(ETHNICITY_MAPPING_FILE).splitlines()))
-    frame = pd.DataFrame(rows, columns=["census_year", "census_category", "self_defined_group",
+    frame = pd.DataFrame(rows, columns=["census_year", "census_category", "census_label", "self_defined_group",
                                         "officer_defined_group", "note"])
     check_ethnicity_mapping(frame)
     frame["census_year"] = frame["census_year"].astype("int64")
@@ -76,6 +76,12 @@ def check_ethnicity_mapping(frame: pd.DataFrame) -> None:
                  & (dupes["census_category"] == first["census_category"])).sum()
         raise SourceError(f"census {first['census_year']} category {first['census_category']!r} is mapped "
                           f"{times} times", path=where)
+    labels = frame[frame.duplicated(["census_year", "census_label"], keep=False) | (frame["census_label"] == "")]
+    if len(labels):
+        first = labels.iloc[0]
+        raise SourceError(f"census {first['census_year']} category {first['census_category']!r} has "
+                          f"{'no census_label' if not first['census_label'] else 'a census_label used twice'}: "
+                          "each category needs the census's own wording, once", path=where, field="census_label")
     for column, allowed in (("self_defined_group", SELF_DEFINED_GROUPS),
                             ("officer_defined_group", OFFICER_DEFINED_GROUPS)):
         wrong = frame[~frame[column].isin(allowed)]
@@ -301,6 +307,53 @@ def parse_ethnicity(path: Path) -> Parsed:
     return Parsed(rows, rejected, rows_read=rows_read, notes=[
         f"census {year}: {len(good):,} LSOA rows x {len(layout.values)} ethnic groups stored long as "
         f"{len(rows):,} rows ({sum(r.values[k] for r in good for k in r.values):,} residents)",
+    ])
+
+
+# ---------------------------------------------------------------------------------------------
+# Census 2021 TS021 ethnic group by local authority (ONS wording as column names)
+
+LA_ETHNICITY_CODE = "ltla21_code"
+LA_ETHNICITY_NAME = "ltla21_name"
+LA_ETHNICITY_TOTAL = "total_all_usual_residents"
+LA_ETHNICITY_YEAR = 2021
+# The ONS total for England and Wales (Census 2021, usual residents), against which the sum of
+# the local-authority rows is reported.
+ENGLAND_AND_WALES_2021 = 59_597_542
+
+
+def parse_la_ethnicity(path: Path) -> Parsed:
+    """TS021 by local authority (2021 codes): the 19 columns, named as the census words them, are
+    matched to the mapping's census_label; a column not in the mapping refuses the file."""
+    header = read_header(path)
+    mapping = ethnicity_mapping()
+    labels = dict(zip(mapping.loc[mapping["census_year"] == LA_ETHNICITY_YEAR, "census_label"],
+                      mapping.loc[mapping["census_year"] == LA_ETHNICITY_YEAR, "census_category"], strict=True))
+    columns = [h for h in header if h not in (LA_ETHNICITY_CODE, LA_ETHNICITY_NAME, LA_ETHNICITY_TOTAL)]
+    unmapped = [c for c in columns if c not in labels]
+    absent = [label for label in labels if label not in columns]
+    if unmapped or absent:
+        detail = "; ".join(part for part in (
+            f"not in the mapping: {', '.join(map(repr, unmapped))}" if unmapped else "",
+            f"missing: {', '.join(map(repr, absent))}" if absent else "",
+        ) if part)
+        raise SourceError(f"its ethnic-group columns are not the census {LA_ETHNICITY_YEAR} categories of "
+                          f"mappings/{ETHNICITY_MAPPING_FILE} ({detail})", path=str(path))
+    layout = WideLayout(
+        code_column=LA_ETHNICITY_CODE, code_pattern=LA_CODE, code_kind="a local authority code (E06-E09/W06)",
+        values={c: labels[c] for c in columns}, total_column=LA_ETHNICITY_TOTAL, name_column=LA_ETHNICITY_NAME,
+    )
+    good, rejected, rows_read = read_wide(path, layout)
+    rows = _long(good, ["census_year", "la_code", "la_name", "ethnic_group", "residents"],
+                 lambda r, key, n: (LA_ETHNICITY_YEAR, r.code, r.name, key, n))
+    total = sum(sum(r.values.values()) for r in good)
+    difference = total - ENGLAND_AND_WALES_2021
+    return Parsed(rows, rejected, rows_read=rows_read, notes=[
+        f"census {LA_ETHNICITY_YEAR}: {len(good):,} local authorities x {len(layout.values)} ethnic groups stored "
+        f"long as {len(rows):,} rows ({total:,} residents)",
+        f"the authorities add up to {total:,}, {abs(difference):,} {'more' if difference >= 0 else 'fewer'} than "
+        f"the published England and Wales total {ENGLAND_AND_WALES_2021:,}: census 2021 counts are perturbed "
+        "for disclosure control cell by cell, so sums of areas differ slightly from the published total",
     ])
 
 
