@@ -14,8 +14,9 @@ or ../shared/data):
   generalised), for maps of forces without the LSOA hierarchy.
 
 After any of them loads, `build_geography` rebuilds lsoa_area, area, lsoa_vintage,
-area_boundary, force_area and local_authority (see geography_build, geography_national). `assign_places` then places police.uk stop-and-search
-and street-crime rows in that hierarchy (see geography_places).
+area_boundary, force_area and local_authority (see geography_build, geography_national).
+`assign_places` then places police.uk stop-and-search and street-crime rows in that hierarchy
+(see geography_places).
 """
 
 from __future__ import annotations
