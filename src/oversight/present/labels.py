@@ -12,6 +12,7 @@ from typing import Any, Final
 
 from oversight.measures.periods import period_label
 
+LEVEL_NAMES: Final = {"force": "Force", "bcu": "Basic Command Unit", "borough": "Borough", "ward": "Ward"}
 PERIOD_TYPE_NAMES: Final = {
     "rolling_12": "12 months to",
     "financial_year": "Financial years",

@@ -15,12 +15,12 @@ from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure
 from oversight.measures.periods import parse_period
 from oversight.present.groups import group_table
-from oversight.present.labels import UNIT_NAMES, breakdown_label, dimension_label, group_order, is_missing
+from oversight.present.labels import LEVEL_NAMES, UNIT_NAMES, breakdown_label, dimension_label, group_order, is_missing
 from oversight.present.marks import spc_badge
 from oversight.present.series import series_summary, snapshot_summary
 from oversight.present.words import comparison_text, format_value, summary_sentence
 from oversight.web import charts, maps
-from oversight.web.store import LEVEL_NAMES, Area, Period, Store
+from oversight.web.store import Area, Period, Store
 
 LEVEL_PLURALS = {"force": "the force", "bcu": "Basic Command Units", "borough": "boroughs", "ward": "wards"}
 

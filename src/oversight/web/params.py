@@ -17,8 +17,8 @@ from typing import Final
 from oversight.errors import OversightError
 from oversight.measures.catalogue import LEVELS
 from oversight.measures.periods import PERIOD_HELP, PeriodOutOfRange, parse_period
-from oversight.present.labels import PERIOD_TYPE_NAMES
-from oversight.web.store import LEVEL_NAMES, LEVEL_ORDER, Area, Period, Store
+from oversight.present.labels import LEVEL_NAMES, PERIOD_TYPE_NAMES
+from oversight.web.store import LEVEL_ORDER, Area, Period, Store
 
 FILTER_NAMES: Final = ("level", "area", "period", "breakdown")
 _AREA: Final = re.compile(r"^[A-Za-z0-9_-]{1,40}$")

@@ -122,7 +122,7 @@ def environment() -> Environment:
         missing=labels.is_missing,
     )
     env.globals.update(
-        LEVEL_NAMES={"force": "Force", "bcu": "BCU", "borough": "Borough", "ward": "Ward"},
+        LEVEL_NAMES=labels.LEVEL_NAMES,
         PERIOD_TYPE_NAMES=labels.PERIOD_TYPE_NAMES,
         LICENCE=LICENCE,
     )

@@ -49,7 +49,7 @@ SECTIONS: Final = (
         "trust", "Trust and confidence",
         "The Public Attitude Survey: the share of Londoners who agree with each statement, for 12 "
         "months at a time, by borough, with the survey's interval and sample size, and the gaps "
-        "between groups judged against the Plan's band of ±5 points.",
+        "between groups judged against the Plan's band (±5 points in the current Plan).",
     ),
     Section(
         "stop-search", "Stop and search and use of force",

@@ -44,7 +44,6 @@ from oversight.web.cache import Serving, Snapshots
 from oversight.web.records import records
 
 LEVEL_ORDER: Final = ("force", "bcu", "borough", "ward")
-LEVEL_NAMES: Final = {"force": "Force", "bcu": "Basic Command Unit", "borough": "Borough", "ward": "Ward"}
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """The trust and confidence dashboard: each Public Attitude Survey measure over time with its
-interval and (stated or assumed) sample size, boroughs compared, and gaps against the ±5 band."""
+interval and (stated or assumed) sample size, boroughs compared, and gaps against each measure's band."""
 
 from __future__ import annotations
 
@@ -46,10 +46,12 @@ def trust_page(store: Store, filters: Filters) -> dict[str, Any]:
                 gap_panels.append(panels.series_panel(store, m, force, gap_type, title=f"{m.title}, {force.name}"))
             else:
                 gap_panels.append(panels.awaiting_panel(store, [m], title=m.title, panel_id=f"awaiting-{m.id}"))
+        bands = " or ±".join(sorted({f"{m.band:g}" for m in gaps if m.band}))
         groups.append(section("Gaps between groups", gap_panels,
                               intro="The Plan's aim is to bring the gaps in trust between groups of Londoners "
-                                    "within ±5 points. A gap is 'inside band' only when its whole interval lies "
-                                    "within the band, 'cannot tell' when the interval straddles an edge."))
+                                    f"within ±{bands} points (each measure's band). A gap is 'inside band' only when "
+                                    "its whole interval lies within the band, 'cannot tell' when the interval "
+                                    "straddles an edge."))
     waiting = [m for m in proportions if not store.has_data(m.id)]
     if waiting:
         groups.append(section("Awaiting data", [
