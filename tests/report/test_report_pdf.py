@@ -177,6 +177,12 @@ def allowed_figures(con: duckdb.DuckDBPyConnection, quarter: Quarter) -> set[str
                         texts.append(f"{row['sample_size']:,.0f}")
                     if isinstance(row.get("quality_note"), str):  # a column of the table, in words
                         texts.append(row["quality_note"])
+                    value, before = row["value"], row["value_year_before"]
+                    if value == value and before == before and value is not None and before is not None:
+                        # the year-before figure and the change, written beside the verdict
+                        texts += [format_value(m.unit, before), format_value(m.unit, abs(value - before)),
+                                  f"{100 * (value - before):+.1f}"]
+                        texts += [f"{100 * (value - before) / before:+.1f}%"] if before else []
     ledger = health_ledger(con)
     ledger = ledger[ledger["month"].isin([f"{m:%Y-%m}" for m in quarter.months])]
     texts += [f"{n:,}" for n in ledger["rows"]] + [f"{n:,}" for n in ledger["quarantined"]]
@@ -337,7 +343,7 @@ def test_change_is_named_only_where_a_test_says_so(bundled_reports):
         text = text.replace("A change is called an increase or a decrease only when", " ")
         for match in re.finditer(r"\b(increase|decrease|fall|rise|rose|fell|improved|worsened)\b", text):
             before = text[max(0, match.start() - 12):match.start()]
-            assert before.endswith("significant "), (
+            assert before.lower().endswith("significant "), (
                 f"{files.quarter.label}: '...{text[match.start() - 60:match.end() + 20]}...'"
             )
 
