@@ -291,7 +291,7 @@ def test_points_are_placed_in_the_lsoa_that_contains_them(geo, tmp_path):
         (7, "E01004733", "E05013806", "E09000033", "CW", "located"),               # Westminster 020C
     ]
     assert counts["stop_search"] == {"located": 2, "outside_force_area": 3, "unlocated": 1, "removed": 0,
-                                     "newly_assigned": 6, "gap_filled": 1}
+                                     "newly_assigned": 6, "gap_filled": 1, "coast_snapped": 0}
 
 
 def test_assigning_twice_gives_the_same_table(geo, tmp_path):
