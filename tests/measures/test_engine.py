@@ -412,3 +412,30 @@ def test_derived_measure_waits_for_its_base(warehouse, tmp_path):
     warehouse.execute("DELETE FROM search")
     report = build(warehouse, _catalogue(tmp_path, rate=RATE, ratio=RATIO))
     assert {m.measure: m.status for m in report.measures} == {"rate": "awaiting data", "ratio": "awaiting data"}
+
+
+def test_a_force_without_an_area_gets_no_rate_and_says_why(warehouse, tmp_path):
+    """A force with no police force area (British Transport Police) has no residents: its rate
+    is blank with the reason from force_area, and its ratios are blank with the same reason,
+    not left out silently."""
+    _searches(warehouse)
+    warehouse.execute("INSERT INTO search SELECT month, 'btp', NULL, grp, found FROM search")
+    warehouse.execute(
+        """CREATE TABLE force_area (force VARCHAR, name VARCHAR, pfa_code VARCHAR, pfa_name VARCHAR,
+           areas_from VARCHAR, local_authorities INTEGER, note VARCHAR)""")
+    warehouse.execute("""INSERT INTO force_area VALUES
+        ('f1', 'Force 1', 'E23000001', 'Force 1', 'local_authority', 1, NULL),
+        ('btp', 'British Transport Police', NULL, NULL, NULL, 0, 'it has no resident population')""")
+    build(warehouse, _catalogue(tmp_path, rate=RATE, ratio=RATIO))
+    rows = warehouse.execute(
+        """SELECT measure, breakdown, value, numerator, quality_note FROM measure_value
+           WHERE area_code = 'btp' ORDER BY measure, breakdown""").fetchall()
+    assert {(m, b) for m, b, *_ in rows} == {("rate", "all"), ("rate", "grp=Black"), ("rate", "grp=White"),
+                                             ("rate", "grp=Not stated"), ("ratio", "grp=Black")}
+    for measure, _, value, numerator, note in rows:
+        assert value is None
+        assert note == "no figure per resident: it has no resident population"
+        assert numerator is not None or measure == "ratio"
+    f1 = warehouse.execute(
+        "SELECT value, quality_note FROM measure_value WHERE measure = 'ratio' AND area_code = 'f1'").fetchone()
+    assert f1 == (pytest.approx(6.0), None)

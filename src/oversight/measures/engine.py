@@ -113,7 +113,7 @@ def build(
         return _build_all(con, catalogue, report, started, progress)
     finally:
         for table in ("__values", "__rows", "__finished", "__base", "__monthly", "__filled", "__periods",
-                      "__segments", "__qmonth"):
+                      "__segments", "__qmonth", "__no_area"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(f"SET memory_limit = '{previous_limit}'")
 
@@ -127,6 +127,7 @@ def _build_all(
 ) -> BuildReport:
     con.execute(f"CREATE OR REPLACE TEMP TABLE __values AS SELECT {_EMPTY_VALUES}")
     _register_vocabularies(con)
+    _register_forces_without_area(con)
     build_source_quality(con)
     # Derived measures read the rows of the measure they come from, so they are built last.
     for measure in sorted(catalogue.values(), key=lambda m: m.is_derived):
@@ -154,6 +155,20 @@ def _register_vocabularies(con: duckdb.DuckDBPyConnection) -> None:
             con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM __vocabulary")
         finally:
             con.unregister("__vocabulary")
+
+
+def _register_forces_without_area(con: duckdb.DuckDBPyConnection) -> None:
+    """Forces with no police force area (British Transport Police), and why, from force_area:
+    their figures per resident are blank with that reason rather than silently missing."""
+    has_table = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'force_area'"
+    ).fetchone()
+    source = ("SELECT force, note FROM force_area WHERE pfa_code IS NULL" if has_table and has_table[0]
+              else "SELECT NULL::VARCHAR AS force, NULL::VARCHAR AS note WHERE false")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __no_area AS {source}")
+
+
+NO_AREA_NOTE = "no figure per resident: "
 
 
 _EMPTY_VALUES = """
@@ -413,7 +428,8 @@ def _segments_and_quality(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
 
 
 def _attach_population(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
-    """Denominator = residents of the area (and group) at the census nearest the period."""
+    """Denominator = residents of the area (and group) at the census nearest the period; none
+    for a force without an area, whose rows say why."""
     group = (
         f"CASE WHEN p.breakdown LIKE '{m.population_breakdown}=%' "
         f"THEN split_part(p.breakdown, '=', 2) ELSE 'All' END"
@@ -423,9 +439,12 @@ def _attach_population(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     census = f"CASE WHEN {middle} >= {sum(CENSUS_YEARS) // 2} THEN {CENSUS_YEARS[1]} ELSE {CENSUS_YEARS[0]} END"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE __periods AS
-        SELECT p.* EXCLUDE (denominator), g.residents::DOUBLE AS denominator,
-               {census} AS denominator_year
+        SELECT p.* EXCLUDE (denominator, qreason), g.residents::DOUBLE AS denominator,
+               {census} AS denominator_year,
+               CASE WHEN n.force IS NULL THEN p.qreason
+                    ELSE concat_ws('; ', p.qreason, '{NO_AREA_NOTE}' || n.note) END AS qreason
         FROM __periods p
+        LEFT JOIN __no_area n ON n.force = p.force
         LEFT JOIN population_group g
           ON g.census_year = {census} AND g.scheme = '{m.population}' AND g.level = p.area_level
          AND g.area_code = p.area_code AND g.ethnic_group = {group}"""
@@ -505,7 +524,10 @@ def _build_derived(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
                x.numerator AS ref_numerator, x.denominator AS ref_denominator,
                {_INHERITED_QUALITY}
         FROM __values g JOIN __values x {same} AND x.breakdown = $reference
-        WHERE {scope} AND g.breakdown <> $reference AND g.denominator > 0 AND x.denominator > 0""",
+        WHERE {scope} AND g.breakdown <> $reference
+          AND ((g.denominator > 0 AND x.denominator > 0)
+               -- a force without an area gets blank ratios that say why (see _attach_population)
+               OR (g.area_level = 'force' AND g.area_code IN (SELECT force FROM __no_area)))""",
         params,
     )
 

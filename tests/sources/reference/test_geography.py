@@ -116,6 +116,8 @@ def _street_file(path: Path, rows: list[tuple[tuple[float, float] | None, str]])
     for i, (point, code) in enumerate(rows):
         row = list(template)
         row[header.index("Crime ID")] = f"{i:064x}"
+        if "metropolitan" in path.name:
+            row[header.index("Reported by")] = row[header.index("Falls within")] = "Metropolitan Police Service"
         row[header.index("Longitude")] = "" if point is None else str(point[0])
         row[header.index("Latitude")] = "" if point is None else str(point[1])
         row[header.index("LSOA code")] = code
@@ -291,7 +293,7 @@ def test_points_are_placed_in_the_lsoa_that_contains_them(geo, tmp_path):
         (7, "E01004733", "E05013806", "E09000033", "CW", "located"),               # Westminster 020C
     ]
     assert counts["stop_search"] == {"located": 2, "outside_force_area": 3, "unlocated": 1, "removed": 0,
-                                     "newly_assigned": 6, "gap_filled": 1}
+                                     "newly_assigned": 6, "gap_filled": 1, "coast_snapped": 0}
 
 
 def test_assigning_twice_gives_the_same_table(geo, tmp_path):
@@ -361,7 +363,7 @@ def test_2011_codes_go_through_the_vintage_lookup(geo, tmp_path):
         (GUILDHALL, "E01032739"),                            # unchanged City code: outside the Met
         (None, ""),                                          # no LSOA
     ]
-    ingest_police_uk(geo, [_street_file(tmp_path / "2018-01-city-of-london-street.csv", rows)])
+    ingest_police_uk(geo, [_street_file(tmp_path / "2018-01-metropolitan-street.csv", rows)])
     geography.assign_places(geo)
     placed = _rows(geo, "SELECT lsoa_code, borough_code, status FROM street_crime_place ORDER BY source_line")
     merged_borough = _rows(geo, "SELECT lad_code FROM geo_lsoa_ward WHERE lsoa21_code = ?", [merged_21])[0][0]

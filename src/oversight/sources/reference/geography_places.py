@@ -1,11 +1,20 @@
 """Place police.uk records in the force-area hierarchy: LSOA 2021 > ward > borough > BCU.
 
-Stop and search has coordinates only, so each row is placed by point-in-polygon against the
-loaded LSOA 2021 polygons. Street-level crime carries the LSOA police.uk assigned, so it is
-placed by that code (2011 codes go through the ONS 2011 -> 2021 lookup).
+Stop and search has coordinates only, so each row is placed by point-in-polygon. A force with
+the detailed hierarchy (lsoa_area: the Met) is placed against the loaded LSOA 2021 polygons
+(method 'lsoa'); every other force against the national local-authority polygons (method
+'local_authority'), which gives the borough level (= local authority, docs/decisions/0007)
+and nothing finer. Those polygons are very generalised: a point within a few hundred metres
+of an authority boundary can fall on the wrong side (docs/methods.md measures how often), and
+a point on the coast can fall outside every polygon; such a point goes to the nearest
+authority within COAST_SNAP_METRES. Street-level crime carries the LSOA police.uk assigned, so
+it is placed by that code (2011 codes go through the ONS 2011 -> 2021 lookup).
 
 Status of a row:
-- 'located': in an LSOA of the force area (lsoa_area).
+- 'located': in an LSOA of the row's own force area (lsoa_area), or in a local authority of
+  the row's own force (local_authority). A search by one force in another's area (British
+  Transport Police at a London station, a neighbouring force across the border) is never
+  located in the other force's areas.
 - 'outside force area': placed, but not in the force area. The LSOA, ward and borough are
   still given when the loaded geography knows them (a search in the City of London, which is
   its own force); the BCU never is. Count only 'located' rows for the force's figures.
@@ -55,6 +64,13 @@ STATUSES = (LOCATED, OUTSIDE, UNLOCATED, UNKNOWN)
 # Thames is 200-300 m wide through central London, up to ~600 m at the eastern boroughs.
 GAP_FILL_METRES = 250.0
 
+# The generalised authority polygons cut off beaches, piers and harbours; a search there is
+# placed in the nearest authority when within this distance (about the generalisation's error).
+COAST_SNAP_METRES = 1_000.0
+
+BY_LSOA = "lsoa"
+BY_AUTHORITY = "local_authority"
+
 PLACE_COLUMNS = """
     source_file   VARCHAR NOT NULL,
     source_line   BIGINT NOT NULL,
@@ -64,7 +80,9 @@ PLACE_COLUMNS = """
     ward_code     VARCHAR,
     borough_code  VARCHAR,
     bcu_code      VARCHAR,          -- only for rows in the force area
-    status        VARCHAR NOT NULL  -- located, outside force area, unlocated, unknown lsoa
+    status        VARCHAR NOT NULL, -- located, outside force area, unlocated, unknown lsoa
+    method        VARCHAR           -- 'lsoa' or 'local_authority' polygons (stop and search), 'lsoa_code'
+                                    -- (street crime); NULL when unlocated
 """
 
 PLACE_DDL = f"""
@@ -86,12 +104,13 @@ WITH placed AS (
     SELECT 'street' AS dataset, * FROM street_crime_place
 ),
 by_level AS (
-    SELECT p.dataset, p.force, p.month, l.level, p.status,
+    SELECT p.dataset, p.force, p.month, l.level, p.status, p.method,
            CASE l.level WHEN 'lsoa' THEN p.lsoa_code WHEN 'ward' THEN p.ward_code
                         WHEN 'borough' THEN p.borough_code ELSE p.bcu_code END AS code
     FROM placed p CROSS JOIN (VALUES ('lsoa'), ('ward'), ('borough'), ('bcu')) l(level)
 )
-SELECT dataset, force, month, level, count(*) AS rows,
+SELECT dataset, force, month, level,
+       string_agg(DISTINCT method, ' + ' ORDER BY method) AS method, count(*) AS rows,
        count(*) FILTER (WHERE status = '{LOCATED}' AND code IS NOT NULL) AS placed,
        count(*) FILTER (WHERE NOT (status = '{LOCATED}' AND code IS NOT NULL)) AS not_placed,
        count(*) FILTER (WHERE status = '{OUTSIDE}') AS outside_force_area,
@@ -118,10 +137,21 @@ STREET = _Target("street", "street_crime", "street_crime_place")
 
 
 def places_ready(con: duckdb.DuckDBPyConnection) -> bool:
-    """True when the lookups, the force area and the LSOA polygons are all loaded."""
+    """True when either way of placing is loaded: the LSOA hierarchy (lookups, force area and
+    LSOA polygons) or the national local authorities with their polygons."""
+    return _lsoa_ready(con) or _authorities_ready(con)
+
+
+def _lsoa_ready(con: duckdb.DuckDBPyConnection) -> bool:
     if not all(table_exists(con, t) for t in ("geo_lsoa_ward", "geo_lsoa_boundary", "lsoa_area")):
         return False
     return bool(scalar(con, "SELECT count(*) FROM lsoa_area"))
+
+
+def _authorities_ready(con: duckdb.DuckDBPyConnection) -> bool:
+    if not all(table_exists(con, t) for t in ("local_authority", "geo_la_boundary")):
+        return False
+    return bool(scalar(con, "SELECT count(*) FROM local_authority"))
 
 
 def assign_places(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
@@ -129,18 +159,22 @@ def assign_places(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
 
     Returns, per table ('stop_search', 'street_crime'), the rows now in each status
     (located, outside_force_area, unlocated, unknown_lsoa) and what this run did
-    (newly_assigned, removed; gap_filled for stop and search). Returns {} when the geography
-    is not loaded yet ('oversight ingest reference').
+    (newly_assigned, removed; gap_filled and coast_snapped for stop and search). Street crime
+    is placed only with the LSOA hierarchy. Returns {} when no geography is loaded yet
+    ('oversight ingest reference').
     """
     if not places_ready(con):
         return {}
     con.execute(LSOA_AREA_DDL)
     con.execute(PLACE_DDL)
     with transaction(con):
-        everything = _geography_changed(con)
-        index = _LsoaIndex(con)
+        everything = _add_method_column(con) | _geography_changed(con)
+        index = _LsoaIndex(con) if _lsoa_ready(con) else None
+        authorities = _AuthorityIndex(con) if _authorities_ready(con) else None
         result = {}
         for target, key in ((STOP_SEARCH, "stop_search"), (STREET, "street_crime")):
+            if target is STREET and index is None:
+                continue
             removed = _prune(con, target, everything=everything)
             extra = ", s.lsoa_code" if target is STREET else ""
             con.execute(
@@ -150,8 +184,9 @@ def assign_places(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
                 WHERE NOT EXISTS (SELECT 1 FROM {target.place} p WHERE {_SAME_ROW.format(a='p', b='s')})"""
             )
             if target is STOP_SEARCH:
-                run = _place_points(con, index)
+                run = _place_points(con, index, authorities)
             else:
+                assert index is not None
                 run = _place_codes(con, index)
             _stamp(con, target)
             result[key] = {**_totals(con, target.place, street=target is STREET), "removed": removed, **run}
@@ -171,6 +206,17 @@ def place_coverage(con: duckdb.DuckDBPyConnection, dataset: str | None = None) -
 
 
 # --- bookkeeping -------------------------------------------------------------------------
+
+
+def _add_method_column(con: duckdb.DuckDBPyConnection) -> bool:
+    """Placements made before the method was recorded are made again (True when so)."""
+    missing = False
+    for table in (STOP_SEARCH.place, STREET.place):
+        if not scalar(con, "SELECT count(*) FROM duckdb_columns() WHERE table_name = ? AND column_name = 'method'",
+                      [table]):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN method VARCHAR")
+            missing = True
+    return missing
 
 
 def _geography_changed(con: duckdb.DuckDBPyConnection) -> bool:
@@ -305,38 +351,110 @@ def _first_per_point(n: int, point: np.ndarray, poly: np.ndarray) -> np.ndarray:
     return best
 
 
+class _AuthorityIndex:
+    """The national local-authority polygons (authorities of the loaded lookup only), on a
+    metric grid, with a tree."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
+        codes, geoms = load_polygons(
+            con, "geo_la_boundary", "la_code", "WHERE la_code IN (SELECT la_code FROM local_authority)"
+        )
+        self.codes = codes
+        self.grid = LocalGrid.around(geoms)
+        self.geoms = self.grid.to_metres(geoms)
+        self.tree = shapely.STRtree(self.geoms)
+
+    def locate(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(authority code or None, placed-by-coast-snap flag) for each point. A point in two
+        polygons (they overlap slightly after generalisation) goes to the smaller code."""
+        x, y = self.grid.xy(lon, lat)
+        points = shapely.points(x, y)
+        best = _first_per_point(len(points), *self.tree.query(points, predicate="intersects"))
+        snapped = np.zeros(len(points), dtype=bool)
+        missed = np.flatnonzero(best < 0)
+        if len(missed):
+            hit, poly = self.tree.query_nearest(points[missed], max_distance=COAST_SNAP_METRES, all_matches=True)
+            nearest = _first_per_point(len(missed), hit, poly)
+            found = nearest >= 0
+            best[missed[found]] = nearest[found]
+            snapped[missed[found]] = True
+        codes = np.full(len(points), None, dtype=object)
+        codes[best >= 0] = self.codes[best[best >= 0]]
+        return codes, snapped
+
+
 # --- stop and search: by coordinates ----------------------------------------------------------
 
 
-def _place_points(con: duckdb.DuckDBPyConnection, index: _LsoaIndex) -> dict[str, int]:
+def _place_points(
+    con: duckdb.DuckDBPyConnection, index: _LsoaIndex | None, authorities: _AuthorityIndex | None
+) -> dict[str, int]:
+    """Rows of forces with the LSOA hierarchy by the LSOA polygons; every other force's rows by
+    the local-authority polygons. A row is located only in its own force's areas."""
+    lsoa_forces = "(SELECT DISTINCT force FROM lsoa_area)"
     # Snap points repeat (police.uk publishes a fixed set), so locate each distinct one once.
+    located = "longitude IS NOT NULL AND latitude IS NOT NULL"
     points = con.execute(
-        "SELECT DISTINCT longitude, latitude FROM __todo WHERE longitude IS NOT NULL AND latitude IS NOT NULL"
+        f"SELECT DISTINCT longitude, latitude FROM __todo WHERE {located} AND force IN {lsoa_forces}"
     ).df()
-    codes, gap = index.locate(points["longitude"].to_numpy(float), points["latitude"].to_numpy(float))
+    if index is None:
+        codes, gap = np.full(len(points), None, dtype=object), np.zeros(len(points), dtype=bool)
+    else:
+        codes, gap = index.locate(points["longitude"].to_numpy(float), points["latitude"].to_numpy(float))
     points["lsoa_code"] = pd.Series(codes, dtype=object)
     points["gap_filled"] = gap
+    la_points = con.execute(
+        f"SELECT DISTINCT longitude, latitude FROM __todo WHERE {located} AND force NOT IN {lsoa_forces}"
+    ).df()
+    if authorities is None:
+        la_codes, snapped = np.full(len(la_points), None, dtype=object), np.zeros(len(la_points), dtype=bool)
+    else:
+        la_codes, snapped = authorities.locate(la_points["longitude"].to_numpy(float),
+                                               la_points["latitude"].to_numpy(float))
+    la_points["la_code"] = pd.Series(la_codes, dtype=object)
+    la_points["coast_snapped"] = snapped
     con.register("__points", points)
+    con.register("__la_points", la_points)
     try:
-        new = scalar(
-            con,
-            f"""INSERT INTO stop_search_place
-            SELECT t.source_file, t.source_line, t.force, t.month, pt.lsoa_code, h.ward_code, h.borough_code,
-                   a.bcu_code,
+        by_lsoa = f"""
+            SELECT t.source_file, t.source_line, t.force, t.month, pt.lsoa_code, h.ward_code,
+                   h.borough_code, CASE WHEN a.force = t.force THEN a.bcu_code END AS bcu_code,
                    CASE WHEN t.longitude IS NULL OR t.latitude IS NULL THEN '{UNLOCATED}'
-                        WHEN a.lsoa_code IS NOT NULL THEN '{LOCATED}' ELSE '{OUTSIDE}' END
+                        WHEN a.force = t.force THEN '{LOCATED}' ELSE '{OUTSIDE}' END AS status,
+                   CASE WHEN t.longitude IS NOT NULL AND t.latitude IS NOT NULL THEN '{BY_LSOA}' END AS method
             FROM __todo t
             LEFT JOIN __points pt ON pt.longitude = t.longitude AND pt.latitude = t.latitude
             LEFT JOIN ({LSOA_LOOKUP_SQL}) h ON h.lsoa_code = pt.lsoa_code
-            LEFT JOIN lsoa_area a ON a.lsoa_code = pt.lsoa_code"""
-        )
+            LEFT JOIN lsoa_area a ON a.lsoa_code = pt.lsoa_code
+            WHERE t.force IN {lsoa_forces}"""
+        # Without local authorities (the bundled London data) a row outside the LSOA forces is
+        # still written, unplaced.
+        authority = "local_authority" if authorities is not None else \
+            "(SELECT NULL::VARCHAR AS la_code, NULL::VARCHAR AS force WHERE false)"
+        by_authority = f"""
+            SELECT t.source_file, t.source_line, t.force, t.month, NULL::VARCHAR AS lsoa_code,
+                   NULL::VARCHAR AS ward_code, la.la_code AS borough_code, NULL::VARCHAR AS bcu_code,
+                   CASE WHEN t.longitude IS NULL OR t.latitude IS NULL THEN '{UNLOCATED}'
+                        WHEN l.force = t.force THEN '{LOCATED}' ELSE '{OUTSIDE}' END AS status,
+                   CASE WHEN t.longitude IS NOT NULL AND t.latitude IS NOT NULL THEN '{BY_AUTHORITY}' END AS method
+            FROM __todo t
+            LEFT JOIN __la_points la ON la.longitude = t.longitude AND la.latitude = t.latitude
+            LEFT JOIN {authority} l ON l.la_code = la.la_code
+            WHERE t.force NOT IN {lsoa_forces}"""
+        parts = [by_lsoa, by_authority] if index is not None else [by_authority]
+        new = scalar(con, "INSERT INTO stop_search_place BY NAME " + " UNION ALL BY NAME ".join(parts))
         gap_rows = scalar(
             con,
             "SELECT count(*) FROM __todo t JOIN __points pt USING (longitude, latitude) WHERE pt.gap_filled"
         )
+        coast_rows = scalar(
+            con,
+            "SELECT count(*) FROM __todo t JOIN __la_points pt USING (longitude, latitude) WHERE pt.coast_snapped"
+        )
     finally:
         con.unregister("__points")
-    return {"newly_assigned": int(new), "gap_filled": int(gap_rows)}
+        con.unregister("__la_points")
+    return {"newly_assigned": int(new), "gap_filled": int(gap_rows), "coast_snapped": int(coast_rows)}
 
 
 # --- street crime: by published LSOA code ---------------------------------------------------
@@ -375,13 +493,14 @@ def _place_codes(con: duckdb.DuckDBPyConnection, index: _LsoaIndex) -> dict[str,
                      AND ch.longitude IS NOT DISTINCT FROM t.longitude AND ch.latitude IS NOT DISTINCT FROM t.latitude
             )
             SELECT r.source_file, r.source_line, r.force, r.month, r.lsoa_code, h.ward_code, h.borough_code,
-                   a.bcu_code,
+                   CASE WHEN a.force = r.force THEN a.bcu_code END,
                    CASE WHEN r.published IS NULL THEN '{UNLOCATED}'
-                        WHEN a.lsoa_code IS NOT NULL THEN '{LOCATED}'
+                        WHEN a.force = r.force THEN '{LOCATED}'
                         WHEN r.lsoa_code IS NULL
                              AND (NOT regexp_full_match(r.published, '[EW]01\\d{{6}}') OR {checkable})
                              THEN '{UNKNOWN}'
-                        ELSE '{OUTSIDE}' END
+                        ELSE '{OUTSIDE}' END,
+                   CASE WHEN r.lsoa_code IS NOT NULL THEN 'lsoa_code' END
             FROM resolved r
             LEFT JOIN ({LSOA_LOOKUP_SQL}) h ON h.lsoa_code = r.lsoa_code
             LEFT JOIN lsoa_area a ON a.lsoa_code = r.lsoa_code"""
