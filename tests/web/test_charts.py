@@ -54,3 +54,14 @@ def test_bars_carry_their_values_in_the_labels_and_ratios_a_line_at_one() -> Non
     spec = bar_figure(m, rows, "label", x_title="rate ratio")
     assert spec["data"][0]["y"] == ["Other: no figure", "Black: 3.40 times"]
     assert spec["layout"]["shapes"][0]["x0"] == 1
+
+
+def test_a_series_with_every_figure_hidden_still_places_the_chosen_period_on_a_date_axis() -> None:
+    # Met homicides by month: every month is hidden (too few, or to protect another figure), so no
+    # line is drawn; the chosen period's mark must still sit on a date axis, not at NaN.
+    m = MEASURES["homicides"]
+    rows = [_row(i, None, suppressed=True, suppression_reason="fewer than 10 records") for i in range(1, 13)]
+    spec = series_figure(m, rows, selected="2024-06")
+    assert spec["layout"]["xaxis"]["type"] == "date"
+    assert spec["layout"]["shapes"][0]["x0"] == "2024-06-28"
+    assert all(x is None for trace in spec["data"] for x in trace.get("x") or [])

@@ -158,6 +158,9 @@ def series_figure(
                          "text": [_hover(measure, r, r["period"]) + f"<br>{mark.label}" for r in flagged],
                          "hoverinfo": "text"})
     layout = _layout(measure.unit)
+    # Periods are dates: said outright, since a series whose every figure is hidden or flagged draws
+    # no line for Plotly to infer the axis from, and a date-placed mark would then land at NaN.
+    layout["xaxis"]["type"] = "date"
     shapes: list[dict[str, Any]] = []
     if target is not None and x:
         key.append(_key("target"))
