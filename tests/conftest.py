@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import gzip
+import io
 import shutil
 from pathlib import Path
 
@@ -45,6 +47,24 @@ def csv_lines(path: Path) -> list[str]:
     opener = gzip.open if path.name.endswith(".gz") else open
     with opener(path, "rt", encoding="utf-8", newline="") as handle:  # type: ignore[operator]
         return handle.read().splitlines()
+
+
+def stop_search_file(path: Path, points: list[tuple[float, float] | None]) -> Path:
+    """A real 2018-04 Met stop-and-search row repeated, once per point (None: no coordinates)."""
+    lines = csv_lines(bundled("stop-and-search", "2018-04"))
+    header = next(csv.reader([lines[0]]))
+    template = next(csv.reader([lines[1]]))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    for point in points:
+        row = list(template)
+        row[header.index("Longitude")] = "" if point is None else str(point[0])
+        row[header.index("Latitude")] = "" if point is None else str(point[1])
+        writer.writerow(row)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
 
 
 def write_lines(path: Path, lines: list[str]) -> Path:

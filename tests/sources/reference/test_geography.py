@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 import shapely
-from conftest import BUNDLED, SHARED, bundled, csv_lines, needs_shared
+from conftest import BUNDLED, SHARED, bundled, csv_lines, needs_shared, stop_search_file
 
 from oversight.sources.police_uk import ingest_police_uk
 from oversight.sources.reference import geography, ingest_reference
@@ -85,24 +85,6 @@ def shared_geo(shared_geo_file, tmp_path):
 
 def _rows(con, sql, params=None):
     return con.execute(sql, params or []).fetchall()
-
-
-def _stop_search_file(path: Path, points: list[tuple[float, float] | None]) -> Path:
-    """A real 2018-04 Met stop-and-search row repeated, once per point (None: no coordinates)."""
-    lines = csv_lines(bundled("stop-and-search", "2018-04"))
-    header = next(csv.reader([lines[0]]))
-    template = next(csv.reader([lines[1]]))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for point in points:
-        row = list(template)
-        row[header.index("Longitude")] = "" if point is None else str(point[0])
-        row[header.index("Latitude")] = "" if point is None else str(point[1])
-        writer.writerow(row)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(out.getvalue())
-    return path
 
 
 def _street_file(path: Path, rows: list[tuple[tuple[float, float] | None, str]]) -> Path:
@@ -280,7 +262,7 @@ def test_lambeth_outline_contains_its_town_hall_and_not_the_guildhall(geo):
 
 def test_points_are_placed_in_the_lsoa_that_contains_them(geo, tmp_path):
     points = [LAMBETH_TOWN_HALL, ENGLISH_CHANNEL, None, GUILDHALL, WOKING, WESTMINSTER_BRIDGE]
-    ingest_police_uk(geo, [_stop_search_file(tmp_path / "2018-04-metropolitan-stop-and-search.csv", points)])
+    ingest_police_uk(geo, [stop_search_file(tmp_path / "2018-04-metropolitan-stop-and-search.csv", points)])
     counts = geography.assign_places(geo)
     placed = _rows(geo, """SELECT source_line, lsoa_code, ward_code, borough_code, bcu_code, status
                            FROM stop_search_place ORDER BY source_line""")
@@ -309,12 +291,12 @@ def test_assigning_twice_gives_the_same_table(geo, tmp_path):
 
 
 def test_reloading_a_partition_leaves_no_orphan_assignments(geo, tmp_path):
-    path = _stop_search_file(tmp_path / "a" / "2018-04-metropolitan-stop-and-search.csv",
+    path = stop_search_file(tmp_path / "a" / "2018-04-metropolitan-stop-and-search.csv",
                              [LAMBETH_TOWN_HALL, GUILDHALL, None])
     ingest_police_uk(geo, [path])
     geography.assign_places(geo)
     # Same file name, new bytes: same (file, line) keys, different places.
-    _stop_search_file(path, [ENGLISH_CHANNEL, LAMBETH_TOWN_HALL])
+    stop_search_file(path, [ENGLISH_CHANNEL, LAMBETH_TOWN_HALL])
     ingest_police_uk(geo, [path])
     counts = geography.assign_places(geo)
     assert counts["stop_search"]["removed"] == 3
@@ -322,7 +304,7 @@ def test_reloading_a_partition_leaves_no_orphan_assignments(geo, tmp_path):
         (2, "outside force area"), (3, "located")
     ]
     # Another copy of the same month under another name replaces the partition.
-    other = _stop_search_file(tmp_path / "b" / "2018-04-metropolitan-stop-and-search_v2.csv", [GUILDHALL])
+    other = stop_search_file(tmp_path / "b" / "2018-04-metropolitan-stop-and-search_v2.csv", [GUILDHALL])
     ingest_police_uk(geo, [other])
     geography.assign_places(geo)
     assert _orphans(geo, "stop_search_place", "stop_search") == 0

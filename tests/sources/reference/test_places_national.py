@@ -9,16 +9,14 @@ snap point, and the national authority polygons.
 
 from __future__ import annotations
 
-import csv
 import gzip
-import io
 import json
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 import pytest
-from conftest import SHARED, SHARED_POLICE_UK, bundled, csv_lines, needs_shared
+from conftest import SHARED, SHARED_POLICE_UK, needs_shared, stop_search_file
 
 from oversight.sources.police_uk.load import ingest_police_uk
 from oversight.sources.reference import geography
@@ -64,29 +62,12 @@ def national(warehouse, tmp_path) -> duckdb.DuckDBPyConnection:
     return warehouse
 
 
-def _stop_search_file(path: Path, points: list[tuple[float, float] | None]) -> Path:
-    """A real 2018-04 stop-and-search row repeated, once per point (None: no coordinates)."""
-    lines = csv_lines(bundled("stop-and-search", "2018-04"))
-    header = next(csv.reader([lines[0]]))
-    template = next(csv.reader([lines[1]]))
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(header)
-    for point in points:
-        row = list(template)
-        row[header.index("Longitude")] = "" if point is None else str(point[0])
-        row[header.index("Latitude")] = "" if point is None else str(point[1])
-        writer.writerow(row)
-    _write(path, out.getvalue())
-    return path
-
-
 def test_searches_are_placed_in_their_own_forces_authorities_only(national, tmp_path):
     files = [
-        _stop_search_file(tmp_path / "2018-04-city-of-london-stop-and-search.csv",
+        stop_search_file(tmp_path / "2018-04-city-of-london-stop-and-search.csv",
                           [GUILDHALL, None, DURHAM, NEAR_THE_CITY, WOKING]),
-        _stop_search_file(tmp_path / "2018-04-btp-stop-and-search.csv", [GUILDHALL]),
-        _stop_search_file(tmp_path / "2018-04-durham-stop-and-search.csv", [DURHAM, GUILDHALL]),
+        stop_search_file(tmp_path / "2018-04-btp-stop-and-search.csv", [GUILDHALL]),
+        stop_search_file(tmp_path / "2018-04-durham-stop-and-search.csv", [DURHAM, GUILDHALL]),
     ]
     assert not ingest_police_uk(national, files).failed
     counts = geography.assign_places(national)
@@ -114,7 +95,7 @@ def test_searches_are_placed_in_their_own_forces_authorities_only(national, tmp_
 
 
 def test_placements_made_before_the_method_was_recorded_are_made_again(national, tmp_path):
-    files = [_stop_search_file(tmp_path / "2018-04-durham-stop-and-search.csv", [DURHAM])]
+    files = [stop_search_file(tmp_path / "2018-04-durham-stop-and-search.csv", [DURHAM])]
     assert not ingest_police_uk(national, files).failed
     geography.assign_places(national)
     national.execute("ALTER TABLE stop_search_place DROP COLUMN method")
