@@ -444,9 +444,10 @@ def measure(
     """Values of one measure, with intervals, SPC signals and comparison verdicts."""
     try:
         con = connect(_warehouse(), read_only=True)
+        catalogue = load_catalogue()
         # Public: a suppressed figure is not printed, here as anywhere (the warehouse holds it).
         frame = measure_values(con, measure_id, level=level, period=period, period_type=period_type,
-                               area=area, breakdown=breakdown, public=True)
+                               area=area, breakdown=breakdown, public=True, catalogue=catalogue)
         settings = build_settings.used(con)
     except OversightError as exc:
         _fail(exc)
@@ -455,7 +456,7 @@ def measure(
         changes = pd.DataFrame([change_columns(r) for r in rows], columns=list(CHANGE_COLUMNS), index=frame.index)
         _print_frame(pd.concat([frame, changes], axis=1), format)
         return
-    m = load_catalogue()[measure_id]
+    m = catalogue[measure_id]
     table = Table(title=f"{measure_id}: {m.title}", title_justify="left")
     for name in ("period", "level", "area", "breakdown", "value", "95% interval", "n", "against a year before",
                  "SPC", "quality"):

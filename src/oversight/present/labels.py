@@ -71,8 +71,6 @@ def as_date(value: Any) -> dt.date:
         return value.date()
     if isinstance(value, dt.date):
         return value
-    if hasattr(value, "date"):  # pandas Timestamp
-        return value.date()  # type: ignore[no-any-return]
     return dt.date.fromisoformat(str(value)[:10])
 
 

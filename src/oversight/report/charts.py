@@ -216,7 +216,7 @@ def bar_chart(measure: Measure, bars: list[dict[str, Any]], *, what: str, period
     unit = measure.unit
     size = 11.0
     label_width = 12 + max(svg.text_width(b["label"], size) for b in bars)
-    value_width = 12 + max(svg.text_width(_bar_value(unit, b), size) for b in bars)
+    value_width = 12 + max(svg.text_width(label_text(unit, b), size) for b in bars)
     left, right = label_width, WIDTH - value_width
     row, top = 26.0, 8.0
     bottom = top + row * len(bars)
@@ -257,7 +257,7 @@ def bar_chart(measure: Measure, bars: list[dict[str, Any]], *, what: str, period
                 canvas.line(x1, middle, x2, middle, svg.INK, 1.3)
                 canvas.line(x1, middle - 5, x1, middle + 5, svg.INK, 1.3)
                 canvas.line(x2, middle - 5, x2, middle + 5, svg.INK, 1.3)
-        canvas.text(right + 8, middle + 4, _bar_value(unit, b), size, "start",
+        canvas.text(right + 8, middle + 4, label_text(unit, b), size, "start",
                     svg.INK if not is_missing(b.get("value")) else svg.GREY)
     if reference_line is not None:
         canvas.line(x(reference_line), top - 4, x(reference_line), bottom, svg.INK, 1.3, "6 3")
@@ -272,10 +272,6 @@ def bar_chart(measure: Measure, bars: list[dict[str, Any]], *, what: str, period
         rows=tuple((b["label"], value_text(unit, b),
                     format_interval(unit, b.get("interval_low"), b.get("interval_high"))) for b in bars),
     )
-
-
-def _bar_value(unit: str, bar: dict[str, Any]) -> str:
-    return label_text(unit, bar)
 
 
 def _bar_alt(measure: Measure, bars: list[dict[str, Any]], what: str, period: str, reference_words: str) -> str:
