@@ -69,3 +69,25 @@ def test_the_band_verdicts_are_listed_by_group():
     text = band_sentence(Gap(CATALOGUE["trust_gap_ethnicity"], SHOWN, rows))
     assert text == ("Gap in trust between ethnic groups against the ±5 points band, 2022-23 Q2: "
                     "outside band for Black; cannot tell for Asian.")
+
+
+def test_every_flagged_stop_and_search_figure_carries_its_note(bundled_warehouse):
+    # 2017-18 Q4: most searches lack coordinates, so BCU figures are flagged for low coverage.
+    import duckdb
+
+    from oversight.present.words import quality_phrase
+    from oversight.report.data import report_data
+    from oversight.report.render import render_html
+
+    con = duckdb.connect(str(bundled_warehouse), read_only=True)
+    try:
+        data = report_data(con, "2017-18-Q4")
+    finally:
+        con.close()
+    flagged = [row for table in (data.stop_search.bcus, data.stop_search.groups) for line in table
+               for row in line.values() if isinstance(row, dict) and row.get("quality_flags")]
+    assert flagged, "expected flagged BCU figures in 2017-18 Q4"
+    html = render_html(data)
+    stop_search = html[html.index("Stop and search monitoring"):]
+    assert stop_search.count("use with care") >= len(flagged)
+    assert quality_phrase(flagged[0]).replace("'", "&#39;") in stop_search
