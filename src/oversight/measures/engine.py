@@ -34,6 +34,7 @@ from oversight.measures import build_settings
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.finishing import finish_in_warehouse
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
+from oversight.measures.trust_gap import build_trust_gap
 from oversight.sources.police_uk import vocab
 from oversight.warehouse.connection import transaction
 from oversight.warehouse.quality import FLAG_BITS, POLICE_UK_TABLES, build_source_quality, source_label_sql
@@ -139,6 +140,9 @@ def _build_all(
     t = time.perf_counter()
     report.rows = _replace_tables(con, report)
     report.timings["write"] = time.perf_counter() - t
+    t = time.perf_counter()
+    build_trust_gap(con, catalogue)  # the gaps between groups in the PAS neighbourhood file (trust_gap.py)
+    report.timings["trust_gap"] = time.perf_counter() - t
     report.seconds = time.perf_counter() - started
     return report
 
