@@ -35,7 +35,8 @@ import pandas as pd
 
 from oversight import config
 from oversight.measures.catalogue import Measure
-from oversight.stats.compare import survey_gap_against_band
+from oversight.stats.compare import gap_against_band, survey_gap_against_band
+from oversight.stats.intervals import newcombe
 
 TABLE: Final = "trust_gap"
 MEASURE: Final = "trust_gap_ethnicity"
@@ -74,6 +75,7 @@ CREATE TABLE IF NOT EXISTS trust_gap (
     p_below                DOUBLE,            -- one-sided test of 'gap <= -band'
     p_above                DOUBLE,            -- one-sided test of 'gap >= +band'
     vs_band                VARCHAR,           -- 'inside band', 'outside band', 'cannot tell'
+    verdict_holds_to       DOUBLE,            -- largest design effect (to 10) keeping an inside/outside verdict
     band                   DOUBLE NOT NULL,
     proportion             DOUBLE,            -- the group's share agreeing, 0-1
     proportion_reference   DOUBLE,
@@ -88,6 +90,9 @@ CREATE TABLE IF NOT EXISTS trust_gap (
     source                 VARCHAR NOT NULL
 );
 """
+
+HOLDS_MOST: Final = 10.0
+"""The largest design effect against which a verdict is checked (column verdict_holds_to)."""
 
 SOURCE: Final = "MOPAC Public Attitude Survey, neighbourhood indicators by ethnicity"
 _PERIOD = re.compile(r"^(\d{4})-\d{2} to (\d{4})-(\d{2})$")
@@ -270,7 +275,7 @@ def _judge(rows: pd.DataFrame, band: float, deff: float) -> pd.DataFrame:
     p1, p2 = rows["proportion"].to_numpy(float), rows["proportion_reference"].to_numpy(float)
     n1, n2 = rows["sample_size"].to_numpy(float), rows["sample_size_reference"].to_numpy(float)
     usable = np.isfinite(p1) & np.isfinite(p2) & (n1 > 0) & (n2 > 0)
-    for column in ("value", "interval_low", "interval_high", "p_below", "p_above"):
+    for column in ("value", "interval_low", "interval_high", "p_below", "p_above", "verdict_holds_to"):
         rows[column] = np.nan
     rows["vs_band"] = None
     if usable.any():
@@ -280,7 +285,34 @@ def _judge(rows: pd.DataFrame, band: float, deff: float) -> pd.DataFrame:
                                   strict=True):
             rows.loc[usable, column] = np.asarray(values, dtype=float)
         rows.loc[usable, "vs_band"] = np.asarray(test.verdict, dtype=object)
+        rows.loc[usable, "verdict_holds_to"] = verdict_holds_to(
+            p1[usable], n1[usable], p2[usable], n2[usable], np.asarray(test.verdict, dtype=object), band, deff)
     rows["note"] = np.where(usable, None, np.where(
         rows["neighbourhoods"] == 0, "not published for this area (blank in the source: too few respondents)",
         "no respondents assumed: the census has no residents of the group here"))
     return rows
+
+
+def verdict_holds_to(
+    p1: np.ndarray, n1: np.ndarray, p2: np.ndarray, n2: np.ndarray, verdict: np.ndarray, band: float,
+    design_effect: float,
+) -> np.ndarray:
+    """The largest design effect (from the one used up to HOLDS_MOST) at which an 'inside band' or
+    'outside band' verdict stays the same: the intervals widen as it grows, so each verdict holds
+    up to one point, found by bisection. NaN for 'cannot tell'."""
+    def same(effect: np.ndarray) -> np.ndarray:
+        got = newcombe(p1 * n1 / effect, n1 / effect, p2 * n2 / effect, n2 / effect, 0.95)
+        diff = np.asarray(got.estimate, float) * 100
+        low = np.minimum(np.asarray(got.lower, float) * 100, diff)
+        high = np.maximum(np.asarray(got.upper, float) * 100, diff)
+        return np.asarray(gap_against_band(diff, low, high, band), dtype=object) == verdict
+
+    low = np.full(p1.shape, design_effect)
+    high = np.full(p1.shape, HOLDS_MOST)
+    holds_at_most = same(high)
+    for _ in range(40):
+        middle = (low + high) / 2
+        ok = same(middle)
+        low, high = np.where(ok, middle, low), np.where(ok, high, middle)
+    result = np.where(holds_at_most, HOLDS_MOST, low)
+    return np.where(np.isin(verdict, ["inside band", "outside band"]), result, np.nan)
