@@ -59,7 +59,7 @@ CENSUS_GROUP_SQL: Final = {
 
 DDL: Final = """
 CREATE TABLE IF NOT EXISTS trust_gap (
-    question               VARCHAR NOT NULL,  -- treat_everyone_fairly, listen_to_concerns, good_job_local, stop_search_fair
+    question               VARCHAR NOT NULL,  -- a PAS measure id (QUESTIONS)
     period_label           VARCHAR NOT NULL,  -- as published: '2015-16 to 2020-21'
     period_start           DATE NOT NULL,
     period_end             DATE NOT NULL,
@@ -287,9 +287,10 @@ def _judge(rows: pd.DataFrame, band: float, deff: float) -> pd.DataFrame:
         rows.loc[usable, "vs_band"] = np.asarray(test.verdict, dtype=object)
         rows.loc[usable, "verdict_holds_to"] = verdict_holds_to(
             p1[usable], n1[usable], p2[usable], n2[usable], np.asarray(test.verdict, dtype=object), band, deff)
-    rows["note"] = np.where(usable, None, np.where(
-        rows["neighbourhoods"] == 0, "not published for this area (blank in the source: too few respondents)",
-        "no respondents assumed: the census has no residents of the group here"))
+    why = np.where(rows["neighbourhoods"].to_numpy() == 0,
+                   "not published for this area (blank in the source: too few respondents)",
+                   "no respondents assumed: the census has no residents of the group here")
+    rows["note"] = pd.Series(why, index=rows.index, dtype=object).where(~usable, None)
     return rows
 
 
@@ -316,3 +317,16 @@ def verdict_holds_to(
         low, high = np.where(ok, middle, low), np.where(ok, high, middle)
     result = np.where(holds_at_most, HOLDS_MOST, low)
     return np.where(np.isin(verdict, ["inside band", "outside band"]), result, np.nan)
+
+
+def read_trust_gap(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every row of `trust_gap` in a fixed order (force, boroughs, neighbourhoods); empty when the
+    table was never built."""
+    if TABLE not in _tables(con):
+        return pd.DataFrame()
+    return con.execute(
+        """SELECT * FROM trust_gap
+           ORDER BY period_end, list_position(['force', 'borough', 'neighbourhood'], area_level), area_name,
+                    list_position(['ethnicity=Black', 'ethnicity=Asian'], breakdown),
+                    list_position(['treat_everyone_fairly', 'listen_to_concerns', 'good_job_local',
+                                   'stop_search_fair'], question)""").df()

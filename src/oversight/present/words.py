@@ -380,14 +380,14 @@ def band_verdict_text(verdict: str | None, band: float) -> str:
 def gap_reason_text(row: Mapping[str, Any]) -> str:
     """Why a band verdict was reached, naming the two one-sided tests and their p-values."""
     verdict, band = row.get("vs_band"), float(row["band"])
-    below, above = row.get("p_below"), row.get("p_above")
+    below, above = float(row.get("p_below") or 0.0), float(row.get("p_above") or 0.0)
     if verdict == "inside band":
         return (f"both one-sided tests reject a gap beyond the band: of -{band:g} points or less "
                 f"({p_value_text(below)}) and of +{band:g} points or more ({p_value_text(above)})")
     if verdict == "outside band":
         if not is_missing(row.get("value")) and float(row["value"]) < 0:
-            return f"a one-sided test rejects a gap of -{band:g} points or more ({p_value_text(1 - float(below))})"
-        return f"a one-sided test rejects a gap of +{band:g} points or less ({p_value_text(1 - float(above))})"
+            return f"a one-sided test rejects a gap of -{band:g} points or more ({p_value_text(1 - below)})"
+        return f"a one-sided test rejects a gap of +{band:g} points or less ({p_value_text(1 - above)})"
     if verdict == "cannot tell":
         return ("the interval crosses an edge of the band, so with this many respondents neither a gap within "
                 "the band nor one beyond it can be shown")
@@ -406,7 +406,7 @@ def gap_sentence(row: Mapping[str, Any], group: str, reference: str) -> str:
     text = (f"{shares}: a gap of {format_value('percentage_points', row['value'])} (95% interval {interval}), "
             f"{band_verdict_text(row.get('vs_band'), float(row['band']))}: {gap_reason_text(row)}")
     holds = row.get("verdict_holds_to")
-    if row.get("vs_band") in ("inside band", "outside band") and not is_missing(holds):
+    if row.get("vs_band") in ("inside band", "outside band") and holds is not None and not is_missing(holds):
         text += (f"; the verdict holds for a design effect up to {float(holds):.1f}" if float(holds) < HOLDS_MOST
                  else f"; the verdict holds for any design effect up to {HOLDS_MOST:g}")
     text += "."
@@ -422,6 +422,13 @@ def assumed_sample_text(row: Mapping[str, Any]) -> str:
     reference = str(row.get("reference", "")).partition("=")[2]
     return (f"about {row['sample_size']:,.0f} {group} and {row['sample_size_reference']:,.0f} {reference} "
             f"respondents ({kind}{design_effect_text(row.get('design_effect'))})")
+
+
+def assumed_sample_pair(row: Mapping[str, Any]) -> str:
+    """'9,188 / 23,882': the assumed respondents of the group and of the reference group; '' for none."""
+    if is_missing(row.get("sample_size")) or is_missing(row.get("sample_size_reference")):
+        return ""
+    return f"{row['sample_size']:,.0f} / {row['sample_size_reference']:,.0f}"
 
 
 def published_gap_text(groups: tuple[tuple[str, float], ...], reference_group: str, reference_share: float) -> str:

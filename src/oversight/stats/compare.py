@@ -306,6 +306,6 @@ def survey_gap_against_band(
     lower = np.asarray(interval.lower, dtype=np.float64) * 100
     upper = np.asarray(interval.upper, dtype=np.float64) * 100
     verdict = gap_against_band(gap * 100, np.minimum(lower, gap * 100), np.maximum(upper, gap * 100), width)
-    parts = [check.scalar_or_array(np.asarray(a, dtype=np.float64))
-             for a in (gap * 100, lower, upper, *p_values)]
-    return BandTest(*parts, verdict=verdict)
+    gap_points, low_points, high_points, p_below, p_above = (
+        check.scalar_or_array(np.asarray(a, dtype=np.float64)) for a in (gap * 100, lower, upper, *p_values))
+    return BandTest(gap_points, low_points, high_points, p_below, p_above, verdict)

@@ -24,6 +24,8 @@ COPIED: Final = (
     Address("/api/v1/boundaries/{level}.geojson", "the boundaries of each level loaded"),
     Address("/api/v1/health.{json,csv}", "the police.uk data-health ledger"),
     Address("/api/v1/health/reference.{json,csv}", "the reference datasets"),
+    Address("/api/v1/trust-gap.{json,csv}", "the gaps between ethnic groups in the survey's neighbourhood indicators, "
+                                            "judged against the Plan's band"),
     Address("/api/v1/openapi.json", "the OpenAPI description"),
     Address("{page}index.{json,csv}", "the data and figures of each page ({page} is its address, such as /crime/), "
                                       "as the page shows them (the force, the latest period)"),

@@ -98,7 +98,8 @@ def index(request: Request) -> Response:
         "measures": f"{base}/measures.json", "measure": f"{base}/measures/{{measure_id}}.json",
         "values": f"{base}/measures/{{measure_id}}/values.json", "areas": f"{base}/areas.json",
         "boundaries": f"{base}/boundaries/{{level}}.geojson", "health": f"{base}/health.json",
-        "reference_health": f"{base}/health/reference.json", "openapi": f"{base}/openapi.json",
+        "reference_health": f"{base}/health/reference.json", "trust_gap": f"{base}/trust-gap.json",
+        "openapi": f"{base}/openapi.json",
     }
     return _answer("json", data, None, "index", built_at=_store(request).built_at())
 
@@ -222,3 +223,21 @@ def reference_health(request: Request, fmt: Annotated[Format, Path(description="
     frame, problem = _store(request).reference_health()
     return _answer(fmt, frame_records(frame), frame, "reference-health", count=len(frame), problem=problem)
 
+
+
+@router.get("/trust-gap.{fmt}", summary="Gaps between ethnic groups in the PAS neighbourhood indicators, against the "
+                                         "Plan's band", responses=JSON_OR_CSV)
+def trust_gap(
+    request: Request,
+    fmt: Annotated[Format, Path(description="json or csv")],
+    level: Annotated[Literal["force", "borough", "neighbourhood"] | None, Query(description="Only this level.")] = None,
+) -> Response:
+    """Black and Asian minus White British respondents, per neighbourhood, borough and force, with the
+    95% Newcombe interval, the p-values of the two one-sided tests of the band, the verdict and the
+    assumed respondents behind them (docs/methods.md, 'The trust gap')."""
+    frame = _store(request).trust_gap()
+    if level is not None and not frame.empty:
+        frame = frame[frame["area_level"] == level]
+    return _answer(fmt, frame_records(frame), frame, "trust-gap", count=len(frame),
+                   sample_size="assumed from the survey design; no sample size is published",
+                   built_at=_store(request).built_at())

@@ -28,6 +28,7 @@ from oversight.web.views.overview import overview_page
 from oversight.web.views.reference import api_page, catalogue_page, methods_page
 from oversight.web.views.stop_search import stop_search_page
 from oversight.web.views.trust import trust_page
+from oversight.web.views.trust_gap import trust_gap_page
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("oversight.web")
@@ -39,6 +40,7 @@ PAGES: dict[str, tuple[str, Builder]] = {
     "/": ("overview.html", overview_page),
     "/crime/": ("section.html", crime_page),
     "/trust/": ("section.html", trust_page),
+    "/trust/gap/": ("trust_gap.html", trust_gap_page),
     "/stop-search/": ("section.html", stop_search_page),
     "/hate-crime-vawg/": ("section.html", harm_page),
     "/measures/": ("catalogue.html", lambda store, _: catalogue_page(store)),

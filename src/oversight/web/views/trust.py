@@ -51,7 +51,10 @@ def trust_page(store: Store, filters: Filters) -> dict[str, Any]:
                               intro="The Plan's aim is to bring the gaps in trust between groups of Londoners "
                                     f"within ±{bands} points (each measure's band). A gap is 'inside band' only when "
                                     "its whole interval lies within the band, 'cannot tell' when the interval "
-                                    "straddles an edge."))
+                                    "straddles an edge. The gaps between Black, Asian and White British "
+                                    "respondents in four questions about the local police, by neighbourhood, borough "
+                                    "and force, are on the trust gap page.",
+                              link={"href": "/trust/gap/", "text": "The trust gap between ethnic groups"}))
     waiting = [m for m in proportions if not store.has_data(m.id)]
     if waiting:
         groups.append(section("Awaiting data", [
