@@ -209,3 +209,49 @@ def test_a_verdict_holds_up_to_the_design_effect_where_its_interval_reaches_the_
 def test_the_census_nearest_the_middle_of_the_pooled_years() -> None:
     assert nearest_census("2015-04-01", "2021-03-31") == 2021
     assert nearest_census("2009-04-01", "2015-03-31") == 2011
+
+
+# the partner route: quarterly trust by group, gaps computed here ----------------------------------
+
+PARTNER_HEADER = ("measure,period_type,period_start,period_end,area_level,area_code,breakdown,numerator,denominator,"
+                  "value,sample_size,source,notes")
+
+
+def test_partner_shares_by_group_become_gaps_from_all_respondents_with_newcombe_intervals(warehouse, tmp_path):
+    from oversight.measures.engine import build
+    from oversight.sources.partner import ingest_partner
+
+    rows = [
+        # all respondents, then groups: Black 56% of 1,600 (effective), Asian 74% of 2,500, women 71.5% of 6,000
+        "all,0.73,12000", "ethnicity=Black,0.56,1600", "ethnicity=Asian,0.74,2500", "sex=Female,0.715,6000",
+        "age=16-24,0.70,", "ethnicity=Mixed,1.5,300",  # no sample size; not a proportion
+    ]
+    lines = [PARTNER_HEADER] + [
+        f"trust_gap_ethnicity,fy_quarter,2024-01-01,2024-03-31,force,metropolitan,{b},,,{v},{n},MOPAC PAS,"
+        for b, v, n in (r.split(",") for r in rows)]
+    path = tmp_path / "pas-trust-2023-24-q4.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert not ingest_partner(warehouse, [path]).failed
+    catalogue = load_catalogue()
+    assert not build(warehouse, {"trust_gap_ethnicity": catalogue["trust_gap_ethnicity"]}).failed
+    got = {r[0]: r[1:] for r in warehouse.execute(
+        """SELECT breakdown, value, interval_low, interval_high, vs_band FROM measure_value
+           WHERE measure = 'trust_gap_ethnicity'""").fetchall()}
+    assert set(got) == {"ethnicity=Black", "ethnicity=Asian", "sex=Female", "age=16-24", "ethnicity=Mixed"}
+    z = norm.ppf(0.975)
+
+    def wilson(p: float, n: float) -> tuple[float, float]:
+        centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+        half = z / (1 + z * z / n) * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+        return centre - half, centre + half
+
+    for breakdown, p, n, verdict in (("ethnicity=Black", 0.56, 1600, "outside band"),
+                                     ("ethnicity=Asian", 0.74, 2500, "inside band"),
+                                     ("sex=Female", 0.715, 6000, "inside band")):
+        (l1, u1), (l2, u2) = wilson(p, n), wilson(0.73, 12000)
+        value, low, high, band = got[breakdown]
+        assert value == pytest.approx(100 * (p - 0.73))
+        assert low == pytest.approx(100 * (p - 0.73 - np.hypot(p - l1, u2 - 0.73)))
+        assert high == pytest.approx(100 * (p - 0.73 + np.hypot(u1 - p, 0.73 - l2)))
+        assert band == verdict
+    assert got["age=16-24"][0] is None and got["ethnicity=Mixed"][0] is None

@@ -481,12 +481,40 @@ def _build_published(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
 
 
 def _build_partner(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
+    if m.unit == "percentage_points" and m.reference:
+        _build_partner_gaps(con, m)
+        return
     con.execute(
         """INSERT INTO __values BY NAME
         SELECT measure, period_type, period_start, period_end, area_level, area_code, breakdown,
                numerator, denominator, value, sample_size
         FROM partner_value WHERE measure = ?""",
         [m.id],
+    )
+
+
+def _build_partner_gaps(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
+    """A gap measure with a `reference` (trust_gap_ethnicity): the partner sends each group's survey
+    proportion (`value`, 0-1) with its effective `sample_size`, and the reference group's row; the
+    gap, group minus reference, gets its Newcombe interval in `finishing` (respondents = value x
+    sample size, which a weighted survey makes fractional). A group without a reference row, a
+    sample size or a proportion from 0 to 1 has no figure."""
+    con.execute(
+        """INSERT INTO __values BY NAME
+        SELECT measure, period_type, period_start, period_end, area_level, area_code, breakdown,
+               CASE WHEN usable THEN value * sample_size END AS numerator,
+               CASE WHEN usable THEN sample_size END AS denominator,
+               CASE WHEN usable THEN x_value * x_size END AS ref_numerator,
+               CASE WHEN usable THEN x_size END AS ref_denominator,
+               sample_size
+        FROM (SELECT g.*, x.value AS x_value, x.sample_size AS x_size,
+                     coalesce(g.value BETWEEN 0 AND 1 AND g.sample_size > 0 AND x.value BETWEEN 0 AND 1
+                              AND x.sample_size > 0, false) AS usable
+              FROM partner_value g LEFT JOIN partner_value x
+                ON x.measure = g.measure AND x.period_start = g.period_start AND x.period_end = g.period_end
+               AND x.area_level = g.area_level AND x.area_code = g.area_code AND x.breakdown = $reference
+              WHERE g.measure = $measure AND g.breakdown <> $reference)""",
+        {"measure": m.id, "reference": m.reference},
     )
 
 
