@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import norm
 
-from oversight.stats.compare import gap_against_band, survey_gap_against_band
+from oversight.stats.compare import gap_against_band
+from oversight.stats.equivalence import survey_gap_against_band
 
 
 def _wilson_by_roots(p: float, n: float, z: float) -> tuple[float, float]:

@@ -4,7 +4,7 @@ against the Police and Crime Plan's band (table `trust_gap`, built with the meas
 MOPAC publishes, for 112 neighbourhoods and six pooled financial years, the share of White British,
 Asian and Black respondents who agree with four statements about their local police; it publishes
 no sample sizes. Each gap (Black or Asian minus White British, in points) gets a Newcombe interval
-and the two one-sided tests of the band (`stats.compare.survey_gap_against_band`), on sample sizes
+and the two one-sided tests of the band (`stats.equivalence.survey_gap_against_band`), on sample sizes
 *assumed* as follows (docs/decisions/0010-trust-gap-from-open-data.md):
 
 - the survey design: `PAS_INTERVIEWS_PER_BOROUGH_YEAR` (400) interviews per borough per year,
@@ -35,7 +35,8 @@ import pandas as pd
 
 from oversight import config
 from oversight.measures.catalogue import Measure
-from oversight.stats.compare import gap_against_band, survey_gap_against_band
+from oversight.stats.compare import gap_against_band
+from oversight.stats.equivalence import survey_gap_against_band
 from oversight.stats.intervals import newcombe
 
 TABLE: Final = "trust_gap"

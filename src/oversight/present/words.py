@@ -344,7 +344,7 @@ BAND_VERDICT_WORDS: Final = {
     "outside band": "outside the band",
     "cannot tell": "cannot tell",
 }
-"""The verdict of the two one-sided tests of a gap (stats.compare.survey_gap_against_band)."""
+"""The verdict of the two one-sided tests of a gap (stats.equivalence.survey_gap_against_band)."""
 
 GAP_QUESTIONS: Final = {
     "treat_everyone_fairly": "Agree the police in their area treat everyone fairly regardless of who they are",
