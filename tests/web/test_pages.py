@@ -335,4 +335,4 @@ def test_the_trust_gap_page_says_every_verdict_in_words_and_its_twin_lists_every
     force = [r for r in rows if r["area_level"] == "force"]
     assert {r["breakdown"] for r in force} == {f"ethnicity={g};question={q}" for g in ("Black", "Asian") for q in (
         "treat_everyone_fairly", "listen_to_concerns", "good_job_local", "stop_search_fair")}
-    assert "/trust/gap/" in client.get("/trust/").text
+    assert '<a href="gap/">The trust gap between ethnic groups</a>' in client.get("/trust/").text
