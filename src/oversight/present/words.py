@@ -288,7 +288,8 @@ def summary_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
     if interval:
         parts[0] += f" (95% interval {interval})"
     if row.get("vs_band"):
-        parts.append(f"{row['vs_band']} of ±{measure.band:g} points" if measure.band else str(row["vs_band"]))
+        parts.append(f"{band_words(row['vs_band'])} of ±{measure.band:g} points" if measure.band
+                     else band_words(row["vs_band"]))
     if measure.compared_with_year_before:
         parts.append(change_phrase(row.get("vs_year_before"), str(row["period_type"])))
     spc = spc_phrase(row)
@@ -355,6 +356,11 @@ GAP_QUESTIONS: Final = {
 """The four questions of the PAS neighbourhood indicators, as the share of respondents answering."""
 
 
+def band_words(verdict: str | None) -> str:
+    """A band verdict as every output words it: 'within the band', 'outside the band', 'cannot tell'."""
+    return BAND_VERDICT_WORDS.get(str(verdict), str(verdict)) if verdict else ""
+
+
 def p_value_text(p: float | None) -> str:
     """'p < 0.001', 'p = 0.018', 'p > 0.999', '' for none."""
     if p is None or is_missing(p):
@@ -371,7 +377,7 @@ def band_verdict_text(verdict: str | None, band: float) -> str:
     within the band of ±5 points'; '' for no verdict."""
     if not verdict:
         return ""
-    words = BAND_VERDICT_WORDS.get(verdict, verdict)
+    words = band_words(verdict)
     if words == "cannot tell":
         return f"cannot tell whether it is within the band of ±{band:g} points"
     return f"{words} of ±{band:g} points"

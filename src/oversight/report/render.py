@@ -23,6 +23,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from oversight.errors import OversightError
 from oversight.present.labels import period_text, sentence_case
 from oversight.present.words import (
+    band_words,
     comparison_text,
     interval_text,
     quality_phrase,
@@ -90,6 +91,7 @@ def _environment() -> Environment:
     env.filters["band"] = lambda value: f"{value:g}"
     env.filters["basename"] = lambda value: Path(str(value)).name
     env.filters["capitalize_first"] = sentence_case
+    env.filters["band_words"] = band_words
     env.globals.update(
         value=_figure, interval=interval_text, comparison=comparison_text, quality=quality_phrase, period=period_text,
         average=spc_phrase,
