@@ -65,8 +65,22 @@ def main(
             show_default=False,
         ),
     ] = None,
+    force: Annotated[
+        str | None,
+        typer.Option(
+            "--force",
+            help="police.uk force id the site, report and build are about (see 'oversight forces'). "
+                 f"Default: the setting default_force ('{config.default('default_force')}').",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     _state["warehouse"] = config.warehouse_path(warehouse)
+    if force is not None:
+        if force not in vocab.forces():
+            _fail(OversightError(f"{force!r} is not a police.uk force id; 'oversight forces' lists them",
+                                 field="force"))
+        config.choose("default_force", force)
 
 
 def _warehouse() -> Path:

@@ -4,6 +4,7 @@ Public figures only: suppressed values are blank, with the reason."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -12,7 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from oversight.measures.catalogue import LEVELS
-from oversight.measures.periods import PERIOD_HELP
+from oversight.measures.periods import PERIOD_HELP, parse_period, period_key
 from oversight.measures.query import OUTPUT_COLUMNS
 from oversight.present.words import CHANGE_COLUMNS
 from oversight.web.built import used_settings
@@ -99,6 +100,7 @@ def index(request: Request) -> Response:
         "values": f"{base}/measures/{{measure_id}}/values.json", "areas": f"{base}/areas.json",
         "boundaries": f"{base}/boundaries/{{level}}.geojson", "health": f"{base}/health.json",
         "reference_health": f"{base}/health/reference.json", "openapi": f"{base}/openapi.json",
+        "forces_compared": f"{base}/forces/stop-search.json",
     }
     return _answer("json", data, None, "index", built_at=_store(request).built_at())
 
@@ -222,3 +224,42 @@ def reference_health(request: Request, fmt: Annotated[Format, Path(description="
     frame, problem = _store(request).reference_health()
     return _answer(fmt, frame_records(frame), frame, "reference-health", count=len(frame), problem=problem)
 
+
+
+FORCE_COLUMNS = ["force", "name", "compared", "ratio", "low", "high", "searches_group", "searches_reference",
+                 "residents_group", "residents_reference", "precision", "verdict", "verdict_95", "best_rank",
+                 "worst_rank", "not_compared", "similar"]
+
+
+@router.get("/forces/stop-search.{fmt}", summary="Every force's stop-and-search rate ratio, compared on a funnel",
+            responses=JSON_OR_CSV)
+def forces_compared(
+    request: Request,
+    fmt: Annotated[Format, Path(description="json or csv")],
+    group: Annotated[Literal["Black", "Asian", "Mixed", "Other"],
+                     Query(description="Self-defined ethnic group compared with White people.")] = "Black",
+    period: Annotated[str | None, Query(description="Financial year, e.g. 2020-21; default the newest year "
+                                                    "with figures for most forces.", max_length=20)] = None,
+) -> Response:
+    """Each force's rate ratio with its 95% interval, the searches and residents behind it, its place
+    against the funnel around the England and Wales figure (`verdict` at 99.8%, `verdict_95` at 95%),
+    the ranks it could hold given overlapping intervals, the five forces most like it, and for a force
+    not compared the reason."""
+    end = None
+    if period is not None:
+        kind, end = parse_period(period, "financial_year")
+        if kind != "financial_year":
+            raise BadRequest("forces are compared by financial year, e.g. period=2020-21", field="period")
+    try:
+        c = _store(request).forces_compared(group, end)
+    except ValueError as exc:
+        raise NotFound(str(exc), field="period") from None
+    rows = [{**{k: json_safe(v) for k, v in dataclasses.asdict(f).items()}, "compared": f.not_compared is None,
+             "similar": " ".join(f.similar) if fmt == "csv" else list(f.similar)}
+            for f in (*c.compared, *c.not_compared)]
+    frame = pd.DataFrame(rows, columns=FORCE_COLUMNS).astype({"best_rank": "Int64", "worst_rank": "Int64"})
+    return _answer(fmt, rows, frame, "forces-stop-search", group=group, reference_group=c.reference_group,
+                   period=period_key(c.period_type, c.period_end) if c.periods else None,
+                   england_and_wales=json_safe(c.reference_ratio),
+                   between_force_variance=json_safe(c.funnel.tau2) if c.funnel else None,
+                   compared=len(c.compared), count=len(rows))

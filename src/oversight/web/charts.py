@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any, Final
 
 from oversight.measures.catalogue import Measure
+from oversight.measures.national import NationalComparison
 from oversight.present import marks
 from oversight.present.labels import is_missing, sentence_case
 from oversight.present.series import runs
-from oversight.present.words import interval_text, label_text, quality_phrase, value_text
+from oversight.present.words import format_interval, format_value, interval_text, label_text, quality_phrase, value_text
+from oversight.stats.funnel import LIMITS
 
 FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 INK, BLUE, GREY = marks.INK, marks.BLUE, marks.GREY
@@ -228,3 +230,49 @@ def bar_figure(measure: Measure, rows: list[dict[str, Any]], label_key: str, *, 
                                  "x1": measure.band, "y0": 0, "y1": 1, "fillcolor": "rgba(80,90,95,0.12)",
                                  "line": {"width": 0}, "layer": "below"})
     return {"data": [bar], "layout": layout, "config": CONFIG, "key": key}
+
+
+def funnel_figure(c: NationalComparison, home: str | None = None) -> dict[str, Any]:
+    """Each compared force at (precision, ratio) on a log scale, with the England and Wales ratio and
+    the funnel's 95% and 99.8% limits; the home force and the forces like it marked by shape too."""
+    curve = c.funnel_curve()
+    data: list[dict[str, Any]] = []
+    key = [_key("one", f"England and Wales, {format_value('ratio', c.reference_ratio)} (dashed line)")]
+    for level, dash, words in ((LIMITS[0], "dot", "95% limits (dotted)"), (LIMITS[1], "dash", "99.8% limits (dashed)")):
+        part = curve[curve["level"] == level]
+        xs = [*part["precision"], None, *part["precision"]]
+        ys = [*part["high"], None, *part["low"]]
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip", "name": words,
+                     "line": {"color": GREY, "width": 1.5, "dash": dash}})
+        key.append({"sample": "···" if dash == "dot" else "- -", "class": "key-grey", "text": words})
+    if len(curve):
+        ends = [float(curve["precision"].min()), float(curve["precision"].max())]
+        data.append({"type": "scatter", "x": ends, "y": [c.reference_ratio] * 2, "mode": "lines", "hoverinfo": "skip",
+                     "name": "England and Wales", "line": {"color": INK, "width": 1.5, "dash": "longdash"}})
+    home_force = c.force(home) if home else None
+    alike = set(home_force.similar) if home_force else set()
+    marks_by = (("Other forces", lambda f: f.force != home and f.force not in alike, "circle", GREY, 8),
+                ("Forces like " + (home_force.name if home_force else "yours"), lambda f: f.force in alike,
+                 "diamond", BLUE, 10),
+                (home_force.name if home_force else "", lambda f: f.force == home, "square", INK, 12))
+    for name, chosen, symbol, colour, size in marks_by:
+        forces = [f for f in c.compared if chosen(f)]
+        if not forces:
+            continue
+        data.append({
+            "type": "scatter", "mode": "markers", "name": name,
+            "x": [f.precision for f in forces], "y": [f.ratio for f in forces],
+            "marker": {"symbol": symbol, "size": size, "color": colour, "line": {"color": "#ffffff", "width": 1}},
+            "text": [f"{f.name}: {format_value('ratio', f.ratio)}<br>95% interval "
+                     f"{format_interval('ratio', f.low, f.high)}" for f in forces],
+            "hoverinfo": "text",
+        })
+        glyph = {"circle": "●", "diamond": "◆", "square": "■"}[symbol]
+        key.append({"sample": glyph, "class": "key-ink" if colour == INK else "key-value", "text": name})
+    layout = _layout("ratio", height=460)
+    ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000]
+    layout["xaxis"] |= {"type": "log", "tickvals": ticks, "ticktext": [f"{t:,g}" for t in ticks],
+                        "title": {"text": "Weight of evidence: searches behind the ratio (log scale)"}}
+    layout["yaxis"] |= {"type": "log", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks],
+                        "title": {"text": "Rate ratio (log scale)"}}
+    return {"data": data, "layout": layout, "config": CONFIG, "key": key}
