@@ -135,6 +135,7 @@ class Pack:
     caveats: list[str] = field(default_factory=list)
     built_at: dt.date | None = None
     settings: dict[str, str] = field(default_factory=dict)  # those the figures were built with
+    year_gap: str = ""  # why the 12 months have no figures: months of them with none ('' when complete)
     absent: dict[tuple[str, str], str] = field(default_factory=dict)
     """(measure id, period type) -> why the borough has no figure for everyone, where it has none."""
 
@@ -252,6 +253,18 @@ def resolve_month(con: duckdb.DuckDBPyConnection, borough: Borough, text: str) -
     return end
 
 
+def _month_list(firsts: list[dt.date]) -> str:
+    """'January 2022', 'April 2024 to August 2024', 'May 2023 and July 2023': runs of months as spans."""
+    runs: list[list[dt.date]] = []
+    for m in sorted(firsts):
+        if runs and add_months(runs[-1][-1], 1) == m:
+            runs[-1].append(m)
+        else:
+            runs.append([m])
+    names = [f"{r[0]:%B %Y}" if len(r) == 1 else f"{r[0]:%B %Y} to {r[-1]:%B %Y}" for r in runs]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def _every_month(first: dt.date, last: dt.date) -> list[dt.date]:
     out, day = [], first.replace(day=1)
     while day <= last:
@@ -288,10 +301,16 @@ def pack_data(con: duckdb.DuckDBPyConnection, area: str, month: str,
         built_at=con.execute("SELECT max(built_at)::DATE FROM measure_status").fetchone()[0],  # type: ignore[index]
         settings=build_settings.used(con),
     )
+    published = set(months(con, borough))
+    gaps = [m for m in _every_month(pack.year_start, end) if month_end(m.year, m.month) not in published]
+    if gaps:
+        pack.year_gap = (f"no stop and search figures for {borough.name} in {_month_list(gaps)}, so the 12 months "
+                         "are not complete")
     for line in lines:
         for kind, row in ((MONTH, line.month), (YEAR, line.year)):
             if row is None and kind in line.measure.periods:
-                pack.absent[(line.measure.id, kind)] = _why_absent(con, line.measure, force, end, kind)
+                pack.absent[(line.measure.id, kind)] = (pack.year_gap if kind == YEAR else "") \
+                    or _why_absent(con, line.measure, force, end, kind)
     pack.charts = _charts(read, pack)
     for m in MEASURES:
         for caveat in catalogue[m].caveats:
@@ -306,12 +325,15 @@ def _why_absent(con: duckdb.DuckDBPyConnection, measure: Measure, force: str, en
     first = end.replace(day=1) if kind == MONTH else add_months(end.replace(day=1), -11)
     if measure.quality_fields:
         marks = ", ".join("?" for _ in measure.quality_fields)
-        reasons = [r[0] for r in con.execute(
-            f"""SELECT reason, count(*) FROM source_quality WHERE force = ? AND month BETWEEN ? AND ?
-                AND flag = 'not_recorded' AND field IN ({marks}) GROUP BY reason ORDER BY 2 DESC, 1""",
-            [force, first, end, *measure.quality_fields]).fetchall()]
-        if reasons:
-            return "; ".join(reasons)
+        found = con.execute(
+            f"""SELECT month, reason FROM source_quality WHERE force = ? AND month BETWEEN ? AND ?
+                AND flag = 'not_recorded' AND field IN ({marks}) ORDER BY month DESC, reason""",
+            [force, first, end, *measure.quality_fields]).fetchall()
+        if found:  # the latest month's reason, and in how many months a field was not recorded
+            latest = [reason for month, reason in found if month == found[0][0]]
+            count = len({month for month, _ in found})
+            return "; ".join(latest) + ("" if kind == MONTH else
+                                        f" ({found[0][0]:%B %Y}; so in {count} of the 12 months)")
     found = con.execute("SELECT status, detail FROM measure_status WHERE measure = ?", [measure.id]).fetchone()
     if found and found[0] != "ok" and found[1]:
         return str(found[1])

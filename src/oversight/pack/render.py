@@ -5,6 +5,7 @@ exactly as it does in the quarterly report, on the site and in the API.
 
 from __future__ import annotations
 
+import re
 from importlib import resources
 
 from oversight.pack.data import Pack
@@ -34,7 +35,17 @@ def render_html(pack: Pack, questions: Questions | None = None, *, questions_fil
     env = environment("oversight.pack")
     env.globals.update(mark=quality_mark, quality_notes=quality_notes, missing_reasons=missing_reasons,
                        short=label_text, care_words=sentence_case(USE_WITH_CARE))
-    return env.get_template("pack.html").render(
+    html = env.get_template("pack.html").render(
         p=pack, title=title(pack), css=css, questions=questions, questions_file=questions_file,
         suppress_below=pack.settings.get("suppress_below", ""), web=web, pdf_link=pdf_link,
         change_sentence=change_sentence)
+    return _scrolling_tables(html) if web else html
+
+
+_TABLE = re.compile(r"(<table[^>]*>\s*<caption>(.*?)</caption>.*?</table>)", re.DOTALL)
+
+
+def _scrolling_tables(html: str) -> str:
+    """On the site each table scrolls on its own on a narrow screen, in a region named by its
+    caption that the keyboard can reach (the page itself never scrolls sideways)."""
+    return _TABLE.sub(lambda m: f'<div class="scroll" role="region" tabindex="0" aria-label="{m[2]}">{m[1]}</div>', html)
