@@ -334,9 +334,9 @@ def _why_absent(con: duckdb.DuckDBPyConnection, measure: Measure, force: str, en
             count = len({month for month, _ in found})
             return "; ".join(latest) + ("" if kind == MONTH else
                                         f" ({found[0][0]:%B %Y}; so in {count} of the 12 months)")
-    found = con.execute("SELECT status, detail FROM measure_status WHERE measure = ?", [measure.id]).fetchone()
-    if found and found[0] != "ok" and found[1]:
-        return str(found[1])
+    status = con.execute("SELECT status, detail FROM measure_status WHERE measure = ?", [measure.id]).fetchone()
+    if status and status[0] != "ok" and status[1]:
+        return str(status[1])
     return ""
 
 

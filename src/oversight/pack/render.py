@@ -30,8 +30,8 @@ def render_html(pack: Pack, questions: Questions | None = None, *, questions_fil
                 web: bool = False, pdf_link: str = "") -> str:
     """The pack as HTML. `web` renders it for the site (fonts not embedded, links to the PDF
     `pdf_link` and back to the site); otherwise it is one self-contained file, as the PDF prints it."""
-    css = stylesheet(fonts=not web) + "\n" + resources.files("oversight.pack").joinpath(
-        "templates/pack.css").read_text(encoding="utf-8")
+    sheets = ["pack.css", "pack-web.css"] if web else ["pack.css"]
+    css = "\n".join([stylesheet(fonts=not web), *(_template(name) for name in sheets)])
     env = environment("oversight.pack")
     env.globals.update(mark=quality_mark, quality_notes=quality_notes, missing_reasons=missing_reasons,
                        short=label_text, care_words=sentence_case(USE_WITH_CARE))
@@ -42,10 +42,15 @@ def render_html(pack: Pack, questions: Questions | None = None, *, questions_fil
     return _scrolling_tables(html) if web else html
 
 
+def _template(name: str) -> str:
+    return resources.files("oversight.pack").joinpath(f"templates/{name}").read_text(encoding="utf-8")
+
+
 _TABLE = re.compile(r"(<table[^>]*>\s*<caption>(.*?)</caption>.*?</table>)", re.DOTALL)
 
 
 def _scrolling_tables(html: str) -> str:
     """On the site each table scrolls on its own on a narrow screen, in a region named by its
     caption that the keyboard can reach (the page itself never scrolls sideways)."""
-    return _TABLE.sub(lambda m: f'<div class="scroll" role="region" tabindex="0" aria-label="{m[2]}">{m[1]}</div>', html)
+    return _TABLE.sub(lambda m: f'<div class="scroll" role="region" tabindex="0" aria-label="{m[2]}">{m[1]}</div>',
+                      html)
