@@ -123,7 +123,7 @@ def test_flagged_figures_carry_their_note_and_unrecorded_fields_say_why(lambeth_
     assert "use with care" in html
     assert "Use with care: low coverage in 2 of its months (Feb 2018 to Mar 2018)." in html
     assert "No strip search figures for Lambeth in the 12 months to December 2018: not recorded: removal of more " \
-           "than outer clothing is blank on every record." in html
+           "than outer clothing is blank on every record (December 2018; so in 12 of the 12 months)." in html
     assert "No find rates for Lambeth" in html
 
 
