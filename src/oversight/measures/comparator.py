@@ -21,11 +21,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
+from oversight.sources.reference.pas import PAS_INTERVIEWS_PER_BOROUGH_YEAR
 from oversight.sources.reference.pas_comparator import COLUMNS, questions
 from oversight.stats.correlation import correlation
 from oversight.stats.intervals import newcombe_difference, survey_interval
 
 TABLE: Final = "pas_neighbourhood_2016"
+INTERVIEWS_PER_BOROUGH: Final = PAS_INTERVIEWS_PER_BOROUGH_YEAR
+"""The survey design the loader shares among a borough's neighbourhoods as their assumed sample size."""
 OVERALL: Final = "good_job_local"
 """Overall confidence: 'Taking everything into account, how good a job do you think the police in
 this area are doing?' (% excellent or good), the confidence measure of MOPAC's Plans."""
