@@ -111,13 +111,15 @@ def summary_sentences(name: str, group: int, peers: int, rows: Sequence[Mapping[
                       overall: Mapping[str, Any] | None) -> list[str]:
     """The comparison of one neighbourhood in a few sentences, overall confidence first, then the
     count of measures above, below and not clearly different from its peers, then the biggest gaps."""
-    said = [f"{name} is in similarity group {group} with {_count(peers, 'other neighbourhood', 'other neighbourhoods')}."]
+    others = _count(peers, "other neighbourhood", "other neighbourhoods")
+    said = [f"{name} is in similarity group {group} with {others}."]
     if overall is not None:
+        rank = rank_text(overall["rank_in_group"], overall["group_size"], overall["tied_in_group"])
         said.append(
             f"Overall confidence: {share_text(overall['value'])} say the police do a good or excellent job here, "
-            f"against a mean of {mean_text(overall['group_mean'])} in its group and {mean_text(overall['london_mean'])} "
-            f"across London; {rank_text(overall['rank_in_group'], overall['group_size'], overall['tied_in_group'])} "
-            f"in its group ({versus_text(overall['versus_peers'])}).")
+            f"against a mean of {mean_text(overall['group_mean'])} in its group and "
+            f"{mean_text(overall['london_mean'])} across London; {rank} in its group "
+            f"({versus_text(overall['versus_peers'])}).")
     compared = [r for r in rows if r.get("versus_peers")]
     if compared:
         higher = sum(r["versus_peers"] == HIGHER for r in compared)

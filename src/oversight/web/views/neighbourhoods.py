@@ -17,7 +17,7 @@ from oversight.present import comparator as words
 from oversight.present.words import design_effect_text
 from oversight.web import charts, maps
 from oversight.web.built import used_settings
-from oversight.web.params import NotFound
+from oversight.web.params import Filters, NotFound
 from oversight.web.records import frame_records
 from oversight.web.store import Store
 from oversight.web.views._common import page
@@ -32,6 +32,8 @@ INTRO: Final = (
     "range, the London average and its rank among its peers. Every question is worded so that a higher share "
     "is the better. Neighbourhood boundaries are not published with the data: maps show the borough."
 )
+CARD: Final = ("Your police neighbourhood against similar neighbourhoods and London on each question of the Public "
+               "Attitude Survey that goes with confidence, and which questions move with confidence across London.")
 NOT_LOADED: Final = ("The comparator's data, the Public Attitude Survey's police perceptions by neighbourhood, is not "
                      "loaded: run 'oversight ingest reference' with the MOPAC file in mps/.")
 
@@ -110,23 +112,30 @@ def _unmeasured(frame: pd.DataFrame) -> list[str]:
             for row in found.itertuples() if row.figures == 0]
 
 
-def neighbourhoods_page(store: Store, _filters: Any = None) -> dict[str, Any]:
+def borough_links(store: Store, borough_code: str) -> list[dict[str, Any]]:
+    """The neighbourhoods of one borough (empty when it has none in the table)."""
+    return [p for p in neighbourhood_records(store) if p["borough_code"] == borough_code]
+
+
+def neighbourhoods_page(store: Store, filters: Filters | None = None) -> dict[str, Any]:
+    """The list; arriving from a borough (?area=<borough code>), that borough's neighbourhoods first."""
     frame = store.neighbourhood_frame()
     period = _period(frame)
     places = neighbourhood_records(store)
     boroughs: list[dict[str, Any]] = []
     for p in places:
         if not boroughs or boroughs[-1]["code"] != p["borough_code"]:
-            boroughs.append({"code": p["borough_code"], "name": p["borough_name"], "anchor": f"borough-{p['borough_code']}",
-                             "neighbourhoods": []})
+            boroughs.append({"code": p["borough_code"], "name": p["borough_name"],
+                             "anchor": f"borough-{p['borough_code']}", "neighbourhoods": []})
         boroughs[-1]["neighbourhoods"].append(p)
     groups = _groups(places)
     drivers = driver_records(store)
+    chosen = next((b for b in boroughs if filters is not None and b["code"] == filters.area), None)
     return page(
         "neighbourhoods", TITLE, LIST_PATH, intro=INTRO,
         state="ok" if places else "not_loaded", message=None if places else NOT_LOADED,
         period_label=period, source=SOURCE.format(period=period),
-        boroughs=boroughs, groups=groups,
+        boroughs=boroughs, groups=groups, chosen_borough=chosen,
         group_basis=words.group_basis_text([g["group"] for g in groups], len(places)),
         drivers=drivers, drivers_caveat=words.CAUSE_CAVEAT,
         drivers_intro=(f"For each question, how it goes with overall confidence (the share saying the police do a good "

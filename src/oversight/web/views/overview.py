@@ -22,6 +22,9 @@ from oversight.web.params import Filters, latest_shared, resolve_area, resolve_p
 from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS
 from oversight.web.store import Area, Period, Store
 from oversight.web.views._common import controls, page, section
+from oversight.web.views.neighbourhoods import CARD as COMPARATOR_CARD
+from oversight.web.views.neighbourhoods import LIST_PATH
+from oversight.web.views.neighbourhoods import TITLE as COMPARATOR_TITLE
 
 PERIOD_TYPES = ("rolling_12", "financial_year", "fy_quarter", "calendar_year")
 
@@ -137,7 +140,8 @@ def overview_page(store: Store, filters: Filters) -> dict[str, Any]:
                "latest month (a shape and words, not colour alone) and whether it has changed significantly "
                "on the year before."),
         filters=filters, area=area, period=period, sections=groups, history=history,
-        dashboards=[{"slug": s.slug, "title": s.title, "intro": s.intro} for s in SECTIONS],
+        dashboards=[*({"slug": s.slug, "title": s.title, "intro": s.intro} for s in SECTIONS),
+                    {"slug": LIST_PATH.strip("/"), "title": COMPARATOR_TITLE, "intro": COMPARATOR_CARD}],
         _controls=controls(store, area, levels=("force", "bcu", "borough", "ward"), period=period,
                            period_measures=ids, period_types=PERIOD_TYPES, latest_option=True,
                            requested_level=filters.level),
