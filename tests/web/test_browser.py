@@ -24,7 +24,7 @@ from oversight.measures.catalogue import load_catalogue
 CATALOGUE = load_catalogue()
 MAIN_PAGES = ["/", "/crime/", "/trust/", "/stop-search/", "/hate-crime-vawg/", "/measures/", "/health/",
               "/methods/", "/api/", "/measures/stop_search_volume/", "/measures/trust_gap_ethnicity/",
-              "/measures/no_such_measure/"]
+              "/trust/neighbourhoods/", "/trust/neighbourhoods/KG-KB/", "/measures/no_such_measure/"]
 EVERY_PAGE = list(dict.fromkeys([*MAIN_PAGES[:-1], *(f"/measures/{m}/" for m in CATALOGUE), MAIN_PAGES[-1]]))
 WIDTHS = {"desktop": 1280, "phone": 390}
 BLOCKING = ("serious", "critical")
