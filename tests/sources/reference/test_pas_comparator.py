@@ -128,7 +128,8 @@ def test_bad_cells_and_rows_are_quarantined_with_line_and_field(tmp_path):
     con = connect(tmp_path / "w.duckdb")
     report = load_dataset_file(con, DATASET, path)
     assert report.ok
-    quarantined = con.execute("SELECT source_line, field, value, reason FROM quarantine ORDER BY source_line").fetchall()
+    quarantined = con.execute(
+        "SELECT source_line, field, value, reason FROM quarantine ORDER BY source_line").fetchall()
     assert quarantined == [
         (3, header[3], "seventy", "not a percentage from 0 to 100 or 'N/A'"),
         (4, header[4], "120", "not a percentage from 0 to 100 or 'N/A'"),

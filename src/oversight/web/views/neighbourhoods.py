@@ -49,7 +49,9 @@ def _design_effect(store: Store) -> float:
 def neighbourhood_records(store: Store) -> list[dict[str, Any]]:
     """One record per neighbourhood: code, names, borough, group, assumed sample size, page."""
     found = comparator.neighbourhoods(store.neighbourhood_frame())
-    found["label"] = found["neighbourhood"] + " (" + found["borough_name"] + ")"
+    same = found["neighbourhood"] == found["borough_name"]  # 'Barnet' in Barnet
+    found["label"] = (found["neighbourhood"] + " (" + found["borough_name"]
+                      + same.map({True: " borough", False: ""}) + ")")
     found["page"] = found["neighbourhood_code"].map(neighbourhood_path)
     return frame_records(found)
 

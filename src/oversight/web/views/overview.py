@@ -19,7 +19,7 @@ from oversight.present.words import (
 )
 from oversight.web.panels import LEVEL_PLURALS, measure_ref
 from oversight.web.params import Filters, latest_shared, resolve_area, resolve_period
-from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS
+from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS, TRUST
 from oversight.web.store import Area, Period, Store
 from oversight.web.views._common import controls, page, section
 from oversight.web.views.neighbourhoods import CARD as COMPARATOR_CARD
@@ -132,6 +132,9 @@ def overview_page(store: Store, filters: Filters) -> dict[str, Any]:
         groups.append(section(priority, cards, anchor=f"priority-{len(groups) + 1}",
                               intro=f"{len(members)} measures in the catalogue, {len(members) - waiting} with figures"
                                     + (f", {waiting} awaiting data." if waiting else ".")))
+        if priority == TRUST:
+            groups[-1]["link"] = {"path": LIST_PATH, "text": "Compare your police neighbourhood with similar "
+                                                            "neighbourhoods (Neighbourhood confidence comparator)"}
     history = [measure_ref(m) for m in store.catalogue.values() if m.priority == HISTORY]
     return page(
         "overview", "Police and Crime Plan: how are we doing?", "/",
