@@ -146,8 +146,8 @@ def neighbourhoods_page(store: Store, filters: Filters | None = None) -> dict[st
                        "0 no relation, -1 that one falls as the other rises."),
         unmeasured=_unmeasured(frame),
         _chart=charts.correlation_figure(drivers) if drivers else None,
-        _csv=[{"panel": "drivers", "panel_title": "What moves with overall confidence", "period": period, **r}
-              for r in drivers],
+        _csv=[{"panel": "drivers", "panel_title": "What moves with overall confidence", "measure": r["measure"],
+               "period": period, **r} for r in drivers],
     )
 
 
