@@ -40,9 +40,9 @@ def test_figures_means_gaps_and_intervals():
 
 def test_one_measure_in_a_sentence():
     assert words.measure_line(ROW) == (
-        "Know how to contact their ward officer: 29% (95% interval 22.0% to 37.2%); group 7 mean 38.2% "
-        "(range 26% to 51%), 11th of 13 in the group; London average 38.5% (joint 93rd of 106 in London); "
-        "-9.9 points against the mean of its 12 peers (95% interval -17.4 to -1.3 points): lower than its peers.")
+        "Know how to contact their ward officer: 29% (95% interval 22.0% to 37.2%). Group 7: mean 38.2%, range "
+        "26% to 51%; it is 11th of 13. London: average 38.5%; it is joint 93rd of 106. Against the mean of its 12 "
+        "peers: -9.9 points (95% interval -17.4 to -1.3 points), lower than its peers.")
 
 
 def test_the_summary_counts_clear_gaps_and_names_the_biggest():

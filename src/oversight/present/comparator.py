@@ -89,18 +89,19 @@ def sample_assumption_text(sample_size: int, sharing: int, per_borough: int,
 
 
 def measure_line(row: Mapping[str, Any]) -> str:
-    """One measure of one neighbourhood against its group and London, in a sentence."""
+    """One question of one neighbourhood against its group, London and its peers, in a few short sentences."""
     interval = interval_text(row["interval_low"], row["interval_high"])
-    text = (f"{row['title']}: {share_text(row['value'])} (95% interval {interval}); "
-            f"group {row['similarity_group']} mean {mean_text(row['group_mean'])} "
-            f"(range {range_text(row['group_min'], row['group_max'])}), "
-            f"{rank_text(row['rank_in_group'], row['group_size'], row['tied_in_group'])} in the group; "
-            f"London average {mean_text(row['london_mean'])} "
-            f"({rank_text(row['rank_in_london'], row['london_size'], row['tied_in_london'])} in London)")
+    text = (f"{row['title']}: {share_text(row['value'])} (95% interval {interval}). "
+            f"Group {row['similarity_group']}: mean {mean_text(row['group_mean'])}, range "
+            f"{range_text(row['group_min'], row['group_max'])}; it is "
+            f"{rank_text(row['rank_in_group'], row['group_size'], row['tied_in_group'])}. "
+            f"London: average {mean_text(row['london_mean'])}; it is "
+            f"{rank_text(row['rank_in_london'], row['london_size'], row['tied_in_london'])}.")
     if is_missing(row.get("gap")):
-        return text + "."
-    return (text + f"; {gap_text(row['gap'])} against the mean of its {row['peers']} peers "
-            f"(95% interval {gap_interval_text(row['gap_low'], row['gap_high'])}): {versus_text(row['versus_peers'])}.")
+        return text
+    return (text + f" Against the mean of its {row['peers']} peers: {gap_text(row['gap'])} "
+            f"(95% interval {gap_interval_text(row['gap_low'], row['gap_high'])}), "
+            f"{versus_text(row['versus_peers'])}.")
 
 
 def _count(n: int, one: str, many: str) -> str:
