@@ -78,7 +78,7 @@ def _survey(frame: pd.DataFrame) -> pd.DataFrame:
     return frame[(frame["unit"] == SURVEY) & frame["value"].notna()]
 
 
-def _rank(values: pd.Series, value: float) -> tuple[int, bool]:
+def _rank(values: np.ndarray, value: float) -> tuple[int, bool]:
     """Rank of `value` among `values`, 1 for the highest; and whether another has the same figure."""
     return int((values > value).sum()) + 1, int((values == value).sum()) > 1
 
@@ -86,16 +86,21 @@ def _rank(values: pd.Series, value: float) -> tuple[int, bool]:
 def comparison(frame: pd.DataFrame, code: str, design_effect: float = 1.0) -> pd.DataFrame:
     """One row per survey measure of neighbourhood `code` (see the module docstring), the biggest
     gap to its peers first; empty when the code is not in the table."""
-    survey = _survey(frame)
+    columns = ["measure", "measure_order", "title", "question", "answer", "neighbourhood_code", "similarity_group",
+               "value", "sample_size", "sample_size_assumed"]
+    survey = _survey(frame)[columns]
     own = survey[survey["neighbourhood_code"] == code]
     if own.empty:
         return pd.DataFrame(columns=COMPARISON_COLUMNS)
     group = int(own["similarity_group"].iloc[0])
+    by_measure = {m: part for m, part in survey.groupby("measure", sort=False)}
     rows: list[dict[str, Any]] = []
-    for _, mine in own.sort_values("measure_order").iterrows():
-        everyone = survey[survey["measure"] == mine["measure"]]
-        members = everyone[everyone["similarity_group"] == group]
-        peers = members[members["neighbourhood_code"] != code]
+    for mine in own.sort_values("measure_order").to_dict("records"):
+        everyone = by_measure[mine["measure"]]
+        values = everyone["value"].to_numpy(dtype=float)
+        in_group = everyone["similarity_group"].to_numpy() == group
+        is_peer = in_group & (everyone["neighbourhood_code"].to_numpy() != code)
+        members, peers = values[in_group], values[is_peer]
         value, size = float(mine["value"]), float(mine["sample_size"])
         interval = survey_interval(value, size, design_effect=design_effect)
         row: dict[str, Any] = {
@@ -103,18 +108,18 @@ def comparison(frame: pd.DataFrame, code: str, design_effect: float = 1.0) -> pd
             "answer": mine["answer"], "value": value, "interval_low": float(interval.lower),
             "interval_high": float(interval.upper), "sample_size": int(size),
             "sample_size_assumed": bool(mine["sample_size_assumed"]), "similarity_group": group,
-            "group_size": len(members), "group_mean": float(members["value"].mean()),
-            "group_min": float(members["value"].min()), "group_max": float(members["value"].max()),
-            "peers": len(peers), "london_size": len(everyone), "london_mean": float(everyone["value"].mean()),
-            "london_min": float(everyone["value"].min()), "london_max": float(everyone["value"].max()),
+            "group_size": len(members), "group_mean": float(members.mean()),
+            "group_min": float(members.min()), "group_max": float(members.max()),
+            "peers": len(peers), "london_size": len(values), "london_mean": float(values.mean()),
+            "london_min": float(values.min()), "london_max": float(values.max()),
         }
-        row["rank_in_group"], row["tied_in_group"] = _rank(members["value"], value)
-        row["rank_in_london"], row["tied_in_london"] = _rank(everyone["value"], value)
+        row["rank_in_group"], row["tied_in_group"] = _rank(members, value)
+        row["rank_in_london"], row["tied_in_london"] = _rank(values, value)
         row.update(peer_mean=np.nan, gap=np.nan, gap_low=np.nan, gap_high=np.nan, versus_peers=None)
         if len(peers):
-            peer_mean = float(peers["value"].mean())
+            peer_mean = float(peers.mean())
             own_n = size / design_effect
-            peer_n = float(peers["sample_size"].sum()) / design_effect
+            peer_n = float(everyone["sample_size"].to_numpy(dtype=float)[is_peer].sum()) / design_effect
             gap = newcombe_difference(value * own_n, own_n, peer_mean * peer_n, peer_n)
             low, high = float(gap.lower), float(gap.upper)
             row.update(peer_mean=peer_mean, gap=value - peer_mean, gap_low=low, gap_high=high,

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from oversight.measures.catalogue import LEVELS
+from oversight.measures.comparator import INTERVIEWS_PER_BOROUGH
 from oversight.measures.periods import PERIOD_HELP
 from oversight.measures.query import OUTPUT_COLUMNS
 from oversight.present.words import CHANGE_COLUMNS
@@ -242,8 +243,8 @@ def neighbourhoods(request: Request, fmt: Annotated[Format, Path(description="js
     _comparator_loaded(store)
     rows = neighbourhood_records(store)
     return _answer(fmt, rows, None, "neighbourhoods", count=len(rows), built_at=store.built_at(),
-                   sample_size="assumed: the survey design of about 400 interviews per borough a year, shared "
-                               "evenly among the borough's neighbourhoods (no sample size is published)")
+                   sample_size=f"assumed: the survey design of about {INTERVIEWS_PER_BOROUGH} interviews per borough "
+                               "a year, shared evenly among the borough's neighbourhoods (no sample size is published)")
 
 
 @router.get("/neighbourhoods/drivers.{fmt}", summary="How each PAS question moves with overall confidence across "

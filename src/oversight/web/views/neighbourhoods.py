@@ -114,6 +114,11 @@ def _unmeasured(frame: pd.DataFrame) -> list[str]:
             for row in found.itertuples() if row.figures == 0]
 
 
+def comparator_loaded(store: Store) -> bool:
+    """Whether the comparator has data (a force other than London's has none)."""
+    return not store.neighbourhood_frame().empty
+
+
 def borough_links(store: Store, borough_code: str) -> list[dict[str, Any]]:
     """The neighbourhoods of one borough (empty when it has none in the table)."""
     return [p for p in neighbourhood_records(store) if p["borough_code"] == borough_code]
@@ -165,9 +170,10 @@ def neighbourhood_page(store: Store, code: str) -> dict[str, Any]:
     name = place["label"]
     figures = comparator.group_figures(frame, group)
     titles = [r["title"] for r in rows]
-    table = [{"title": t, "cells": {c: words.share_text(v) for c, v in
-                                    figures[figures["title"] == t][["neighbourhood_code", "value"]].itertuples(
-                                        index=False)}} for t in titles]
+    cells: dict[str, dict[str, str]] = {}
+    for c, t, v in figures[["neighbourhood_code", "title", "value"]].itertuples(index=False):
+        cells.setdefault(t, {})[c] = words.share_text(v)
+    table = [{"title": t, "cells": cells.get(t, {})} for t in titles]
     summary = words.summary_sentences(name, group, len(peers), rows, overall)
     sharing = sum(1 for p in places.values() if p["borough_code"] == place["borough_code"])
     features = store.boundaries("borough")

@@ -10,7 +10,7 @@ from oversight.web.params import Filters, resolve_area, resolve_period
 from oversight.web.sections import BY_SLUG
 from oversight.web.store import Area, Store
 from oversight.web.views._common import controls, page, section
-from oversight.web.views.neighbourhoods import LIST_PATH, TITLE, borough_links
+from oversight.web.views.neighbourhoods import LIST_PATH, TITLE, borough_links, comparator_loaded
 
 SECTION = BY_SLUG["trust"]
 PERIOD_TYPES = ("rolling_12", "fy_quarter", "financial_year")
@@ -53,7 +53,8 @@ def trust_page(store: Store, filters: Filters) -> dict[str, Any]:
                                     f"within ±{bands} points (each measure's band). A gap is 'inside band' only when "
                                     "its whole interval lies within the band, 'cannot tell' when the interval "
                                     "straddles an edge."))
-    groups.append(section("Neighbourhoods", [neighbourhood_links(store, area)]))
+    if comparator_loaded(store):
+        groups.append(section("Neighbourhoods", [neighbourhood_links(store, area)]))
     waiting = [m for m in proportions if not store.has_data(m.id)]
     if waiting:
         groups.append(section("Awaiting data", [
