@@ -6,10 +6,18 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
+import duckdb
+import pytest
 from web.test_pages import parse
 from web.webtools import Client
+
+from oversight.warehouse.snapshot import publish_snapshot
+from oversight.web import create_app
 
 LIST = "/trust/neighbourhoods/"
 BARKING = "/trust/neighbourhoods/KG-KB/"
@@ -93,3 +101,29 @@ def test_an_unknown_or_malformed_neighbourhood_is_a_clear_404(client: Client) ->
     body = client.get("/api/v1/neighbourhoods/ZZ-ZZ.json").json()
     assert body["error"]["field"] == "neighbourhood" and "there is no neighbourhood 'ZZ-ZZ'" in body["error"]["reason"]
     assert client.get("/api/v1/neighbourhoods/kg-kb.json").status_code in (404, 422)
+
+
+@pytest.fixture(scope="module")
+def without_comparator(bundled_built: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    """The bundled build without the 2016 neighbourhood table, as a force other than London's has it."""
+    path = tmp_path_factory.mktemp("no-comparator") / "warehouse.duckdb"
+    shutil.copyfile(bundled_built, path)
+    con = duckdb.connect(str(path))
+    con.execute("DROP TABLE pas_neighbourhood_2016")
+    con.close()
+    publish_snapshot(path)
+    client = Client(create_app(path, warm=False))
+    yield client
+    client.close()
+
+
+def test_without_its_data_the_comparator_says_so_and_nothing_links_to_it(without_comparator: Client) -> None:
+    for page in ("/", "/trust/", f"/trust/?area={BARKING_AND_DAGENHAM}"):
+        assert "/trust/neighbourhoods/" not in str(parse(without_comparator.get(page).text).hrefs), page
+    listed = without_comparator.get(LIST)
+    assert listed.status_code == 200 and "is not loaded" in listed.text
+    header = next(csv.reader(io.StringIO(without_comparator.get(LIST + "index.csv").text)))
+    assert header[:4] == ["panel", "panel_title", "measure", "period"]
+    for path in (BARKING, "/api/v1/neighbourhoods/KG-KB.json", "/api/v1/neighbourhoods.json"):
+        response = without_comparator.get(path)
+        assert response.status_code == 404 and "is not loaded" in response.text, path

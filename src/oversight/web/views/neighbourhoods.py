@@ -60,7 +60,10 @@ def comparison_records(store: Store, code: str) -> list[dict[str, Any]]:
     """Every survey measure of one neighbourhood against its group and London, figures and words,
     the biggest gap to its peers first. NotFound for a code the table does not have."""
     def build() -> list[dict[str, Any]]:
-        rows = comparator.comparison(store.neighbourhood_frame(), code, _design_effect(store))
+        frame = store.neighbourhood_frame()
+        if frame.empty:
+            raise NotFound(NOT_LOADED, field="neighbourhood")
+        rows = comparator.comparison(frame, code, _design_effect(store))
         if rows.empty:
             raise NotFound(f"there is no neighbourhood {code!r}; see {LIST_PATH} or /api/v1/neighbourhoods.json",
                            field="neighbourhood")
@@ -152,7 +155,7 @@ def neighbourhoods_page(store: Store, filters: Filters | None = None) -> dict[st
         unmeasured=_unmeasured(frame),
         _chart=charts.correlation_figure(drivers) if drivers else None,
         _csv=[{"panel": "drivers", "panel_title": "What moves with overall confidence", "measure": r["measure"],
-               "period": period, **r} for r in drivers],
+               "period": period, **r} for r in drivers] or None,  # none: the usual empty table
     )
 
 
