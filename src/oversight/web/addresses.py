@@ -25,6 +25,11 @@ COPIED: Final = (
     Address("/api/v1/health.{json,csv}", "the police.uk data-health ledger"),
     Address("/api/v1/health/reference.{json,csv}", "the reference datasets"),
     Address("/api/v1/openapi.json", "the OpenAPI description"),
+    Address("/api/v1/neighbourhoods.{json,csv}", "the police neighbourhoods of the confidence comparator"),
+    Address("/api/v1/neighbourhoods/drivers.{json,csv}",
+            "how each survey question moves with overall confidence across neighbourhoods"),
+    Address("/api/v1/neighbourhoods/{neighbourhood}.{json,csv}",
+            "each neighbourhood against its similarity group and London"),
     Address("{page}index.{json,csv}", "the data and figures of each page ({page} is its address, such as /crime/), "
                                       "as the page shows them (the force, the latest period)"),
 )

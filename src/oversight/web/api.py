@@ -13,6 +13,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from oversight.measures.catalogue import LEVELS
+from oversight.measures.comparator import INTERVIEWS_PER_BOROUGH
 from oversight.measures.periods import PERIOD_HELP, parse_period, period_key
 from oversight.measures.query import OUTPUT_COLUMNS
 from oversight.present.words import CHANGE_COLUMNS
@@ -23,6 +24,7 @@ from oversight.web.store import Store
 from oversight.web.twins import dumps, envelope, frame_csv
 from oversight.web.views.health import police_uk_summary
 from oversight.web.views.measure import definition
+from oversight.web.views.neighbourhoods import NOT_LOADED, comparison_records, driver_records, neighbourhood_records
 
 
 class ErrorDetail(BaseModel):
@@ -101,6 +103,8 @@ def index(request: Request) -> Response:
         "boundaries": f"{base}/boundaries/{{level}}.geojson", "health": f"{base}/health.json",
         "reference_health": f"{base}/health/reference.json", "openapi": f"{base}/openapi.json",
         "forces_compared": f"{base}/forces/stop-search.json",
+        "neighbourhoods": f"{base}/neighbourhoods.json", "neighbourhood": f"{base}/neighbourhoods/{{code}}.json",
+        "neighbourhood_drivers": f"{base}/neighbourhoods/drivers.json",
     }
     return _answer("json", data, None, "index", built_at=_store(request).built_at())
 
@@ -263,3 +267,46 @@ def forces_compared(
                    england_and_wales=json_safe(c.reference_ratio),
                    between_force_variance=json_safe(c.funnel.tau2) if c.funnel else None,
                    compared=len(c.compared), count=len(rows))
+
+
+NEIGHBOURHOOD_HELP = "Neighbourhood code as published, e.g. KG-KB (see /api/v1/neighbourhoods.json)."
+
+
+def _comparator_loaded(store: Store) -> None:
+    if store.neighbourhood_frame().empty:
+        raise NotFound(NOT_LOADED, field="neighbourhood")
+
+
+@router.get("/neighbourhoods.{fmt}", summary="Police neighbourhoods of the confidence comparator, with their "
+            "borough, similarity group and assumed sample size", responses=JSON_OR_CSV)
+def neighbourhoods(request: Request, fmt: Annotated[Format, Path(description="json or csv")]) -> Response:
+    store = _store(request)
+    _comparator_loaded(store)
+    rows = neighbourhood_records(store)
+    return _answer(fmt, rows, None, "neighbourhoods", count=len(rows), built_at=store.built_at(),
+                   sample_size=f"assumed: the survey design of about {INTERVIEWS_PER_BOROUGH} interviews per borough "
+                               "a year, shared evenly among the borough's neighbourhoods (no sample size is published)")
+
+
+@router.get("/neighbourhoods/drivers.{fmt}", summary="How each PAS question moves with overall confidence across "
+            "neighbourhoods: Spearman and Pearson correlations with 95% intervals", responses=JSON_OR_CSV)
+def neighbourhood_drivers(request: Request, fmt: Annotated[Format, Path(description="json or csv")]) -> Response:
+    store = _store(request)
+    _comparator_loaded(store)
+    rows = driver_records(store)
+    return _answer(fmt, rows, None, "neighbourhood-drivers", count=len(rows), built_at=store.built_at(),
+                   caution="correlation across neighbourhoods, not cause and effect")
+
+
+@router.get("/neighbourhoods/{code}.{fmt}", summary="One neighbourhood against its similarity group and London, "
+            "question by question, the biggest gap to its peers first", responses=JSON_OR_CSV)
+def neighbourhood(
+    request: Request,
+    code: Annotated[str, Path(pattern=r"^[A-Z]{2}-[A-Z]{2}$", description=NEIGHBOURHOOD_HELP)],
+    fmt: Annotated[Format, Path(description="json or csv")],
+) -> Response:
+    store = _store(request)
+    _comparator_loaded(store)
+    rows = comparison_records(store, code)
+    return _answer(fmt, rows, None, f"neighbourhood-{code}", count=len(rows), built_at=store.built_at(),
+                   design_effect=used_settings(store)["survey_design_effect"])

@@ -14,6 +14,7 @@ from typing import Any, Final
 from oversight.measures.catalogue import Measure
 from oversight.measures.national import NationalComparison
 from oversight.present import marks
+from oversight.present.comparator import mean_text, share_text
 from oversight.present.labels import is_missing, sentence_case
 from oversight.present.series import runs
 from oversight.present.words import format_interval, format_value, interval_text, label_text, quality_phrase, value_text
@@ -275,4 +276,71 @@ def funnel_figure(c: NationalComparison, home: str | None = None) -> dict[str, A
                         "title": {"text": "Weight of evidence: searches behind the ratio (log scale)"}}
     layout["yaxis"] |= {"type": "log", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks],
                         "title": {"text": "Rate ratio (log scale)"}}
+    return {"data": data, "layout": layout, "config": CONFIG, "key": key}
+
+
+def peer_dots_figure(rows: list[dict[str, Any]], figures: Any, code: str, name: str) -> dict[str, Any]:
+    """A dot plot per question, one row each (in the order of `rows`): a grey dot for every
+    neighbourhood of the group, the chosen one larger in blue with its 95% interval, the group
+    mean as a black bar and the London average as a hollow diamond. `figures` has one row per
+    neighbourhood and question (`measures.comparator.group_figures`)."""
+    titles = [r["title"] for r in rows]
+    shown = list(reversed(titles))  # Plotly draws the first category at the bottom
+    peers = figures[figures["neighbourhood_code"] != code]
+    data: list[dict[str, Any]] = [
+        {"type": "scatter", "mode": "markers", "name": "Neighbourhoods of the group", "x": list(peers["value"]),
+         "y": list(peers["title"]), "marker": {"color": GREY, "size": 9, "opacity": 0.75, "symbol": "circle"},
+         "text": [f"{n} ({b}): {share_text(v)}" for n, b, v in
+                  zip(peers["neighbourhood"], peers["borough_name"], peers["value"], strict=True)],
+         "hoverinfo": "text"},
+        {"type": "scatter", "mode": "markers", "name": "Group mean", "x": [r["group_mean"] for r in rows],
+         "y": titles, "marker": {"color": INK, "size": 20, "symbol": "line-ns", "line": {"width": 3, "color": INK}},
+         "text": [f"Group mean: {mean_text(r['group_mean'])}" for r in rows], "hoverinfo": "text"},
+        {"type": "scatter", "mode": "markers", "name": "London average", "x": [r["london_mean"] for r in rows],
+         "y": titles, "marker": {"color": INK, "size": 11, "symbol": "diamond-open", "line": {"width": 2}},
+         "text": [f"London average: {mean_text(r['london_mean'])}" for r in rows], "hoverinfo": "text"},
+        {"type": "scatter", "mode": "markers", "name": name, "x": [r["value"] for r in rows], "y": titles,
+         "marker": {"color": BLUE, "size": 14, "line": {"color": INK, "width": 1}},
+         "error_x": {"type": "data", "symmetric": False, "array": [r["interval_high"] - r["value"] for r in rows],
+                     "arrayminus": [r["value"] - r["interval_low"] for r in rows], "color": BLUE, "thickness": 2,
+                     "width": 5},
+         "text": [f"{name}: {r['value_text']} (95% interval {r['interval_text']})" for r in rows],
+         "hoverinfo": "text"},
+    ]
+    layout = _layout("proportion", height=42 * len(rows) + 80)
+    layout["yaxis"] = {"automargin": True, "ticks": "", "showgrid": True, "gridcolor": marks.GRID,
+                       "categoryorder": "array", "categoryarray": shown, "type": "category"}
+    layout["xaxis"] = {"title": {"text": "Share of respondents"}, "gridcolor": marks.GRID, "zeroline": False,
+                       "automargin": True, "tickformat": ".0%"}
+    key = [
+        {"sample": "●", "class": "key-value", "text": f"{name} (large blue dot; the whiskers are its 95% interval)"},
+        {"sample": "●", "class": "key-grey", "text": "Each other neighbourhood of the group (grey dot)"},
+        {"sample": "┃", "class": "key-ink", "text": "Group mean (black bar)"},
+        {"sample": "◇", "class": "key-ink", "text": "London average of all neighbourhoods (hollow diamond)"},
+    ]
+    return {"data": data, "layout": layout, "config": CONFIG, "key": key}
+
+
+def correlation_figure(drivers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Spearman's correlation of each question with overall confidence across neighbourhoods, a dot
+    with its 95% interval per question, strongest first, with a line at 0 (no relation)."""
+    shown = list(reversed(drivers))
+    usable = [r for r in shown if r["spearman"] is not None]
+    data = [{
+        "type": "scatter", "mode": "markers", "name": "Spearman correlation", "x": [r["spearman"] for r in usable],
+        "y": [r["title"] for r in usable], "marker": {"color": BLUE, "size": 11, "line": {"color": INK, "width": 1}},
+        "error_x": {"type": "data", "symmetric": False, "array": [r["spearman_high"] - r["spearman"] for r in usable],
+                    "arrayminus": [r["spearman"] - r["spearman_low"] for r in usable], "color": INK,
+                    "thickness": 1.5, "width": 4},
+        "text": [f"{r['title']}: {r['spearman_text']}" for r in usable], "hoverinfo": "text",
+    }]
+    layout = _layout("", height=36 * len(usable) + 90)
+    layout["yaxis"] = {"automargin": True, "ticks": "", "showgrid": True, "gridcolor": marks.GRID, "type": "category"}
+    layout["xaxis"] = {"title": {"text": "Correlation with overall confidence (Spearman)"}, "range": [-1, 1],
+                       "gridcolor": marks.GRID, "zeroline": False, "automargin": True, "dtick": 0.25}
+    layout["shapes"] = [{"type": "line", "xref": "x", "yref": "paper", "x0": 0, "x1": 0, "y0": 0, "y1": 1,
+                         "line": {"color": INK, "width": 1.5, "dash": "dash"}}]
+    key = [{"sample": "●", "class": "key-value", "text": "Spearman correlation (dot)"},
+           {"sample": "├┤", "class": "key-ink", "text": "95% interval (whiskers)"},
+           {"sample": "- -", "class": "key-ink", "text": "No relation (dashed line at 0)"}]
     return {"data": data, "layout": layout, "config": CONFIG, "key": key}

@@ -25,6 +25,7 @@ import pandas as pd
 
 from oversight import config
 from oversight.errors import OversightError
+from oversight.measures import comparator
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.health import force_names, reference_health
 from oversight.measures.national import NationalComparison, compare_forces
@@ -372,6 +373,15 @@ class Store:
                 rows = con.execute("SELECT code, geojson FROM area_boundary WHERE level = ?", [level]).fetchall()
             return {code: json.loads(text) for code, text in rows}
         return self.cached(("boundaries", level), load)
+
+    # the neighbourhood comparator -------------------------------------------------------------
+
+    def neighbourhood_frame(self) -> pd.DataFrame:
+        """The PAS neighbourhood table the comparator reads (`measures.comparator.load`); empty when not loaded."""
+        def load() -> pd.DataFrame:
+            with self.connection() as con:
+                return comparator.load(con)
+        return self.cached(("neighbourhood_frame",), load)
 
     # data health ------------------------------------------------------------------------------
 
