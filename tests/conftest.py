@@ -16,6 +16,8 @@ REPO = Path(__file__).resolve().parents[1]
 BUNDLED = REPO / "data" / "default" / "police_uk"
 SHARED = REPO.parent / "shared" / "data"
 SHARED_POLICE_UK = SHARED / "police_uk"
+NATIONAL_ARCHIVES = SHARED / "national" / "police_uk_stop_and_search"
+FY2019_20 = [f"2019-{m:02d}" for m in range(4, 13)] + [f"2020-{m:02d}" for m in range(1, 4)]
 
 # Tests over the full real data set run wherever ../shared/data is beside the repo (CI has it).
 needs_shared = pytest.mark.skipif(not SHARED_POLICE_UK.exists(), reason="../shared/data is not beside the repo")
@@ -111,6 +113,29 @@ def bundled_built(tmp_path_factory):
     assert not ingest_police_uk(con, [BUNDLED]).failed
     place_loaded_records(con)
     report = build(con)
+    assert not report.failed, report.failed
+    con.close()
+    return path
+
+
+@pytest.fixture(scope="session")
+def national_2019_20(tmp_path_factory):
+    """Path of a warehouse (closed; open it read-only) of every force's stop and search for the
+    financial year 2019-20: the 12 national police.uk archives, the national geography and Census
+    2021, and only the two measures the national tests read."""
+    from oversight.measures.catalogue import load_catalogue
+    from oversight.measures.engine import build
+    from oversight.sources.police_uk import ingest_police_uk
+    from oversight.sources.reference import geography, ingest_reference, place_loaded_records
+
+    path = tmp_path_factory.mktemp("national") / "warehouse.duckdb"
+    con = connect(path)
+    names = [d.name for d in geography.DATASETS if d.optional] + ["population-ethnicity-la"]
+    assert not ingest_reference(con, [SHARED], only=names).failed
+    assert not ingest_police_uk(con, [NATIONAL_ARCHIVES / f"{m}.zip" for m in FY2019_20]).failed
+    place_loaded_records(con)
+    catalogue = load_catalogue()
+    report = build(con, {k: catalogue[k] for k in ("stop_search_rate", "stop_search_rate_ratio")})
     assert not report.failed, report.failed
     con.close()
     return path

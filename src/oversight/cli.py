@@ -41,6 +41,8 @@ app = typer.Typer(
 )
 ingest_app = typer.Typer(help="Load data into the warehouse.", no_args_is_help=True)
 app.add_typer(ingest_app, name="ingest")
+pack_app = typer.Typer(help="Write monthly packs for community monitoring groups.", no_args_is_help=True)
+app.add_typer(pack_app, name="pack")
 
 # Piped output is read in files and CI logs, not an 80-column terminal.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -65,8 +67,22 @@ def main(
             show_default=False,
         ),
     ] = None,
+    force: Annotated[
+        str | None,
+        typer.Option(
+            "--force",
+            help="police.uk force id the site, report and build are about (see 'oversight forces'). "
+                 f"Default: the setting default_force ('{config.default('default_force')}').",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     _state["warehouse"] = config.warehouse_path(warehouse)
+    if force is not None:
+        if force not in vocab.forces():
+            _fail(OversightError(f"{force!r} is not a police.uk force id; 'oversight forces' lists them",
+                                 field="force"))
+        config.choose("default_force", force)
 
 
 def _warehouse() -> Path:
@@ -551,6 +567,48 @@ def report(
     written = ", ".join(str(p) for p in (files.html, files.pdf) if p is not None)
     pages = f"{files.pages} pages, " if files.pdf else ""
     out.print(f"Report for {files.quarter.label} ({files.quarter.span}): {written} ({pages}{files.charts} charts); "
+              f"built in {files.seconds:.1f} s", highlight=False)
+
+
+@pack_app.command("stop-search")
+def pack_stop_search(
+    area: Annotated[
+        str, typer.Option(help="Borough: its name ('Lambeth'), web form ('barking-and-dagenham') or code.")
+    ],
+    month: Annotated[str, typer.Option(help="Month, YYYY-MM: the pack shows it and the 12 months to it.")],
+    questions: Annotated[
+        Path | None,
+        typer.Option(help="The group's questions to the police and answers (CSV; docs/community-monitoring.md).",
+                     show_default=False),
+    ] = None,
+    folder: Annotated[
+        Path, typer.Option("--out", help="Folder to write the HTML and PDF into (created if needed).")
+    ] = Path("packs"),
+    pdf: Annotated[bool, typer.Option(help="Also write the tagged PDF (PDF/UA-1); --no-pdf for HTML only.")] = True,
+) -> None:
+    """Write a borough's monthly stop and search pack for its community monitoring group (HTML and tagged PDF).
+
+    Searches, rates and rate ratios by ethnic group, grounds and legislation, outcomes and find
+    rates, strip searches and the self/officer ethnicity agreement, for the month and the 12
+    months to it against a year before, with a page on how to read each figure. Every figure is
+    read from the measures table (run 'oversight build' first).
+    """
+    # Imported here so the PDF stack loads only for this command.
+    from oversight.pack import QuestionsError, build_pack
+
+    try:
+        files = build_pack(_warehouse(), area, month, folder, questions=questions, pdf=pdf)
+    except QuestionsError as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]error:[/] {problem}", highlight=False)
+        _fail(exc)
+    except OversightError as exc:
+        _fail(exc)
+    for warning in files.warnings:
+        err.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    written = ", ".join(str(p) for p in (files.html, files.pdf) if p is not None)
+    pages = f" ({files.pages} pages)" if files.pdf else ""
+    out.print(f"Pack for {files.pack.borough.name}, {files.pack.month_label}: {written}{pages}; "
               f"built in {files.seconds:.1f} s", highlight=False)
 
 

@@ -18,6 +18,10 @@ class Setting:
     help: str
 
 
+MPS_FORCE = "metropolitan"
+"""The force the series published by the MPS and MOPAC describe (recorded crime, the Public Attitude
+Survey, homicides), whichever force a site or report is about."""
+
 # Latitude min and max, longitude min and max (the setting 'uk_bounds').
 UK_BOUNDS: tuple[float, float, float, float] = (49.8, 60.9, -8.7, 1.8)
 
@@ -64,6 +68,13 @@ SETTINGS: tuple[Setting, ...] = (
         "spill to disk or fail.",
     ),
     Setting(
+        "finish_chunk_rows",
+        1_000_000,
+        "'oversight build' computes intervals, comparisons, suppression and SPC for whole measures at "
+        "a time, in chunks of about this many rows of the measures table (a bigger measure on its "
+        "own). The build's peak memory follows the largest chunk.",
+    ),
+    Setting(
         "survey_design_effect",
         1.0,
         "Design effect assumed for published survey proportions (the Public Attitude Survey): "
@@ -100,9 +111,21 @@ _BY_NAME = {s.name: s for s in SETTINGS}
 WAREHOUSE_ENV = "OVERSIGHT_WAREHOUSE"
 
 
+_CHOSEN: dict[str, object] = {}
+"""Settings chosen for this run (`choose`), e.g. by `oversight --force`; they win over the defaults."""
+
+
 def default(name: str) -> object:
-    """The default value of a named setting."""
-    return _BY_NAME[name].default
+    """The value of a named setting for this run: as chosen (`choose`), else its default."""
+    setting = _BY_NAME[name]
+    return _CHOSEN.get(name, setting.default)
+
+
+def choose(name: str, value: object) -> None:
+    """Use `value` for setting `name` for the rest of this run."""
+    if name not in _BY_NAME:
+        raise KeyError(f"there is no setting {name!r}")
+    _CHOSEN[name] = value
 
 
 def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from oversight import config
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.engine import build
 from oversight.measures.periods import parse_period
@@ -439,3 +440,19 @@ def test_a_force_without_an_area_gets_no_rate_and_says_why(warehouse, tmp_path):
     f1 = warehouse.execute(
         "SELECT value, quality_note FROM measure_value WHERE measure = 'ratio' AND area_code = 'f1'").fetchone()
     assert f1 == (pytest.approx(6.0), None)
+
+
+def test_finishing_in_chunks_changes_no_figure(warehouse, tmp_path, monkeypatch):
+    """Measures are finished a few at a time (setting finish_chunk_rows): one measure per chunk and
+    all in one chunk give the same table, derived measures and their hiding included."""
+    _searches(warehouse)
+    catalogue = _catalogue(tmp_path, rate=RATE, ratio=RATIO, found=FOUND, found_gap=GAP_TO_WHITE)
+    columns = "* EXCLUDE (quality_flags)"
+    order = "ORDER BY ALL"
+    build(warehouse, catalogue)
+    together = warehouse.execute(f"SELECT {columns} FROM measure_value {order}").df()
+    monkeypatch.setitem(config._CHOSEN, "finish_chunk_rows", 1)
+    build(warehouse, catalogue)
+    apart = warehouse.execute(f"SELECT {columns} FROM measure_value {order}").df()
+    assert len(set(together["measure"])) == 4
+    pd.testing.assert_frame_equal(together, apart)

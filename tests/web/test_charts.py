@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+
 from oversight.measures.catalogue import load_catalogue
-from oversight.web.charts import _interval_band, bar_figure, series_figure
+from oversight.web.charts import _interval_band, bar_figure, peer_dots_figure, series_figure
 
 MEASURES = load_catalogue()
 
@@ -65,3 +68,22 @@ def test_a_series_with_every_figure_hidden_still_places_the_chosen_period_on_a_d
     assert spec["layout"]["xaxis"]["type"] == "date"
     assert spec["layout"]["shapes"][0]["x0"] == "2024-06-28"
     assert all(x is None for trace in spec["data"] for x in trace.get("x") or [])
+
+
+def test_the_peer_dot_plot_marks_the_neighbourhood_its_interval_the_group_and_london() -> None:
+    rows = [{"title": "Q1", "value": 0.7, "interval_low": 0.6, "interval_high": 0.78, "group_mean": 0.65,
+             "london_mean": 0.68, "value_text": "70%", "interval_text": "60.0% to 78.0%"},
+            {"title": "Q2", "value": 0.4, "interval_low": 0.3, "interval_high": 0.5, "group_mean": 0.45,
+             "london_mean": 0.42, "value_text": "40%", "interval_text": "30.0% to 50.0%"}]
+    figures = pd.DataFrame({"neighbourhood_code": ["A", "B", "A", "B"], "neighbourhood": ["Here", "There"] * 2,
+                            "borough_name": ["X", "Y"] * 2, "title": ["Q1", "Q1", "Q2", "Q2"],
+                            "value": [0.7, 0.6, 0.4, 0.5]})
+    spec = peer_dots_figure(rows, figures, "A", "Here")
+    peers, mean, london, chosen = spec["data"]
+    assert peers["x"] == [0.6, 0.5] and peers["text"] == ["There (Y): 60%", "There (Y): 50%"]
+    assert mean["x"] == [0.65, 0.45] and london["x"] == [0.68, 0.42]
+    assert chosen["x"] == [0.7, 0.4] and chosen["error_x"]["array"] == pytest.approx([0.08, 0.1])
+    assert chosen["error_x"]["arrayminus"] == pytest.approx([0.1, 0.1])
+    assert spec["layout"]["yaxis"]["categoryarray"] == ["Q2", "Q1"]  # the first row on top
+    assert [k["text"].split(" (")[0] for k in spec["key"]] == [
+        "Here", "Each other neighbourhood of the group", "Group mean", "London average of all neighbourhoods"]

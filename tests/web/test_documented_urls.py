@@ -16,7 +16,7 @@ WEB_DOCS = REPO / "docs" / "web.md"
 README_API_SECTION = "## Dashboards, open data and the quarterly report"
 # What the documents' placeholders stand for here: a measure, a level and a page the bundled data has.
 PLACEHOLDERS = {"measure_id": ["total_recorded_crime"], "id": ["total_recorded_crime"], "level": ["borough"],
-                "page": ["/crime/"]}
+                "page": ["/crime/"], "neighbourhood": ["KG-KB"]}
 
 
 def section(path: Path, heading: str | None = None) -> str:

@@ -3,7 +3,7 @@ outlined, and every area named with its figure."""
 
 from __future__ import annotations
 
-from oversight.web.maps import SHADES, choropleth, class_breaks
+from oversight.web.maps import SHADES, choropleth, class_breaks, locator
 
 
 def _square(x: float, y: float) -> dict:
@@ -41,3 +41,12 @@ def test_every_area_is_named_with_its_figure_and_missing_ones_are_hatched() -> N
 def test_no_map_without_boundaries_for_the_areas() -> None:
     assert choropleth({}, [_row("A", 1.0)], unit="count", title="t", map_id="m") is None
     assert choropleth(FEATURES, [_row("Z", 1.0)], unit="count", title="t", map_id="m") is None
+
+
+def test_a_locator_map_outlines_one_area_among_the_rest() -> None:
+    svg = str(locator(FEATURES, "B", title="Where B is", map_id="loc"))
+    assert svg.count("<path") == 3 and svg.count('stroke-width="4"') == 1
+    assert svg.rindex(f'fill="{SHADES[-1]}"') > svg.rindex(f'fill="{SHADES[0]}"')  # drawn last, on top
+    assert '<title id="loc-title">Where B is</title>' in svg and 'role="img"' in svg
+    assert locator(FEATURES, "Z", title="x", map_id="z") is None
+    assert locator({}, "B", title="x", map_id="z") is None

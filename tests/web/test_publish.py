@@ -55,6 +55,18 @@ def test_every_page_and_measure_page_is_written(site: Path) -> None:
         assert (site / "measures" / measure / "index.json").is_file()
 
 
+def test_the_neighbourhood_comparator_is_in_the_copy_with_its_api_files(site: Path) -> None:
+    pages = sorted(site.glob("trust/neighbourhoods/*/index.html"))
+    assert len(pages) == 106
+    for name in ("index.html", "index.json", "index.csv"):
+        assert (site / "trust" / "neighbourhoods" / name).is_file()
+    for name in ("neighbourhoods.json", "neighbourhoods.csv", "neighbourhoods/drivers.csv", "neighbourhoods/KG-KB.json",
+                 "neighbourhoods/KG-KB.csv"):
+        assert (site / "api" / "v1" / name).is_file(), name
+    html = (site / "trust" / "neighbourhoods" / "KG-KB" / "index.html").read_text(encoding="utf-8")
+    assert "Barking (Barking and Dagenham) is in similarity group 7" in html
+
+
 def test_every_link_in_the_folder_resolves_to_a_file_in_it(site: Path) -> None:
     pages = list(site.rglob("*.html"))
     checked = 0
@@ -92,7 +104,10 @@ def test_the_api_addresses_the_copy_answers_are_files_at_the_same_path(site: Pat
     measures = list(load_catalogue())
     pages = [*PAGES, *(f"/measures/{m}/" for m in measures)]
     levels = ["force", "bcu", "borough", "ward"]
-    addresses = [a for copied in COPIED for a in expand(copied.pattern, measure_id=measures, level=levels, page=pages)]
+    places = ["KG-KB", "SX-SA"]
+    pages += [f"/trust/neighbourhoods/{code}/" for code in places]
+    addresses = [a for copied in COPIED for a in expand(copied.pattern, measure_id=measures, level=levels, page=pages,
+                                                         neighbourhood=places)]
     assert len(addresses) > 2 * len(measures)
     for address in addresses:
         file = site / address.lstrip("/")

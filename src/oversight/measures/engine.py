@@ -107,7 +107,8 @@ def build(
     catalogue = measures if measures is not None else load_catalogue()
     report = BuildReport()
     con.execute(MEASURE_VALUE_DDL)
-    con.execute("SET VARIABLE force = ?", [str(config.default("default_force"))])
+    # getvariable('force') in a definition names the force of the MPS and MOPAC's own series.
+    con.execute("SET VARIABLE force = ?", [config.MPS_FORCE])
     (previous_limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()  # type: ignore[misc]
     con.execute(f"SET memory_limit = '{config.default('build_memory_limit')}'")
     try:

@@ -69,44 +69,85 @@ _NUMERIC = ("numerator", "denominator", "value", "sample_size", "interval_low", 
 def finish_in_warehouse(
     con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], timings: dict[str, float]
 ) -> None:
-    """Turn the raw rows of `__values` into the finished rows of `__finished`."""
-    t = time.perf_counter()
+    """Turn the raw rows of `__values` into the finished rows of `__finished`, a few measures at a time.
+
+    Every statistic relates rows of one measure only (its series, the year before, its groups and
+    areas), so the rows are finished in chunks of whole measures of at most `finish_chunk_rows`
+    rows: the numbers held in Python at once, and so the build's peak memory, follow the largest
+    chunk, not the whole table."""
     ids = list(measures)
     _register_measures(con, measures, ids)
+    # A table of the warehouse, not a temporary one: finished rows accumulate chunk by chunk, and
+    # DuckDB writes them out to the file instead of holding them within its memory limit.
+    con.execute("DROP TABLE IF EXISTS __finished")
+    for n, chunk in enumerate(_chunks(con, int(config.default("finish_chunk_rows")))):  # type: ignore[call-overload]
+        _finish_chunk(con, measures, ids, chunk, timings, first=n == 0)
+    con.execute("CREATE TABLE IF NOT EXISTS __finished AS SELECT * FROM measure_value LIMIT 0")
+    con.execute("DROP TABLE IF EXISTS __rows")
+    _hide_derived_of_hidden(con, measures)
+
+
+def _chunks(con: duckdb.DuckDBPyConnection, budget: int) -> list[list[str]]:
+    """Measures grouped, in name order, into chunks of at most `budget` rows (a bigger measure alone)."""
+    counts = con.execute("SELECT measure, count(*) FROM __values GROUP BY measure ORDER BY measure").fetchall()
+    chunks: list[list[str]] = []
+    rows = budget
+    for measure, n in counts:
+        if rows + n > budget:
+            chunks.append([])
+            rows = 0
+        chunks[-1].append(measure)
+        rows += n
+    return chunks
+
+
+def _add(timings: dict[str, float], phase: str, since: float) -> float:
+    now = time.perf_counter()
+    timings[phase] = timings.get(phase, 0.0) + now - since
+    return now
+
+
+def _finish_chunk(
+    con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], ids: list[str], chunk: list[str],
+    timings: dict[str, float], *, first: bool,
+) -> None:
+    t = time.perf_counter()
+    con.execute(_CHUNK_SQL, [chunk])
     con.execute(_ROWS_SQL)
+    con.execute("DROP TABLE __chunk")
     cols = con.execute(
         f"SELECT rowid AS rid, vid, m_index, is_break, series_key, {', '.join(_NUMERIC)} FROM __rows").df()
     window = int(config.default("spc_window_months"))  # type: ignore[call-overload]
     order = con.execute(_SPC_ORDER_SQL.format(window=window)).fetchnumpy()
     months = con.execute(_MONTH_ORDER_SQL).fetchnumpy()
-    timings["fetch"] = time.perf_counter() - t
+    t = _add(timings, "fetch", t)
     per = {name: np.asarray(values) for name, values in _per_measure(measures, ids).items()}
     m = cols["m_index"].to_numpy(np.int64)
     unit, computation = per["unit"][m], per["computation"][m]
     x = {name: cols[name].to_numpy(float) for name in _NUMERIC}
+    rid = cols["rid"].to_numpy(np.int64)
+    series_key = cols["series_key"].to_numpy(np.int64)
+    is_break = cols["is_break"].to_numpy(bool)
+    vid = cols["vid"].to_numpy(np.int64)
+    del cols
 
-    t = time.perf_counter()
     value, low, high = _values_and_intervals(x, unit)
     _against_reference(x, computation, value, low, high)
     qbits = np.nan_to_num(x["qbits"]).astype(np.int64)
     not_recorded = (qbits & FLAG_BITS[NOT_RECORDED]) > 0
     value[not_recorded] = low[not_recorded] = high[not_recorded] = np.nan
-    timings["intervals"] = time.perf_counter() - t
-    t = time.perf_counter()
-    rid = cols["rid"].to_numpy(np.int64)
+    t = _add(timings, "intervals", t)
     position = position_of(rid)
-    phi = _dispersion(x, qbits, cols["series_key"].to_numpy(np.int64), months, position)
+    phi = _dispersion(x, qbits, series_key, months, position)
     change = _year_before(x, unit, value, phi)
     change[(change > 0) & ~_comparable(x, qbits)] = CHANGE_WORDS.index(NOT_COMPARABLE)
     band = _against_band(per["band"][m], value, low, high)
     suppressed, reason = _suppress(x, unit)
+    t = _add(timings, "comparisons", t)
     if config.default("secondary_suppression") != "off":
-        t_secondary = time.perf_counter()
         extra = _secondary(con, measures, ids, unit, suppressed, position)
         suppressed, reason = suppressed | extra, np.where(extra, 3, reason)
-        timings["secondary_suppression"] = time.perf_counter() - t_secondary
-    timings["comparisons"] = time.perf_counter() - t
-    t = time.perf_counter()
+        t = _add(timings, "secondary_suppression", t)
     in_order = position[np.asarray(order["rid"], dtype=np.int64)]
     series = np.asarray(order["series"], dtype=np.int64)
     # Flagged months are not part of any SPC series: they neither get limits nor set them.
@@ -114,26 +155,25 @@ def finish_in_warehouse(
     # A suppressed month leaves its series without limits: the published mean of the others would
     # give the hidden count back (n x mean - the rest), as a missing month does.
     spc_value = np.where(suppressed, np.nan, value)
-    spc = _spc(in_order[clean], series[clean], cols["is_break"].to_numpy(bool), per["polarity"][m], spc_value)
-    timings["spc"] = time.perf_counter() - t
+    spc = _spc(in_order[clean], series[clean], is_break, per["polarity"][m], spc_value)
+    t = _add(timings, "spc", t)
 
-    t = time.perf_counter()
     computed = pd.DataFrame({
         "rid": rid,
         "value": value, "interval_low": low, "interval_high": high,
         "suppressed": suppressed, "reason": reason.astype(np.int8),
         "change": change.astype(np.int8), "band": band.astype(np.int8),
-        "value_year_before": _value_before(x, unit, computation, suppressed,
-                                           position_of(cols["vid"].to_numpy(np.int64))),
+        "value_year_before": _value_before(x, unit, computation, suppressed, position_of(vid)),
         **spc,
     })
     con.register("__computed", computed)
     try:
-        con.execute(_finished_sql())
+        con.execute(f"CREATE TABLE __finished AS {_finished_select()}" if first else
+                    f"INSERT INTO __finished BY NAME {_finished_select()}")
     finally:
         con.unregister("__computed")
-    _hide_derived_of_hidden(con, measures)
-    timings["join"] = time.perf_counter() - t
+    con.execute("DROP TABLE __rows")
+    _add(timings, "join", t)
 
 
 # setting up ------------------------------------------------------------------------------------
@@ -157,6 +197,13 @@ def _register_measures(con: duckdb.DuckDBPyConnection, measures: dict[str, Measu
         con.executemany("INSERT INTO __breaks VALUES (?, ?)", breaks)
 
 
+# The chunk's rows, numbered (vid) by their place in __values, on their own: the join below then
+# holds one chunk, not the whole table.
+_CHUNK_SQL = """
+CREATE OR REPLACE TEMP TABLE __chunk AS
+SELECT rowid AS vid, * FROM __values WHERE list_contains($1, measure)
+"""
+
 # Each row with the same period a year before joined once; rowid numbers the rows.
 _ROWS_SQL = """
 CREATE OR REPLACE TEMP TABLE __rows AS
@@ -166,11 +213,11 @@ SELECT dense_rank() OVER (ORDER BY v.measure, v.area_level, v.area_code, v.break
                    coalesce(v.is_break, false) OR k.month IS NOT NULL AS is_break), i.m_index,
        b.numerator AS numerator_before, b.denominator AS denominator_before,
        b.value AS value_before, b.sample_size AS sample_size_before,
-       v.rowid AS vid, b.rowid AS vid_before, coalesce(b.qbits, 0) AS qbits_before,
+       b.vid AS vid_before, coalesce(b.qbits, 0) AS qbits_before,
        coalesce(b.seg_lo, 0) AS seg_lo_before, coalesce(b.seg_hi, 0) AS seg_hi_before
-FROM __values v
+FROM __chunk v
 JOIN __measure_index i USING (measure)
-LEFT JOIN __values b
+LEFT JOIN __chunk b
   ON b.measure = v.measure AND b.period_type = v.period_type AND b.area_level = v.area_level
  AND b.area_code = v.area_code AND b.breakdown = v.breakdown
  AND b.period_start = v.period_start - INTERVAL 12 MONTH
@@ -198,7 +245,7 @@ ORDER BY measure, area_level, area_code, breakdown, period_start
 """
 
 
-def _finished_sql() -> str:
+def _finished_select() -> str:
     def words(column: str, table: tuple[str | None, ...]) -> str:
         listed = ", ".join("NULL" if w is None else "'" + w.replace("'", "''") + "'" for w in table)
         return f"([{listed}]::VARCHAR[])[c.{column} + 1]"
@@ -207,7 +254,6 @@ def _finished_sql() -> str:
     not_recorded = FLAG_BITS[NOT_RECORDED]
     flags = ", ".join(f"CASE WHEN r.qbits & {bit} > 0 THEN '{flag}' END" for flag, bit in FLAG_BITS.items())
     return f"""
-    CREATE OR REPLACE TEMP TABLE __finished AS
     SELECT r.measure, r.period_type, r.period_start, r.period_end, r.area_level, r.area_code, r.breakdown,
            c.value, CASE WHEN r.qbits & {not_recorded} = 0 THEN r.numerator END AS numerator,
            CASE WHEN r.qbits & {not_recorded} = 0 THEN r.denominator END AS denominator,
@@ -420,12 +466,16 @@ def _secondary(
     additive = [n for n, i in enumerate(ids) if measures[i].computation == "records"]
     if not additive or not suppressed.any():
         return extra
-    frame = con.execute(
+    frame = con.sql(
         """SELECT rowid AS rid, m_index, measure, period_type, period_start, period_end, area_level,
                   area_code, breakdown, numerator, denominator
-           FROM __rows WHERE list_contains(?, m_index)
+           FROM __rows WHERE list_contains($additive, m_index)
            -- a fixed order: where cells tie, the choice of which to hide must not vary by run
-           ORDER BY measure, period_type, period_end, area_level, area_code, breakdown""", [additive]).df()
+           ORDER BY measure, period_type, period_end, area_level, area_code, breakdown""",
+        params={"additive": additive},
+    ).to_arrow_table().to_pandas(strings_to_categorical=True)  # key columns as codes, not a string per row
+    if frame.empty:  # no additive measure in this chunk
+        return extra
     at = position[frame["rid"].to_numpy(np.int64)]
     frame["denominator"] = frame["denominator"].where(unit[at] == "proportion")
     frame["suppressed"] = suppressed[at]

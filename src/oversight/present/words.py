@@ -8,7 +8,7 @@ figure that is not there always says why, in the same words everywhere (`value_t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -171,6 +171,41 @@ def quality_phrase(row: Mapping[str, Any]) -> str:
         return ""
     note = row.get("quality_note")
     return f"use with care: {note}" if isinstance(note, str) and note else "use with care"
+
+
+USE_WITH_CARE: Final = "use with care"
+
+
+def quality_mark(row: Mapping[str, Any] | None) -> str:
+    """'use with care' beside a flagged figure in a table whose notes are said once under it
+    (`quality_notes`); '' when the figure is not flagged or not there (its reason is said instead)."""
+    if row is None or not is_flagged(row) or missing_reason(row):
+        return ""
+    return USE_WITH_CARE
+
+
+def quality_notes(rows: Iterable[Mapping[str, Any] | None]) -> list[str]:
+    """The distinct notes of the flagged figures among `rows`, in first-seen order: said once
+    under a table whose cells carry `quality_mark`, instead of the same note in every cell."""
+    notes: list[str] = []
+    for row in rows:
+        if quality_mark(row):
+            note = row.get("quality_note") if row is not None else None
+            text = note if isinstance(note, str) and note else "the source data are flagged for quality"
+            if text not in notes:
+                notes.append(text)
+    return notes
+
+
+def missing_reasons(rows: Iterable[Mapping[str, Any] | None]) -> list[str]:
+    """The distinct reasons figures among `rows` are not published, in first-seen order: said
+    once under a table whose cells say only 'not published' (`label_text`)."""
+    reasons: list[str] = []
+    for row in rows:
+        reason = missing_reason(row)
+        if reason and reason != NO_FIGURE and reason not in reasons:
+            reasons.append(reason)
+    return reasons
 
 
 def missing_reason(row: Mapping[str, Any] | None) -> str:

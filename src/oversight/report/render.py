@@ -18,7 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Final
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from oversight.errors import OversightError
 from oversight.present.labels import period_text, sentence_case
@@ -85,8 +85,13 @@ def _figure(unit: str, row: dict[str, Any] | None) -> str:
     return text.replace(" ", "\u00a0") if published else text
 
 
-def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("oversight.report", "templates"), autoescape=select_autoescape(["html"]),
+def environment(*packages: str) -> Environment:
+    """The report's templates, macros and filters; `packages` name packages whose own templates
+    are looked up first (the community monitoring pack), so documents built on the report's
+    pieces format every figure the same way."""
+    loader = ChoiceLoader([*(PackageLoader(p, "templates") for p in packages),
+                          PackageLoader("oversight.report", "templates")])
+    env = Environment(loader=loader, autoescape=select_autoescape(["html"]),
                       undefined=StrictUndefined, trim_blocks=False, lstrip_blocks=False)
     env.filters["band"] = lambda value: f"{value:g}"
     env.filters["basename"] = lambda value: Path(str(value)).name
@@ -102,14 +107,19 @@ def _environment() -> Environment:
     return env
 
 
-def render_html(report: Report) -> str:
-    fonts = "\n".join(face.css() for face in REPORT_FONTS)
+def stylesheet(*, fonts: bool = True) -> str:
+    """The report's CSS, with the report's fonts embedded (`fonts`: for the PDF and the file a
+    reader keeps; a web page leaves them out, as its content security policy loads no data: fonts)."""
     css = resources.files("oversight.report").joinpath("templates/report.css").read_text(encoding="utf-8")
+    return "\n".join([*(face.css() for face in REPORT_FONTS if fonts), css])
+
+
+def render_html(report: Report) -> str:
     # What the report says of its method is what built its figures (report.settings), not today's settings.
     settings = report.settings
     bands = sorted({f"{g.measure.band:g}" for s in report.sections for g in s.gaps if g.measure.band})
-    return _environment().get_template("report.html").render(
-        r=report, title=title(report), css=f"{fonts}\n{css}", suppress_below=settings["suppress_below"],
+    return environment().get_template("report.html").render(
+        r=report, title=title(report), css=stylesheet(), suppress_below=settings["suppress_below"],
         band=" or ±".join(bands) or "5", sample=lambda row: sample_text(row, settings["survey_design_effect"]))
 
 

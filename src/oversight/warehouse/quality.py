@@ -133,7 +133,7 @@ def build_source_quality(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         volume = con.execute(
             """SELECT 'mps_crime/' || level || '/' || category_vintage AS source, ? AS force, month,
                       sum(count)::DOUBLE AS n
-               FROM mps_crime GROUP BY ALL""", [_default_force()]).df()
+               FROM mps_crime GROUP BY ALL""", [config.MPS_FORCE]).df()
         frames.append(_incomplete(volume, "recorded crimes"))
     if "place_coverage" in tables:
         frames.append(_low_coverage(con))
@@ -149,10 +149,6 @@ def build_source_quality(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
         finally:
             con.unregister("__quality")
     return found
-
-
-def _default_force() -> str:
-    return str(config.default("default_force"))
 
 
 def _empty() -> pd.DataFrame:

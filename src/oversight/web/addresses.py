@@ -27,6 +27,11 @@ COPIED: Final = (
     Address("/api/v1/trust-gap.{json,csv}", "the gaps between ethnic groups in the survey's neighbourhood indicators, "
                                             "judged against the Plan's band"),
     Address("/api/v1/openapi.json", "the OpenAPI description"),
+    Address("/api/v1/neighbourhoods.{json,csv}", "the police neighbourhoods of the confidence comparator"),
+    Address("/api/v1/neighbourhoods/drivers.{json,csv}",
+            "how each survey question moves with overall confidence across neighbourhoods"),
+    Address("/api/v1/neighbourhoods/{neighbourhood}.{json,csv}",
+            "each neighbourhood against its similarity group and London"),
     Address("{page}index.{json,csv}", "the data and figures of each page ({page} is its address, such as /crime/), "
                                       "as the page shows them (the force, the latest period)"),
 )

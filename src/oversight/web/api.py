@@ -4,6 +4,7 @@ Public figures only: suppressed values are blank, with the reason."""
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Annotated, Any, Literal
 
 import pandas as pd
@@ -12,7 +13,8 @@ from fastapi.responses import Response
 from pydantic import BaseModel
 
 from oversight.measures.catalogue import LEVELS
-from oversight.measures.periods import PERIOD_HELP
+from oversight.measures.comparator import INTERVIEWS_PER_BOROUGH
+from oversight.measures.periods import PERIOD_HELP, parse_period, period_key
 from oversight.measures.query import OUTPUT_COLUMNS
 from oversight.present.words import CHANGE_COLUMNS
 from oversight.web.built import used_settings
@@ -22,6 +24,7 @@ from oversight.web.store import Store
 from oversight.web.twins import dumps, envelope, frame_csv
 from oversight.web.views.health import police_uk_summary
 from oversight.web.views.measure import definition
+from oversight.web.views.neighbourhoods import NOT_LOADED, comparison_records, driver_records, neighbourhood_records
 
 
 class ErrorDetail(BaseModel):
@@ -98,8 +101,10 @@ def index(request: Request) -> Response:
         "measures": f"{base}/measures.json", "measure": f"{base}/measures/{{measure_id}}.json",
         "values": f"{base}/measures/{{measure_id}}/values.json", "areas": f"{base}/areas.json",
         "boundaries": f"{base}/boundaries/{{level}}.geojson", "health": f"{base}/health.json",
-        "reference_health": f"{base}/health/reference.json", "trust_gap": f"{base}/trust-gap.json",
-        "openapi": f"{base}/openapi.json",
+        "reference_health": f"{base}/health/reference.json", "openapi": f"{base}/openapi.json",
+        "trust_gap": f"{base}/trust-gap.json", "forces_compared": f"{base}/forces/stop-search.json",
+        "neighbourhoods": f"{base}/neighbourhoods.json", "neighbourhood": f"{base}/neighbourhoods/{{code}}.json",
+        "neighbourhood_drivers": f"{base}/neighbourhoods/drivers.json",
     }
     return _answer("json", data, None, "index", built_at=_store(request).built_at())
 
@@ -241,3 +246,85 @@ def trust_gap(
     return _answer(fmt, frame_records(frame), frame, "trust-gap", count=len(frame),
                    sample_size="assumed from the survey design; no sample size is published",
                    built_at=_store(request).built_at())
+
+
+FORCE_COLUMNS = ["force", "name", "compared", "ratio", "low", "high", "searches_group", "searches_reference",
+                 "residents_group", "residents_reference", "precision", "verdict", "verdict_95", "best_rank",
+                 "worst_rank", "not_compared", "similar"]
+
+
+@router.get("/forces/stop-search.{fmt}", summary="Every force's stop-and-search rate ratio, compared on a funnel",
+            responses=JSON_OR_CSV)
+def forces_compared(
+    request: Request,
+    fmt: Annotated[Format, Path(description="json or csv")],
+    group: Annotated[Literal["Black", "Asian", "Mixed", "Other"],
+                     Query(description="Self-defined ethnic group compared with White people.")] = "Black",
+    period: Annotated[str | None, Query(description="Financial year, e.g. 2020-21; default the newest year "
+                                                    "with figures for most forces.", max_length=20)] = None,
+) -> Response:
+    """Each force's rate ratio with its 95% interval, the searches and residents behind it, its place
+    against the funnel around the England and Wales figure (`verdict` at 99.8%, `verdict_95` at 95%),
+    the ranks it could hold given overlapping intervals, the five forces most like it, and for a force
+    not compared the reason."""
+    end = None
+    if period is not None:
+        kind, end = parse_period(period, "financial_year")
+        if kind != "financial_year":
+            raise BadRequest("forces are compared by financial year, e.g. period=2020-21", field="period")
+    try:
+        c = _store(request).forces_compared(group, end)
+    except ValueError as exc:
+        raise NotFound(str(exc), field="period") from None
+    rows = [{**{k: json_safe(v) for k, v in dataclasses.asdict(f).items()}, "compared": f.not_compared is None,
+             "similar": " ".join(f.similar) if fmt == "csv" else list(f.similar)}
+            for f in (*c.compared, *c.not_compared)]
+    frame = pd.DataFrame(rows, columns=FORCE_COLUMNS).astype({"best_rank": "Int64", "worst_rank": "Int64"})
+    return _answer(fmt, rows, frame, "forces-stop-search", group=group, reference_group=c.reference_group,
+                   period=period_key(c.period_type, c.period_end) if c.periods else None,
+                   england_and_wales=json_safe(c.reference_ratio),
+                   between_force_variance=json_safe(c.funnel.tau2) if c.funnel else None,
+                   compared=len(c.compared), count=len(rows))
+
+
+NEIGHBOURHOOD_HELP = "Neighbourhood code as published, e.g. KG-KB (see /api/v1/neighbourhoods.json)."
+
+
+def _comparator_loaded(store: Store) -> None:
+    if store.neighbourhood_frame().empty:
+        raise NotFound(NOT_LOADED, field="neighbourhood")
+
+
+@router.get("/neighbourhoods.{fmt}", summary="Police neighbourhoods of the confidence comparator, with their "
+            "borough, similarity group and assumed sample size", responses=JSON_OR_CSV)
+def neighbourhoods(request: Request, fmt: Annotated[Format, Path(description="json or csv")]) -> Response:
+    store = _store(request)
+    _comparator_loaded(store)
+    rows = neighbourhood_records(store)
+    return _answer(fmt, rows, None, "neighbourhoods", count=len(rows), built_at=store.built_at(),
+                   sample_size=f"assumed: the survey design of about {INTERVIEWS_PER_BOROUGH} interviews per borough "
+                               "a year, shared evenly among the borough's neighbourhoods (no sample size is published)")
+
+
+@router.get("/neighbourhoods/drivers.{fmt}", summary="How each PAS question moves with overall confidence across "
+            "neighbourhoods: Spearman and Pearson correlations with 95% intervals", responses=JSON_OR_CSV)
+def neighbourhood_drivers(request: Request, fmt: Annotated[Format, Path(description="json or csv")]) -> Response:
+    store = _store(request)
+    _comparator_loaded(store)
+    rows = driver_records(store)
+    return _answer(fmt, rows, None, "neighbourhood-drivers", count=len(rows), built_at=store.built_at(),
+                   caution="correlation across neighbourhoods, not cause and effect")
+
+
+@router.get("/neighbourhoods/{code}.{fmt}", summary="One neighbourhood against its similarity group and London, "
+            "question by question, the biggest gap to its peers first", responses=JSON_OR_CSV)
+def neighbourhood(
+    request: Request,
+    code: Annotated[str, Path(pattern=r"^[A-Z]{2}-[A-Z]{2}$", description=NEIGHBOURHOOD_HELP)],
+    fmt: Annotated[Format, Path(description="json or csv")],
+) -> Response:
+    store = _store(request)
+    _comparator_loaded(store)
+    rows = comparison_records(store, code)
+    return _answer(fmt, rows, None, f"neighbourhood-{code}", count=len(rows), built_at=store.built_at(),
+                   design_effect=used_settings(store)["survey_design_effect"])

@@ -29,7 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oversight import config
 from oversight.errors import OversightError, WarehouseError
-from oversight.web import api, pages
+from oversight.web import api, packs, pages
 from oversight.web.render import STATIC, context, environment
 from oversight.web.store import Store
 from oversight.web.traffic import Traffic, accepts_gzip, retry_after
@@ -181,6 +181,7 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(packs.router)
 
     @app.exception_handler(OversightError)
     async def oversight_error(request: Request, exc: OversightError) -> Response:

@@ -12,10 +12,13 @@ from __future__ import annotations
 from typing import Any, Final
 
 from oversight.measures.catalogue import Measure
+from oversight.measures.national import NationalComparison
 from oversight.present import marks
+from oversight.present.comparator import mean_text, share_text
 from oversight.present.labels import is_missing, sentence_case
 from oversight.present.series import runs
-from oversight.present.words import interval_text, label_text, quality_phrase, value_text
+from oversight.present.words import format_interval, format_value, interval_text, label_text, quality_phrase, value_text
+from oversight.stats.funnel import LIMITS
 
 FONT: Final = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
 INK, BLUE, GREY = marks.INK, marks.BLUE, marks.GREY
@@ -228,3 +231,116 @@ def bar_figure(measure: Measure, rows: list[dict[str, Any]], label_key: str, *, 
                                  "x1": measure.band, "y0": 0, "y1": 1, "fillcolor": "rgba(80,90,95,0.12)",
                                  "line": {"width": 0}, "layer": "below"})
     return {"data": [bar], "layout": layout, "config": CONFIG, "key": key}
+
+
+def funnel_figure(c: NationalComparison, home: str | None = None) -> dict[str, Any]:
+    """Each compared force at (precision, ratio) on a log scale, with the England and Wales ratio and
+    the funnel's 95% and 99.8% limits; the home force and the forces like it marked by shape too."""
+    curve = c.funnel_curve()
+    data: list[dict[str, Any]] = []
+    key = [_key("one", f"England and Wales, {format_value('ratio', c.reference_ratio)} (dashed line)")]
+    for level, dash, words in ((LIMITS[0], "dot", "95% limits (dotted)"), (LIMITS[1], "dash", "99.8% limits (dashed)")):
+        part = curve[curve["level"] == level]
+        xs = [*part["precision"], None, *part["precision"]]
+        ys = [*part["high"], None, *part["low"]]
+        data.append({"type": "scatter", "x": xs, "y": ys, "mode": "lines", "hoverinfo": "skip", "name": words,
+                     "line": {"color": GREY, "width": 1.5, "dash": dash}})
+        key.append({"sample": "···" if dash == "dot" else "- -", "class": "key-grey", "text": words})
+    if len(curve):
+        ends = [float(curve["precision"].min()), float(curve["precision"].max())]
+        data.append({"type": "scatter", "x": ends, "y": [c.reference_ratio] * 2, "mode": "lines", "hoverinfo": "skip",
+                     "name": "England and Wales", "line": {"color": INK, "width": 1.5, "dash": "longdash"}})
+    home_force = c.force(home) if home else None
+    alike = set(home_force.similar) if home_force else set()
+    marks_by = (("Other forces", lambda f: f.force != home and f.force not in alike, "circle", GREY, 8),
+                ("Forces like " + (home_force.name if home_force else "yours"), lambda f: f.force in alike,
+                 "diamond", BLUE, 10),
+                (home_force.name if home_force else "", lambda f: f.force == home, "square", INK, 12))
+    for name, chosen, symbol, colour, size in marks_by:
+        forces = [f for f in c.compared if chosen(f)]
+        if not forces:
+            continue
+        data.append({
+            "type": "scatter", "mode": "markers", "name": name,
+            "x": [f.precision for f in forces], "y": [f.ratio for f in forces],
+            "marker": {"symbol": symbol, "size": size, "color": colour, "line": {"color": "#ffffff", "width": 1}},
+            "text": [f"{f.name}: {format_value('ratio', f.ratio)}<br>95% interval "
+                     f"{format_interval('ratio', f.low, f.high)}" for f in forces],
+            "hoverinfo": "text",
+        })
+        glyph = {"circle": "●", "diamond": "◆", "square": "■"}[symbol]
+        key.append({"sample": glyph, "class": "key-ink" if colour == INK else "key-value", "text": name})
+    layout = _layout("ratio", height=460)
+    ticks = [0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000]
+    layout["xaxis"] |= {"type": "log", "tickvals": ticks, "ticktext": [f"{t:,g}" for t in ticks],
+                        "title": {"text": "Weight of evidence: searches behind the ratio (log scale)"}}
+    layout["yaxis"] |= {"type": "log", "tickvals": ticks, "ticktext": [f"{t:g}" for t in ticks],
+                        "title": {"text": "Rate ratio (log scale)"}}
+    return {"data": data, "layout": layout, "config": CONFIG, "key": key}
+
+
+def peer_dots_figure(rows: list[dict[str, Any]], figures: Any, code: str, name: str) -> dict[str, Any]:
+    """A dot plot per question, one row each (in the order of `rows`): a grey dot for every
+    neighbourhood of the group, the chosen one larger in blue with its 95% interval, the group
+    mean as a black bar and the London average as a hollow diamond. `figures` has one row per
+    neighbourhood and question (`measures.comparator.group_figures`)."""
+    titles = [r["title"] for r in rows]
+    shown = list(reversed(titles))  # Plotly draws the first category at the bottom
+    peers = figures[figures["neighbourhood_code"] != code]
+    data: list[dict[str, Any]] = [
+        {"type": "scatter", "mode": "markers", "name": "Neighbourhoods of the group", "x": list(peers["value"]),
+         "y": list(peers["title"]), "marker": {"color": GREY, "size": 9, "opacity": 0.75, "symbol": "circle"},
+         "text": [f"{n} ({b}): {share_text(v)}" for n, b, v in
+                  zip(peers["neighbourhood"], peers["borough_name"], peers["value"], strict=True)],
+         "hoverinfo": "text"},
+        {"type": "scatter", "mode": "markers", "name": "Group mean", "x": [r["group_mean"] for r in rows],
+         "y": titles, "marker": {"color": INK, "size": 20, "symbol": "line-ns", "line": {"width": 3, "color": INK}},
+         "text": [f"Group mean: {mean_text(r['group_mean'])}" for r in rows], "hoverinfo": "text"},
+        {"type": "scatter", "mode": "markers", "name": "London average", "x": [r["london_mean"] for r in rows],
+         "y": titles, "marker": {"color": INK, "size": 11, "symbol": "diamond-open", "line": {"width": 2}},
+         "text": [f"London average: {mean_text(r['london_mean'])}" for r in rows], "hoverinfo": "text"},
+        {"type": "scatter", "mode": "markers", "name": name, "x": [r["value"] for r in rows], "y": titles,
+         "marker": {"color": BLUE, "size": 14, "line": {"color": INK, "width": 1}},
+         "error_x": {"type": "data", "symmetric": False, "array": [r["interval_high"] - r["value"] for r in rows],
+                     "arrayminus": [r["value"] - r["interval_low"] for r in rows], "color": BLUE, "thickness": 2,
+                     "width": 5},
+         "text": [f"{name}: {r['value_text']} (95% interval {r['interval_text']})" for r in rows],
+         "hoverinfo": "text"},
+    ]
+    layout = _layout("proportion", height=42 * len(rows) + 80)
+    layout["yaxis"] = {"automargin": True, "ticks": "", "showgrid": True, "gridcolor": marks.GRID,
+                       "categoryorder": "array", "categoryarray": shown, "type": "category"}
+    layout["xaxis"] = {"title": {"text": "Share of respondents"}, "gridcolor": marks.GRID, "zeroline": False,
+                       "automargin": True, "tickformat": ".0%"}
+    key = [
+        {"sample": "●", "class": "key-value", "text": f"{name} (large blue dot; the whiskers are its 95% interval)"},
+        {"sample": "●", "class": "key-grey", "text": "Each other neighbourhood of the group (grey dot)"},
+        {"sample": "┃", "class": "key-ink", "text": "Group mean (black bar)"},
+        {"sample": "◇", "class": "key-ink", "text": "London average of all neighbourhoods (hollow diamond)"},
+    ]
+    return {"data": data, "layout": layout, "config": CONFIG, "key": key}
+
+
+def correlation_figure(drivers: list[dict[str, Any]]) -> dict[str, Any]:
+    """Spearman's correlation of each question with overall confidence across neighbourhoods, a dot
+    with its 95% interval per question, strongest first, with a line at 0 (no relation)."""
+    shown = list(reversed(drivers))
+    usable = [r for r in shown if r["spearman"] is not None]
+    data = [{
+        "type": "scatter", "mode": "markers", "name": "Spearman correlation", "x": [r["spearman"] for r in usable],
+        "y": [r["title"] for r in usable], "marker": {"color": BLUE, "size": 11, "line": {"color": INK, "width": 1}},
+        "error_x": {"type": "data", "symmetric": False, "array": [r["spearman_high"] - r["spearman"] for r in usable],
+                    "arrayminus": [r["spearman"] - r["spearman_low"] for r in usable], "color": INK,
+                    "thickness": 1.5, "width": 4},
+        "text": [f"{r['title']}: {r['spearman_text']}" for r in usable], "hoverinfo": "text",
+    }]
+    layout = _layout("", height=36 * len(usable) + 90)
+    layout["yaxis"] = {"automargin": True, "ticks": "", "showgrid": True, "gridcolor": marks.GRID, "type": "category"}
+    layout["xaxis"] = {"title": {"text": "Correlation with overall confidence (Spearman)"}, "range": [-1, 1],
+                       "gridcolor": marks.GRID, "zeroline": False, "automargin": True, "dtick": 0.25}
+    layout["shapes"] = [{"type": "line", "xref": "x", "yref": "paper", "x0": 0, "x1": 0, "y0": 0, "y1": 1,
+                         "line": {"color": INK, "width": 1.5, "dash": "dash"}}]
+    key = [{"sample": "●", "class": "key-value", "text": "Spearman correlation (dot)"},
+           {"sample": "├┤", "class": "key-ink", "text": "95% interval (whiskers)"},
+           {"sample": "- -", "class": "key-ink", "text": "No relation (dashed line at 0)"}]
+    return {"data": data, "layout": layout, "config": CONFIG, "key": key}

@@ -119,3 +119,31 @@ def _legend(breaks: list[float], lowest: float | None, unit: str, map_id: str, h
 def _swatch(fill: str) -> str:
     return (f'<svg class="swatch" width="20" height="20" aria-hidden="true" focusable="false">'
             f'<rect x="0.5" y="0.5" width="19" height="19" fill="{fill}" stroke="{marks.GREY}"/></svg>')
+
+
+def locator(features: dict[str, dict[str, Any]], highlight: str, *, title: str, map_id: str) -> Markup | None:
+    """Where one area lies: every area of `features` in pale grey, `highlight` shaded dark with a thick
+    outline (a locator map, not a choropleth); None when there are no boundaries or no `highlight`."""
+    if highlight not in features:
+        return None
+    points = [pt for f in features.values() for ring in _rings(f["geometry"]) for pt in ring]
+    lon0, lon1 = min(p[0] for p in points), max(p[0] for p in points)
+    lat0, lat1 = min(p[1] for p in points), max(p[1] for p in points)
+    squeeze = math.cos(math.radians((lat0 + lat1) / 2))
+    scale = WIDTH / max((lon1 - lon0) * squeeze, 1e-9)
+    height = (lat1 - lat0) * scale
+
+    def path(geometry: dict[str, Any]) -> str:
+        return "".join("M" + " ".join(f"{(x - lon0) * squeeze * scale:.1f},{(lat1 - y) * scale:.1f}"
+                                      for x, y in ring[:-1]) + "Z" for ring in _rings(geometry))
+
+    shapes = []
+    for code, feature in sorted(features.items(), key=lambda item: item[0] == highlight):
+        chosen = code == highlight
+        style = (f'fill="{SHADES[-1]}" stroke="{marks.INK}" stroke-width="4"' if chosen
+                 else f'fill="{SHADES[0]}" stroke="#ffffff" stroke-width="1"')
+        shapes.append(f'<path d="{path(feature["geometry"])}" {style}/>')
+    svg = (f'<svg class="map map-locator" viewBox="-4 -4 {WIDTH + 8} {height + 8:.0f}" role="img" '
+           f'aria-labelledby="{map_id}-title" xmlns="http://www.w3.org/2000/svg">'
+           f'<title id="{map_id}-title">{escape(title)}</title>' + "".join(shapes) + "</svg>")
+    return Markup(svg)

@@ -8,9 +8,9 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
 
 from oversight.errors import OversightError
@@ -21,9 +21,11 @@ from oversight.web.render import Links, context
 from oversight.web.store import Store
 from oversight.web.twins import frame_csv, page_frame, page_json
 from oversight.web.views.crime import crime_page
+from oversight.web.views.forces import forces_page
 from oversight.web.views.harm import harm_page
 from oversight.web.views.health import health_page
 from oversight.web.views.measure import measure_page
+from oversight.web.views.neighbourhoods import LIST_PATH, neighbourhood_page, neighbourhood_path, neighbourhoods_page
 from oversight.web.views.overview import overview_page
 from oversight.web.views.reference import api_page, catalogue_page, methods_page
 from oversight.web.views.stop_search import stop_search_page
@@ -41,7 +43,9 @@ PAGES: dict[str, tuple[str, Builder]] = {
     "/crime/": ("section.html", crime_page),
     "/trust/": ("section.html", trust_page),
     "/trust/gap/": ("trust_gap.html", trust_gap_page),
+    LIST_PATH: ("neighbourhoods.html", neighbourhoods_page),
     "/stop-search/": ("section.html", stop_search_page),
+    "/stop-search/forces/": ("forces.html", forces_page),
     "/hate-crime-vawg/": ("section.html", harm_page),
     "/measures/": ("catalogue.html", lambda store, _: catalogue_page(store)),
     "/health/": ("health.html", lambda store, _: health_page(store)),
@@ -130,6 +134,37 @@ def measure_csv(request: Request, measure_id: str) -> Response:
     return _csv(request, f"/measures/{measure_id}/", _measure_builder(measure_id))
 
 
+def _neighbourhood_builder(code: str) -> Builder:
+    return lambda store, _filters: neighbourhood_page(store, code)
+
+
+NEIGHBOURHOOD_CODE = r"^[A-Z]{2}-[A-Z]{2}$"
+
+
+@router.api_route(LIST_PATH + "{code}/", methods=["GET", "HEAD"], response_class=HTMLResponse)
+def neighbourhood_html(request: Request, code: Annotated[str, Path(pattern=NEIGHBOURHOOD_CODE)]) -> HTMLResponse:
+    return _html(request, neighbourhood_path(code), "neighbourhood.html", _neighbourhood_builder(code))
+
+
+@router.get(LIST_PATH + "{code}/index.json")
+def neighbourhood_json(request: Request, code: Annotated[str, Path(pattern=NEIGHBOURHOOD_CODE)]) -> Response:
+    return _json(request, neighbourhood_path(code), _neighbourhood_builder(code))
+
+
+@router.get(LIST_PATH + "{code}/index.csv")
+def neighbourhood_csv(request: Request, code: Annotated[str, Path(pattern=NEIGHBOURHOOD_CODE)]) -> Response:
+    return _csv(request, neighbourhood_path(code), _neighbourhood_builder(code))
+
+
+def neighbourhood_pages(store: Store) -> list[str]:
+    """The address of every neighbourhood's comparison page."""
+    try:
+        frame = store.neighbourhood_frame()
+    except OversightError:  # no warehouse yet: the list page itself says so
+        return []
+    return [neighbourhood_path(c) for c in sorted(set(frame["neighbourhood_code"]))]
+
+
 @router.api_route("/api/", methods=["GET", "HEAD"], response_class=HTMLResponse)
 def api_html(request: Request) -> HTMLResponse:
     data = api_page(request.app.openapi())
@@ -145,6 +180,8 @@ def warm_up(app: Any, stopping: threading.Event | None = None) -> None:
     started = time.perf_counter()
     work = [(path, template, builder) for path, (template, builder) in PAGES.items()]
     work += [(f"/measures/{m}/", "measure.html", _measure_builder(m)) for m in store.catalogue]
+    work += [(path, "neighbourhood.html", _neighbourhood_builder(path.rstrip("/").rpartition("/")[2]))
+             for path in neighbourhood_pages(store)]
     for path, template, builder in work:
         if stopping is not None and stopping.is_set():
             log.info("warm-up stopped: the server is shutting down")

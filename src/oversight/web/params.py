@@ -149,17 +149,28 @@ MenuGroups = list[tuple[str, list[tuple[str, str]]]]
 """A menu's option groups: (group label, [(value, text), ...])."""
 
 
-def area_options(store: Store, levels: Iterable[str]) -> MenuGroups:
-    """Areas to offer in a menu: one group for each level above wards, then the wards grouped
-    by the area they lie in (see `_ward_groups`)."""
+def area_options(store: Store, levels: Iterable[str], force: str | None = None) -> MenuGroups:
+    """Areas to offer in a menu: every force, then one group for each level of the force's areas
+    above wards, then its wards grouped by the area they lie in (see `_ward_groups`). `force`
+    defaults to the configured one."""
+    force = force or store.force_area().code
     groups: MenuGroups = []
     for level in [lvl for lvl in LEVEL_ORDER if lvl in set(levels)]:
-        areas = store.areas(level)
+        areas = store.areas_of(force, level)
         if level == "ward":
             groups += _ward_groups(store, areas)
+        elif level == "force" and areas:
+            groups.append(("Forces" if len(areas) > 1 else LEVEL_NAMES[level], [(a.code, a.name) for a in areas]))
         elif areas:
-            groups.append((LEVEL_NAMES[level] + ("" if level == "force" else "s"), [(a.code, a.name) for a in areas]))
+            groups.append((levels_name(level, areas), [(a.code, a.name) for a in areas]))
     return groups
+
+
+def levels_name(level: str, areas: Iterable[Area]) -> str:
+    """'Boroughs' for London's boroughs, 'Local authorities' for the same level elsewhere (decision 0007)."""
+    if level == "borough" and any(not a.code.startswith("E09") for a in areas):
+        return "Local authorities"
+    return LEVEL_NAMES[level] + "s"
 
 
 def _ward_groups(store: Store, wards: list[Area]) -> MenuGroups:

@@ -29,7 +29,7 @@ import httpx
 from oversight.measures.catalogue import LEVELS
 from oversight.web.addresses import COPIED, expand
 from oversight.web.app import create_app
-from oversight.web.pages import PAGES
+from oversight.web.pages import PAGES, neighbourhood_pages
 from oversight.web.render import static_file
 
 
@@ -53,10 +53,12 @@ def publish(
     app = create_app(warehouse, publishing=True)
     registry: dict[str, str] = app.state.registry
     store = app.state.store
-    pages = [*PAGES, *(f"/measures/{m}/" for m in store.catalogue)]
+    places = neighbourhood_pages(store)
+    pages = [*PAGES, *(f"/measures/{m}/" for m in store.catalogue), *places]
     levels = [level for level in LEVELS if store.boundaries(level)]
     start = [*pages, "/api/", *(address for copied in COPIED
                                 for address in expand(copied.pattern, measure_id=store.catalogue, level=levels,
+                                                      neighbourhood=[p.rstrip("/").rpartition("/")[2] for p in places],
                                                       page=pages))]
     for path in start:
         registry.setdefault(static_file(path), path)

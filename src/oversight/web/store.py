@@ -25,8 +25,10 @@ import pandas as pd
 
 from oversight import config
 from oversight.errors import OversightError
+from oversight.measures import comparator
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.health import force_names, reference_health
+from oversight.measures.national import NationalComparison, compare_forces
 from oversight.measures.periods import period_key, period_label
 from oversight.measures.query import (
     VALUE_ORDER,
@@ -53,6 +55,7 @@ class Area:
     code: str
     name: str
     parent_code: str | None = None
+    force: str | None = None  # the force whose area it is (police.uk id); a force is its own
 
     @property
     def label(self) -> str:
@@ -133,6 +136,13 @@ class Store:
 
     def has_data(self, measure_id: str) -> bool:
         return self.status_of(measure_id)["status"] == "ok"
+
+    def forces_compared(self, group: str, period_end: dt.date | None) -> NationalComparison:
+        """`national.compare_forces`: every force's rate ratio for `group` in one financial year."""
+        def load() -> NationalComparison:
+            with self.connection() as con:
+                return compare_forces(con, group=group, period_end=period_end)
+        return self.cached(("forces_compared", group, period_end), load)
 
     # figures ---------------------------------------------------------------------------------
 
@@ -310,14 +320,22 @@ class Store:
         """Areas with figures, named from the `area` table when loaded (else by code), sorted by name."""
         def load() -> list[Area]:
             names = self._area_names()
-            found = [
-                Area(lvl, code, names.get((lvl, code), (code, None))[0], names.get((lvl, code), (code, None))[1])
-                for lvl, code in self._all_area_codes()
-            ]
+            found = []
+            for lvl, code in self._all_area_codes():
+                name, parent, force = names.get((lvl, code), (code, None, None))
+                found.append(Area(lvl, code, name, parent, code if lvl == "force" else force))
             return sorted(found, key=lambda a: (LEVEL_ORDER.index(a.level) if a.level in LEVEL_ORDER else 9,
                                                 a.name.lower(), a.code))
         every = self.cached(("areas",), load)
         return [a for a in every if level is None or a.level == level]
+
+    def areas_of(self, force: str, level: str) -> list[Area]:
+        """The areas of one force at one level (every force at level 'force'). An area whose force
+        is not recorded counts as the configured force's, as single-force warehouses have it."""
+        if level == "force":
+            return self.areas("force")
+        home = str(config.default("default_force"))
+        return [a for a in self.areas(level) if (a.force or home) == force]
 
     def area(self, code: str, level: str | None = None) -> Area | None:
         index = self.cached(("area_index",), lambda: {(a.level, a.code): a for a in self.areas()})
@@ -329,19 +347,19 @@ class Store:
         forces = self.areas("force")
         wanted = str(config.default("default_force"))
         return next((a for a in forces if a.code == wanted), forces[0] if forces else
-                    Area("force", wanted, force_names().get(wanted, wanted)))
+                    Area("force", wanted, force_names().get(wanted, wanted), force=wanted))
 
-    def _area_names(self) -> dict[tuple[str, str], tuple[str, str | None]]:
-        def load() -> dict[tuple[str, str], tuple[str, str | None]]:
-            names: dict[tuple[str, str], tuple[str, str | None]] = {
-                ("force", fid): (name, None) for fid, name in force_names().items()
+    def _area_names(self) -> dict[tuple[str, str], tuple[str, str | None, str | None]]:
+        def load() -> dict[tuple[str, str], tuple[str, str | None, str | None]]:
+            names: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
+                ("force", fid): (name, None, fid) for fid, name in force_names().items()
             }
             with self.connection() as con:
                 if _table_exists(con, "area"):
-                    for level, code, name, parent in con.execute(
-                        "SELECT level, code, name, parent_code FROM area WHERE level <> 'lsoa'"
+                    for level, code, name, parent, force in con.execute(
+                        "SELECT level, code, name, parent_code, force FROM area WHERE level <> 'lsoa'"
                     ).fetchall():
-                        names[(level, code)] = (name, parent)
+                        names[(level, code)] = (name, parent, force)
             return names
         return self.cached(("area_names",), load)
 
@@ -356,6 +374,15 @@ class Store:
                 rows = con.execute("SELECT code, geojson FROM area_boundary WHERE level = ?", [level]).fetchall()
             return {code: json.loads(text) for code, text in rows}
         return self.cached(("boundaries", level), load)
+
+    # the neighbourhood comparator -------------------------------------------------------------
+
+    def neighbourhood_frame(self) -> pd.DataFrame:
+        """The PAS neighbourhood table the comparator reads (`measures.comparator.load`); empty when not loaded."""
+        def load() -> pd.DataFrame:
+            with self.connection() as con:
+                return comparator.load(con)
+        return self.cached(("neighbourhood_frame",), load)
 
     # data health ------------------------------------------------------------------------------
 

@@ -49,6 +49,10 @@ def _figures(panel: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def page_frame(data: dict[str, Any]) -> pd.DataFrame:
+    """Every figure a page shows, one row each: its panels' figures, or the page's own table
+    (`_csv`, rows that start with panel, panel_title, measure and period) for a page not made of panels."""
+    if data.get("_csv") is not None:
+        return pd.DataFrame(data["_csv"])
     rows = []
     for group in data.get("sections", []):
         for panel in group.get("panels", []):

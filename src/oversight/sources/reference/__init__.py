@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from oversight.sources.reference import geography, home_office, mps_crime, pas, population
+from oversight.sources.reference import geography, home_office, mps_crime, pas, pas_comparator, population
 from oversight.sources.reference.dataset import Dataset, Parsed, Rejected, load_dataset_file, load_datasets
 from oversight.sources.report import IngestReport
 
@@ -26,6 +26,7 @@ def all_datasets() -> tuple[Dataset, ...]:
         *population.DATASETS,
         *mps_crime.DATASETS,
         *pas.DATASETS,
+        *pas_comparator.DATASETS,
         *home_office.DATASETS,
     )
 

@@ -51,10 +51,11 @@ def controls(
     periods by type, and the breakdowns."""
     allowed = [lvl for lvl in LEVEL_ORDER if lvl in set(levels)]
     wards_asked = "ward" in (area.level, requested_level)
+    force = area.force or store.force_area().code
     return {
-        "area_groups": area_options(store, [lvl for lvl in allowed if lvl != "ward" or wards_asked]),
+        "area_groups": area_options(store, [lvl for lvl in allowed if lvl != "ward" or wards_asked], force),
         "area": area.code,
-        "wards": "ward" in allowed and not wards_asked and bool(store.areas("ward")),
+        "wards": "ward" in allowed and not wards_asked and bool(store.areas_of(force, "ward")),
         "period_groups": [(label, [(p.key, p.label) for p in items])
                           for label, items in period_options(store, period_measures, period_types, selected=period)],
         "period": period.key if period else None,

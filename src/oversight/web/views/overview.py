@@ -20,9 +20,12 @@ from oversight.present.words import (
 )
 from oversight.web.panels import LEVEL_PLURALS, measure_ref
 from oversight.web.params import Filters, latest_shared, resolve_area, resolve_period
-from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS
+from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS, TRUST
 from oversight.web.store import Area, Period, Store
 from oversight.web.views._common import controls, page, section
+from oversight.web.views.neighbourhoods import CARD as COMPARATOR_CARD
+from oversight.web.views.neighbourhoods import LIST_PATH, comparator_loaded
+from oversight.web.views.neighbourhoods import TITLE as COMPARATOR_TITLE
 
 PERIOD_TYPES = ("rolling_12", "financial_year", "fy_quarter", "calendar_year")
 
@@ -123,6 +126,7 @@ def overview_page(store: Store, filters: Filters) -> dict[str, Any]:
     period = resolve_period(store, filters, ids, PERIOD_TYPES) if filters.period else None
     groups: list[dict[str, Any]] = []
     newest = newest_headline_ends(store)
+    comparator = comparator_loaded(store)
     for priority in PLAN_PRIORITIES:
         members = [m for m in store.catalogue.values() if m.priority == priority]
         cards = [headline_card(store, m, area, period, newest) for m in members if m.headline]
@@ -130,6 +134,9 @@ def overview_page(store: Store, filters: Filters) -> dict[str, Any]:
         groups.append(section(priority, cards, anchor=f"priority-{len(groups) + 1}",
                               intro=f"{len(members)} measures in the catalogue, {len(members) - waiting} with figures"
                                     + (f", {waiting} awaiting data." if waiting else ".")))
+        if priority == TRUST and comparator:
+            groups[-1]["link"] = {"path": LIST_PATH, "text": "Compare your police neighbourhood with similar "
+                                                            "neighbourhoods (Neighbourhood confidence comparator)"}
     history = [measure_ref(m) for m in store.catalogue.values() if m.priority == HISTORY]
     return page(
         "overview", "Police and Crime Plan: how are we doing?", "/",
@@ -138,7 +145,9 @@ def overview_page(store: Store, filters: Filters) -> dict[str, Any]:
                "latest month (a shape and words, not colour alone) and whether it has changed significantly "
                "on the year before."),
         filters=filters, area=area, period=period, sections=groups, history=history,
-        dashboards=[{"slug": s.slug, "title": s.title, "intro": s.intro} for s in SECTIONS],
+        dashboards=[*({"slug": s.slug, "title": s.title, "intro": s.intro} for s in SECTIONS),
+                    *([{"slug": LIST_PATH.strip("/"), "title": COMPARATOR_TITLE, "intro": COMPARATOR_CARD}]
+                      if comparator else [])],
         _controls=controls(store, area, levels=("force", "bcu", "borough", "ward"), period=period,
                            period_measures=ids, period_types=PERIOD_TYPES, latest_option=True,
                            requested_level=filters.level),

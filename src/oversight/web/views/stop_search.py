@@ -99,7 +99,7 @@ def stop_search_page(store: Store, filters: Filters) -> dict[str, Any]:
         "the measure catalogue has no use-of-force measure yet, so there are no figures to show here.")))
     return page(
         "section", SECTION.title, "/stop-search/", intro=SECTION.intro, filters=filters, area=area, period=period,
-        sections=groups,
+        sections=groups, related=[("/stop-search/forces/", "Every force in England and Wales compared")],
         _controls=controls(store, area, levels=("force", "bcu", "borough", "ward"), period=period,
                            period_measures=key, period_types=PERIOD_TYPES, requested_level=filters.level),
     )

@@ -8,8 +8,9 @@ from typing import Any
 from oversight.web import panels
 from oversight.web.params import Filters, resolve_area, resolve_period
 from oversight.web.sections import BY_SLUG
-from oversight.web.store import Store
+from oversight.web.store import Area, Store
 from oversight.web.views._common import controls, page, section
+from oversight.web.views.neighbourhoods import LIST_PATH, TITLE, borough_links, comparator_loaded
 
 SECTION = BY_SLUG["trust"]
 PERIOD_TYPES = ("rolling_12", "fy_quarter", "financial_year")
@@ -55,6 +56,8 @@ def trust_page(store: Store, filters: Filters) -> dict[str, Any]:
                                     "respondents in four questions about the local police, by neighbourhood, borough "
                                     "and force, are on the trust gap page.",
                               link={"href": "/trust/gap/", "text": "The trust gap between ethnic groups"}))
+    if comparator_loaded(store):
+        groups.append(section("Neighbourhoods", [neighbourhood_links(store, area)]))
     waiting = [m for m in proportions if not store.has_data(m.id)]
     if waiting:
         groups.append(section("Awaiting data", [
@@ -66,3 +69,16 @@ def trust_page(store: Store, filters: Filters) -> dict[str, Any]:
         _controls=controls(store, area, levels=levels, period=period, period_measures=[lead.id] if lead else [],
                            period_types=PERIOD_TYPES, requested_level=filters.level),
     )
+
+
+def neighbourhood_links(store: Store, area: Area) -> dict[str, Any]:
+    """A panel of links to the neighbourhood comparator: for a borough, straight to its neighbourhoods."""
+    places = borough_links(store, area.code) if area.level == "borough" else []
+    return {"kind": "links", "id": "neighbourhood-comparator", "title": TITLE, "state": "ok",
+            "summary": (f"How each police neighbourhood of {area.name} compares with similar neighbourhoods and London:"
+                        if places else "How each police neighbourhood compares with similar neighbourhoods and "
+                                       "London, question by question, and what moves with confidence across London."),
+            "links": [{"path": p["page"], "text": p["neighbourhood"]} for p in places]
+            + [{"path": LIST_PATH, "text": "Every neighbourhood, by borough" if places else "Choose a neighbourhood",
+                "params": {"area": area.code} if places else {}}],
+            "rows": []}
