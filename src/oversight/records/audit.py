@@ -52,8 +52,8 @@ def _changes(obj: Base) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _row_id(obj: Base) -> str:
-    identity = inspect(obj).identity
-    return ",".join(str(v) for v in identity) if identity else ""
+    key = inspect(obj).mapper.primary_key_from_instance(obj)
+    return ",".join(str(v) for v in key if v is not None)
 
 
 def _actor(session: Session) -> tuple[int | None, str]:

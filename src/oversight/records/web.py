@@ -246,7 +246,7 @@ def login(request: Request, ctx: Ctx = Gate) -> Response:
         ok = auth.verify_password(user, password) and user is not None and user.active
         auth.note_attempt(db, username, client, ok)
     if not ok or user is None:
-        return ctx.page("records/login.html", "Sign in to the records", status=401, next=next_path,
+        return ctx.page("records/login.html", "Sign in to the records", status=422, next=next_path,
                         error="The user name or password is not right.")
     with ctx.records.session(user) as db:
         auth.end_session(db, ctx.token)  # the session id changes at login: no fixation
