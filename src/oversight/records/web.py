@@ -19,7 +19,7 @@ from urllib.parse import quote, urlsplit
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from jinja2 import Environment
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -114,14 +114,7 @@ class Ctx:
 
 def _navigation(role: str) -> list[tuple[str, str]]:
     """The records menu: the pages this role may open."""
-    items = [(path, label) for path, label in NAVIGATION if access.allowed("GET", path, _Pretend(role))]
-    return items
-
-
-@dataclass
-class _Pretend:
-    role: str
-    active: bool = True
+    return [(path, label) for path, label in NAVIGATION if access.allowed("GET", path, role)]
 
 
 NAVIGATION: list[tuple[str, str]] = [("/records/", "Records home")]
@@ -169,7 +162,7 @@ def _gate(request: Request, form: FormData | None) -> Ctx:
         token = None
     ctx = Ctx(request, records, settings, user, token, form)
     template = getattr(request.scope.get("route"), "path", "")
-    allowed = access.allowed(request.method, template, user)
+    allowed = access.allowed(request.method, template, access.role_of(user))
     if allowed is None:
         log.error("refused %s %s: the route has no access rule", request.method, template)
         raise HTTPException(403, "this page has no access rule, so nobody may use it")
@@ -195,6 +188,8 @@ def install(app: FastAPI, *, records: Records, settings: RecordsSettings, chrome
     app.state.records = records
     app.state.records_settings = settings
     app.state.records_chrome = chrome
+    if env.loader is not None and TEMPLATES not in getattr(env.loader, "searchpath", []):
+        env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
     for module in kinds.load_web():
         module.register()
     app.include_router(router)

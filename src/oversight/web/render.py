@@ -17,12 +17,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
 from oversight.present import labels, words
 from oversight.present.marks import spc_badge
-from oversight.records.web import TEMPLATES as RECORDS_TEMPLATES
 
 TEMPLATES = Path(str(resources.files("oversight.web") / "templates"))
 STATIC = Path(str(resources.files("oversight.web") / "static"))
@@ -101,7 +100,7 @@ class _Undefined(StrictUndefined):
 
 def environment() -> Environment:
     env = Environment(
-        loader=ChoiceLoader([FileSystemLoader(str(TEMPLATES)), FileSystemLoader(str(RECORDS_TEMPLATES))]),
+        loader=FileSystemLoader(str(TEMPLATES)),
         autoescape=select_autoescape(["html"]),
         trim_blocks=True,
         lstrip_blocks=True,
