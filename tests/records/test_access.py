@@ -29,6 +29,27 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/records/users/"): {A},
     ("POST", "/records/users/{user_id}/active"): {A},
     ("GET", "/records/audit/"): {A},
+    # custody visiting
+    ("GET", "/records/panels/"): {A, C, N},
+    ("POST", "/records/panels/"): {A, C},
+    ("GET", "/records/panels/{panel_id}"): {A, C, N},
+    ("POST", "/records/panels/{panel_id}/members"): {A, C},
+    ("POST", "/records/panels/{panel_id}/rules"): {A, C},
+    ("POST", "/records/panels/{panel_id}/suites"): {A, C},
+    ("POST", "/records/suites/{suite_id}/status"): {A, C},
+    ("POST", "/records/panels/{panel_id}/rota"): {A, C},
+    ("POST", "/records/panels/{panel_id}/rota/publish"): {A, C},
+    ("GET", "/records/visits/"): SIGNED_IN,
+    ("GET", "/records/visits/{visit_id}"): SIGNED_IN,
+    ("GET", "/records/visits/{visit_id}/report"): {A, C, V},
+    ("POST", "/records/visits/{visit_id}/report"): {A, C, V},
+    ("POST", "/records/visits/{visit_id}/status"): {A, C},
+    ("GET", "/records/issues/"): {A, C, N},
+    ("POST", "/records/issues/{issue_id}/escalate"): {A, C},
+    ("POST", "/records/issues/{issue_id}/response"): {A, C},
+    ("POST", "/records/issues/{issue_id}/close"): {A, C},
+    ("GET", "/records/statistics/"): {A, C, N},
+    ("GET", "/records/statistics/partner.csv"): {A, C, N},
 }
 
 
@@ -80,9 +101,10 @@ def _fill(path: str, ids: dict[str, int]) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_matrix(app, as_role, people, role):
-    """Each role calls every route: allowed ones do not refuse; the others refuse, and change nothing."""
-    ids = {"user_id": people[V]}
+def test_matrix(app, as_role, people, world, role):
+    """Each role calls every route: allowed ones do not refuse; the others refuse."""
+    ids = {"user_id": people[V], "panel_id": world["panel_a"], "suite_id": world["suite_a"],
+           "visit_id": world["visit_a_open"], "issue_id": world["issue_a"]}
     c = as_role[role]
     csrf = csrf_of(c.get("/records/login")) if role == ANON else csrf_of(c.get("/records/account/"))
     for method, template in records_routes(app):

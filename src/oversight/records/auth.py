@@ -20,7 +20,6 @@ from oversight.records.db import utcnow
 from oversight.records.models import LoginAttempt, LoginSession, User
 
 
-
 def make_hasher() -> PasswordHasher:
     """argon2id with the library's recommended parameters (RFC 9106's second choice: 64 MiB, 3 passes, 4 lanes)."""
     return PasswordHasher()

@@ -7,12 +7,14 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-KINDS: tuple[str, ...] = ()
+KINDS: tuple[str, ...] = ("custody",)
 """Subpackages of `oversight.records`, each one kind of record."""
 
 
 def load_models() -> list[ModuleType]:
-    return [importlib.import_module(f"oversight.records.{kind}.models") for kind in KINDS]
+    """The shared tables' module and every kind's, so their tables are in `db.Base.metadata`."""
+    return [importlib.import_module("oversight.records.models"),
+            *(importlib.import_module(f"oversight.records.{kind}.models") for kind in KINDS)]
 
 
 def load_web() -> list[ModuleType]:
