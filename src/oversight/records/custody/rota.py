@@ -65,13 +65,13 @@ def plan(panel: Panel, suites: list[Suite], members: list[int], month: dt.date, 
         last_part: str | None = None
         last_weekday: int | None = None
         for span in spans(days, k):
-            choices = [d for d in span if d.weekday() != last_weekday] or span
-            day = rng.choice(choices)
+            possible = [d for d in span if len(members) - len(busy.get(d, set())) >= 2]
+            if not possible:
+                raise RotaError(f"not enough visitors free from {span[0]:%d} to {span[-1]:%d %B} for {suite.name}: "
+                                "add members to the panel or lower the visits per suite", field="members")
+            day = rng.choice([d for d in possible if d.weekday() != last_weekday] or possible)
             part = rng.choice([p.value for p in DayPart if p.value != last_part])
             free = [m for m in members if m not in busy.get(day, set())]
-            if len(free) < 2:
-                raise RotaError(f"not enough visitors free on {day.isoformat()} for {suite.name}: add members to the "
-                                "panel or lower the visits per suite", field="members")
             rng.shuffle(free)
             first, second = sorted(free, key=lambda m: load[m])[:2]
             load.update([first, second])
