@@ -69,3 +69,57 @@ def test_the_secret_key_file_is_made_once_private(tmp_path, monkeypatch):
     assert auth.secret_key(path) == key
     monkeypatch.setenv("OVERSIGHT_SECRET_KEY", "from-the-environment")
     assert auth.secret_key(path) == b"from-the-environment"
+
+
+def test_import_panels_and_suites_then_statistics_and_reminders(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from oversight.records.custody import service
+    from oversight.records.custody import web as custody_web
+    from oversight.records.custody.models import Panel, Suite, Visit
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    _run(url, "migrate")
+    panels = tmp_path / "panels.csv"
+    panels.write_text("name,area,visits_per_suite\nNorth,\"Barnet, Enfield\",3\nSouth,Croydon,2\n", encoding="utf-8")
+    suites = tmp_path / "suites.csv"
+    suites.write_text("name,panel,status,cells\nColindale,North,open,32\nCroydon,South,temporarily_closed,\n")
+    result = _run(url, "import-panels", str(panels))
+    assert result.exit_code == 0 and "panels: 2 added, 0 updated" in result.output
+    assert "suites: 2 added, 0 updated" in _run(url, "import-suites", str(suites)).output
+    assert "panels: 0 added, 2 updated" in _run(url, "import-panels", str(panels)).output
+    bad = tmp_path / "bad.csv"
+    bad.write_text("name,panel,status,cells\nX,Nowhere,open,\n")
+    result = _run(url, "import-suites", str(bad))
+    assert result.exit_code == 2 and "bad.csv, row 2" in result.output and "nothing imported" in result.output
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("panel name,area\nA,B\n")
+    assert "the header lacks name, visits_per_suite" in _run(url, "import-panels", str(wrong)).output
+    records = db.Records(url)
+    with records.session() as s:
+        north = s.scalar(select(Panel).where(Panel.name == "North"))
+        assert (north.area, north.visits_per_suite) == ("Barnet, Enfield", 3)
+        assert s.scalar(select(Suite.status).where(Suite.name == "Croydon")) == "temporarily_closed"
+    with records.session("test") as s:
+        suite = s.scalar(select(Suite).where(Suite.name == "Colindale"))
+        visit = Visit(panel_id=suite.panel_id, suite_id=suite.id, visit_date=dt.date(2024, 5, 1), day_part="night",
+                      status="scheduled", published=True)
+        s.add(visit)
+        s.flush()
+        form = service.check_report({"time_in": "23:00", "time_out": "00:30", "held": "14", "not_available": "4",
+                                     "declined": "3", "interviewed": "7", "reason_unfit": "4",
+                                     "issue_1_category": "delays", "issue_1_severity": "low",
+                                     "issue_1_description": "Long wait for a solicitor."})
+        (issue,) = service.file_report(s, visit, form, s.scalar(select(User).limit(1)) or User(id=None)).issues
+        service.escalate(issue, dt.date(2024, 5, 20), dt.date(2024, 5, 2))
+    records.dispose()
+    monkeypatch.setattr(custody_web, "today", lambda: dt.date(2024, 6, 1))
+    result = _run(url, "reminders")
+    assert result.exit_code == 1
+    assert "(Delays, Colindale): response due 20 May 2024, 12 days overdue" in result.output
+    out = tmp_path / "custody.csv"
+    monkeypatch.setattr(custody_web, "today", lambda: dt.date(2024, 8, 1))
+    result = _run(url, "custody-statistics", str(out))
+    assert result.exit_code == 0 and "rows for 1 periods" in result.output
+    text = out.read_text()
+    assert "custody_interview_rate_available,fy_quarter,2024-04-01,2024-06-30,force,metropolitan,all,7,10," in text

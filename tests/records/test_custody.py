@@ -199,7 +199,9 @@ def test_a_coordinator_sets_up_a_panel_publishes_a_rota_and_follows_an_issue(app
     published = coordinator.post(panel_url + "/rota/publish", data={"month": month, "csrf_token": token})
     assert "Published 4 visits" in published.text
     # The visitor now sees those visits.
-    seen = sign_in(app, "visitor").get("/records/visits/").text
+    visitor = sign_in(app, "visitor")
+    assert "1 of your visits has no report yet" in visitor.get("/records/").text  # the fixture's 20 June 2025
+    seen = visitor.get("/records/visits/").text
     assert seen.count("<td>Colindale</td>") == 4 and seen.count("<td>Enfield</td>") == 4  # theirs, and the panel's
     # The fixture's issue: escalate, let it fall overdue, see the reminder, record the response, close.
     issues = coordinator.get("/records/issues/")
@@ -211,6 +213,7 @@ def test_a_coordinator_sets_up_a_panel_publishes_a_rota_and_follows_an_issue(app
     monkeypatch.setattr(custody_web, "today", lambda: dt.date.today() + dt.timedelta(days=12))
     page = coordinator.get("/records/issues/").text
     assert "1 police response is overdue" in page and "Overdue" in page
+    assert "1 police response is overdue" in coordinator.get("/records/").text  # the reminder on the home page
     answer = coordinator.post(f"/records/issues/{issue}/response", data={
         "response": "Hot meals now offered at 12:00 and 18:00.", "responded_on": "", "csrf_token": token})
     assert answer.status_code == 303

@@ -271,7 +271,10 @@ def logout(request: Request, ctx: Ctx = Gate) -> Response:
 
 @route(router, "GET", "/", SIGNED_IN)
 def home(request: Request, ctx: Ctx = Gate) -> Response:
-    return ctx.page("records/home.html", "Records")
+    assert ctx.user is not None
+    with ctx.db() as db:
+        notes = [note for module in kinds.load_web() for note in module.home_notes(db, ctx.user)]
+    return ctx.page("records/home.html", "Records", notes=notes)
 
 
 def own_data(db: Session, user: User) -> dict[str, Any]:

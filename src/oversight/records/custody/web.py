@@ -272,6 +272,10 @@ def file_report(request: Request, visit_id: int, ctx: Ctx = Gate) -> Response:
         return _report_form(ctx, visit_id, form, status=422)
     with ctx.db() as db:
         found = service.visible_visit(db, ctx.user, visit_id)
+        if found.visit_date > today():
+            return _report_form(ctx, visit_id, service.ReportForm(values, {"time_in": "This visit is not due yet: "
+                                                                                      "file its report after it."}),
+                                status=422)
         if found.report is not None:
             return _report_form(ctx, visit_id, service.ReportForm(values, {"held": "This visit already has a "
                                                                                    "report."}), status=409)
@@ -357,6 +361,23 @@ def statistics_csv(request: Request, ctx: Ctx = Gate) -> Response:
         text = statistics.partner_csv(statistics.partner_rows(statistics.figures(db, today())))
     return Response(text, media_type="text/csv", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="custody-visiting-{today().isoformat()}.csv"'})
+
+
+def home_notes(db: Session, user: User) -> list[tuple[str, str]]:
+    """What needs this person's attention, as (text, link): overdue responses for those who chase them,
+    reports still to file for a visitor."""
+    notes: list[tuple[str, str]] = []
+    if user.role in (Role.ADMIN, Role.COORDINATOR):
+        late = len(service.overdue(db, today()))
+        if late:
+            notes.append((f"{late} police response{'s are' if late != 1 else ' is'} overdue", "/records/issues/"))
+    if user.role == Role.VISITOR:
+        due = db.scalar(select(func.count()).select_from(Visit).where(
+            (Visit.first_visitor_id == user.id) | (Visit.second_visitor_id == user.id),
+            Visit.status == VisitStatus.SCHEDULED, Visit.published.is_(True), Visit.visit_date <= today()))
+        if due:
+            notes.append((f"{due} of your visits {'have' if due != 1 else 'has'} no report yet", "/records/visits/"))
+    return notes
 
 
 # --- own data, retention, commands ---------------------------------------------------------------------------------
