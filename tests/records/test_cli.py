@@ -123,3 +123,40 @@ def test_import_panels_and_suites_then_statistics_and_reminders(tmp_path, monkey
     assert result.exit_code == 0 and "rows for 1 periods" in result.output
     text = out.read_text()
     assert "custody_interview_rate_available,fy_quarter,2024-04-01,2024-06-30,force,metropolitan,all,7,10," in text
+
+
+def test_purge_deletes_visits_past_the_retention_period_and_the_log_keeps_that_they_existed(tmp_path, monkeypatch):
+    import datetime as dt
+
+    from oversight.records.custody import service
+    from oversight.records.custody.models import Issue, Panel, Suite, Visit, VisitReport
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    _run(url, "migrate")
+    records = db.Records(url)
+    old_day = dt.date.today() - dt.timedelta(days=2190 + 1)
+    with records.session("test") as s:
+        panel = Panel(name="P", area="", visits_per_suite=1, active=True)
+        s.add(panel)
+        s.flush()
+        suite = Suite(name="S", panel_id=panel.id, status="open", status_note="")
+        s.add(suite)
+        s.flush()
+        for day in (old_day, dt.date.today() - dt.timedelta(days=30)):
+            visit = Visit(panel_id=panel.id, suite_id=suite.id, visit_date=day, day_part="morning",
+                          status="scheduled", published=True)
+            s.add(visit)
+            s.flush()
+            form = service.check_report({"time_in": "10:00", "time_out": "11:00", "held": "1", "not_available": "0",
+                                         "declined": "0", "interviewed": "1", "issue_1_category": "records",
+                                         "issue_1_severity": "low", "issue_1_description": "Entry unsigned."})
+            service.file_report(s, visit, form, User(id=None))
+    result = _run(url, "purge")
+    assert result.exit_code == 0, result.output
+    assert "custody visits before" in result.output and "deleted: 1" in result.output
+    with records.session() as s:
+        assert [v.visit_date for v in s.scalars(select(Visit)).all()] == [dt.date.today() - dt.timedelta(days=30)]
+        assert len(s.scalars(select(VisitReport)).all()) == 1 and len(s.scalars(select(Issue)).all()) == 1
+        deleted = {e.table_name for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "delete")).all()}
+        assert deleted == {"cv_visit", "cv_report", "cv_issue"}
+    records.dispose()

@@ -151,7 +151,7 @@ class Visit(Base):
 
     suite: Mapped[Suite] = relationship()
     panel: Mapped[Panel] = relationship()
-    report: Mapped[VisitReport | None] = relationship(back_populates="visit")
+    report: Mapped[VisitReport | None] = relationship(back_populates="visit", cascade="all, delete-orphan")
     __table_args__ = (CheckConstraint(_in("status", VisitStatus), name="status"),
                       CheckConstraint(_in("day_part", DayPart), name="day_part"))
 
