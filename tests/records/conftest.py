@@ -94,7 +94,8 @@ def world(records: db.Records, people: dict[str, int]) -> dict[str, int]:
             second = create_user(s, f"visitor-{key}2", f"Visitor {key.upper()}2", "visitor", PASSWORD)
             first = people["visitor"] if key == "a" else create_user(s, f"visitor-{key}1", f"Visitor {key.upper()}1",
                                                                      "visitor", PASSWORD).id
-            s.add_all([PanelMember(panel_id=panel.id, user_id=first), PanelMember(panel_id=panel.id, user_id=second.id)])
+            s.add_all([PanelMember(panel_id=panel.id, user_id=first),
+                       PanelMember(panel_id=panel.id, user_id=second.id)])
             s.flush()
             visit = Visit(panel_id=panel.id, suite_id=suite.id, visit_date=dt.date(2025, 6, 10), day_part="evening",
                           status="scheduled", published=True, first_visitor_id=first, second_visitor_id=second.id)

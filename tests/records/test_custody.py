@@ -27,7 +27,7 @@ def _reports(records) -> int:
         return s.scalar(select(func.count()).select_from(VisitReport))
 
 
-# --- IDOR ------------------------------------------------------------------------------------------------------------
+# --- IDOR -------------------------------------------------------------------------------------------------------------
 
 def test_a_visitor_cannot_reach_another_panels_visit_by_its_id(app, records, world):
     visitor = sign_in(app, "visitor")  # on panel A
@@ -56,7 +56,7 @@ def test_a_visitor_does_not_see_a_draft_rota(app, records, world):
     assert sign_in(app, "coordinator").get(f"/records/visits/{world['visit_a_open']}").status_code == 200
 
 
-# --- a visitor files a report ----------------------------------------------------------------------------------------
+# --- a visitor files a report -----------------------------------------------------------------------------------------
 
 def test_a_visitor_files_a_report_and_it_is_stored_as_counts(app, records, world, people):
     visitor = sign_in(app, "visitor")
@@ -101,7 +101,7 @@ def test_a_report_crossing_midnight_is_accepted():
     assert not form.errors
 
 
-# --- the rota ----------------------------------------------------------------------------------------------------------
+# --- the rota ---------------------------------------------------------------------------------------------------------
 
 def _panel(records, visitors: int, suites: int, closed: int = 0, per_suite: int = 3) -> int:
     with records.session("test") as s:
@@ -170,7 +170,7 @@ def create_visitor(s) -> int:
     return user.id
 
 
-# --- a coordinator's day -----------------------------------------------------------------------------------------------
+# --- a coordinator's day ----------------------------------------------------------------------------------------------
 
 def test_a_coordinator_sets_up_a_panel_publishes_a_rota_and_follows_an_issue(app, records, world, people,
                                                                             monkeypatch):

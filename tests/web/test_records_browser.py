@@ -116,7 +116,8 @@ def test_records_pages_have_no_serious_accessibility_violations(browser: Any, re
         page = _signed_in(browser, base, username, width)
         page.goto(url, wait_until="load")
         assert page.url == url, f"{path}: sent to {page.url}"
-        screenshot(page, artifacts / f"records-{(username or 'public')}-{path.strip('/').replace('/', '-')}-{label}.png")
+        name = f"records-{username or 'public'}-{path.strip('/').replace('/', '-')}-{label}.png"
+        screenshot(page, artifacts / name)
         assert page.evaluate("() => document.documentElement.scrollWidth") <= width, f"{path} scrolls sideways"
         blocking = [v for v in run_axe(page) if v["impact"] in BLOCKING]
         assert not blocking, f"{path} at {width}px:\n{_describe(blocking)}"
