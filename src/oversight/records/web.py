@@ -135,12 +135,12 @@ def client_address(request: Request) -> str:
 
 
 def _same_origin(request: Request) -> bool:
-    """A browser's Origin (or Referer) header, when sent, must be this site."""
+    """A browser's Origin (or Referer) header, when sent, must name this site's host. The scheme is not
+    compared: behind a proxy that ends TLS the server sees http while the browser says https."""
     origin = request.headers.get("origin") or request.headers.get("referer")
     if not origin:
         return True
-    parts = urlsplit(origin)
-    return (parts.scheme, parts.netloc) == (request.url.scheme, request.url.netloc)
+    return urlsplit(origin).netloc == request.url.netloc
 
 
 async def gate(request: Request) -> Ctx:
