@@ -8,7 +8,7 @@ from records.recordstools import PASSWORD, client, csrf_of, sign_in
 from sqlalchemy import func, select
 
 from oversight.records.models import AuditEntry, User
-from oversight.records.web import COOKIE
+from oversight.records.web import COOKIE, RecordsSettings
 
 
 def _user_count(records) -> int:
@@ -126,8 +126,18 @@ def test_next_never_leads_off_the_site(app, people):
         assert answer.headers["location"] == "/records/", target
 
 
-def test_a_page_for_one_person_is_never_replayed_to_another(app, people):
-    for role in ("administrator", "visitor"):
+def test_a_page_for_one_person_is_never_replayed_to_another(records, people, tmp_path):
+    """The site replays a page already sent for the same address (web.traffic); never a records page."""
+    from oversight.warehouse import connect
+    from oversight.warehouse.snapshot import publish_snapshot
+    from oversight.web import create_app
+
+    warehouse = tmp_path / "published.duckdb"
+    connect(warehouse).close()
+    publish_snapshot(warehouse)  # a published snapshot, so the replay layer is at work
+    app = create_app(warehouse, warm=False, records=records,
+                     records_settings=RecordsSettings(secret_key=b"k"))
+    for role in ("administrator", "visitor", "analyst"):
         page = sign_in(app, role).get("/records/account/")
         assert f"<dd>{role}</dd>" in page.text
 
