@@ -31,15 +31,17 @@ LOGIN_WINDOW = dt.timedelta(minutes=15)
 _DUMMY_HASH = HASHER.hash("a password nobody has")
 
 
-class PasswordRejected(OversightError):
+class AccountRejected(OversightError):
+    """An account or password that the rules refuse (the reason says which rule)."""
+
     status = 422
 
 
 def check_new_password(password: str, username: str = "") -> None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise PasswordRejected(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
+        raise AccountRejected(f"a password needs at least {MIN_PASSWORD_LENGTH} characters", field="password")
     if username and username.lower() in password.lower():
-        raise PasswordRejected("a password must not contain the user name", field="password")
+        raise AccountRejected("a password must not contain the user name", field="password")
 
 
 def hash_password(password: str) -> str:

@@ -316,7 +316,7 @@ def change_password(request: Request, ctx: Ctx = Gate) -> Response:
     else:
         try:
             auth.check_new_password(new, ctx.user.username)
-        except auth.PasswordRejected as exc:
+        except auth.AccountRejected as exc:
             error = f"The new password is not accepted: {exc.reason}."
     if error:
         return ctx.page("records/account.html", "Your account", status=422, error=error)
@@ -350,14 +350,14 @@ def create_user(db: Session, username: str, display_name: str, role: str, passwo
                 email: str | None = None) -> User:
     """A new account, checked (user name form, role, password strength, unique name)."""
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-" for c in username):
-        raise auth.PasswordRejected("a user name is 1 to 64 letters, digits, '.', '_' or '-'", field="username")
+        raise auth.AccountRejected("a user name is 1 to 64 letters, digits, '.', '_' or '-'", field="username")
     if role not in set(Role):
-        raise auth.PasswordRejected(f"unknown role {role!r}", field="role")
+        raise auth.AccountRejected(f"unknown role {role!r}", field="role")
     if not display_name:
-        raise auth.PasswordRejected("a name to show is needed", field="display_name")
+        raise auth.AccountRejected("a name to show is needed", field="display_name")
     auth.check_new_password(password, username)
     if db.scalar(select(User.id).where(User.username == username)) is not None:
-        raise auth.PasswordRejected(f"the user name {username!r} is taken", field="username")
+        raise auth.AccountRejected(f"the user name {username!r} is taken", field="username")
     user = User(username=username, display_name=display_name[:120], role=role, email=email or None,
                 password_hash=auth.hash_password(password), active=True)
     db.add(user)
@@ -371,7 +371,7 @@ def add_user(request: Request, ctx: Ctx = Gate) -> Response:
         with ctx.db() as db:
             create_user(db, ctx.field("username"), ctx.field("display_name"), ctx.field("role"),
                         ctx.field("password"), ctx.field("email"))
-    except auth.PasswordRejected as exc:
+    except auth.AccountRejected as exc:
         return _users_page(ctx, 422, f"The account was not made: {exc.reason}.")
     return redirect(PREFIX + "/users/")
 
