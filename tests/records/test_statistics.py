@@ -165,3 +165,32 @@ def test_the_statistics_csv_page_gives_the_same_file(app, records, people, fixtu
     assert "2024-25 Q1" in page and "70%" in page and "54%" in page  # 7 of 10 available; 7 of 13 held
     with records.session() as s:
         assert s.scalar(select(Issue.id).limit(1)) is not None
+
+
+def test_the_custody_dashboard_shows_the_built_figures(records, fixture_visits, tmp_path):
+    """From the records to /custody/: the statistics file loaded and built, the page shows its figures."""
+    from oversight.measures.catalogue import load_catalogue
+    from oversight.measures.engine import build
+    from oversight.sources.partner import ingest_partner
+    from oversight.warehouse import connect
+    from oversight.web import create_app
+    from web.webtools import Client
+
+    with records.session() as s:
+        rows = statistics.partner_rows(statistics.figures(s, TODAY), force="metropolitan")
+    path = tmp_path / "custody-visiting.csv"
+    path.write_text(statistics.partner_csv(rows))
+    con = connect(tmp_path / "warehouse.duckdb")
+    assert not ingest_partner(con, [path]).failed
+    build(con, {k: m for k, m in load_catalogue().items() if k in statistics.MEASURES})
+    con.close()
+    client = Client(create_app(tmp_path / "warehouse.duckdb", warm=False))
+    try:
+        html = client.get("/custody/").text
+        empty = client.get("/custody/", params={"period": "2015-16", "period_type": "financial_year"})
+    finally:
+        client.close()
+    assert "Detainees interviewed by custody visitors, of all held" in html
+    assert "44.0%" in html  # 11 of the 25 held in 2024-25
+    assert "Awaiting the scheme" not in html
+    assert empty.status_code == 404

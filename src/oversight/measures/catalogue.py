@@ -34,7 +34,7 @@ DERIVED: Final = ("ratio", "difference", "allocated")
 """Computed from another measure's rows (`of`): each group against `reference` (rate ratio, or
 difference in percentage points), or a rate with not-stated records allocated proportionally."""
 POPULATION_SCHEMES: Final = ("self_defined", "officer_defined")
-DASHBOARDS: Final = ("crime", "trust", "stop-search", "hate-crime-vawg")
+DASHBOARDS: Final = ("crime", "trust", "stop-search", "hate-crime-vawg", "custody")
 """The public dashboards a measure can be shown on (besides the list of all measures)."""
 ROLES: Final = (
     "search_volume", "search_rate", "search_rate_officer_defined", "allocated_rate", "rate_ratio",

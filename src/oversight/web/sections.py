@@ -69,6 +69,13 @@ SECTIONS: Final = (
                      "Homicides in a domestic-abuse setting"),
         ),
     ),
+    Section(
+        "custody", "Custody visiting",
+        "What independent custody visitors found: visits made against those scheduled, detainees held, "
+        "the share interviewed (of those available and of all held, as MOPAC's reports have used both), "
+        "issues raised and how promptly the police answered them. From the office's own records service, "
+        "as counts only: no detainee is named.",
+    ),
 )
 
 BY_SLUG: Final = {s.slug: s for s in SECTIONS}
