@@ -169,12 +169,13 @@ def test_the_statistics_csv_page_gives_the_same_file(app, records, people, fixtu
 
 def test_the_custody_dashboard_shows_the_built_figures(records, fixture_visits, tmp_path):
     """From the records to /custody/: the statistics file loaded and built, the page shows its figures."""
+    from web.webtools import Client
+
     from oversight.measures.catalogue import load_catalogue
     from oversight.measures.engine import build
     from oversight.sources.partner import ingest_partner
     from oversight.warehouse import connect
     from oversight.web import create_app
-    from web.webtools import Client
 
     with records.session() as s:
         rows = statistics.partner_rows(statistics.figures(s, TODAY), force="metropolitan")
