@@ -8,6 +8,7 @@ the map) are drawing only: the JSON twin of a page leaves them out.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -22,7 +23,8 @@ from oversight.present.words import comparison_text, format_value, summary_sente
 from oversight.web import charts, maps
 from oversight.web.store import Area, Period, Store
 
-LEVEL_PLURALS = {"force": "the force", "bcu": "Basic Command Units", "borough": "boroughs", "ward": "wards"}
+LEVEL_PLURALS = {"force": "the force", "bcu": "Basic Command Units", "borough": "boroughs", "ward": "wards",
+                 "national": "England and Wales"}
 
 
 def slug(*parts: str) -> str:
@@ -242,6 +244,58 @@ def compare_groups_panel(
              "summary": "", "_charts": charts_out}
     if rows:
         panel["summary"] = " ".join([f"{area.name}, {period.label if period else ''}, by {dimension_label(dimension)}."]
+                                    + [c["summary"] for c in charts_out])
+    return panel
+
+
+def compare_areas_panel(
+    store: Store, measure_ids: list[str], areas: list[Area], period: Period | None, dimension: str, *,
+    title: str, panel_id: str, charted: tuple[str, ...] = (),
+) -> dict[str, Any]:
+    """Several measures for several areas side by side, for everyone and the groups of one
+    dimension (e.g. use-of-force rate and rate ratio by ethnic group, the force against England
+    and Wales). Each column is one measure for one area; `charted` measures get a bar chart per area."""
+    columns: list[Measure] = []
+    refs: list[dict[str, Any]] = []
+    figures: list[dict[str, Any]] = []
+    everyone: dict[str, dict[str, Any]] = {}
+    charts_out = []
+    for area in areas:
+        for m in (store.measure(i) for i in measure_ids if i in store.catalogue):
+            sub = groups_panel(store, m, area, period, dimension)
+            if sub["state"] != "ok":
+                continue
+            column = dataclasses.replace(m, id=f"{m.id}@{area.code}")
+            columns.append(column)
+            refs.append({**measure_ref(m), "id": column.id, "measure_id": m.id, "title": f"{area.name}: {m.title}",
+                         "area": area.code, "level": area.level})
+            figures += [{**r, "measure": column.id} for r in sub["rows"]]
+            whole = store.rows(m.id, level=area.level, area=area.code, period=period.key if period else None,
+                               breakdown="all")
+            if whole:
+                everyone[column.id] = whole[0]
+            if m.id in charted:
+                charts_out.append({"id": sub["id"], "title": f"{m.title}, {area.name}", "spec": sub["_chart"],
+                                   "summary": f"{area.name}. " + snapshot_summary(
+                                       m, sub["rows"], "label", f"groups by {dimension_label(dimension)}")})
+    rows = [{"group": g.label, "cells": g.cells, "reference_for": list(g.reference_for)}
+            for g in group_table(columns, figures, dimension)]
+    if rows and everyone:
+        rows.insert(0, {"group": "Everyone", "cells": {c.id: everyone.get(c.id) for c in columns},
+                        "reference_for": []})
+    names = " and ".join(a.name for a in areas)
+    panel = {"kind": "compare", "id": panel_id, "title": title, "state": "ok" if rows else "empty",
+             "message": None if rows else f"No figures by {dimension_label(dimension)} for {names}"
+                                          + (f", {period.label}." if period else "."),
+             "columns": refs, "rows": rows, "notes": [], "dimension": dimension,
+             "area": areas[0].code if areas else None, "area_name": names,
+             "level": areas[0].level if areas else None,
+             "period": period.key if period else None, "period_label": period.label if period else None,
+             "summary": "", "_charts": charts_out}
+    if rows:
+        shown = " and ".join(a.name for a in areas if any(c["area"] == a.code for c in refs))
+        when = f", {period.label}" if period else ""
+        panel["summary"] = " ".join([f"{shown}{when}, for everyone and by {dimension_label(dimension)}."]
                                     + [c["summary"] for c in charts_out])
     return panel
 
