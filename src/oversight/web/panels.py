@@ -19,7 +19,7 @@ from oversight.present.groups import group_table
 from oversight.present.labels import LEVEL_NAMES, UNIT_NAMES, breakdown_label, dimension_label, group_order, is_missing
 from oversight.present.marks import spc_badge
 from oversight.present.series import series_summary, snapshot_summary
-from oversight.present.words import comparison_text, format_value, summary_sentence
+from oversight.present.words import comparison_text, format_value, not_stated_sentence, summary_sentence
 from oversight.web import charts, maps
 from oversight.web.store import Area, Period, Store
 
@@ -162,9 +162,10 @@ def areas_panel(
         panel.update(state="empty", message=f"No figures by {LEVEL_NAMES[level].lower()} for {period.label}.")
         return panel
     rows.sort(key=lambda r: r["area_name"].lower())
-    what = f"{LEVEL_PLURALS[level]}, {period.label}" + ("" if breakdown == "all" else f", {breakdown_label(breakdown)}")
-    panel.update(rows=rows, summary=snapshot_summary(m, rows, "area_name", LEVEL_PLURALS[level]).replace(
-        f" {LEVEL_PLURALS[level]}", f" {what}", 1))
+    plural = "forces" if level == "force" else LEVEL_PLURALS[level]  # a list of areas, not "the force"
+    what = f"{plural}, {period.label}" + ("" if breakdown == "all" else f", {breakdown_label(breakdown)}")
+    panel.update(rows=rows, summary=snapshot_summary(m, rows, "area_name", plural).replace(
+        f" {plural}", f" {what}", 1))
     features = store.boundaries(level)
     if features:
         panel["_map"] = maps.choropleth(features, rows, unit=m.unit, map_id=panel["id"] + "-map", highlight=highlight,
@@ -250,15 +251,17 @@ def compare_groups_panel(
 
 def compare_areas_panel(
     store: Store, measure_ids: list[str], areas: list[Area], period: Period | None, dimension: str, *,
-    title: str, panel_id: str, charted: tuple[str, ...] = (),
+    title: str, panel_id: str, charted: tuple[str, ...] = (), counted: str = "",
 ) -> dict[str, Any]:
     """Several measures for several areas side by side, for everyone and the groups of one
     dimension (e.g. use-of-force rate and rate ratio by ethnic group, the force against England
-    and Wales). Each column is one measure for one area; `charted` measures get a bar chart per area."""
+    and Wales). Each column is one measure for one area; `charted` measures get a bar chart per area;
+    with `counted` (what the measure counts, e.g. 'tactics') a note per area says how many were in no group."""
     columns: list[Measure] = []
     refs: list[dict[str, Any]] = []
     figures: list[dict[str, Any]] = []
     everyone: dict[str, dict[str, Any]] = {}
+    notes: list[dict[str, Any]] = []
     charts_out = []
     for area in areas:
         for m in (store.measure(i) for i in measure_ids if i in store.catalogue):
@@ -274,6 +277,10 @@ def compare_areas_panel(
                                breakdown="all")
             if whole:
                 everyone[column.id] = whole[0]
+                unknown = next((r for r in sub["rows"] if r["breakdown"] == f"{dimension}=Not stated"), None)
+                sentence = not_stated_sentence(counted, area.name, unknown, whole[0]) if counted else ""
+                if sentence:
+                    notes.append({"measure": measure_ref(m), "row": unknown, "sentence": sentence})
             if m.id in charted:
                 charts_out.append({"id": sub["id"], "title": f"{m.title}, {area.name}", "spec": sub["_chart"],
                                    "summary": f"{area.name}. " + snapshot_summary(
@@ -287,7 +294,7 @@ def compare_areas_panel(
     panel = {"kind": "compare", "id": panel_id, "title": title, "state": "ok" if rows else "empty",
              "message": None if rows else f"No figures by {dimension_label(dimension)} for {names}"
                                           + (f", {period.label}." if period else "."),
-             "columns": refs, "rows": rows, "notes": [], "dimension": dimension,
+             "columns": refs, "rows": rows, "notes": notes, "dimension": dimension,
              "area": areas[0].code if areas else None, "area_name": names,
              "level": areas[0].level if areas else None,
              "period": period.key if period else None, "period_label": period.label if period else None,

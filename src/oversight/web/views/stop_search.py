@@ -109,7 +109,8 @@ USE_OF_FORCE_INTRO = (
     "each group's rate with White people's (2 means twice as often). The tables are by financial year "
     "(April to March) and by police force, so the figures are for the whole force against England and Wales; "
     "the period menu chooses the year when it names a financial year with figures, otherwise the latest is shown. "
-    "The Home Office publishes what followed (arrests, injuries to people and officers) for England and Wales "
+    "The City of London has few residents against the many people who work in and visit it, so its rates "
+    "and ratios are far higher than any other force's and say little. The Home Office publishes what followed (arrests, injuries to people and officers) for England and Wales "
     "only, not by force, so those outcomes are not shown here.")
 NATIONAL = "national"
 
@@ -137,14 +138,14 @@ def use_of_force_section(store: Store, ms: list[Measure], area: Area, period: Pe
         else store.latest_period(key, "financial_year")
     names = " and ".join(a.name for a in chosen)
     found = []
-    for m, dimension, what in ((rate, "subject_group", "Use of force"), (taser, "subject_group", "Taser use")):
+    for m, what, counted in ((rate, "Use of force", "tactics"), (taser, "Taser use", "uses")):
         if m is None:
             continue
         ratio = derived_from(ms, m, "ratio")
         found.append(panels.compare_areas_panel(
-            store, [x.id for x in (m, ratio) if x], chosen, year, dimension,
+            store, [x.id for x in (m, ratio) if x], chosen, year, "subject_group",
             title=f"{what} by ethnic group of the person, {names}", panel_id=f"{panels.slug(m.id)}-compare",
-            charted=(ratio.id,) if ratio else ()))
+            charted=(ratio.id,) if ratio else (), counted=counted))
     for m in kinds:
         dimension = m.breakdowns[0]
         found.append(panels.compare_areas_panel(
