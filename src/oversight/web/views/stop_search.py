@@ -110,8 +110,9 @@ USE_OF_FORCE_INTRO = (
     "(April to March) and by police force, so the figures are for the whole force against England and Wales; "
     "the period menu chooses the year when it names a financial year with figures, otherwise the latest is shown. "
     "The City of London has few residents against the many people who work in and visit it, so its rates "
-    "and ratios are far higher than any other force's and say little. The Home Office publishes what followed (arrests, injuries to people and officers) for England and Wales "
-    "only, not by force, so those outcomes are not shown here.")
+    "and ratios are far higher than any other force's and say little. The Home Office publishes what followed "
+    "(arrests, injuries to people and officers) for England and Wales only, not by force, so those outcomes are "
+    "not shown here.")
 NATIONAL = "national"
 
 
