@@ -14,6 +14,7 @@ from typing import Any
 
 from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure
+from oversight.measures.partner_example import example_rows
 from oversight.measures.periods import parse_period
 from oversight.present.groups import group_table
 from oversight.present.labels import LEVEL_NAMES, UNIT_NAMES, breakdown_label, dimension_label, group_order, is_missing
@@ -330,14 +331,19 @@ def crosstab_panel(
     return panel
 
 
-def awaiting_panel(store: Store, measures: list[Measure], *, title: str, panel_id: str) -> dict[str, Any]:
-    """The measures of a page that have no figures yet, each with the reason."""
+def awaiting_panel(store: Store, measures: list[Measure], *, title: str, panel_id: str,
+                   examples: bool = False) -> dict[str, Any]:
+    """The measures of a page that have no figures yet, each with the reason; with `examples`, each
+    partner measure also with what its partner file looks like (invented figures, marked ILLUSTRATIVE)."""
     rows = []
     for m in measures:
         status = store.status_of(m.id)
         if status["status"] != "ok":
+            example = example_rows(m) if examples and m.awaits_partner_data else []
             rows.append({"measure": measure_ref(m), "status": status["status"],
                          "detail": status.get("detail") if isinstance(status.get("detail"), str) else None,
-                         "partner": m.awaits_partner_data, "description": m.description})
+                         "partner": m.awaits_partner_data, "description": m.description, "source": m.source,
+                         "example": {"header": list(example[0]), "lines": [list(r.values()) for r in example]}
+                         if example else None})
     return {"kind": "awaiting", "id": panel_id, "title": title, "state": "ok" if rows else "empty",
             "message": None, "rows": rows, "summary": f"{len(rows)} measures are waiting for data."}
