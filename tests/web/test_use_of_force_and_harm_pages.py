@@ -54,10 +54,14 @@ def test_the_section_says_what_is_counted_and_how_much_has_no_ethnic_group(clien
             in text)
 
 
-def test_a_financial_year_chosen_in_the_menu_is_the_year_shown(client: Client) -> None:
-    html = client.get("/stop-search/", params={"period": "2018-19"}).text
+def test_a_period_that_is_not_a_financial_year_shows_the_latest_year_and_every_year_is_charted(
+        client: Client) -> None:
+    html = client.get("/stop-search/", params={"period": "2018"}).text
     section = _text(html[html.index('id="use-of-force"'):])
-    assert "Metropolitan Police Service and England and Wales, 2018-19" in section
+    assert "Metropolitan Police Service and England and Wales, 2019-20" in section
+    for where in ("Metropolitan Police Service", "England and Wales"):
+        assert f"Use of force rate ratio, Black to White residents, by financial year, {where}" in section
+    assert "2 financial years for England and Wales, 2018-19 to 2019-20" in section
 
 
 def test_every_force_is_listed_with_the_met_marked(client: Client) -> None:

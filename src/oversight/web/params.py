@@ -158,7 +158,8 @@ def area_options(store: Store, levels: Iterable[str]) -> MenuGroups:
         if level == "ward":
             groups += _ward_groups(store, areas)
         elif areas:
-            groups.append((LEVEL_NAMES[level] + ("" if level == "force" else "s"), [(a.code, a.name) for a in areas]))
+            plural = "" if level in ("force", "national") else "s"  # 'Force', 'Country': one area each
+            groups.append((LEVEL_NAMES[level] + plural, [(a.code, a.name) for a in areas]))
     return groups
 
 

@@ -152,14 +152,18 @@ def use_of_force_section(store: Store, ms: list[Measure], area: Area, period: Pe
         found.append(panels.compare_areas_panel(
             store, [m.id], chosen, year if year and year.type in m.periods else None, dimension,
             title=f"{m.title}, {names}", panel_id=f"{panels.slug(m.id)}-compare"))
+    rate_ratio = derived_from(ms, rate, "ratio")
+    if rate_ratio is not None:
+        found += [panels.series_panel(store, rate_ratio, where, "financial_year", "subject_group=Black",
+                                      title=f"Use of force rate ratio, Black to White residents, by financial year, "
+                                            f"{where.name}") for where in chosen]
     taser_kind = next(iter(with_role(ms, "taser_type")), None)
     if taser_kind is not None:
         found.append(panels.series_panel(store, taser_kind, force, "financial_year",
                                          title=f"Taser uses by financial year, {force.name}"))
-    ratio = derived_from(ms, rate, "ratio")
-    if ratio is not None:
+    if rate_ratio is not None:
         found.append(panels.areas_panel(
-            store, ratio, "force", year, "subject_group=Black", highlight=force.code,
+            store, rate_ratio, "force", year, "subject_group=Black", highlight=force.code,
             title="Use of force rate ratio, Black to White residents, every force in England and Wales"))
     if waiting:
         found.append(panels.awaiting_panel(store, waiting, title="Use of force measures awaiting data",
