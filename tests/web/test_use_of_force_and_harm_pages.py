@@ -73,7 +73,7 @@ def test_every_force_is_listed_with_the_met_marked(client: Client) -> None:
 
 def test_the_harm_page_shows_rape_and_domestic_abuse_homicides_for_the_force(client: Client) -> None:
     text = _text(client.get("/hate-crime-vawg/", params={"area": "E09000022"}).text)
-    assert "Rapes recorded by the police, Lambeth" in text
+    assert "Rapes recorded by the police, Lambeth" in text and "rolling 12-month periods for Lambeth" in text
     assert "Other sexual offences recorded by the police, Lambeth" in text
     # homicide counts for one borough are too small to publish: the panel stays with the force
     assert "Homicides in a domestic-abuse setting, Metropolitan Police Service" in text

@@ -64,8 +64,9 @@ SECTIONS: Final = (
         "The figures open data can give now, and the partner measures the Plan needs that appear "
         "here once the partner files are loaded.",
         featured=(
-            Featured("sexual_offences", "offence=Rape", "month", "Rapes recorded by the police"),
-            Featured("sexual_offences", "offence=Other sexual offences", "month",
+            # 12-month totals: a borough's monthly counts of rape are often too small to publish
+            Featured("sexual_offences", "offence=Rape", "rolling_12", "Rapes recorded by the police"),
+            Featured("sexual_offences", "offence=Other sexual offences", "rolling_12",
                      "Other sexual offences recorded by the police"),
             Featured("homicides", "domestic_abuse=Domestic abuse", "rolling_12",
                      "Homicides in a domestic-abuse setting", level="force"),

@@ -31,9 +31,10 @@ def harm_page(store: Store, filters: Filters) -> dict[str, Any]:
             for f, m, where in shown_at if f.period_type in m.periods
         ], intro="Rapes and other sexual offences the MPS recorded, and homicides in a domestic-abuse setting, "
                  "from the published MPS series. They count what was recorded, not everything that happened: "
-                 "most sexual offences are never reported. Domestic-abuse homicides are shown for the whole "
-                 "force over 12 months, because counts for smaller areas or shorter periods are too small to "
-                 "publish. Hate crime has no open series here yet: see the measures awaiting partner data."))
+                 "most sexual offences are never reported. Each point is the 12 months to that month, because "
+                 "monthly counts for a borough are often too small to publish; domestic-abuse homicides are "
+                 "shown for the whole force, because counts for smaller areas are too small to publish. "
+                 "Hate crime has no open series here yet: see the measures awaiting partner data."))
     shown = [m for m in measures if store.has_data(m.id)]
     if shown:
         groups.append(section("Measures with figures", [
