@@ -39,7 +39,7 @@ GROUPS = ("Asian", "Black", "Mixed", "Other", "White")
 Z95 = 1.959963984540054
 EW = "K04000001"
 MEASURES = ("use_of_force_rate", "use_of_force_rate_ratio", "taser_use_rate", "taser_use_rate_ratio",
-            "use_of_force_by_type", "taser_use_by_type")
+            "use_of_force_by_type", "taser_use_by_type", "use_of_force_incidents_rate")
 
 
 def _group(column: str) -> str | None:
@@ -153,7 +153,7 @@ def engine(tmp_path_factory) -> dict[tuple[str, str, str, str], tuple[float, flo
     con = connect(tmp_path_factory.mktemp("use_of_force") / "warehouse.duckdb")
     names = [d.name for d in geography.DATASETS] + [
         "population-ethnicity", "population-ethnicity-la", "ho-use-of-force-ethnicity", "ho-taser-by-type",
-        "ho-taser-by-ethnicity"]
+        "ho-taser-by-ethnicity", "ho-use-of-force-incidents"]
     assert not ingest_reference(con, [SHARED], only=names).failed
     catalogue = load_catalogue()
     report = build(con, {k: catalogue[k] for k in MEASURES})
@@ -254,3 +254,25 @@ def test_types_are_the_published_rows_and_sum_to_the_total(engine):
         for how in ("Drawn", "Aimed", "Red-dot", "Arced", "Drive stun", "Fired", "Angled drive stun", "Not stated"):
             assert engine[("taser_use_by_type", "2020-03-31", area, f"taser_use={how}")][0] == float(row[how])
         assert engine[("taser_use_by_type", "2020-03-31", area, "all")][0] == float(row["Total"])
+
+
+@pytest.mark.parametrize("stem,end", [("april2017-march2018", "2018-03-31"), ("april2018-march2019", "2019-03-31"),
+                                      ("april2019-march2020", "2020-03-31")])
+def test_incident_rates_agree_with_the_raw_files(engine, stem, end):
+    """Incidents per 1,000 residents: the Met's row and the published England and Wales row (not a
+    sum of the force and region rows the file also holds)."""
+    with open(UOF / f"incidents__{stem}.csv", encoding="utf-8-sig") as fh:
+        rows = {r["Police Force"].strip(): int(float(r["Total"])) for r in csv.DictReader(fh)}
+    residents, ids = _residents(), _force_ids()
+    forces = {ids[name] for name in rows if name in ids}
+    assert len(forces) == 43
+    everyone = sum(residents[f]["all"] for f in forces)
+    for name, area, people in (("Metropolitan", "metropolitan", residents["metropolitan"]["all"]),
+                               ("Total England and Wales", EW, everyone)):
+        n = rows[name]
+        low, high = _poisson(n)
+        got = engine[("use_of_force_incidents_rate", end, area, "all")]
+        assert got == (pytest.approx(n * 1000 / people, rel=1e-9), pytest.approx(low * 1000 / people, rel=1e-6),
+                       pytest.approx(high * 1000 / people, rel=1e-6)), (end, area)
+    regions = sum(v for k, v in rows.items() if k.startswith("Total ") and k != "Total England and Wales")
+    assert regions == rows["Total England and Wales"]  # the file's regions also add up to the national row

@@ -41,7 +41,7 @@ DASHBOARDS: Final = ("crime", "trust", "stop-search", "hate-crime-vawg")
 ROLES: Final = (
     "search_volume", "search_rate", "search_rate_officer_defined", "allocated_rate", "rate_ratio",
     "positive_outcome_rate", "arrest_rate", "outcome_rate", "outcome_gap", "not_stated_share",
-    "ethnicity_agreement", "search_count", "force_rate", "taser_rate", "force_type", "taser_type",
+    "ethnicity_agreement", "search_count", "force_rate", "taser_rate", "force_type", "taser_type", "force_incidents",
 )
 """What a measure is for on a dashboard or in the report, so pages pick measures by what they
 are, not by their id or shape: e.g. the stop and search page charts the `search_rate` and the

@@ -121,7 +121,7 @@ def _cells(con: duckdb.DuckDBPyConnection, measure_id: str, quarter: Quarter, ca
     return {(r["area_code"], r["breakdown"]): r for r in records(frame)}
 
 
-USE_OF_FORCE_ROLES: Final = ("force_rate", "taser_rate", "force_type", "taser_type")
+USE_OF_FORCE_ROLES: Final = ("force_rate", "taser_rate", "force_type", "taser_type", "force_incidents")
 NATIONAL_LEVEL: Final = "national"
 
 

@@ -122,7 +122,7 @@ def use_of_force_section(store: Store, ms: list[Measure], area: Area, period: Pe
     rate = next(iter(with_role(ms, "force_rate")), None)
     taser = next(iter(with_role(ms, "taser_rate")), None)
     kinds = [m for role in ("force_type", "taser_type") for m in with_role(ms, role)]
-    measures = [m for m in (rate, taser, *kinds) if m is not None]
+    measures = [m for m in (rate, taser, *kinds, *with_role(ms, "force_incidents")) if m is not None]
     heading, anchor = "Use of force and Taser", "use-of-force"
     if not measures:
         return section(heading, [], anchor=anchor, intro=(
@@ -138,7 +138,9 @@ def use_of_force_section(store: Store, ms: list[Measure], area: Area, period: Pe
     year = period if period is not None and period.type == "financial_year" and period in store.periods(key) \
         else store.latest_period(key, "financial_year")
     names = " and ".join(a.name for a in chosen)
-    found = []
+    found = [panels.series_panel(store, m, where, "financial_year",
+                                 title=f"Incidents in which force was used, per 1,000 residents, {where.name}")
+             for m in with_role(ms, "force_incidents") for where in chosen]
     for m, what, counted in ((rate, "Use of force", "tactics"), (taser, "Taser use", "uses")):
         if m is None:
             continue
