@@ -18,7 +18,7 @@ install: $(BIN)/oversight
 # (the URL is printed; Ctrl-C stops the server).
 demo: install
 	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest police-uk data/default/police_uk --quiet
-	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest reference data/default/reference --quiet
+	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest reference data/default/reference data/default/england-and-wales --quiet
 	$(BIN)/oversight --warehouse $(WAREHOUSE) build
 	$(BIN)/oversight --warehouse $(WAREHOUSE) summary
 	$(BIN)/oversight --warehouse $(WAREHOUSE) serve
