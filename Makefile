@@ -19,7 +19,7 @@ install: $(BIN)/oversight
 # the server). `oversight records create-admin NAME` makes the first records account.
 demo: install
 	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest police-uk data/default/police_uk --quiet
-	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest reference data/default/reference --quiet
+	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest reference data/default/reference data/default/england-and-wales --quiet
 	$(BIN)/oversight --warehouse $(WAREHOUSE) build
 	$(BIN)/oversight --warehouse $(WAREHOUSE) summary
 	$(BIN)/oversight records migrate

@@ -449,7 +449,7 @@ def measures(
 @app.command()
 def measure(
     measure_id: Annotated[str, typer.Argument(metavar="ID", help="Measure id (see 'oversight measures').")],
-    level: Annotated[str | None, typer.Option(help="Area level: force, bcu, borough or ward.")] = None,
+    level: Annotated[str | None, typer.Option(help="Area level: force, bcu, borough, ward or national.")] = None,
     period: Annotated[str | None, typer.Option(help=f"One period: {PERIOD_HELP}.")] = None,
     period_type: Annotated[
         str | None,
