@@ -354,7 +354,7 @@ class Store:
             names: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
                 ("force", fid): (name, None, fid) for fid, name in force_names().items()
             }
-            names.update({("national", code): (name, None) for code, name in NATIONAL_AREAS.items()})
+            names.update({("national", code): (name, None, None) for code, name in NATIONAL_AREAS.items()})
             with self.connection() as con:
                 if _table_exists(con, "area"):
                     for level, code, name, parent, force in con.execute(
