@@ -14,13 +14,15 @@ $(BIN)/oversight: pyproject.toml
 
 install: $(BIN)/oversight
 
-# Install, load the bundled London data, build every measure, then serve the dashboards
-# (the URL is printed; Ctrl-C stops the server).
+# Install, load the bundled London data, build every measure, make the records database (SQLite,
+# oversight-records.sqlite), then serve the dashboards and /records/ (the URL is printed; Ctrl-C stops
+# the server). `oversight records create-admin NAME` makes the first records account.
 demo: install
 	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest police-uk data/default/police_uk --quiet
-	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest reference data/default/reference --quiet
+	$(BIN)/oversight --warehouse $(WAREHOUSE) ingest reference data/default/reference data/default/england-and-wales --quiet
 	$(BIN)/oversight --warehouse $(WAREHOUSE) build
 	$(BIN)/oversight --warehouse $(WAREHOUSE) summary
+	$(BIN)/oversight records migrate
 	$(BIN)/oversight --warehouse $(WAREHOUSE) serve
 
 # axe-core for the accessibility tests, pinned in tests/web/package-lock.json.
@@ -55,4 +57,4 @@ report-fonts: install
 	done
 
 clean:
-	rm -rf $(VENV) $(WAREHOUSE) $(WAREHOUSE).wal
+	rm -rf $(VENV) $(WAREHOUSE) $(WAREHOUSE).wal oversight-records.sqlite

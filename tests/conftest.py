@@ -109,7 +109,7 @@ def bundled_built(tmp_path_factory):
 
     path = tmp_path_factory.mktemp("bundled") / "warehouse.duckdb"
     con = connect(path)
-    assert not ingest_reference(con, [BUNDLED.parent / "reference"]).failed
+    assert not ingest_reference(con, [BUNDLED.parent / "reference", BUNDLED.parent / "england-and-wales"]).failed
     assert not ingest_police_uk(con, [BUNDLED]).failed
     place_loaded_records(con)
     report = build(con)

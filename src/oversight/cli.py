@@ -26,6 +26,7 @@ from oversight.measures.query import catalogue_status, measure_values
 from oversight.present.figure import Figure
 from oversight.present.health import folded_months
 from oversight.present.words import CHANGE_COLUMNS, change_columns
+from oversight.records.cli import app as records_app
 from oversight.sources.police_uk import ingest_police_uk, vocab
 from oversight.sources.reference import all_datasets, ingest_reference, place_loaded_records
 from oversight.sources.report import IngestReport
@@ -43,6 +44,7 @@ ingest_app = typer.Typer(help="Load data into the warehouse.", no_args_is_help=T
 app.add_typer(ingest_app, name="ingest")
 pack_app = typer.Typer(help="Write monthly packs for community monitoring groups.", no_args_is_help=True)
 app.add_typer(pack_app, name="pack")
+app.add_typer(records_app, name="records")
 
 # Piped output is read in files and CI logs, not an 80-column terminal.
 out = Console(width=None if sys.stdout.isatty() else 160)
@@ -447,7 +449,7 @@ def measures(
 @app.command()
 def measure(
     measure_id: Annotated[str, typer.Argument(metavar="ID", help="Measure id (see 'oversight measures').")],
-    level: Annotated[str | None, typer.Option(help="Area level: force, bcu, borough or ward.")] = None,
+    level: Annotated[str | None, typer.Option(help="Area level: force, bcu, borough, ward or national.")] = None,
     period: Annotated[str | None, typer.Option(help=f"One period: {PERIOD_HELP}.")] = None,
     period_type: Annotated[
         str | None,

@@ -104,11 +104,50 @@ SETTINGS: tuple[Setting, ...] = (
         "Figures resting on fewer than this many records (or survey respondents) are suppressed "
         "in every public output, with the reason shown.",
     ),
+    Setting(
+        "records_database",
+        "sqlite:///oversight-records.sqlite",
+        "SQLAlchemy URL of the records database (custody visiting and other oversight records): "
+        "SQLite embedded by default; 'postgresql+psycopg://user:password@host/name' in production. "
+        "Overridden by --records-database, then by the OVERSIGHT_RECORDS_DATABASE environment variable.",
+    ),
+    Setting(
+        "records_secret_file",
+        "~/.config/oversight/records-secret",
+        "File holding the records service's secret key (signs CSRF tokens), made with a random key "
+        "and mode 0600 on first use. The OVERSIGHT_SECRET_KEY environment variable, when set, is used instead. "
+        "Never inside the repository.",
+    ),
+    Setting(
+        "records_session_hours",
+        8,
+        "A records login lasts this many hours from its last request, then asks for the password again.",
+    ),
+    Setting(
+        "records_login_attempts",
+        5,
+        "Failed records logins allowed for one user name, or from one address, in 15 minutes; "
+        "further attempts are refused (429) until the window passes.",
+    ),
+    Setting(
+        "records_secure_cookie",
+        True,
+        "Send the records session cookie only over HTTPS (browsers treat http://localhost as secure). "
+        "Turn off only behind a proxy that cannot pass HTTPS through, never on a public address.",
+    ),
+    Setting(
+        "records_retention_days",
+        2190,
+        "Visit reports, issues and rota entries older than this many days (six years) are deleted by "
+        "'oversight records purge'; the audit log keeps that they existed.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 WAREHOUSE_ENV = "OVERSIGHT_WAREHOUSE"
+RECORDS_DATABASE_ENV = "OVERSIGHT_RECORDS_DATABASE"
+SECRET_KEY_ENV = "OVERSIGHT_SECRET_KEY"
 
 
 _CHOSEN: dict[str, object] = {}
@@ -136,3 +175,8 @@ def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     if env:
         return Path(env)
     return Path(str(default("warehouse")))
+
+
+def records_database(explicit: str | None = None) -> str:
+    """The records database URL: the explicit one, else $OVERSIGHT_RECORDS_DATABASE, else the default."""
+    return explicit or os.environ.get(RECORDS_DATABASE_ENV) or str(default("records_database"))

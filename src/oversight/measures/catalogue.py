@@ -28,18 +28,20 @@ PRIORITIES: Final = (
 )
 UNITS: Final = ("count", "rate_per_1000", "proportion", "survey_proportion", "percentage_points", "ratio")
 POLARITIES: Final = ("up_is_good", "down_is_good", "neutral")
-LEVELS: Final = ("force", "bcu", "borough", "ward")
+LEVELS: Final = ("force", "bcu", "borough", "ward", "national")
+"""Area levels; 'national' is England and Wales (code K04000001), for figures the Home Office
+publishes for every force, so a force can be set against the whole."""
 COMPUTATIONS: Final = ("records", "published", "partner", "ratio", "difference", "allocated")
 DERIVED: Final = ("ratio", "difference", "allocated")
 """Computed from another measure's rows (`of`): each group against `reference` (rate ratio, or
 difference in percentage points), or a rate with not-stated records allocated proportionally."""
 POPULATION_SCHEMES: Final = ("self_defined", "officer_defined")
-DASHBOARDS: Final = ("crime", "trust", "stop-search", "hate-crime-vawg")
+DASHBOARDS: Final = ("crime", "trust", "stop-search", "hate-crime-vawg", "custody")
 """The public dashboards a measure can be shown on (besides the list of all measures)."""
 ROLES: Final = (
     "search_volume", "search_rate", "search_rate_officer_defined", "allocated_rate", "rate_ratio",
     "positive_outcome_rate", "arrest_rate", "outcome_rate", "outcome_gap", "not_stated_share",
-    "ethnicity_agreement", "search_count",
+    "ethnicity_agreement", "search_count", "force_rate", "taser_rate", "force_type", "taser_type", "force_incidents",
 )
 """What a measure is for on a dashboard or in the report, so pages pick measures by what they
 are, not by their id or shape: e.g. the stop and search page charts the `search_rate` and the

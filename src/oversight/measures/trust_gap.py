@@ -5,7 +5,7 @@ MOPAC publishes, for 112 neighbourhoods and six pooled financial years, the shar
 Asian and Black respondents who agree with four statements about their local police; it publishes
 no sample sizes. Each gap (Black or Asian minus White British, in points) gets a Newcombe interval
 and the two one-sided tests of the band (`stats.equivalence.survey_gap_against_band`), on sample sizes
-*assumed* as follows (docs/decisions/0011-trust-gap-from-open-data.md):
+*assumed* as follows (docs/decisions/0013-trust-gap-from-open-data.md):
 
 - the survey design: `PAS_INTERVIEWS_PER_BOROUGH_YEAR` (400) interviews per borough per year,
   times the financial years pooled;

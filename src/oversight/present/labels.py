@@ -12,7 +12,10 @@ from typing import Any, Final
 
 from oversight.measures.periods import period_label
 
-LEVEL_NAMES: Final = {"force": "Force", "bcu": "Basic Command Unit", "borough": "Borough", "ward": "Ward"}
+LEVEL_NAMES: Final = {"force": "Force", "bcu": "Basic Command Unit", "borough": "Borough", "ward": "Ward",
+                      "national": "Country"}
+NATIONAL_AREAS: Final = {"K04000001": "England and Wales"}
+"""Areas of the 'national' level by ONS code: the whole of England and Wales."""
 PERIOD_TYPE_NAMES: Final = {
     "rolling_12": "12 months to",
     "financial_year": "Financial years",
@@ -49,10 +52,19 @@ DIMENSION_NAMES: Final = {
     "crime_type": "crime type",
     "age_range": "age",
     "age_group": "age group",
+    "subject_group": "ethnic group of the person, as the officer perceived it",
+    "type_of_force": "type of force",
+    "taser_use": "how the Taser was used",
 }
 GROUP_ORDER: Final = ("Asian", "Black", "Mixed", "Other", "White", "Not stated")
 """Ethnic groups in the order of the census's own tables, not stated last."""
-ETHNIC_DIMENSIONS: Final = ("self_defined_group", "officer_defined_group", "officer_defined_ethnicity")
+ETHNIC_DIMENSIONS: Final = ("self_defined_group", "officer_defined_group", "officer_defined_ethnicity", "subject_group")
+ORDERED_GROUPS: Final = {
+    "taser_use": ("Drawn", "Aimed", "Arced", "Red-dot", "Drive stun", "Angled drive stun", "Fired"),
+    "type_of_force": ("Restraint", "Unarmed skills", "Other equipment", "Less lethal weapons", "Firearms", "Other"),
+}
+"""Groups listed in an order of their own (Taser uses from least to most forceful, as the Home
+Office tables list them) rather than by name."""
 CATCH_ALL: Final = ("Not stated", "Unknown", "Other")
 """Labels listed after every named group (except among ethnic groups, where 'Other' is a group)."""
 
@@ -94,6 +106,8 @@ def group_order(breakdown: str) -> tuple[int, float, str]:
     label = breakdown_label(breakdown)
     if dimension in ETHNIC_DIMENSIONS and label in GROUP_ORDER:
         return (0, GROUP_ORDER.index(label), label)
+    if label in ORDERED_GROUPS.get(dimension, ()):
+        return (0, ORDERED_GROUPS[dimension].index(label), label)
     if label in CATCH_ALL or label.startswith("Not stated"):
         return (2, 0, label)
     band = _BAND.match(label)

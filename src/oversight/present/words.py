@@ -373,6 +373,20 @@ def change_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
             + (f" ({direction})" if direction else "") + ".")
 
 
+def not_stated_sentence(what: str, place: str, not_stated: Mapping[str, Any] | None,
+                        everyone: Mapping[str, Any] | None) -> str:
+    """'Metropolitan Police Service: 2,102 of 205,135 tactics (1.0%) have no recorded ethnic group;
+    they count for everyone but in no group.' ('' when either count is missing or withheld)."""
+    if not_stated is None or everyone is None or not_stated.get("suppressed") or everyone.get("suppressed"):
+        return ""
+    part, whole = not_stated.get("numerator"), everyone.get("numerator")
+    if part is None or whole is None or is_missing(part) or is_missing(whole) or not whole:
+        return ""
+    share = 100 * float(part) / float(whole)
+    return (f"{place}: {float(part):,.0f} of {float(whole):,.0f} {what} ({share:.1f}%) have no recorded "
+            "ethnic group; they count for everyone but in no group.")
+
+
 # gaps between groups against a band (the Plan's trust gap) ----------------------------------------
 
 BAND_VERDICT_WORDS: Final = {

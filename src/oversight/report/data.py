@@ -20,12 +20,19 @@ from oversight.errors import OversightError
 from oversight.measures import build_settings
 from oversight.measures.catalogue import PRIORITIES, Measure, load_catalogue, with_role
 from oversight.measures.query import catalogue_status
-from oversight.present.labels import breakdown_label, is_missing
+from oversight.present.labels import NATIONAL_AREAS, breakdown_label, is_missing
 from oversight.report.charts import Chart, bar_chart
 from oversight.report.figures import AWAITING, SHOWN, Gap, MeasureFigures, figure_kind, force_rows, gather
 from oversight.report.health import QuarterHealth, quarter_health
 from oversight.report.quarter import Quarter, resolve_quarter
-from oversight.report.stop_search import StopSearch, is_stop_search, stop_search
+from oversight.report.stop_search import (
+    StopSearch,
+    UseOfForce,
+    is_stop_search,
+    is_use_of_force,
+    stop_search,
+    use_of_force,
+)
 from oversight.report.summary import Summary, summarise
 
 
@@ -58,6 +65,7 @@ class Report:
     sources: list[tuple[str, list[str]]]  # each source with the titles of the measures shown from it
     stop_search_priority: str  # the Plan priority whose section the stop and search monitoring follows
     settings: dict[str, str]  # the settings the figures were built with (suppression threshold, ...)
+    use_of_force: UseOfForce = field(default_factory=UseOfForce)  # by financial year: in the Q4 report
 
     @property
     def charts(self) -> list[Chart]:
@@ -82,7 +90,7 @@ def report_data(con: duckdb.DuckDBPyConnection, quarter: str | None = None, forc
     awaiting = {m: _text(status.loc[m, "detail"]) for m in catalogue if status.loc[m, "status"] == "awaiting data"}
     figures: dict[str, MeasureFigures] = {}
     for measure in catalogue.values():
-        if measure.is_derived or measure.band is not None:
+        if measure.is_derived or measure.band is not None or is_use_of_force(measure):
             continue
         figures[measure.id] = gather(con, measure, chosen, force, names[force], catalogue,
                                      awaiting=awaiting.get(measure.id),
@@ -115,6 +123,7 @@ def report_data(con: duckdb.DuckDBPyConnection, quarter: str | None = None, forc
         sources=_sources(shown),
         stop_search_priority=next((m.priority for m in with_role(catalogue, "search_volume")), ""),
         settings=build_settings.used(con),
+        use_of_force=use_of_force(con, chosen, force, names[force], catalogue, dict(NATIONAL_AREAS)),
     )
 
 

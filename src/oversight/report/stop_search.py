@@ -14,6 +14,7 @@ from typing import Any, Final
 import duckdb
 import pandas as pd
 
+from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure, derived_from, with_role
 from oversight.measures.query import measure_values
 from oversight.present.groups import group_table
@@ -118,3 +119,77 @@ def _cells(con: duckdb.DuckDBPyConnection, measure_id: str, quarter: Quarter, ca
     if area is not None:
         frame = frame[frame["area_code"] == area]
     return {(r["area_code"], r["breakdown"]): r for r in records(frame)}
+
+
+USE_OF_FORCE_ROLES: Final = ("force_rate", "taser_rate", "force_type", "taser_type", "force_incidents")
+NATIONAL_LEVEL: Final = "national"
+
+
+def is_use_of_force(measure: Measure) -> bool:
+    """Home Office use-of-force and Taser measures: published by financial year, so they appear in
+    the report of the quarter that ends the year, in their own table, not among the quarter's figures."""
+    return measure.role in USE_OF_FORCE_ROLES
+
+
+@dataclass
+class UseOfForce:
+    year: str | None = None             # the financial year the quarter ends, when it has figures
+    latest: str | None = None           # otherwise the latest financial year with figures
+    areas: list[str] = field(default_factory=list)                  # area names, force first
+    tables: list[dict[str, Any]] = field(default_factory=list)      # one per measure pair (rate, ratio)
+    caveats: list[str] = field(default_factory=list)
+
+
+def use_of_force(con: duckdb.DuckDBPyConnection, quarter: Quarter, force: str, force_name: str,
+                 catalogue: dict[str, Measure], national_names: dict[str, str]) -> UseOfForce:
+    """The force against England and Wales by the person's ethnic group, for the financial year the
+    quarter ends (Q4); for other quarters only which year is latest."""
+    result = UseOfForce()
+    pairs = []
+    for role, what in (("force_rate", "Use of force: tactics"), ("taser_rate", "Taser: uses")):
+        rate = next(iter(with_role(catalogue, role)), None)
+        if rate is not None:
+            pairs.append((what, rate, derived_from(catalogue, rate, "ratio")))
+    if not pairs:
+        return result
+    areas = [("force", force, force_name)] + [(NATIONAL_LEVEL, code, name) for code, name in national_names.items()]
+    for what, rate, ratio in pairs:
+        frames = {}
+        for level, code, _name in areas:
+            for m in (rate, ratio):
+                if m is None or level not in m.levels:
+                    continue
+                try:
+                    frame = measure_values(con, m.id, level=level, area=code, period_type="financial_year",
+                                           breakdown=None, public=True, catalogue=catalogue)
+                except OversightError as exc:  # an area with no figures is left out
+                    if exc.field == "area":
+                        continue
+                    raise
+                frames[(m.id, code)] = records(frame)
+        ends = sorted({r["period_end"] for rows in frames.values() for r in rows})
+        if not ends:
+            continue
+        latest = ends[-1]
+        result.latest = result.latest or next(r["period"] for rows in frames.values() for r in rows
+                                              if r["period_end"] == latest)
+        if quarter.end not in ends:
+            continue
+        cells = [r for (mid, code), rows in frames.items() for r in rows if r["period_end"] == quarter.end]
+        result.year = next(r["period"] for r in cells)
+        columns = [m for m in (rate, ratio) if m is not None]
+        table = []
+        for b in ["all", *[g.breakdown for g in group_table(columns, cells, "subject_group")]]:
+            row: dict[str, Any] = {"label": "Everyone" if b == "all" else breakdown_label(b), "breakdown": b}
+            for _level, code, _name in areas:
+                for key, m in (("rate", rate), ("ratio", ratio)):
+                    found = [] if m is None else [r for r in frames.get((m.id, code), [])
+                                                  if r["period_end"] == quarter.end and r["breakdown"] == b]
+                    row[f"{key}@{code}"] = found[0] if found else None
+            table.append(row)
+        shown = [(code, name) for level, code, name in areas if any(row[f"rate@{code}"] for row in table)]
+        result.areas = [name for _, name in shown]
+        result.tables.append({"title": what, "rate": rate, "ratio": ratio, "areas": shown, "rows": table,
+                              "reference": breakdown_label(ratio.reference or "") if ratio else ""})
+        result.caveats += [c for c in rate.caveats if c not in result.caveats]
+    return result

@@ -144,7 +144,8 @@ def values(
     request: Request,
     measure_id: Annotated[str, Path(pattern=r"^[a-z][a-z0-9_]{0,80}$", description=MEASURE_ID_HELP)],
     fmt: Annotated[Format, Path(description="json or csv")],
-    level: Annotated[Literal["force", "bcu", "borough", "ward"] | None, Query(description="Area level.")] = None,
+    level: Annotated[Literal["force", "bcu", "borough", "ward", "national"] | None,
+                     Query(description="Area level ('national': England and Wales).")] = None,
     area: Annotated[str | None, Query(description="Area code, e.g. E09000022 (see /api/v1/areas.json).",
                                       max_length=40)] = None,
     period: Annotated[str | None, Query(description=f"One period: {PERIOD_HELP}.", max_length=20)] = None,
@@ -195,7 +196,8 @@ def values(
 def areas(
     request: Request,
     fmt: Annotated[Format, Path(description="json or csv")],
-    level: Annotated[Literal["force", "bcu", "borough", "ward"] | None, Query(description="Only this level.")] = None,
+    level: Annotated[Literal["force", "bcu", "borough", "ward", "national"] | None,
+                     Query(description="Only this level.")] = None,
 ) -> Response:
     store = _store(request)
     rows = [{"level": a.level, "code": a.code, "name": a.name, "parent_code": a.parent_code,

@@ -29,6 +29,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oversight import config
 from oversight.errors import OversightError, WarehouseError
+from oversight.records import web as records_web
+from oversight.records.db import Records
 from oversight.web import api, packs, pages
 from oversight.web.render import STATIC, context, environment
 from oversight.web.store import Store
@@ -116,10 +118,12 @@ def wants_json(path: str) -> bool:
 
 def create_app(
     warehouse: str | os.PathLike[str] | None = None, *, publishing: bool = False, warm: bool = True,
+    records: Records | None = None, records_settings: records_web.RecordsSettings | None = None,
 ) -> FastAPI:
     """The site for one warehouse (default: the configured one). `publishing` renders every link
     as a file of a static folder and records it (see `publish.py`). `warm` builds every page in
-    a background thread when the server starts, so the first visitors get cached pages."""
+    a background thread when the server starts, so the first visitors get cached pages. `records` is the
+    records database (default: the configured one, opened on the first /records/ request)."""
     warming: list[threading.Thread] = []
     stopping = threading.Event()
 
@@ -140,6 +144,8 @@ def create_app(
         for thread in warming:
             await asyncio.to_thread(thread.join, 30)
         app.state.store.close()
+        if hasattr(app.state, "records"):
+            app.state.records.dispose()
 
     app = FastAPI(
         title="Oversight open data API",
@@ -182,6 +188,10 @@ def create_app(
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(packs.router)
+    if not publishing:  # the records are never published: only their aggregates, through the measures
+        settings = records_settings or records_web.RecordsSettings()
+        records_web.install(app, records=records or Records(), settings=settings, env=app.state.env,
+                            chrome=lambda data, path: context(data, path, registry=None, built_at=None))
 
     @app.exception_handler(OversightError)
     async def oversight_error(request: Request, exc: OversightError) -> Response:

@@ -8,21 +8,24 @@ the map) are drawing only: the JSON twin of a page leaves them out.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
 from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure
+from oversight.measures.partner_example import example_rows
 from oversight.measures.periods import parse_period
 from oversight.present.groups import group_table
 from oversight.present.labels import LEVEL_NAMES, UNIT_NAMES, breakdown_label, dimension_label, group_order, is_missing
 from oversight.present.marks import spc_badge
 from oversight.present.series import series_summary, snapshot_summary
-from oversight.present.words import comparison_text, format_value, summary_sentence
+from oversight.present.words import comparison_text, format_value, not_stated_sentence, summary_sentence
 from oversight.web import charts, maps
 from oversight.web.store import Area, Period, Store
 
-LEVEL_PLURALS = {"force": "the force", "bcu": "Basic Command Units", "borough": "boroughs", "ward": "wards"}
+LEVEL_PLURALS = {"force": "the force", "bcu": "Basic Command Units", "borough": "boroughs", "ward": "wards",
+                 "national": "England and Wales"}
 
 
 def slug(*parts: str) -> str:
@@ -160,9 +163,10 @@ def areas_panel(
         panel.update(state="empty", message=f"No figures by {LEVEL_NAMES[level].lower()} for {period.label}.")
         return panel
     rows.sort(key=lambda r: r["area_name"].lower())
-    what = f"{LEVEL_PLURALS[level]}, {period.label}" + ("" if breakdown == "all" else f", {breakdown_label(breakdown)}")
-    panel.update(rows=rows, summary=snapshot_summary(m, rows, "area_name", LEVEL_PLURALS[level]).replace(
-        f" {LEVEL_PLURALS[level]}", f" {what}", 1))
+    plural = "forces" if level == "force" else LEVEL_PLURALS[level]  # a list of areas, not "the force"
+    what = f"{plural}, {period.label}" + ("" if breakdown == "all" else f", {breakdown_label(breakdown)}")
+    panel.update(rows=rows, summary=snapshot_summary(m, rows, "area_name", plural).replace(
+        f" {plural}", f" {what}", 1))
     features = store.boundaries(level)
     if features:
         panel["_map"] = maps.choropleth(features, rows, unit=m.unit, map_id=panel["id"] + "-map", highlight=highlight,
@@ -246,6 +250,64 @@ def compare_groups_panel(
     return panel
 
 
+def compare_areas_panel(
+    store: Store, measure_ids: list[str], areas: list[Area], period: Period | None, dimension: str, *,
+    title: str, panel_id: str, charted: tuple[str, ...] = (), counted: str = "",
+) -> dict[str, Any]:
+    """Several measures for several areas side by side, for everyone and the groups of one
+    dimension (e.g. use-of-force rate and rate ratio by ethnic group, the force against England
+    and Wales). Each column is one measure for one area; `charted` measures get a bar chart per area;
+    with `counted` (what the measure counts, e.g. 'tactics') a note per area says how many were in no group."""
+    columns: list[Measure] = []
+    refs: list[dict[str, Any]] = []
+    figures: list[dict[str, Any]] = []
+    everyone: dict[str, dict[str, Any]] = {}
+    notes: list[dict[str, Any]] = []
+    charts_out = []
+    for area in areas:
+        for m in (store.measure(i) for i in measure_ids if i in store.catalogue):
+            sub = groups_panel(store, m, area, period, dimension)
+            if sub["state"] != "ok":
+                continue
+            column = dataclasses.replace(m, id=f"{m.id}@{area.code}")
+            columns.append(column)
+            refs.append({**measure_ref(m), "id": column.id, "measure_id": m.id, "title": f"{area.name}: {m.title}",
+                         "area": area.code, "level": area.level})
+            figures += [{**r, "measure": column.id} for r in sub["rows"]]
+            whole = store.rows(m.id, level=area.level, area=area.code, period=period.key if period else None,
+                               breakdown="all")
+            if whole:
+                everyone[column.id] = whole[0]
+                unknown = next((r for r in sub["rows"] if r["breakdown"] == f"{dimension}=Not stated"), None)
+                sentence = not_stated_sentence(counted, area.name, unknown, whole[0]) if counted else ""
+                if sentence:
+                    notes.append({"measure": measure_ref(m), "row": unknown, "sentence": sentence})
+            if m.id in charted:
+                charts_out.append({"id": sub["id"], "title": f"{m.title}, {area.name}", "spec": sub["_chart"],
+                                   "summary": f"{area.name}. " + snapshot_summary(
+                                       m, sub["rows"], "label", f"groups by {dimension_label(dimension)}")})
+    rows = [{"group": g.label, "cells": g.cells, "reference_for": list(g.reference_for)}
+            for g in group_table(columns, figures, dimension)]
+    if rows and everyone:
+        rows.insert(0, {"group": "Everyone", "cells": {c.id: everyone.get(c.id) for c in columns},
+                        "reference_for": []})
+    names = " and ".join(a.name for a in areas)
+    panel = {"kind": "compare", "id": panel_id, "title": title, "state": "ok" if rows else "empty",
+             "message": None if rows else f"No figures by {dimension_label(dimension)} for {names}"
+                                          + (f", {period.label}." if period else "."),
+             "columns": refs, "rows": rows, "notes": notes, "dimension": dimension,
+             "area": areas[0].code if areas else None, "area_name": names,
+             "level": areas[0].level if areas else None,
+             "period": period.key if period else None, "period_label": period.label if period else None,
+             "summary": "", "_charts": charts_out}
+    if rows:
+        shown = " and ".join(a.name for a in areas if any(c["area"] == a.code for c in refs))
+        when = f", {period.label}" if period else ""
+        panel["summary"] = " ".join([f"{shown}{when}, for everyone and by {dimension_label(dimension)}."]
+                                    + [c["summary"] for c in charts_out])
+    return panel
+
+
 def crosstab_panel(
     store: Store, m: Measure, area: Area, period: Period | None, dimension: str, *, title: str, panel_id: str,
 ) -> dict[str, Any]:
@@ -269,14 +331,19 @@ def crosstab_panel(
     return panel
 
 
-def awaiting_panel(store: Store, measures: list[Measure], *, title: str, panel_id: str) -> dict[str, Any]:
-    """The measures of a page that have no figures yet, each with the reason."""
+def awaiting_panel(store: Store, measures: list[Measure], *, title: str, panel_id: str,
+                   examples: bool = False) -> dict[str, Any]:
+    """The measures of a page that have no figures yet, each with the reason; with `examples`, each
+    partner measure also with what its partner file looks like (invented figures, marked ILLUSTRATIVE)."""
     rows = []
     for m in measures:
         status = store.status_of(m.id)
         if status["status"] != "ok":
+            example = example_rows(m) if examples and m.awaits_partner_data else []
             rows.append({"measure": measure_ref(m), "status": status["status"],
                          "detail": status.get("detail") if isinstance(status.get("detail"), str) else None,
-                         "partner": m.awaits_partner_data, "description": m.description})
+                         "partner": m.awaits_partner_data, "description": m.description, "source": m.source,
+                         "example": {"header": list(example[0]), "lines": [list(r.values()) for r in example]}
+                         if example else None})
     return {"kind": "awaiting", "id": panel_id, "title": title, "state": "ok" if rows else "empty",
             "message": None, "rows": rows, "summary": f"{len(rows)} measures are waiting for data."}

@@ -170,7 +170,7 @@ def levels_name(level: str, areas: Iterable[Area]) -> str:
     """'Boroughs' for London's boroughs, 'Local authorities' for the same level elsewhere (decision 0007)."""
     if level == "borough" and any(not a.code.startswith("E09") for a in areas):
         return "Local authorities"
-    return LEVEL_NAMES[level] + "s"
+    return LEVEL_NAMES[level] + ("" if level == "national" else "s")  # 'Country': one area
 
 
 def _ward_groups(store: Store, wards: list[Area]) -> MenuGroups:

@@ -132,8 +132,8 @@ def environment() -> Environment:
 
 NAVIGATION = (
     ("/", "Overview"), ("/crime/", "Crime"), ("/trust/", "Trust"), ("/stop-search/", "Stop and search"),
-    ("/hate-crime-vawg/", "Hate crime and VAWG"), ("/measures/", "All measures"), ("/health/", "Data health"),
-    ("/methods/", "Methods"), ("/api/", "Open data"),
+    ("/hate-crime-vawg/", "Hate crime and VAWG"), ("/custody/", "Custody visiting"), ("/measures/", "All measures"),
+    ("/health/", "Data health"), ("/methods/", "Methods"), ("/api/", "Open data"),
 )
 
 

@@ -25,6 +25,7 @@ class Featured:
     breakdown: str = "all"
     period_type: str = "rolling_12"
     title: str | None = None
+    level: str | None = None  # always shown for the force: counts below it are too small to publish
 
 
 @dataclass(frozen=True)
@@ -63,11 +64,20 @@ SECTIONS: Final = (
         "The figures open data can give now, and the partner measures the Plan needs that appear "
         "here once the partner files are loaded.",
         featured=(
-            Featured("total_recorded_crime", "major=SEXUAL OFFENCES", "month",
-                     "Sexual offences recorded by the police"),
+            # 12-month totals: a borough's monthly counts of rape are often too small to publish
+            Featured("sexual_offences", "offence=Rape", "rolling_12", "Rapes recorded by the police"),
+            Featured("sexual_offences", "offence=Other sexual offences", "rolling_12",
+                     "Other sexual offences recorded by the police"),
             Featured("homicides", "domestic_abuse=Domestic abuse", "rolling_12",
-                     "Homicides in a domestic-abuse setting"),
+                     "Homicides in a domestic-abuse setting", level="force"),
         ),
+    ),
+    Section(
+        "custody", "Custody visiting",
+        "What independent custody visitors found: visits made against those scheduled, detainees held, "
+        "the share interviewed (of those available and of all held, as MOPAC's reports have used both), "
+        "issues raised and how promptly the police answered them. From the office's own records service, "
+        "as counts only: no detainee is named.",
     ),
 )
 

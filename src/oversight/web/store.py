@@ -40,13 +40,14 @@ from oversight.measures.query import (
     value_filter,
 )
 from oversight.measures.trust_gap import read_trust_gap
+from oversight.present.labels import NATIONAL_AREAS
 from oversight.warehouse.health import REFERENCE_HEALTH_COLUMNS, health_ledger
 from oversight.web.cache import Budget as Budget  # the store's to hand a request, with Busy
 from oversight.web.cache import Busy as Busy
 from oversight.web.cache import Serving, Snapshots
 from oversight.web.records import records
 
-LEVEL_ORDER: Final = ("force", "bcu", "borough", "ward")
+LEVEL_ORDER: Final = ("force", "bcu", "borough", "ward", "national")
 
 
 @dataclass(frozen=True)
@@ -354,6 +355,7 @@ class Store:
             names: dict[tuple[str, str], tuple[str, str | None, str | None]] = {
                 ("force", fid): (name, None, fid) for fid, name in force_names().items()
             }
+            names.update({("national", code): (name, None, None) for code, name in NATIONAL_AREAS.items()})
             with self.connection() as con:
                 if _table_exists(con, "area"):
                     for level, code, name, parent, force in con.execute(

@@ -35,6 +35,9 @@ WAIT_SECONDS: Final = 5.0
 WORK_SECONDS: Final = 15.0
 """Longest a request may work once it has a slot."""
 LARGEST_ANSWER: Final = 8 * 1024 * 1024
+PRIVATE: Final = ("/records/", "/records")
+"""Pages for one signed-in person (the records service): never replayed to anyone else, never pinned
+to a snapshot of the figures."""
 """Answers bigger than this are not kept whole (their parts are, in the store's cache)."""
 
 
@@ -63,7 +66,8 @@ class Traffic:
         self.waiting = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or scope["path"].startswith("/static/"):
+        if (scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or scope["path"].startswith("/static/")
+                or scope["path"].startswith(PRIVATE)):
             await self.app(scope, receive, send)
             return
         store: Store = scope["app"].state.store

@@ -18,7 +18,7 @@ from oversight.warehouse import connect
 BUNDLED_REFERENCE = REPO / "data" / "default" / "reference"
 ROOT = SHARED if (SHARED / "mps").exists() else BUNDLED_REFERENCE
 FOLDER = ROOT / "mps" / "use_of_force_home_office"
-USE_OF_FORCE, TASER_TYPE, TASER_ETHNICITY, WORKFORCE = home_office.DATASETS
+USE_OF_FORCE, TASER_TYPE, TASER_ETHNICITY, INCIDENTS, WORKFORCE = home_office.DATASETS
 
 
 def _raw(folder: Path, pattern: str) -> list[dict[str, str]]:
@@ -39,8 +39,9 @@ def test_all_files_load_and_no_force_name_is_unknown(loaded):
     assert all(r.ok and r.rows_quarantined == 0 for r in reports), [(r.name, r.error, r.problems) for r in reports]
     assert len([r for r in reports if r.dataset == "ho-use-of-force-ethnicity"]) == 2
     assert len([r for r in reports if r.dataset == "ho-taser-by-type"]) == 5
+    assert len([r for r in reports if r.dataset == "ho-use-of-force-incidents"]) == 3
     known = set(vocab.forces())
-    for table in ("use_of_force", "taser_use", "police_workforce"):
+    for table in ("use_of_force", "taser_use", "use_of_force_incident", "police_workforce"):
         used = {f for (f,) in con.execute(f"SELECT DISTINCT force FROM {table} WHERE force IS NOT NULL").fetchall()}
         assert used <= known, used - known
     assert con.execute("SELECT count(DISTINCT force) FROM use_of_force").fetchone() == (43,)
@@ -138,6 +139,24 @@ def test_taser_by_type_met_2019_20_equals_the_raw_table(loaded):
                             AND period = '2019-20' AND category = 'Total' AND force_name LIKE '%London'""").fetchone()
     city = int(float(next(r for r in raw if r["Police force"] == "City of London")["Total"]))
     assert london == ("Total London", "region", got["Total"] + city)
+
+
+def test_incidents_equal_the_raw_tables_and_regions_add_up_to_the_national_row(loaded):
+    con, _ = loaded
+    for year, stem in (("2017-18", "april2017-march2018"), ("2019-20", "april2019-march2020")):
+        raw = {r["Police Force"].strip(): int(float(r["Total"])) for r in _raw(FOLDER, f"incidents__{stem}.csv*")}
+        got = dict(con.execute(
+            """SELECT area_kind || ':' || coalesce(force, force_name), incidents FROM use_of_force_incident
+               WHERE financial_year = ?""", [year]).fetchall())
+        assert got["force:metropolitan"] == raw["Metropolitan"]
+        assert got["national:Total England and Wales"] == raw["Total England and Wales"]
+        forces = sum(v for k, v in got.items() if k.startswith("force:"))
+        regions = sum(v for k, v in got.items() if k.startswith("region:"))
+        assert len([k for k in got if k.startswith("force:")]) == 43
+        assert forces == regions == got["national:Total England and Wales"]
+    row = con.execute("""SELECT period_start, period_end FROM use_of_force_incident
+                         WHERE financial_year = '2018-19' LIMIT 1""").fetchone()
+    assert row == (date(2018, 4, 1), date(2019, 3, 31))
 
 
 def test_workforce_regions_and_west_midlands(loaded):

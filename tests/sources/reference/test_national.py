@@ -359,3 +359,18 @@ def test_london_keeps_its_lsoa_hierarchy_and_figures(national):
         "SELECT DISTINCT lsoas FROM population_group WHERE level = 'borough' AND area_code = 'E09000022'").fetchall()
     assert lambeth["All"] == 317_714 and lsoas == [(181,)]
 
+
+
+@needs_shared
+def test_the_bundled_england_and_wales_files_are_the_shared_files():
+    """data/default/england-and-wales: the national census table and lookups, gzipped, byte for byte."""
+    import gzip
+    import hashlib
+
+    folder = Path(__file__).resolve().parents[3] / "data" / "default" / "england-and-wales" / "national"
+    sums = dict(line.split("  ")[::-1] for line in (folder / "SHA256SUMS").read_text().splitlines())
+    assert len(sums) == 3
+    for name, digest in sums.items():
+        packed = (folder / name).read_bytes()
+        assert hashlib.sha256(packed).hexdigest() == digest, name
+        assert gzip.decompress(packed) == (SHARED / "national" / name.removesuffix(".gz")).read_bytes(), name

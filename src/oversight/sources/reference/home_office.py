@@ -1,4 +1,4 @@
-"""Home Office tables by police force: use of force by subject ethnicity, Taser (CED) use, officer numbers.
+"""Home Office tables by police force: use of force by subject ethnicity, incidents, Taser (CED) use, officer numbers.
 
 Counting rule (Home Office *Police use of force statistics*): every row counts **tactics**, one
 for each tactic each officer used on each subject. One incident in which two officers handcuff
@@ -57,6 +57,20 @@ CREATE TABLE IF NOT EXISTS taser_use (
     category        VARCHAR NOT NULL,   -- 'Drawn', 'Fired', 'Total', ... or an ethnic group, as published
     is_subtotal     BOOLEAN NOT NULL,   -- 'Total', 'Total non-discharge', 'Total discharge'
     count           BIGINT,             -- times a CED was used; NULL where not published
+    source_file     VARCHAR NOT NULL,
+    source_line     BIGINT NOT NULL
+);
+"""
+
+INCIDENT_DDL = """
+CREATE TABLE IF NOT EXISTS use_of_force_incident (
+    financial_year  VARCHAR NOT NULL,   -- '2019-20'
+    period_start    DATE NOT NULL,
+    period_end      DATE NOT NULL,
+    force           VARCHAR,            -- police.uk force id; NULL for regions and England and Wales
+    force_name      VARCHAR NOT NULL,
+    area_kind       VARCHAR NOT NULL,   -- 'force' | 'region' | 'national'
+    incidents       BIGINT,             -- incidents in which force was used; NULL where not published
     source_file     VARCHAR NOT NULL,
     source_line     BIGINT NOT NULL
 );
@@ -246,6 +260,23 @@ def _parse_ced_type(path: Path) -> Parsed:
     return Parsed(long, rejected, rows_read=len(text.rows), notes=notes)
 
 
+def _parse_incidents(path: Path) -> Parsed:
+    """incidents__<period>.csv: Region, Police Force, Total (incidents in which force was used), with
+    the same force, region and national rows as the Taser tables by type."""
+    parsed = _parse_ced_type(path)
+    rows = parsed.rows
+    unexpected = sorted(set(rows["category"]) - {"Total"}) if len(rows) else []
+    if unexpected:
+        raise SourceError(f"expected one count column 'Total'; found also {', '.join(unexpected)}", path=str(path))
+    columns = ["financial_year", "period_start", "period_end", "force", "force_name", "area_kind", "incidents",
+               "source_line"]
+    rows = rows.rename(columns={"period": "financial_year", "count": "incidents"})[columns]
+    notes = [n.replace("CED-use columns", "count column") for n in parsed.notes]
+    notes.append("counts are incidents in which force was used (one incident can involve several tactics, "
+                 "officers and people)")
+    return Parsed(rows, parsed.rejected, rows_read=parsed.rows_read, notes=notes)
+
+
 def _parse_taser_ethnicity(path: Path) -> Parsed:
     """Long file: Police Force, Tactic, ytd (period end), variable (ethnic group), value."""
     _, text = read_csv(path)
@@ -414,6 +445,16 @@ DATASETS: tuple[Dataset, ...] = (
         patterns=("mps/use_of_force_home_office/taser_use_by_ethnicity_force.csv*",),
         parse=_parse_taser_ethnicity,
         description="Home Office CED (Taser) use by force and subject ethnicity",
+        period_column="period_end",
+    ),
+    Dataset(
+        name="ho-use-of-force-incidents",
+        table="use_of_force_incident",
+        ddl=INCIDENT_DDL,
+        patterns=("mps/use_of_force_home_office/incidents__*.csv*",),
+        parse=_parse_incidents,
+        description="Home Office use of force: incidents in which force was used, by force and region, per "
+        "financial year",
         period_column="period_end",
     ),
     Dataset(

@@ -23,12 +23,18 @@ def harm_page(store: Store, filters: Filters) -> dict[str, Any]:
     period = resolve_period(store, filters, [m.id for _, m in featured] + [m.id for m in measures], PERIOD_TYPES)
     groups = []
     if featured:
+        force = store.force_area()
+        shown_at = [(f, m, force if f.level == "force" and area.level != "force" else area) for f, m in featured]
         groups.append(section("From open data", [
-            panels.series_panel(store, m, area, f.period_type, f.breakdown, selected=period,
-                                title=f"{f.title or m.title}, {area.name}")
-            for f, m in featured if f.period_type in m.periods
-        ], intro="Recorded sexual offences and homicides in a domestic-abuse setting, from the published MPS "
-                 "series. They count what was recorded, not everything that happened."))
+            panels.series_panel(store, m, where, f.period_type, f.breakdown, selected=period,
+                                title=f"{f.title or m.title}, {where.name}")
+            for f, m, where in shown_at if f.period_type in m.periods
+        ], intro="Rapes and other sexual offences the MPS recorded, and homicides in a domestic-abuse setting, "
+                 "from the published MPS series. They count what was recorded, not everything that happened: "
+                 "most sexual offences are never reported. Each point is the 12 months to that month, because "
+                 "monthly counts for a borough are often too small to publish; domestic-abuse homicides are "
+                 "shown for the whole force, because counts for smaller areas are too small to publish. "
+                 "Hate crime has no open series here yet: see the measures awaiting partner data."))
     shown = [m for m in measures if store.has_data(m.id)]
     if shown:
         groups.append(section("Measures with figures", [
@@ -38,7 +44,7 @@ def harm_page(store: Store, filters: Filters) -> dict[str, Any]:
     if waiting:
         groups.append(section("Awaiting partner data", [
             panels.awaiting_panel(store, waiting, title="Measures the Plan needs that are not open data",
-                                  panel_id="harm-awaiting")],
+                                  panel_id="harm-awaiting", examples=True)],
             intro="These measures come from partners (the Crown Prosecution Service, victim surveys, the MPS). "
                   "They are shown here as soon as the partner file is loaded with 'oversight ingest partner' "
                   "(format: docs/partner-data.md); until then there is nothing to show, and no estimate is made."))

@@ -52,8 +52,11 @@ def measure_page(store: Store, measure_id: str, filters: Filters) -> dict[str, A
         groups.append(section(f"Breakdowns, {period.label}", [
             panels.groups_panel(store, m, area, period, d) for d in dimensions]))
     compare: str | None = area.level
-    if area.level == "force":
-        compare = next((lvl for lvl in ("borough", *LEVEL_ORDER[1:]) if lvl in m.levels), None)
+    if area.level in ("force", "national"):
+        compare = next((lvl for lvl in ("borough", *LEVEL_ORDER[1:]) if lvl in m.levels and lvl != "national"),
+                       None)
+        if compare is None and "national" in m.levels:
+            compare = "force"  # published for every force in England and Wales: the forces side by side
     if compare is not None and period is not None:
         within = {a.code for a in store.areas(compare) if a.parent_code == area.parent_code} \
             if compare == "ward" and area.parent_code else None

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from oversight.measures.catalogue import derived_from, with_role
+from oversight.measures.catalogue import Measure, derived_from, with_role
+from oversight.present.labels import NATIONAL_AREAS
 from oversight.web import panels
 from oversight.web.params import Filters, resolve_area, resolve_period
 from oversight.web.sections import BY_SLUG
-from oversight.web.store import Store
+from oversight.web.store import Area, Period, Store
 from oversight.web.views._common import controls, page, section
 
 SECTION = BY_SLUG["stop-search"]
@@ -91,15 +92,82 @@ def stop_search_page(store: Store, filters: Filters) -> dict[str, Any]:
     if mapped is not None:
         groups.append(section("By area", [
             panels.areas_panel(store, mapped, compare_level, period, highlight=area.code)]))
-    force_measures = [m for m in ms if "use of force" in f"{m.title} {m.source}".lower()]
-    groups.append(section("Use of force", [
-        panels.awaiting_panel(store, force_measures, title="Use of force measures", panel_id="use-of-force")
-    ] if force_measures else [], intro="" if force_measures else (
-        "The Home Office use-of-force and Taser tables can be loaded as reference data (see Data health), but "
-        "the measure catalogue has no use-of-force measure yet, so there are no figures to show here.")))
+    groups.append(use_of_force_section(store, ms, area, period))
     return page(
         "section", SECTION.title, "/stop-search/", intro=SECTION.intro, filters=filters, area=area, period=period,
         sections=groups, related=[("/stop-search/forces/", "Every force in England and Wales compared")],
         _controls=controls(store, area, levels=("force", "bcu", "borough", "ward"), period=period,
                            period_measures=key, period_types=PERIOD_TYPES, requested_level=filters.level),
     )
+
+
+USE_OF_FORCE_INTRO = (
+    "From the Home Office's Police use of force statistics, which count tactics, not incidents or people: each "
+    "officer reports each tactic used on each person, so one incident in which two officers handcuff and restrain "
+    "one man is four tactics, and a person can be counted more than once in a year. The ethnic group is the one "
+    "the officer perceived. Rates are per 1,000 residents of each group at the 2021 Census; a rate ratio compares "
+    "each group's rate with White people's (2 means twice as often). The tables are by financial year "
+    "(April to March) and by police force, so the figures are for the whole force against England and Wales; "
+    "the period menu chooses the year when it names a financial year with figures, otherwise the latest is shown. "
+    "The City of London has few residents against the many people who work in and visit it, so its rates "
+    "and ratios are far higher than any other force's and say little. The Home Office publishes what followed "
+    "(arrests, injuries to people and officers) for England and Wales only, not by force, so those outcomes are "
+    "not shown here.")
+NATIONAL = "national"
+
+
+def use_of_force_section(store: Store, ms: list[Measure], area: Area, period: Period | None) -> dict[str, Any]:
+    """The Home Office use-of-force and Taser figures for a force against England and Wales: rates and
+    rate ratios by the person's ethnic group, tactics by type, Taser uses by how used, every force."""
+    rate = next(iter(with_role(ms, "force_rate")), None)
+    taser = next(iter(with_role(ms, "taser_rate")), None)
+    kinds = [m for role in ("force_type", "taser_type") for m in with_role(ms, role)]
+    measures = [m for m in (rate, taser, *kinds, *with_role(ms, "force_incidents")) if m is not None]
+    heading, anchor = "Use of force and Taser", "use-of-force"
+    if not measures:
+        return section(heading, [], anchor=anchor, intro=(
+            "The measure catalogue has no use-of-force measure, so there are no figures to show here."))
+    waiting = [m for m in measures if not store.has_data(m.id)]
+    if len(waiting) == len(measures):
+        return section(heading, [panels.awaiting_panel(store, measures, title="Use of force measures",
+                                                       panel_id="use-of-force-awaiting")], anchor=anchor)
+    force = area if area.level == "force" else store.force_area()
+    whole = store.area(next(iter(NATIONAL_AREAS)), NATIONAL)
+    chosen = [a for a in (force, whole) if a is not None]
+    key = (rate or taser or measures[0]).id
+    year = period if period is not None and period.type == "financial_year" and period in store.periods(key) \
+        else store.latest_period(key, "financial_year")
+    names = " and ".join(a.name for a in chosen)
+    found = [panels.series_panel(store, m, where, "financial_year",
+                                 title=f"Incidents in which force was used, per 1,000 residents, {where.name}")
+             for m in with_role(ms, "force_incidents") for where in chosen]
+    for m, what, counted in ((rate, "Use of force", "tactics"), (taser, "Taser use", "uses")):
+        if m is None:
+            continue
+        ratio = derived_from(ms, m, "ratio")
+        found.append(panels.compare_areas_panel(
+            store, [x.id for x in (m, ratio) if x], chosen, year, "subject_group",
+            title=f"{what} by ethnic group of the person, {names}", panel_id=f"{panels.slug(m.id)}-compare",
+            charted=(ratio.id,) if ratio else (), counted=counted))
+    for m in kinds:
+        dimension = m.breakdowns[0]
+        found.append(panels.compare_areas_panel(
+            store, [m.id], chosen, year if year and year.type in m.periods else None, dimension,
+            title=f"{m.title}, {names}", panel_id=f"{panels.slug(m.id)}-compare"))
+    rate_ratio = derived_from(ms, rate, "ratio")
+    if rate_ratio is not None:
+        found += [panels.series_panel(store, rate_ratio, where, "financial_year", "subject_group=Black",
+                                      title=f"Use of force rate ratio, Black to White residents, by financial year, "
+                                            f"{where.name}") for where in chosen]
+    taser_kind = next(iter(with_role(ms, "taser_type")), None)
+    if taser_kind is not None:
+        found.append(panels.series_panel(store, taser_kind, force, "financial_year",
+                                         title=f"Taser uses by financial year, {force.name}"))
+    if rate_ratio is not None:
+        found.append(panels.areas_panel(
+            store, rate_ratio, "force", year, "subject_group=Black", highlight=force.code,
+            title="Use of force rate ratio, Black to White residents, every force in England and Wales"))
+    if waiting:
+        found.append(panels.awaiting_panel(store, waiting, title="Use of force measures awaiting data",
+                                           panel_id="use-of-force-awaiting"))
+    return section(heading, found, anchor=anchor, intro=USE_OF_FORCE_INTRO)
