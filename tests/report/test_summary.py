@@ -68,7 +68,7 @@ def test_the_band_verdicts_are_listed_by_group():
              "vs_band": "cannot tell", "suppressed": False}]
     text = band_sentence(Gap(CATALOGUE["trust_gap_ethnicity"], SHOWN, rows))
     assert text == ("Gap in trust between ethnic groups against the ±5 points band, 2022-23 Q2: "
-                    "outside band for Black; cannot tell for Asian.")
+                    "outside the band for Black; cannot tell for Asian.")
 
 
 def test_every_flagged_stop_and_search_figure_carries_its_note(bundled_warehouse):

@@ -24,7 +24,8 @@ BOROUGH = "E09000022"
 
 @pytest.mark.parametrize("path", [
     "/api/v1/", "/api/v1/measures.json", "/api/v1/measures/trust_mps.json", "/api/v1/measures/trust_mps/values.json",
-    "/api/v1/areas.json", "/api/v1/health.json", "/api/v1/health/reference.json", "/index.json", "/crime/index.json",
+    "/api/v1/areas.json", "/api/v1/health.json", "/api/v1/health/reference.json", "/api/v1/trust-gap.json",
+    "/index.json", "/crime/index.json",
 ])
 def test_success_responses_use_the_envelope(client: Client, path: str) -> None:
     response = client.get(path)
@@ -183,7 +184,7 @@ def test_the_openapi_description_is_served_at_the_root_too(client: Client) -> No
 def test_the_openapi_description_gives_every_content_type_and_error_status(client: Client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/api/v1/measures.{fmt}", "/api/v1/measures/{measure_id}/values.{fmt}", "/api/v1/areas.{fmt}",
-                 "/api/v1/health.{fmt}", "/api/v1/health/reference.{fmt}"):
+                 "/api/v1/health.{fmt}", "/api/v1/health/reference.{fmt}", "/api/v1/trust-gap.{fmt}"):
         assert set(paths[path]["get"]["responses"]["200"]["content"]) == {"application/json", "text/csv"}, path
     assert set(paths["/api/v1/boundaries/{level}.geojson"]["get"]["responses"]["200"]["content"]) == {
         "application/geo+json"}
@@ -215,3 +216,24 @@ def test_a_method_not_allowed_says_which_are(client: Client, method: str) -> Non
     response = client.request(method, "/api/v1/measures.json")
     assert_api_error(response, 405)
     assert response.headers["allow"] == "GET"
+
+
+def test_the_trust_gap_is_served_as_built_with_every_column(client: Client, web_warehouse) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(web_warehouse), read_only=True)
+    try:
+        built = con.execute("SELECT count(*), count(value) FROM trust_gap").fetchone()
+        force = con.execute("SELECT question, breakdown, value, vs_band FROM trust_gap WHERE area_level = 'force' "
+                            "ORDER BY 1, 2").fetchall()
+    finally:
+        con.close()
+    assert built == (1160, 1040)  # 14 neighbourhoods (and so Richmond upon Thames) are blank in the source
+    body = client.get("/api/v1/trust-gap.json").json()
+    assert body["meta"]["count"] == 1160 and "assumed" in body["meta"]["sample_size"]
+    served = sorted((r["question"], r["breakdown"], r["value"], r["vs_band"])
+                    for r in client.get("/api/v1/trust-gap.json?level=force").json()["data"])
+    assert served == [tuple(r) for r in force]
+    csv_rows = client.get("/api/v1/trust-gap.csv?level=borough").text.strip().splitlines()
+    assert len(csv_rows) == 1 + 32 * 4 * 2
+    assert {"p_below", "p_above", "verdict_holds_to", "sample_size_assumed"} <= set(csv_rows[0].split(","))

@@ -22,7 +22,7 @@ from web.webtools import (
 from oversight.measures.catalogue import load_catalogue
 
 CATALOGUE = load_catalogue()
-MAIN_PAGES = ["/", "/crime/", "/trust/", "/stop-search/", "/hate-crime-vawg/", "/measures/", "/health/",
+MAIN_PAGES = ["/", "/crime/", "/trust/", "/trust/gap/", "/stop-search/", "/hate-crime-vawg/", "/measures/", "/health/",
               "/methods/", "/api/", "/measures/stop_search_volume/", "/measures/trust_gap_ethnicity/",
               "/trust/neighbourhoods/", "/trust/neighbourhoods/KG-KB/", "/custody/", "/stop-search/forces/",
               "/measures/no_such_measure/"]

@@ -320,3 +320,19 @@ def test_the_period_menu_always_shows_the_period_chosen(client: Client) -> None:
     oldest = [p["key"] for p in periods if p["type"] == "rolling_12"][-1]
     html = client.get(f"/measures/mopac7_crimes/?period={oldest}").text
     assert f'<option value="{oldest}" selected>' in html
+
+
+def test_the_trust_gap_page_says_every_verdict_in_words_and_its_twin_lists_every_gap(client: Client) -> None:
+    html = client.get("/trust/gap/").text
+    for words in ("Within the band", "Outside the band", "Cannot tell", "Not published",
+                  "2 of 3 neighbourhoods published", "both one-sided tests reject a gap beyond the band",
+                  "design effect 1 assumed", "56% of Black", "not figures MOPAC published"):
+        assert words in html, words
+    # force-wide, Black against White British, confidence in fair use of stop and search
+    assert "Black respondents 55.2%, White British 78.2%: a gap of -23.0 points" in html
+    rows = list(csv.DictReader(io.StringIO(client.get("/trust/gap/index.csv").text)))
+    assert len(rows) == 1160
+    force = [r for r in rows if r["area_level"] == "force"]
+    assert {r["breakdown"] for r in force} == {f"ethnicity={g};question={q}" for g in ("Black", "Asian") for q in (
+        "treat_everyone_fairly", "listen_to_concerns", "good_job_local", "stop_search_fair")}
+    assert '<a href="gap/">The trust gap between ethnic groups</a>' in client.get("/trust/").text

@@ -34,6 +34,7 @@ from oversight.measures import build_settings
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.finishing import finish_in_warehouse
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
+from oversight.measures.trust_gap import build_trust_gap
 from oversight.sources.police_uk import vocab
 from oversight.warehouse.connection import transaction
 from oversight.warehouse.quality import FLAG_BITS, POLICE_UK_TABLES, build_source_quality, source_label_sql
@@ -140,6 +141,9 @@ def _build_all(
     t = time.perf_counter()
     report.rows = _replace_tables(con, report)
     report.timings["write"] = time.perf_counter() - t
+    t = time.perf_counter()
+    build_trust_gap(con, catalogue)  # the gaps between groups in the PAS neighbourhood file (trust_gap.py)
+    report.timings["trust_gap"] = time.perf_counter() - t
     report.seconds = time.perf_counter() - started
     return report
 
@@ -478,12 +482,40 @@ def _build_published(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
 
 
 def _build_partner(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
+    if m.unit == "percentage_points" and m.reference:
+        _build_partner_gaps(con, m)
+        return
     con.execute(
         """INSERT INTO __values BY NAME
         SELECT measure, period_type, period_start, period_end, area_level, area_code, breakdown,
                numerator, denominator, value, sample_size
         FROM partner_value WHERE measure = ?""",
         [m.id],
+    )
+
+
+def _build_partner_gaps(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
+    """A gap measure with a `reference` (trust_gap_ethnicity): the partner sends each group's survey
+    proportion (`value`, 0-1) with its effective `sample_size`, and the reference group's row; the
+    gap, group minus reference, gets its Newcombe interval in `finishing` (respondents = value x
+    sample size, which a weighted survey makes fractional). A group without a reference row, a
+    sample size or a proportion from 0 to 1 has no figure."""
+    con.execute(
+        """INSERT INTO __values BY NAME
+        SELECT measure, period_type, period_start, period_end, area_level, area_code, breakdown,
+               CASE WHEN usable THEN value * sample_size END AS numerator,
+               CASE WHEN usable THEN sample_size END AS denominator,
+               CASE WHEN usable THEN x_value * x_size END AS ref_numerator,
+               CASE WHEN usable THEN x_size END AS ref_denominator,
+               sample_size
+        FROM (SELECT g.*, x.value AS x_value, x.sample_size AS x_size,
+                     coalesce(g.value BETWEEN 0 AND 1 AND g.sample_size > 0 AND x.value BETWEEN 0 AND 1
+                              AND x.sample_size > 0, false) AS usable
+              FROM partner_value g LEFT JOIN partner_value x
+                ON x.measure = g.measure AND x.period_start = g.period_start AND x.period_end = g.period_end
+               AND x.area_level = g.area_level AND x.area_code = g.area_code AND x.breakdown = $reference
+              WHERE g.measure = $measure AND g.breakdown <> $reference)""",
+        {"measure": m.id, "reference": m.reference},
     )
 
 

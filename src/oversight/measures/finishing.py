@@ -336,11 +336,16 @@ def _values_and_intervals(x: dict[str, np.ndarray], unit: np.ndarray) -> tuple[n
 def _against_reference(
     x: dict[str, np.ndarray], computation: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray
 ) -> None:
-    """Rate ratios (log method) and differences of proportions (Newcombe, in points)."""
+    """Rate ratios (log method) and differences of proportions (Newcombe, in points). A partner
+    survey gap (`engine._build_partner_gaps`) is a difference of weighted, so fractional, counts."""
     num, den, ref_num, ref_den = x["numerator"], x["denominator"], x["ref_numerator"], x["ref_denominator"]
     usable = _whole(num) & _whole(ref_num) & (den > 0) & (ref_den > 0)
+    survey_gap = ((computation == "partner") & np.isfinite(num) & np.isfinite(ref_num) & (num >= 0) & (ref_num >= 0)
+                  & (den > 0) & (ref_den > 0))
     for kind, scale in (("ratio", 1.0), ("difference", 100.0)):
         rows = (computation == kind) & usable
+        if kind == "difference":
+            rows |= survey_gap
         if kind == "difference":
             rows &= (num <= den) & (ref_num <= ref_den)
         if not rows.any():

@@ -15,6 +15,7 @@ from oversight.measures.finishing import HIDDEN_WITH_OTHERS
 from oversight.present.labels import PERIOD_TYPE_PLURAL, as_date, is_missing, sentence_case
 from oversight.present.words import (
     SPC_WORDS,
+    band_words,
     change_phrase,
     interval_text,
     is_flagged,
@@ -145,7 +146,8 @@ def series_summary(
     if measure.compared_with_year_before and not missing_reason(latest):
         latest_text += f", {change_phrase(latest.get('vs_year_before'), period_type)}"
     if latest.get("vs_band"):
-        latest_text += f", {latest['vs_band']}" + (f" of ±{measure.band:g} points" if measure.band else "")
+        latest_text += f", {band_words(latest['vs_band'])}" + (
+            f" of ±{measure.band:g} points" if measure.band else "")
     if latest.get("sample_size_assumed") and not is_missing(latest.get("sample_size")):
         latest_text += (f"; the interval rests on an assumed sample of {latest['sample_size']:,.0f} respondents "
                         "(the survey does not publish its sample size)")

@@ -15,6 +15,7 @@ from typing import Any, Final
 from oversight import config
 from oversight.measures.catalogue import Measure
 from oversight.measures.periods import period_label
+from oversight.measures.trust_gap import HOLDS_MOST
 from oversight.present.labels import as_date, in_period, is_missing
 from oversight.stats.compare import NOT_COMPARABLE, SIGNIFICANT_DECREASE, SIGNIFICANT_INCREASE
 from oversight.stats.spc import RUN_LENGTH, TREND_LENGTH
@@ -322,7 +323,8 @@ def summary_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
     if interval:
         parts[0] += f" (95% interval {interval})"
     if row.get("vs_band"):
-        parts.append(f"{row['vs_band']} of ±{measure.band:g} points" if measure.band else str(row["vs_band"]))
+        parts.append(f"{band_words(row['vs_band'])} of ±{measure.band:g} points" if measure.band
+                     else band_words(row["vs_band"]))
     if measure.compared_with_year_before:
         parts.append(change_phrase(row.get("vs_year_before"), str(row["period_type"])))
     spc = spc_phrase(row)
@@ -383,3 +385,111 @@ def not_stated_sentence(what: str, place: str, not_stated: Mapping[str, Any] | N
     share = 100 * float(part) / float(whole)
     return (f"{place}: {float(part):,.0f} of {float(whole):,.0f} {what} ({share:.1f}%) have no recorded "
             "ethnic group; they count for everyone but in no group.")
+
+
+# gaps between groups against a band (the Plan's trust gap) ----------------------------------------
+
+BAND_VERDICT_WORDS: Final = {
+    "inside band": "within the band",
+    "outside band": "outside the band",
+    "cannot tell": "cannot tell",
+}
+"""The verdict of the two one-sided tests of a gap (stats.equivalence.survey_gap_against_band)."""
+
+GAP_QUESTIONS: Final = {
+    "treat_everyone_fairly": "Agree the police in their area treat everyone fairly regardless of who they are",
+    "listen_to_concerns": "Agree the police in their area listen to the concerns of local people",
+    "good_job_local": "Say the police in their area do an excellent or good job",
+    "stop_search_fair": "Are very or fairly confident the police in their area use stop and search fairly",
+}
+"""The four questions of the PAS neighbourhood indicators, as the share of respondents answering."""
+
+
+def band_words(verdict: str | None) -> str:
+    """A band verdict as every output words it: 'within the band', 'outside the band', 'cannot tell'."""
+    return BAND_VERDICT_WORDS.get(str(verdict), str(verdict)) if verdict else ""
+
+
+def p_value_text(p: float | None) -> str:
+    """'p < 0.001', 'p = 0.018', 'p > 0.999', '' for none."""
+    if p is None or is_missing(p):
+        return ""
+    if p < 0.001:
+        return "p < 0.001"
+    if p > 0.999:
+        return "p > 0.999"
+    return f"p = {p:.3f}"
+
+
+def band_verdict_text(verdict: str | None, band: float) -> str:
+    """'within the band of ±5 points', 'outside the band of ±5 points', 'cannot tell whether it is
+    within the band of ±5 points'; '' for no verdict."""
+    if not verdict:
+        return ""
+    words = band_words(verdict)
+    if words == "cannot tell":
+        return f"cannot tell whether it is within the band of ±{band:g} points"
+    return f"{words} of ±{band:g} points"
+
+
+def gap_reason_text(row: Mapping[str, Any]) -> str:
+    """Why a band verdict was reached, naming the two one-sided tests and their p-values."""
+    verdict, band = row.get("vs_band"), float(row["band"])
+    below, above = float(row.get("p_below") or 0.0), float(row.get("p_above") or 0.0)
+    if verdict == "inside band":
+        return (f"both one-sided tests reject a gap beyond the band: of -{band:g} points or less "
+                f"({p_value_text(below)}) and of +{band:g} points or more ({p_value_text(above)})")
+    if verdict == "outside band":
+        if not is_missing(row.get("value")) and float(row["value"]) < 0:
+            return f"a one-sided test rejects a gap of -{band:g} points or more ({p_value_text(1 - below)})"
+        return f"a one-sided test rejects a gap of +{band:g} points or less ({p_value_text(1 - above)})"
+    if verdict == "cannot tell":
+        return ("the interval crosses an edge of the band, so with this many respondents neither a gap within "
+                "the band nor one beyond it can be shown")
+    return ""
+
+
+def gap_sentence(row: Mapping[str, Any], group: str, reference: str) -> str:
+    """One gap in full: 'Black respondents 57.8%, White British 61.5%: a gap of -3.7 points (95%
+    interval -4.9 to -2.5 points), within the band of ±5 points: both one-sided tests ...', or why
+    there is no figure."""
+    if is_missing(row.get("value")):
+        return f"No figure: {row.get('note') or NO_FIGURE}."
+    shares = (f"{group} respondents {format_value('proportion', row['proportion'])}, "
+              f"{reference} {format_value('proportion', row['proportion_reference'])}")
+    interval = format_interval("percentage_points", row.get("interval_low"), row.get("interval_high"))
+    text = (f"{shares}: a gap of {format_value('percentage_points', row['value'])} (95% interval {interval}), "
+            f"{band_verdict_text(row.get('vs_band'), float(row['band']))}: {gap_reason_text(row)}")
+    holds = row.get("verdict_holds_to")
+    if row.get("vs_band") in ("inside band", "outside band") and holds is not None and not is_missing(holds):
+        text += (f"; the verdict holds for a design effect up to {float(holds):.1f}" if float(holds) < HOLDS_MOST
+                 else f"; the verdict holds for any design effect up to {HOLDS_MOST:g}")
+    text += "."
+    return text[:1].upper() + text[1:]
+
+
+def assumed_sample_text(row: Mapping[str, Any]) -> str:
+    """'about 513 Black and 741 White British respondents (assumed; design effect 1 assumed)'."""
+    if is_missing(row.get("sample_size")) or is_missing(row.get("sample_size_reference")):
+        return ""
+    kind = "effective, assumed" if row.get("area_level") == "force" else "assumed"
+    group = str(row.get("breakdown", "")).partition("=")[2]
+    reference = str(row.get("reference", "")).partition("=")[2]
+    return (f"about {row['sample_size']:,.0f} {group} and {row['sample_size_reference']:,.0f} {reference} "
+            f"respondents ({kind}{design_effect_text(row.get('design_effect'))})")
+
+
+def assumed_sample_pair(row: Mapping[str, Any]) -> str:
+    """'9,188 / 23,882': the assumed respondents of the group and of the reference group; '' for none."""
+    if is_missing(row.get("sample_size")) or is_missing(row.get("sample_size_reference")):
+        return ""
+    return f"{row['sample_size']:,.0f} / {row['sample_size_reference']:,.0f}"
+
+
+def published_gap_text(groups: tuple[tuple[str, float], ...], reference_group: str, reference_share: float) -> str:
+    """'56% of Black, 76% of Other ethnic minority and 82% of White Londoners: gaps of -26 and -6 points
+    from White Londoners, as published, with no interval'."""
+    shares = ", ".join(f"{100 * share:.0f}% of {name}" for name, share in groups)
+    gaps = " and ".join(f"{100 * (share - reference_share):+.0f}" for _, share in groups)
+    return (f"{shares} and {100 * reference_share:.0f}% of {reference_group} Londoners: gaps of {gaps} points "
+            f"from {reference_group} Londoners, as published, with no sample size and so no interval or verdict")

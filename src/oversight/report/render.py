@@ -23,6 +23,7 @@ from jinja2 import ChoiceLoader, Environment, PackageLoader, StrictUndefined, se
 from oversight.errors import OversightError
 from oversight.present.labels import period_text, sentence_case
 from oversight.present.words import (
+    band_words,
     comparison_text,
     interval_text,
     quality_phrase,
@@ -95,6 +96,7 @@ def environment(*packages: str) -> Environment:
     env.filters["band"] = lambda value: f"{value:g}"
     env.filters["basename"] = lambda value: Path(str(value)).name
     env.filters["capitalize_first"] = sentence_case
+    env.filters["band_words"] = band_words
     env.globals.update(
         value=_figure, interval=interval_text, comparison=comparison_text, quality=quality_phrase, period=period_text,
         average=spc_phrase,

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from oversight.present.labels import period_text
-from oversight.present.words import SPC_WORDS, change_sentence, value_text
+from oversight.present.words import SPC_WORDS, band_words, change_sentence, value_text
 from oversight.report.figures import AWAITING, Gap, MeasureFigures
 
 
@@ -85,4 +85,4 @@ def band_sentence(gap: Gap) -> str:
 def _band_words(row: dict[str, Any]) -> str:
     if row.get("suppressed"):
         return "not published"
-    return str(row.get("vs_band") or "cannot tell")
+    return band_words(row.get("vs_band")) or "cannot tell"

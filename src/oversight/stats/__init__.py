@@ -14,6 +14,7 @@ from oversight.stats.compare import (
 )
 from oversight.stats.disclosure import Suppression, suppress, suppressed_values
 from oversight.stats.dispersion import dispersion, dispersion_by_series
+from oversight.stats.equivalence import BandTest, survey_gap_against_band
 from oversight.stats.intervals import (
     Interval,
     clopper_pearson_interval,
@@ -36,6 +37,7 @@ from oversight.stats.spc_classify import classify_points
 from oversight.stats.spc_summary import describe_point, summarise_spc
 
 __all__ = [
+    "BandTest",
     "Interval",
     "Suppression",
     "XmrLimits",
@@ -59,6 +61,7 @@ __all__ = [
     "summarise_spc",
     "suppress",
     "suppressed_values",
+    "survey_gap_against_band",
     "survey_interval",
     "trend_of_seven",
     "two_of_three_near_limit",

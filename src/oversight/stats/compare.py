@@ -213,3 +213,4 @@ def gap_against_band(
     outside = (lower > width) | (upper < -width)
     verdict = np.where(inside, INSIDE_BAND, np.where(outside, OUTSIDE_BAND, CANNOT_TELL))
     return _words(verdict.astype(object))
+

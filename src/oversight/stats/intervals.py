@@ -91,7 +91,11 @@ def rate_interval(
 
 def wilson(x: FloatArray, n: FloatArray, confidence: float) -> tuple[FloatArray, FloatArray]:
     """Wilson score limits for checked x (0..n, may be fractional) and n > 0."""
-    z = z_value(confidence)
+    return wilson_at(x, n, z_value(confidence))
+
+
+def wilson_at(x: FloatArray, n: FloatArray, z: FloatArray | float) -> tuple[FloatArray, FloatArray]:
+    """Wilson score limits at a given standard normal quantile z (which may vary by element)."""
     p = x / n
     spread = z * z
     centre = (x + spread / 2) / (n + spread)

@@ -24,6 +24,8 @@ COPIED: Final = (
     Address("/api/v1/boundaries/{level}.geojson", "the boundaries of each level loaded"),
     Address("/api/v1/health.{json,csv}", "the police.uk data-health ledger"),
     Address("/api/v1/health/reference.{json,csv}", "the reference datasets"),
+    Address("/api/v1/trust-gap.{json,csv}", "the gaps between ethnic groups in the survey's neighbourhood indicators, "
+                                            "judged against the Plan's band"),
     Address("/api/v1/openapi.json", "the OpenAPI description"),
     Address("/api/v1/neighbourhoods.{json,csv}", "the police neighbourhoods of the confidence comparator"),
     Address("/api/v1/neighbourhoods/drivers.{json,csv}",

@@ -102,7 +102,7 @@ def index(request: Request) -> Response:
         "values": f"{base}/measures/{{measure_id}}/values.json", "areas": f"{base}/areas.json",
         "boundaries": f"{base}/boundaries/{{level}}.geojson", "health": f"{base}/health.json",
         "reference_health": f"{base}/health/reference.json", "openapi": f"{base}/openapi.json",
-        "forces_compared": f"{base}/forces/stop-search.json",
+        "trust_gap": f"{base}/trust-gap.json", "forces_compared": f"{base}/forces/stop-search.json",
         "neighbourhoods": f"{base}/neighbourhoods.json", "neighbourhood": f"{base}/neighbourhoods/{{code}}.json",
         "neighbourhood_drivers": f"{base}/neighbourhoods/drivers.json",
     }
@@ -230,6 +230,24 @@ def reference_health(request: Request, fmt: Annotated[Format, Path(description="
     frame, problem = _store(request).reference_health()
     return _answer(fmt, frame_records(frame), frame, "reference-health", count=len(frame), problem=problem)
 
+
+
+@router.get("/trust-gap.{fmt}", summary="Gaps between ethnic groups in the PAS neighbourhood indicators, against the "
+                                         "Plan's band", responses=JSON_OR_CSV)
+def trust_gap(
+    request: Request,
+    fmt: Annotated[Format, Path(description="json or csv")],
+    level: Annotated[Literal["force", "borough", "neighbourhood"] | None, Query(description="Only this level.")] = None,
+) -> Response:
+    """Black and Asian minus White British respondents, per neighbourhood, borough and force, with the
+    95% Newcombe interval, the p-values of the two one-sided tests of the band, the verdict and the
+    assumed respondents behind them (docs/methods.md, 'The trust gap')."""
+    frame = _store(request).trust_gap()
+    if level is not None and not frame.empty:
+        frame = frame[frame["area_level"] == level]
+    return _answer(fmt, frame_records(frame), frame, "trust-gap", count=len(frame),
+                   sample_size="assumed from the survey design; no sample size is published",
+                   built_at=_store(request).built_at())
 
 
 FORCE_COLUMNS = ["force", "name", "compared", "ratio", "low", "high", "searches_group", "searches_reference",

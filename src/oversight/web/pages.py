@@ -31,6 +31,7 @@ from oversight.web.views.overview import overview_page
 from oversight.web.views.reference import api_page, catalogue_page, methods_page
 from oversight.web.views.stop_search import stop_search_page
 from oversight.web.views.trust import trust_page
+from oversight.web.views.trust_gap import trust_gap_page
 
 router = APIRouter(include_in_schema=False)
 log = logging.getLogger("oversight.web")
@@ -42,6 +43,7 @@ PAGES: dict[str, tuple[str, Builder]] = {
     "/": ("overview.html", overview_page),
     "/crime/": ("section.html", crime_page),
     "/trust/": ("section.html", trust_page),
+    "/trust/gap/": ("trust_gap.html", trust_gap_page),
     LIST_PATH: ("neighbourhoods.html", neighbourhoods_page),
     "/stop-search/": ("section.html", stop_search_page),
     "/stop-search/forces/": ("forces.html", forces_page),

@@ -120,6 +120,7 @@ def environment() -> Environment:
         number=lambda v: "" if labels.is_missing(v) else words.format_value("count", v),
         month=lambda v: "" if not v else str(v)[:7],
         missing=labels.is_missing,
+        band_words=words.band_words,
     )
     env.globals.update(
         LEVEL_NAMES=labels.LEVEL_NAMES,

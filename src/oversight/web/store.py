@@ -39,6 +39,7 @@ from oversight.measures.query import (
     present_values,
     value_filter,
 )
+from oversight.measures.trust_gap import read_trust_gap
 from oversight.present.labels import NATIONAL_AREAS
 from oversight.warehouse.health import REFERENCE_HEALTH_COLUMNS, health_ledger
 from oversight.web.cache import Budget as Budget  # the store's to hand a request, with Busy
@@ -404,6 +405,13 @@ class Store:
                     reason = str(exc).splitlines()[0]
                     return pd.DataFrame(columns=REFERENCE_HEALTH_COLUMNS), reason
         return self.cached(("reference_health",), load)
+
+    def trust_gap(self) -> pd.DataFrame:
+        """The gaps between ethnic groups in the PAS neighbourhood indicators (`measures.trust_gap`)."""
+        def load() -> pd.DataFrame:
+            with self.connection() as con:
+                return read_trust_gap(con)
+        return self.cached(("trust_gap",), load)
 
     def built_at(self) -> str | None:
         def load() -> str | None:

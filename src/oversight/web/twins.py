@@ -39,7 +39,7 @@ def page_json(data: dict[str, Any], **meta: Any) -> str:
 
 def _figures(panel: dict[str, Any]) -> list[dict[str, Any]]:
     kind = panel.get("kind")
-    if kind in ("series", "groups", "areas", "figures"):
+    if kind in ("series", "groups", "areas", "figures", "gaps"):
         return list(panel.get("rows", []))
     if kind == "headline":
         return [panel["row"]] if panel.get("row") else []

@@ -146,3 +146,22 @@ def test_neighbourhood_indicators_by_ethnicity(loaded):
                                        WHERE measure = 'stop_search_fair' AND ethnic_group = 'Black'""").fetchone()[0]
     assert stop_search_black == len(data)
     assert next(r for r in reports if r.dataset == "pas-neighbourhood-ethnicity").rows_read == len(data)
+
+
+def test_neighbourhood_cells_marked_n_a_are_suppressed_and_a_bad_cell_is_quarantined(warehouse, tmp_path):
+    questions = [m["published_label"] for m in mapping_rows("pas_measures.csv") if m["used_in"] == "neighbourhood"]
+    header = ",".join(["neighbourhood", *(f'"{q}"' for q in questions * 3)])
+    groups = ",".join(["", *(g for g in ("White British", "Asian", "Black") for _ in questions)])
+    answers = ",".join(["", *("% agree" for _ in questions * 3)])
+    path = write_lines(tmp_path / "mps" / "MOPAC_PAS_neighbourhood_indicators_by_ethnicity_2015-16_to_2020-21.csv", [
+        header, groups, answers,
+        "Lambeth - North,80,70,60,90,N/A,n/a,..,*,75,65,55,50",
+        "Lambeth - South,81,71,61,91,77,67,57,87,,,,120",
+    ])
+    report = load_dataset_file(warehouse, NEIGHBOURHOOD, path)
+    assert (report.rows_read, report.rows_quarantined) == (2, 1)
+    got = warehouse.execute("""SELECT neighbourhood, count(*), count(*) FILTER (WHERE suppressed)
+                               FROM pas_neighbourhood_ethnicity GROUP BY 1 ORDER BY 1""").fetchall()
+    assert got == [("North", 12, 4), ("South", 11, 3)]
+    assert warehouse.execute("SELECT source_line, value, reason FROM quarantine").fetchall() == [
+        (5, "120", "not a percentage from 0 to 100")]

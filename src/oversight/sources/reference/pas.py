@@ -199,6 +199,8 @@ def _parse_force(path: Path) -> Parsed:
 
 
 _PERIOD = re.compile(r"(\d{4}-\d{2})\s*_to_\s*(\d{4}-\d{2})")
+SUPPRESSED_MARKS = frozenset({"", "N/A", "NA", "..", "*"})
+"""Cells read as 'not published' (the bundled file leaves them blank; other releases mark them)."""
 
 
 def _parse_neighbourhood(path: Path) -> Parsed:
@@ -234,7 +236,7 @@ def _parse_neighbourhood(path: Path) -> Parsed:
             continue
         for i, group, measure in columns:
             raw = cells[i].strip() if i < len(cells) else ""
-            if raw == "":
+            if raw.upper() in SUPPRESSED_MARKS:
                 suppressed += 1
                 value = None
             else:
@@ -255,7 +257,7 @@ def _parse_neighbourhood(path: Path) -> Parsed:
     notes = [
         f"wide file: {len(text.rows)} neighbourhood rows x {len(columns)} group-measure columns read; "
         "each cell is one output row",
-        f"{suppressed} blank cells kept as suppressed (proportion NULL)",
+        f"{suppressed} blank or N/A cells kept as suppressed (proportion NULL)",
     ]
     rows = pd.DataFrame(good, columns=[
         "period", "borough_code", "borough_name", "neighbourhood", "ethnic_group", "measure",

@@ -32,9 +32,13 @@ def page(
     }
 
 
-def section(heading: str, panels: list[dict[str, Any]], intro: str = "", anchor: str = "") -> dict[str, Any]:
+def section(
+    heading: str, panels: list[dict[str, Any]], intro: str = "", anchor: str = "",
+    link: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A titled group of panels; `link` ({'href', 'text'}) points to a page that says more."""
     return {"heading": heading, "intro": intro, "panels": panels,
-            "anchor": anchor or heading.lower().replace(" ", "-")}
+            "anchor": anchor or heading.lower().replace(" ", "-"), "link": link}
 
 
 def controls(

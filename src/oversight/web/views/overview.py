@@ -10,6 +10,7 @@ from oversight.measures.periods import period_label
 from oversight.present.labels import breakdown_label, sentence_case
 from oversight.present.marks import spc_badge
 from oversight.present.words import (
+    band_words,
     comparison_text,
     is_flagged,
     missing_reason,
@@ -112,7 +113,7 @@ def _reading(m: Measure, row: dict[str, Any]) -> str:
     if is_flagged(row):
         return sentence_case(quality_phrase(row))
     if row.get("vs_band"):
-        return sentence_case(str(row["vs_band"])) + (f" of ±{m.band:g} points" if m.band else "")
+        return sentence_case(band_words(row["vs_band"])) + (f" of ±{m.band:g} points" if m.band else "")
     if not m.compared_with_year_before:
         return "Compared with the reference group; see the measure page for the series"
     return comparison_text(m, row)

@@ -50,9 +50,12 @@ def trust_page(store: Store, filters: Filters) -> dict[str, Any]:
         bands = " or ±".join(sorted({f"{m.band:g}" for m in gaps if m.band}))
         groups.append(section("Gaps between groups", gap_panels,
                               intro="The Plan's aim is to bring the gaps in trust between groups of Londoners "
-                                    f"within ±{bands} points (each measure's band). A gap is 'inside band' only when "
-                                    "its whole interval lies within the band, 'cannot tell' when the interval "
-                                    "straddles an edge."))
+                                    f"within ±{bands} points (each measure's band). A gap is 'within the band' only "
+                                    "when its whole interval lies within the band, 'cannot tell' when the interval "
+                                    "straddles an edge. The gaps between Black, Asian and White British "
+                                    "respondents in four questions about the local police, by neighbourhood, borough "
+                                    "and force, are on the trust gap page.",
+                              link={"href": "/trust/gap/", "text": "The trust gap between ethnic groups"}))
     if comparator_loaded(store):
         groups.append(section("Neighbourhoods", [neighbourhood_links(store, area)]))
     waiting = [m for m in proportions if not store.has_data(m.id)]
