@@ -52,6 +52,8 @@ DATES = [
     re.compile(r"\b\d{4}-\d{2}-Q[1-4]\b"),          # 2022-23-Q2 (command line)
     re.compile(r"\b\d{4}-\d{2} Q[1-4]\b"),          # 2022-23 Q2
     re.compile(r"\(Q[1-4]\)"),
+    re.compile(r"\bQ[1-4]\b"),                     # Q4 (a quarter's name)
+    re.compile(r"\b(?:19|20)\d{2}-\d{2}\b"),       # 2019-20 (a financial year)
     re.compile(rf"\b\d{{1,2}} (?:{MONTHS}) \d{{4}}\b"),
     re.compile(rf"\b(?:{MONTHS}) \d{{4}}\b"),
     re.compile(r"\S+\.csv(?:\.gz)?\b"),
