@@ -10,7 +10,7 @@ import oversight.stats as stats
 
 PACKAGE = Path(stats.__file__).parent
 METHODS = Path(__file__).parents[2] / "docs" / "methods.md"
-ALLOWED_IMPORTS = {"__future__", "collections", "dataclasses", "typing", "numpy", "pandas", "scipy"}
+ALLOWED_IMPORTS = {"__future__", "collections", "dataclasses", "math", "typing", "numpy", "pandas", "scipy"}
 
 
 def imported_roots(path: Path) -> set[str]:
