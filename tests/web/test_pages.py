@@ -231,8 +231,9 @@ def test_wards_are_offered_once_each_under_their_borough(client: Client) -> None
             assert boroughs[ward["parent_code"]] == borough
             # A name used in two boroughs says which, as the closed menu shows no group.
             assert text == (f"{ward['name']} ({borough})" if ward["name"] in repeated else ward["name"])
-    # The levels above wards keep their own groups, before the wards.
-    assert [label for label, _ in groups[:3]] == ["Force", "Basic Command Units", "Boroughs"]
+    # The levels above wards keep their own groups, before the wards: every force with figures (the
+    # bundled use-of-force tables have them for all 43), then the chosen force's own areas.
+    assert [label for label, _ in groups[:3]] == ["Forces", "Basic Command Units", "Boroughs"]
 
 
 def test_a_chosen_ward_is_selected_in_its_borough_group(client: Client) -> None:
