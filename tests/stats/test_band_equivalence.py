@@ -99,7 +99,9 @@ def test_p_values_are_the_interval_inverted_and_agree_with_the_verdict(
         # at confidence 1 - 2 min(p, 1 - p) the Newcombe limit on the edge's side sits on the edge
         lower, upper = _newcombe_by_hand(p1, n1, p2, n2, norm.isf(min(p, 1 - p)))
         on_edge = lower if (target < test.gap / 100) else upper
-        assert on_edge == pytest.approx(target, abs=1e-7)
+        # z* is found by a numerical search: near p = 0.5 a tiny error in z moves the limit most,
+        # so the limit is asked to sit on the edge to within a hundredth of a point.
+        assert on_edge == pytest.approx(target, abs=1e-4)
     alpha = 0.025
     if min(abs(test.lower - band), abs(test.lower + band), abs(test.upper - band), abs(test.upper + band)) > 1e-6:
         inside = test.p_below < alpha and test.p_above < alpha
