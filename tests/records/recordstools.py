@@ -1,14 +1,21 @@
 """Helpers for the records tests: a migrated records database on SQLite and on PostgreSQL (each
 test its own file or schema), the site with it, signed-in clients for every role.
 
-PostgreSQL tests need OVERSIGHT_TEST_POSTGRES_URL (`.ci/run` starts Debian's PostgreSQL and sets it);
-without it they are skipped, saying so."""
+PostgreSQL tests use OVERSIGHT_TEST_POSTGRES_URL when it is set (`.ci/run` starts Debian's PostgreSQL
+and sets it); otherwise they start a throwaway server from Debian's `postgresql` package in a temporary
+folder, and fail, saying so, when the package is not installed."""
 
 from __future__ import annotations
 
+import atexit
 import functools
+import glob
 import os
+import pathlib
 import re
+import shutil
+import subprocess
+import tempfile
 from typing import Any
 
 import anyio.from_thread
@@ -26,11 +33,33 @@ BASE = "https://testserver"
 
 
 
-def _postgres_engine(schema: str) -> Any:
-
+@functools.cache
+def postgres_url() -> str:
+    """The test database: $OVERSIGHT_TEST_POSTGRES_URL, else a throwaway server on a Unix socket."""
     url = os.environ.get(POSTGRES_ENV)
-    if not url:
-        pytest.skip(f"PostgreSQL tests need {POSTGRES_ENV} (a database URL); .ci/run sets it")
+    if url:
+        return url
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not found:
+        pytest.fail(f"PostgreSQL tests need Debian's postgresql package or {POSTGRES_ENV} (a database URL)")
+    bindir = pathlib.Path(found[-1]).parent
+    folder = pathlib.Path(tempfile.mkdtemp(prefix="oversight-pg-"))
+    as_owner: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        shutil.chown(folder, "postgres")
+        as_owner = ["runuser", "-u", "postgres", "--"]
+    data = folder / "data"
+    subprocess.run([*as_owner, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "oversight_test"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-w", "-l", str(folder / "log"),
+                    "-o", f"-k {folder} -c listen_addresses=''", "start"], check=True, capture_output=True)
+    atexit.register(subprocess.run, [*as_owner, str(bindir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"],
+                    capture_output=True)
+    return f"postgresql+psycopg://oversight_test@/postgres?host={folder}"
+
+
+def _postgres_engine(schema: str) -> Any:
+    url = postgres_url()
     admin = create_engine(url)
     with admin.begin() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
@@ -39,7 +68,7 @@ def _postgres_engine(schema: str) -> Any:
 
 
 def _drop_schema(schema: str) -> None:
-    admin = create_engine(os.environ[POSTGRES_ENV])
+    admin = create_engine(postgres_url())
     with admin.begin() as connection:
         connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
     admin.dispose()
