@@ -21,6 +21,7 @@ import pandas as pd
 import shapely
 
 from oversight.stats.funnel import LIMITS, Funnel, funnel, log_precision, rank_ranges
+from oversight.warehouse.connection import table_exists
 
 RATE: Final = "stop_search_rate"
 RATIO: Final = "stop_search_rate_ratio"
@@ -220,7 +221,7 @@ def _fullest(con: duckdb.DuckDBPyConnection, periods: tuple[dt.date, ...]) -> dt
 def forces_listed(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """The forces of England and Wales (those with a police force area) and any other force with
     stop-and-search records loaded (British Transport Police), by police.uk id."""
-    if not _has(con, "force_area"):
+    if not table_exists(con, "force_area"):
         return {}
     return dict(con.execute(
         """SELECT force, name FROM force_area
@@ -234,7 +235,7 @@ def forces_listed(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 def force_profiles(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Per territorial force: residents (Census 2021), land area (km², from the force area
     boundary), density, and the share of residents in each self-defined ethnic group."""
-    if not (_has(con, "population_group") and _has(con, "geo_pfa_boundary") and _has(con, "force_area")):
+    if not all(table_exists(con, t) for t in ("population_group", "geo_pfa_boundary", "force_area")):
         return pd.DataFrame()
     people = con.execute(
         """SELECT area_code AS force, ethnic_group, residents FROM population_group
@@ -291,9 +292,3 @@ def _standardised(profiles: pd.DataFrame) -> pd.DataFrame:
     # Four shares weighted 1/2 each: their squared distances sum to one feature's weight.
     columns |= {s: z(profiles[s]) / 2 for s in shares}
     return pd.DataFrame(columns)
-
-
-def _has(con: duckdb.DuckDBPyConnection, table: str) -> bool:
-    ((n,),) = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table]).fetchall()
-    return bool(n)

@@ -41,6 +41,7 @@ from oversight.measures.query import (
 )
 from oversight.measures.trust_gap import read_trust_gap
 from oversight.present.labels import NATIONAL_AREAS
+from oversight.warehouse.connection import table_exists
 from oversight.warehouse.health import REFERENCE_HEALTH_COLUMNS, health_ledger
 from oversight.web.cache import Budget as Budget  # the store's to hand a request, with Busy
 from oversight.web.cache import Busy as Busy
@@ -357,7 +358,7 @@ class Store:
             }
             names.update({("national", code): (name, None, None) for code, name in NATIONAL_AREAS.items()})
             with self.connection() as con:
-                if _table_exists(con, "area"):
+                if table_exists(con, "area"):
                     for level, code, name, parent, force in con.execute(
                         "SELECT level, code, name, parent_code, force FROM area WHERE level <> 'lsoa'"
                     ).fetchall():
@@ -371,7 +372,7 @@ class Store:
 
         def load() -> dict[str, dict[str, Any]]:
             with self.connection() as con:
-                if not _table_exists(con, "area_boundary"):
+                if not table_exists(con, "area_boundary"):
                     return {}
                 rows = con.execute("SELECT code, geojson FROM area_boundary WHERE level = ?", [level]).fetchall()
             return {code: json.loads(text) for code, text in rows}
@@ -416,7 +417,7 @@ class Store:
     def built_at(self) -> str | None:
         def load() -> str | None:
             with self.connection() as con:
-                if not _table_exists(con, "measure_status"):
+                if not table_exists(con, "measure_status"):
                     return None
                 # Formatted in SQL: reading a TIMESTAMPTZ into Python would need pytz.
                 row = con.execute(
@@ -426,6 +427,3 @@ class Store:
         return self.cached(("built_at",), load)
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    row = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()
-    return bool(row and row[0])
