@@ -7,6 +7,7 @@ list, and a test fails when one is undocumented.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,16 +64,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "build_memory_limit",
         "2GB",
-        "DuckDB memory limit while 'oversight build' runs (loads keep 600MB, to stay under 1 GiB). "
-        "The build joins and ranks the whole measures table; with less, national-scale builds "
-        "spill to disk or fail.",
+        "Memory the whole 'oversight build' process may use (DuckDB's way of writing sizes: 2GB is "
+        "2 x 10^9 bytes). DuckDB gets 40% of it and spills what does not fit to disk; the rest holds "
+        "Python and one part of the statistics (finish_chunk_rows).",
     ),
     Setting(
         "finish_chunk_rows",
         1_000_000,
-        "'oversight build' computes intervals, comparisons, suppression and SPC for whole measures at "
-        "a time, in chunks of about this many rows of the measures table (a bigger measure on its "
-        "own). The build's peak memory follows the largest chunk.",
+        "'oversight build' computes the statistics of the measures table in parts of about this many "
+        "rows: whole series (a measure's area and group) for intervals, comparisons and SPC, whole "
+        "(measure, force) pieces for secondary suppression. The build's peak memory follows it.",
     ),
     Setting(
         "survey_design_effect",
@@ -180,3 +181,15 @@ def warehouse_path(explicit: str | os.PathLike[str] | None = None) -> Path:
 def records_database(explicit: str | None = None) -> str:
     """The records database URL: the explicit one, else $OVERSIGHT_RECORDS_DATABASE, else the default."""
     return explicit or os.environ.get(RECORDS_DATABASE_ENV) or str(default("records_database"))
+
+
+_SIZE_UNITS = {"KB": 10**3, "MB": 10**6, "GB": 10**9, "TB": 10**12,
+               "KIB": 2**10, "MIB": 2**20, "GIB": 2**30, "TIB": 2**40}
+
+
+def memory_bytes(size: str) -> int:
+    """A memory size as DuckDB writes it ('2GB' is 2 x 10^9 bytes, '2GiB' 2 x 2^30) in bytes."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]i?B)\s*", size, flags=re.IGNORECASE)
+    if not match:
+        raise ValueError(f"not a memory size: {size!r} (write e.g. 2GB or 1.5GiB)")
+    return int(float(match[1]) * _SIZE_UNITS[match[2].upper()])

@@ -110,14 +110,27 @@ def build(
     # getvariable('force') in a definition names the force of the MPS and MOPAC's own series.
     con.execute("SET VARIABLE force = ?", [config.MPS_FORCE])
     (previous_limit,) = con.execute("SELECT current_setting('memory_limit')").fetchone()  # type: ignore[misc]
-    con.execute(f"SET memory_limit = '{config.default('build_memory_limit')}'")
+    con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
     try:
         return _build_all(con, catalogue, report, started, progress)
     finally:
         for table in ("__values", "__rows", "__finished", "__base", "__monthly", "__filled", "__periods",
-                      "__segments", "__qmonth", "__no_area"):
+                      "__segments", "__qmonth", "__no_area", "__chunk", "__hidden", "__series_part", "__piece",
+                      "__piece_part"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(f"SET memory_limit = '{previous_limit}'")
+
+
+DUCKDB_SHARE = 0.4
+"""DuckDB's part of `build_memory_limit`. The rest is Python's: the interpreter with numpy, pandas
+and scipy (about 0.3 GB) and the numbers of one part of the statistics (`finish_chunk_rows`)."""
+
+
+def duckdb_memory_limit() -> str:
+    """DuckDB's memory limit during a build: its share of the whole build's limit. DuckDB spills
+    what does not fit to its temporary directory."""
+    budget = config.memory_bytes(str(config.default("build_memory_limit")))
+    return f"{int(budget * DUCKDB_SHARE) // 10**6}MB"
 
 
 def _build_all(

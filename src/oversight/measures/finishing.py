@@ -69,36 +69,55 @@ _NUMERIC = ("numerator", "denominator", "value", "sample_size", "interval_low", 
 def finish_in_warehouse(
     con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], timings: dict[str, float]
 ) -> None:
-    """Turn the raw rows of `__values` into the finished rows of `__finished`, a few measures at a time.
+    """Turn the raw rows of `__values` into the finished rows of `__finished`, a part at a time.
 
-    Every statistic relates rows of one measure only (its series, the year before, its groups and
-    areas), so the rows are finished in chunks of whole measures of at most `finish_chunk_rows`
-    rows: the numbers held in Python at once, and so the build's peak memory, follow the largest
-    chunk, not the whole table."""
+    Two passes, each over parts of at most about `finish_chunk_rows` rows, so that the numbers held
+    in Python at once, and so the build's peak memory, follow that setting and not the size of the
+    table or of its biggest measure:
+
+    1. secondary suppression, whose relations link the figures of one measure within one force
+       (its areas, groups and periods), over parts made of whole (measure, force) pieces;
+    2. every other statistic, which relates the rows of one series only (a measure's area and group
+       over every period: its year before, overdispersion and SPC), over parts made of whole series.
+    """
     ids = list(measures)
     _register_measures(con, measures, ids)
-    # A table of the warehouse, not a temporary one: finished rows accumulate chunk by chunk, and
+    budget = int(config.default("finish_chunk_rows"))  # type: ignore[call-overload]
+    t = time.perf_counter()
+    _hide_with_others(con, measures, ids, budget)
+    _add(timings, "secondary_suppression", t)
+    # A table of the warehouse, not a temporary one: finished rows accumulate part by part, and
     # DuckDB writes them out to the file instead of holding them within its memory limit.
     con.execute("DROP TABLE IF EXISTS __finished")
-    for n, chunk in enumerate(_chunks(con, int(config.default("finish_chunk_rows")))):  # type: ignore[call-overload]
-        _finish_chunk(con, measures, ids, chunk, timings, first=n == 0)
+    con.execute(_SERIES_PARTS_SQL, [budget])
+    parts = [part for (part,) in con.execute("SELECT DISTINCT part FROM __series_part ORDER BY part").fetchall()]
+    for n, part in enumerate(parts):
+        _finish_part(con, measures, ids, part, timings, first=n == 0)
     con.execute("CREATE TABLE IF NOT EXISTS __finished AS SELECT * FROM measure_value LIMIT 0")
-    con.execute("DROP TABLE IF EXISTS __rows")
+    for table in ("__rows", "__series_part", "__hidden"):
+        con.execute(f"DROP TABLE IF EXISTS {table}")
     _hide_derived_of_hidden(con, measures)
 
 
-def _chunks(con: duckdb.DuckDBPyConnection, budget: int) -> list[list[str]]:
-    """Measures grouped, in name order, into chunks of at most `budget` rows (a bigger measure alone)."""
-    counts = con.execute("SELECT measure, count(*) FROM __values GROUP BY measure ORDER BY measure").fetchall()
-    chunks: list[list[str]] = []
-    rows = budget
-    for measure, n in counts:
-        if rows + n > budget:
-            chunks.append([])
-            rows = 0
-        chunks[-1].append(measure)
-        rows += n
-    return chunks
+# Each series (measure, area, group) goes whole into the part in which its first row falls when the
+# series are laid end to end in order: a part holds at most `budget` rows plus one series.
+_SERIES_PARTS_SQL = """
+CREATE OR REPLACE TEMP TABLE __series_part AS
+SELECT measure, area_level, area_code, breakdown,
+       (sum(n) OVER (ORDER BY measure, area_level, area_code, breakdown ROWS UNBOUNDED PRECEDING) - n) // $1 AS part
+FROM (SELECT measure, area_level, area_code, breakdown, count(*) AS n FROM __values GROUP BY ALL)
+"""
+
+# The rows of one part, numbered (vid) by their place in __values: the joins below then hold one
+# part, not the whole table.
+_PART_SQL = """
+CREATE OR REPLACE TEMP TABLE __chunk AS
+SELECT v.rowid AS vid, v.*
+FROM __values v
+SEMI JOIN (SELECT * FROM __series_part WHERE part = $1) s
+  ON s.measure = v.measure AND s.area_level IS NOT DISTINCT FROM v.area_level
+ AND s.area_code IS NOT DISTINCT FROM v.area_code AND s.breakdown IS NOT DISTINCT FROM v.breakdown
+"""
 
 
 def _add(timings: dict[str, float], phase: str, since: float) -> float:
@@ -107,16 +126,17 @@ def _add(timings: dict[str, float], phase: str, since: float) -> float:
     return now
 
 
-def _finish_chunk(
-    con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], ids: list[str], chunk: list[str],
+def _finish_part(
+    con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], ids: list[str], part: int,
     timings: dict[str, float], *, first: bool,
 ) -> None:
     t = time.perf_counter()
-    con.execute(_CHUNK_SQL, [chunk])
+    con.execute(_PART_SQL, [part])
     con.execute(_ROWS_SQL)
     con.execute("DROP TABLE __chunk")
     cols = con.execute(
-        f"SELECT rowid AS rid, vid, m_index, is_break, series_key, {', '.join(_NUMERIC)} FROM __rows").df()
+        f"SELECT rowid AS rid, vid, m_index, is_break, hidden_with_others, series_key, {', '.join(_NUMERIC)} "
+        "FROM __rows").df()
     window = int(config.default("spc_window_months"))  # type: ignore[call-overload]
     order = con.execute(_SPC_ORDER_SQL.format(window=window)).fetchnumpy()
     months = con.execute(_MONTH_ORDER_SQL).fetchnumpy()
@@ -128,6 +148,7 @@ def _finish_chunk(
     rid = cols["rid"].to_numpy(np.int64)
     series_key = cols["series_key"].to_numpy(np.int64)
     is_break = cols["is_break"].to_numpy(bool)
+    hidden_with_others = cols["hidden_with_others"].to_numpy(bool)
     vid = cols["vid"].to_numpy(np.int64)
     del cols
 
@@ -144,10 +165,7 @@ def _finish_chunk(
     band = _against_band(per["band"][m], value, low, high)
     suppressed, reason = _suppress(x, unit)
     t = _add(timings, "comparisons", t)
-    if config.default("secondary_suppression") != "off":
-        extra = _secondary(con, measures, ids, unit, suppressed, position)
-        suppressed, reason = suppressed | extra, np.where(extra, 3, reason)
-        t = _add(timings, "secondary_suppression", t)
+    suppressed, reason = suppressed | hidden_with_others, np.where(hidden_with_others, 3, reason)
     in_order = position[np.asarray(order["rid"], dtype=np.int64)]
     series = np.asarray(order["series"], dtype=np.int64)
     # Flagged months are not part of any SPC series: they neither get limits nor set them.
@@ -197,13 +215,6 @@ def _register_measures(con: duckdb.DuckDBPyConnection, measures: dict[str, Measu
         con.executemany("INSERT INTO __breaks VALUES (?, ?)", breaks)
 
 
-# The chunk's rows, numbered (vid) by their place in __values, on their own: the join below then
-# holds one chunk, not the whole table.
-_CHUNK_SQL = """
-CREATE OR REPLACE TEMP TABLE __chunk AS
-SELECT rowid AS vid, * FROM __values WHERE list_contains($1, measure)
-"""
-
 # Each row with the same period a year before joined once; rowid numbers the rows.
 _ROWS_SQL = """
 CREATE OR REPLACE TEMP TABLE __rows AS
@@ -211,6 +222,7 @@ SELECT dense_rank() OVER (ORDER BY v.measure, v.area_level, v.area_code, v.break
        v.* REPLACE (coalesce(v.qbits, 0) AS qbits, coalesce(v.seg_lo, 0) AS seg_lo,
                    coalesce(v.seg_hi, 0) AS seg_hi,
                    coalesce(v.is_break, false) OR k.month IS NOT NULL AS is_break), i.m_index,
+       h.vid IS NOT NULL AS hidden_with_others,
        b.numerator AS numerator_before, b.denominator AS denominator_before,
        b.value AS value_before, b.sample_size AS sample_size_before,
        b.vid AS vid_before, coalesce(b.qbits, 0) AS qbits_before,
@@ -222,6 +234,7 @@ LEFT JOIN __chunk b
  AND b.area_code = v.area_code AND b.breakdown = v.breakdown
  AND b.period_start = v.period_start - INTERVAL 12 MONTH
 LEFT JOIN __breaks k ON k.measure = v.measure AND k.month = v.period_start AND v.period_type = 'month'
+LEFT JOIN __hidden h ON h.vid = v.vid
 """
 
 # The monthly series SPC runs on (every area for 'all', every breakdown down to borough
@@ -455,38 +468,66 @@ def _value_before(
 HIDDEN_WITH_OTHERS: Final = "hidden so that a suppressed figure cannot be worked out from the published ones"
 
 
-def _secondary(
-    con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], ids: list[str], unit: np.ndarray,
-    suppressed: np.ndarray, position: np.ndarray,
-) -> np.ndarray:
-    """Complementary suppression of the additive ('records') measures: the further figures to
-    hide so that no suppressed one can be worked out by adding and subtracting published ones
-    (stats.measure_relations; docs/methods.md)."""
-    extra = np.zeros(suppressed.size, dtype=bool)
+def _hide_with_others(
+    con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], ids: list[str], budget: int
+) -> None:
+    """Complementary suppression of the additive ('records') measures, into `__hidden` (the vid of
+    each row to hide): the further figures to hide so that no suppressed one can be worked out by
+    adding and subtracting published ones (stats.measure_relations; docs/methods.md).
+
+    Its relations link one measure's figures across groups, periods and nested areas, and areas nest
+    within one force (the `area` table gives a force no parent), so each (measure, force) piece is
+    protected on its own: the same cells are hidden as when the whole table is done at once."""
+    con.execute("CREATE OR REPLACE TEMP TABLE __hidden (vid BIGINT)")
     additive = [n for n, i in enumerate(ids) if measures[i].computation == "records"]
-    if not additive or not suppressed.any():
-        return extra
-    frame = con.sql(
-        """SELECT rowid AS rid, m_index, measure, period_type, period_start, period_end, area_level,
-                  area_code, breakdown, numerator, denominator
-           FROM __rows WHERE list_contains($additive, m_index)
-           -- a fixed order: where cells tie, the choice of which to hide must not vary by run
-           ORDER BY measure, period_type, period_end, area_level, area_code, breakdown""",
-        params={"additive": additive},
-    ).to_arrow_table().to_pandas(strings_to_categorical=True)  # key columns as codes, not a string per row
-    if frame.empty:  # no additive measure in this chunk
-        return extra
-    at = position[frame["rid"].to_numpy(np.int64)]
-    frame["denominator"] = frame["denominator"].where(unit[at] == "proportion")
-    frame["suppressed"] = suppressed[at]
-    # fetchall, not fetchone: a result left open blocks the frame registered next.
+    if config.default("secondary_suppression") == "off" or not additive:
+        return
     ((has_areas,),) = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'area'").fetchall()
     areas = (con.execute("SELECT level, code, parent_level, parent_code FROM area").df() if has_areas else
              pd.DataFrame(columns=["level", "code", "parent_level", "parent_code"]))
+    root = "coalesce(a.force, v.area_code)" if has_areas else "v.area_code"
+    area_join = "LEFT JOIN area a ON a.level = v.area_level AND a.code = v.area_code" if has_areas else ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __piece AS
+            SELECT v.rowid AS vid, i.m_index, {root} AS root
+            FROM __values v JOIN __measure_index i USING (measure) {area_join}
+            WHERE list_contains($additive, i.m_index)""", {"additive": additive})
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __piece_part AS
+           SELECT m_index, root,
+                  (sum(n) OVER (ORDER BY m_index, root ROWS UNBOUNDED PRECEDING) - n) // $1 AS part
+           FROM (SELECT m_index, root, count(*) AS n FROM __piece GROUP BY ALL)""", [budget])
+    unit = np.asarray(_per_measure(measures, ids)["unit"])
     exact = config.default("secondary_suppression") == "exact"
-    extra[at[protect_measure_values(frame, areas, exact=exact)]] = True
-    return extra
+    try:
+        for (part,) in con.execute("SELECT DISTINCT part FROM __piece_part ORDER BY part").fetchall():
+            frame = con.sql(
+                """SELECT v.rowid AS vid, p.m_index, v.measure, v.period_type, v.period_start, v.period_end,
+                          v.area_level, v.area_code, v.breakdown, v.numerator, v.denominator,
+                          v.ref_numerator, v.ref_denominator, v.sample_size
+                   FROM __piece p JOIN __piece_part k USING (m_index, root) JOIN __values v ON v.rowid = p.vid
+                   WHERE k.part = $part
+                   -- a fixed order: where cells tie, the choice of which to hide must not vary by run
+                   ORDER BY v.measure, v.period_type, v.period_end, v.area_level, v.area_code, v.breakdown""",
+                params={"part": part},
+            ).to_arrow_table().to_pandas(strings_to_categorical=True)  # key columns as codes, not a string per row
+            rows_unit = unit[frame["m_index"].to_numpy(np.int64)]
+            numbers = {c: frame[c].to_numpy(float) for c in
+                       ("numerator", "denominator", "ref_numerator", "ref_denominator", "sample_size")}
+            frame["suppressed"], _ = _suppress(numbers, rows_unit)
+            if not frame["suppressed"].any():
+                continue
+            frame["denominator"] = frame["denominator"].where(rows_unit == "proportion")
+            extra = protect_measure_values(frame, areas, exact=exact)
+            con.register("__hidden_now", pd.DataFrame({"vid": frame["vid"].to_numpy(np.int64)[extra]}))
+            try:
+                con.execute("INSERT INTO __hidden SELECT vid FROM __hidden_now")
+            finally:
+                con.unregister("__hidden_now")
+    finally:
+        con.execute("DROP TABLE IF EXISTS __piece")
+        con.execute("DROP TABLE IF EXISTS __piece_part")
 
 
 def _hide_derived_of_hidden(con: duckdb.DuckDBPyConnection, measures: dict[str, Measure]) -> None:
