@@ -73,6 +73,8 @@ def format_value(unit: str, value: float | None) -> str:
         return f"{value:+.1f} points"
     if unit == "ratio":
         return f"{value:.2f} times"
+    if unit == "days":
+        return f"{value:,.0f} days" if float(value).is_integer() else f"{value:,.1f} days"
     return f"{value:,}"
 
 
