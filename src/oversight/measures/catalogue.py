@@ -106,8 +106,9 @@ class Measure:
     @property
     def compared_with_year_before(self) -> bool:
         """Whether its figures are judged against the same period a year before: not a derived
-        figure (its reference moves too) nor a gap or ratio (judged against a band or 1)."""
-        return not self.is_derived and self.unit not in ("ratio", "percentage_points")
+        figure (its reference moves too) nor a gap or ratio (judged against a band or 1), nor a
+        median in days (no test of two medians is made from the figures a partner file carries)."""
+        return not self.is_derived and self.unit not in ("ratio", "percentage_points", "days")
 
 
 _REQUIRED: Final = ("id", "title", "description", "priority", "outcome", "source", "unit",

@@ -367,6 +367,8 @@ def change_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
         return text + "."
     verdict = row.get("vs_year_before")
     care = f" ({quality_phrase(row)})" if is_flagged(row) and not is_missing(row.get("value")) else ""
+    if not measure.compared_with_year_before and not verdict:
+        return text + f"{care}."
     if not verdict or verdict == NOT_COMPARABLE:
         return text + f"{care}; {change_phrase(verdict, str(row['period_type']))}."
     direction = direction_phrase(measure.polarity, str(verdict))

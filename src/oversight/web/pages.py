@@ -20,8 +20,8 @@ from oversight.web.params import Filters, read_filters
 from oversight.web.render import Links, context
 from oversight.web.store import Store
 from oversight.web.twins import frame_csv, page_frame, page_json
-from oversight.web.views.crime import crime_page
 from oversight.web.views.complaints import complaints_page
+from oversight.web.views.crime import crime_page
 from oversight.web.views.custody import custody_page
 from oversight.web.views.forces import forces_page
 from oversight.web.views.harm import harm_page

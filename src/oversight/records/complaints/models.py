@@ -17,7 +17,8 @@ class CaseKind(StrEnum):
     CHIEF_OFFICER = "chief_officer"  # a complaint about the chief officer, which the office handles itself
 
 
-KIND_NAMES = {CaseKind.REVIEW: "Review of a complaint outcome", CaseKind.CHIEF_OFFICER: "Complaint about the chief officer"}
+KIND_NAMES = {CaseKind.REVIEW: "Review of a complaint outcome",
+              CaseKind.CHIEF_OFFICER: "Complaint about the chief officer"}
 
 
 class Decision(StrEnum):

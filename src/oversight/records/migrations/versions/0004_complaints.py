@@ -83,11 +83,11 @@ def _set_roles(old: tuple[str, ...], new: tuple[str, ...]) -> None:
             raise RuntimeError(f"{held} accounts have the role(s) {', '.join(sorted(removed))}: "
                                "change or delete them before going back past this migration")
     if bind.dialect.name == "sqlite":
-        sql = bind.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'user_account'")
+        sql: str = bind.execute(sa.text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'user_account'")
                            ).scalar_one()
         if _role_check(old) not in sql:
             raise RuntimeError("user_account's role check is not the one this migration expects")
-        version = bind.execute(sa.text("PRAGMA schema_version")).scalar_one()
+        version: int = bind.execute(sa.text("PRAGMA schema_version")).scalar_one()
         bind.execute(sa.text("PRAGMA writable_schema = ON"))
         bind.execute(sa.text("UPDATE sqlite_master SET sql = :sql WHERE type = 'table' AND name = 'user_account'"),
                      {"sql": sql.replace(_role_check(old), _role_check(new))})
