@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import math
 import statistics as pystats
 from pathlib import Path
 
@@ -235,3 +236,146 @@ def test_retention_reduces_old_decided_cases_to_what_the_statistics_need(records
     assert entry.before["force_reference"] == "CO/CR-A"  # the log keeps what was removed, as for every change
     with records.session() as s:
         assert s.scalars(select(Visit)).all() == []
+
+
+def _wilson(x: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """Wilson's score interval, written out from Wilson (1927), not from oversight.stats."""
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    return centre - half, centre + half
+
+
+def test_the_measures_built_from_the_file_match_the_case_rows_and_reach_the_dashboard(records, people, tmp_path):
+    """From the case rows to measure_value and /complaints/: shares with Wilson intervals, the median in days
+    suppressed under 10 cases, the counts; an independent count from the example file checks them."""
+    from web.webtools import Client
+
+    from oversight import config
+    from oversight.measures.catalogue import load_catalogue
+    from oversight.measures.engine import build
+    from oversight.sources.partner import ingest_partner
+    from oversight.warehouse import connect
+    from oversight.web import create_app
+
+    today = dt.date(2026, 12, 6)
+    with records.session("import") as s:
+        assert service.import_cases(s, EXAMPLE, today).errors == []
+    with records.session() as s:
+        rows = cstats.partner_rows(cstats.figures(s, today, target=56), force="metropolitan")
+    path = tmp_path / "complaint-reviews.csv"
+    path.write_text(cstats.partner_csv(rows))
+    con = connect(tmp_path / "warehouse.duckdb")
+    report = ingest_partner(con, [path])
+    assert not report.failed and report.totals()["rows_quarantined"] == 0
+    catalogue = {k: m for k, m in load_catalogue().items() if k in cstats.MEASURES}
+    assert set(catalogue) == set(cstats.MEASURES)
+    build(con, catalogue)
+    got = {(m, t, str(e), b): (v, lo, hi, n, d, size, sup) for m, t, e, b, v, lo, hi, n, d, size, sup in con.execute(
+        """SELECT measure, period_type, period_end, breakdown, value, interval_low, interval_high, numerator,
+                  denominator, sample_size, suppressed FROM measure_value""").fetchall()}
+    con.close()
+    with EXAMPLE.open() as handle:
+        cases = list(csv.DictReader(handle))
+    below = int(config.default("suppress_below"))  # type: ignore[call-overload]
+    checked = 0
+    for (measure, period_type, end, breakdown), (value, low, high, n, d, size, suppressed) in got.items():
+        if breakdown != "all":
+            continue
+        end_day = dt.date.fromisoformat(end)
+        months = 3 if period_type == "fy_quarter" else 12
+        back = end_day.year * 12 + end_day.month - months  # months since year 0 of the month before the start
+        start = dt.date(back // 12, back % 12 + 1, 1)
+        want = _independent(cases, start, end_day, 56)
+        if measure == "complaint_reviews_decided_in_target":
+            assert (n, d) == (want["in_time"], want["due"])
+            assert value == pytest.approx(want["in_time"] / want["due"])
+            assert (low, high) == pytest.approx(_wilson(want["in_time"], want["due"]), abs=1e-9)
+            assert suppressed == (want["due"] < below)
+        elif measure == "complaint_review_days_median":
+            assert value == want["median"] and size == want["decided"] and low is None
+            assert suppressed == (want["decided"] < below)
+        elif measure == "complaint_reviews_open_past_target":
+            assert n == want["open_late"] and suppressed == (want["open_late"] < below)
+        else:
+            assert n == want["decided"]
+        checked += 1
+    assert checked == 4 * 17
+    client = Client(create_app(tmp_path / "warehouse.duckdb", warm=False))
+    try:
+        html = client.get("/complaints/").text
+    finally:
+        client.close()
+    assert "Complaint reviews decided within the target time" in html and "Awaiting the case records" not in html
+    latest = got[("complaint_reviews_decided_in_target", "fy_quarter", "2026-09-30", "all")]
+    low, high = latest[1], latest[2]
+    assert f"{100 * latest[0]:.1f}% (95% interval {100 * low:.1f}% to {100 * high:.1f}%)" in html
+    # The median's sentence gives no comparison with a year before, and never says there is no figure for one.
+    assert "latest 2026-27 Q2: 42 days." in html
+
+
+def test_the_statistics_page_and_its_download_give_the_same_file_and_the_download_is_logged(
+        records, as_role, world, monkeypatch):
+    monkeypatch.setattr(cweb, "today", lambda: dt.date(2025, 7, 1))
+    answer = as_role["analyst"].get("/records/complaints/statistics/partner.csv")
+    assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
+    with records.session() as s:
+        assert answer.text == cstats.partner_csv(cstats.partner_rows(cstats.figures(s, dt.date(2025, 7, 1))))
+    # The world's one case: received 3 March, target date 28 April (56 days), decided 20 April: in time.
+    assert "complaint_reviews_decided_in_target,fy_quarter,2025-04-01,2025-06-30,force,metropolitan,all,1,1," \
+        in answer.text
+    (entry,) = _entries(records, "export")
+    assert entry.actor == "analyst"
+    page = as_role["analyst"].get("/records/complaints/statistics/").text
+    assert "Apr 2025 to Jun 2025" in page and "CR-2025-0001" not in page
+
+
+def test_the_commands_import_report_bad_rows_write_the_statistics_and_purge(tmp_path, monkeypatch):
+    """`oversight records complaints-import`, `complaint-statistics` and `purge` (SQLite file: the command line
+    takes a URL; the service calls beneath are tested on both databases above)."""
+    from typer.testing import CliRunner
+
+    from oversight.cli import app
+    from oversight.records import db
+
+    runner = CliRunner()
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+
+    def run(*args: str):  # type: ignore[no-untyped-def]
+        return runner.invoke(app, ["records", "--database", url, *args])
+
+    assert run("migrate").exit_code == 0
+    records = db.Records(url)
+    with records.session("set-up") as s:
+        from oversight.records.web import create_user
+
+        create_user(s, "reviewer", "Example reviewer", "reviewer", "a long enough password")
+    monkeypatch.setattr(cweb, "today", lambda: dt.date(2026, 12, 6))
+    bad = _write(tmp_path / "bad.csv", ["CR-1,review,,,2025-01-02,,,,,", "CR-2,review,,,2025-02-30,,,,,"])
+    result = run("complaints-import", str(bad))
+    assert result.exit_code == 1
+    assert "not imported: bad.csv, row 3, field 'received_on': Enter the date the request was received as " \
+           "YYYY-MM-DD" in result.output
+    assert "2 rows read: 1 added, 1 not imported" in result.output
+    result = run("complaints-import", str(tmp_path / "missing.csv"))
+    assert result.exit_code == 2 and "no such file; nothing imported" in result.output
+    result = run("complaints-import", str(EXAMPLE))
+    assert result.exit_code == 0 and "269 rows read: 269 added, 0 not imported" in result.output
+    out = tmp_path / "complaints.csv"
+    result = run("complaint-statistics", str(out))
+    assert result.exit_code == 0 and "for 17 periods" in result.output
+    with records.session() as s:
+        assert out.read_text() == cstats.partner_csv(cstats.partner_rows(cstats.figures(s, dt.date(2026, 12, 6))))
+    # Six years on, the cases decided more than complaint_retention_days before are reduced.
+    monkeypatch.setattr(cweb, "today", lambda: dt.date(2032, 12, 6))
+    result = run("purge")
+    assert result.exit_code == 0, result.output
+    with records.session() as s:
+        reduced = s.scalars(select(ComplaintCase).where(ComplaintCase.reduced.is_(True))).all()
+        kept = s.scalars(select(ComplaintCase).where(ComplaintCase.reduced.is_(False))).all()
+    cutoff = dt.date(2032, 12, 6) - dt.timedelta(days=2190)
+    assert reduced and all(c.decided_on is not None and c.decided_on < cutoff for c in reduced)
+    assert all(c.decided_on is None or c.decided_on >= cutoff for c in kept)
+    assert f"complaint cases decided before {cutoff.isoformat()} reduced to what the statistics need: " \
+           f"{len(reduced)}" in result.output
+    records.dispose()

@@ -236,7 +236,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
             return
         for error in report.errors:
             out.print(f"not imported: {error}")
-        out.print(f"{report.read} rows read: {report.added} cases added, {len(report.errors)} not imported")
+        out.print(f"{report.read} rows read: {report.added} added, {len(report.errors)} not imported")
         if report.errors:
             raise typer.Exit(1)
 
