@@ -327,7 +327,7 @@ def test_the_statistics_page_and_its_download_give_the_same_file_and_the_downloa
     (entry,) = _entries(records, "export")
     assert entry.actor == "analyst"
     page = as_role["analyst"].get("/records/complaints/statistics/").text
-    assert "Apr 2025 to Jun 2025" in page and "CR-2025-0001" not in page
+    assert "2025-26 Q1" in page and "CR-2025-0001" not in page
 
 
 def test_the_commands_import_report_bad_rows_write_the_statistics_and_purge(tmp_path, monkeypatch):
@@ -379,3 +379,14 @@ def test_the_commands_import_report_bad_rows_write_the_statistics_and_purge(tmp_
     assert f"complaint cases decided before {cutoff.isoformat()} reduced to what the statistics need: " \
            f"{len(reduced)}" in result.output
     records.dispose()
+
+
+def test_home_pages_tell_reviewers_of_their_cases_open_past_target(records, as_role, people):
+    with records.session("set-up") as s:
+        for n, reviewer in enumerate((people["reviewer"], people["administrator"], people["reviewer"])):
+            s.add(ComplaintCase(reference=f"CR-OPEN-{n}", kind="review", received_on=dt.date.today() - dt.timedelta(
+                days=57 if n < 2 else 20), allocated_on=dt.date.today() - dt.timedelta(days=19), reviewer_id=reviewer,
+                recommendation="", reduced=False))
+    assert "1 of your cases is open past the 56-day target" in as_role["reviewer"].get("/records/").text
+    assert "2 complaint cases are open past the 56-day target" in as_role["administrator"].get("/records/").text
+    assert "past the 56-day target" not in as_role["analyst"].get("/records/").text

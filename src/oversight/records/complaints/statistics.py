@@ -65,6 +65,14 @@ class Period:
     start: dt.date
     end: dt.date
 
+    @property
+    def label(self) -> str:
+        """'2024-25 Q1', '12 months to Jun 2025'."""
+        if self.period_type == "fy_quarter":
+            fy = self.start.year if self.start.month >= 4 else self.start.year - 1
+            return f"{fy}-{(fy + 1) % 100:02d} Q{((self.start.month - 4) % 12) // 3 + 1}"
+        return f"12 months to {self.end:%b %Y}"
+
 
 @dataclass
 class Figures:

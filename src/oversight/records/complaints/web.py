@@ -187,9 +187,10 @@ def home_notes(db: Session, user: User) -> list[tuple[str, str]]:
     late = _past_target(db, user if user.role == Role.REVIEWER else None)
     if not late:
         return []
-    whose = "of your cases" if user.role == Role.REVIEWER else "complaint cases"
-    return [(f"{late} {whose} {'are' if late != 1 else 'is'} open past the {statistics.target_days()}-day target",
-             "/records/complaints/")]
+    plural = late != 1
+    what = (f"of your cases {'are' if plural else 'is'}" if user.role == Role.REVIEWER
+            else f"complaint case{'s are' if plural else ' is'}")
+    return [(f"{late} {what} open past the {statistics.target_days()}-day target", "/records/complaints/")]
 
 
 def own_data(db: Session, user: User) -> dict[str, Any]:
