@@ -70,6 +70,8 @@ def cases(request: Request, show: str = "open", ctx: Ctx = Gate) -> Response:
 
 def _form(ctx: Ctx, title: str, action: str, values: dict[str, str], errors: dict[str, str] | None = None,
           status: int = 200, error: str | None = None) -> Response:
+    order = {name: i for i, name in enumerate(FIELDS)}
+    errors = dict(sorted((errors or {}).items(), key=lambda e: order.get(e[0], len(order))))  # in the page's order
     with ctx.db() as db:
         people = service.reviewers(db)
         names = dict(db.execute(select(User.username, User.display_name).where(User.username.in_(people)))
@@ -77,7 +79,7 @@ def _form(ctx: Ctx, title: str, action: str, values: dict[str, str], errors: dic
     return _page(ctx, "records/complaints/case_form.html", title, status=status, heading=title, action=action,
                  values=values,
                  errors=errors or {}, error=error, reviewers=sorted(names.items(), key=lambda p: p[1]),
-                 kinds=list(CaseKind), decisions=list(Decision))
+                 kinds=list(CaseKind), decisions=[(d.value, DECISION_NAMES[d]) for d in Decision])
 
 
 def _values(ctx: Ctx) -> dict[str, str]:
