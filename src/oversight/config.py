@@ -142,6 +142,20 @@ SETTINGS: tuple[Setting, ...] = (
         "Visit reports, issues and rota entries older than this many days (six years) are deleted by "
         "'oversight records purge'; the audit log keeps that they existed.",
     ),
+    Setting(
+        "complaint_review_target_days",
+        56,
+        "Target for deciding a complaint review or a complaint about the chief officer: days from the "
+        "request received to the decision. The office's own choice, no national standard: the timeliness "
+        "measure gives the share of cases decided within it.",
+    ),
+    Setting(
+        "complaint_retention_days",
+        2190,
+        "Complaint cases decided more than this many days ago (six years) are reduced by "
+        "'oversight records purge' to what the statistics need (kind, dates, decision, borough): "
+        "the force's complaint number, the reviewer and the recommendation text are removed.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -456,3 +456,24 @@ def test_finishing_in_chunks_changes_no_figure(warehouse, tmp_path, monkeypatch)
     apart = warehouse.execute(f"SELECT {columns} FROM measure_value {order}").df()
     assert len(set(together["measure"])) == 4
     pd.testing.assert_frame_equal(together, apart)
+
+
+def test_a_median_in_days_is_suppressed_under_ten_cases_or_without_a_count_and_never_compared(warehouse, tmp_path):
+    """Unit `days` (complaint_review_days_median): suppression counts the cases behind the median
+    (`sample_size`), a median without one is not published, and no verdict on a year before is made."""
+    from oversight.sources.partner import ingest_partner
+
+    head = "measure,period_type,period_start,period_end,area_level,area_code,breakdown,numerator,denominator,value," \
+           "sample_size,source,notes"
+    lines = [f"complaint_review_days_median,fy_quarter,{start},{end},force,metropolitan,all,,,{value},{n},Test,"
+             for start, end, value, n in (("2024-04-01", "2024-06-30", 40, 9), ("2024-07-01", "2024-09-30", 41, 10),
+                                          ("2024-10-01", "2024-12-31", 42, ""), ("2025-07-01", "2025-09-30", 90, 400))]
+    path = tmp_path / "median.csv"
+    path.write_text("\n".join([head, *lines]) + "\n")
+    assert not ingest_partner(warehouse, [path]).failed
+    build(warehouse, {"complaint_review_days_median": load_catalogue()["complaint_review_days_median"]})
+    got = dict(((str(end), (value, suppressed, verdict))) for end, value, suppressed, verdict in warehouse.execute(
+        "SELECT period_end, value, suppressed, vs_year_before FROM measure_value").fetchall())
+    assert got["2024-06-30"][1] is True and got["2024-12-31"][1] is True
+    assert got["2024-09-30"] == (41.0, False, None)
+    assert got["2025-09-30"] == (90.0, False, None)  # 41 days then, 90 now: not judged, as no test is made

@@ -20,7 +20,8 @@ from oversight.present.words import (
 @pytest.mark.parametrize(
     ("unit", "value", "text"),
     [("count", 149284.0, "149,284"), ("rate_per_1000", 12.34, "12.3 per 1,000"), ("proportion", 0.2789, "27.9%"),
-     ("percentage_points", -15.0, "-15.0 points"), ("ratio", 3.4, "3.40 times"), ("count", float("nan"), "no figure")],
+     ("percentage_points", -15.0, "-15.0 points"), ("ratio", 3.4, "3.40 times"), ("count", float("nan"), "no figure"),
+     ("days", 42.0, "42 days"), ("days", 44.5, "44.5 days"), ("days", 1234.0, "1,234 days")],
 )
 def test_values(unit, value, text):
     assert format_value(unit, value) == text

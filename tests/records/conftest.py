@@ -117,4 +117,14 @@ def world(records: db.Records, people: dict[str, int]) -> dict[str, int]:
         s.add(later)
         s.flush()
         ids["visit_a_open"] = later.id
+        # A complaint review case, decided.
+        from oversight.records.complaints.models import ComplaintCase
+
+        case = ComplaintCase(reference="CR-2025-0001", kind="review", force_reference="CO/00001/25",
+                             received_on=dt.date(2025, 3, 3), allocated_on=dt.date(2025, 3, 10),
+                             reviewer_id=people["reviewer"], decided_on=dt.date(2025, 4, 20), decision="not_upheld",
+                             recommendation="", reduced=False)
+        s.add(case)
+        s.flush()
+        ids["case"] = case.id
     return ids

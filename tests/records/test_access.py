@@ -13,9 +13,9 @@ from records.recordstools import ROLES, csrf_of
 
 from oversight.records import access
 
-A, C, V, N, ANON = "administrator", "coordinator", "visitor", "analyst", "anonymous"
-EVERYONE = {ANON, A, C, V, N}
-SIGNED_IN = {A, C, V, N}
+A, C, V, N, R, ANON = "administrator", "coordinator", "visitor", "analyst", "reviewer", "anonymous"
+EVERYONE = {ANON, A, C, V, N, R}
+SIGNED_IN = {A, C, V, N, R}
 
 POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/records/login"): EVERYONE,
@@ -50,6 +50,15 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/records/issues/{issue_id}/close"): {A, C},
     ("GET", "/records/statistics/"): {A, C, N},
     ("GET", "/records/statistics/partner.csv"): {A, C, N},
+    # complaint reviews: the cases for reviewers and administrators, the figures for the analyst too
+    ("GET", "/records/complaints/"): {A, R},
+    ("POST", "/records/complaints/"): {A, R},
+    ("GET", "/records/complaints/new"): {A, R},
+    ("GET", "/records/complaints/{case_id}"): {A, R},
+    ("POST", "/records/complaints/{case_id}"): {A, R},
+    ("GET", "/records/complaints/{case_id}/edit"): {A, R},
+    ("GET", "/records/complaints/statistics/"): {A, R, N},
+    ("GET", "/records/complaints/statistics/partner.csv"): {A, R, N},
 }
 
 
@@ -104,7 +113,8 @@ def _fill(path: str, ids: dict[str, int]) -> str:
 def test_matrix(app, as_role, people, world, role):
     """Each role calls every route: allowed ones do not refuse; the others refuse."""
     ids = {"user_id": people[V], "panel_id": world["panel_a"], "suite_id": world["suite_a"],
-           "visit_id": world["visit_a_open"], "issue_id": world["issue_a"]}
+           "visit_id": world["visit_a_open"], "issue_id": world["issue_a"],
+           "case_id": world["case"]}
     c = as_role[role]
     csrf = csrf_of(c.get("/records/login")) if role == ANON else csrf_of(c.get("/records/account/"))
     for method, template in records_routes(app):

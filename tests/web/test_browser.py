@@ -24,7 +24,8 @@ from oversight.measures.catalogue import load_catalogue
 CATALOGUE = load_catalogue()
 MAIN_PAGES = ["/", "/crime/", "/trust/", "/trust/gap/", "/stop-search/", "/hate-crime-vawg/", "/measures/", "/health/",
               "/methods/", "/api/", "/measures/stop_search_volume/", "/measures/trust_gap_ethnicity/",
-              "/trust/neighbourhoods/", "/trust/neighbourhoods/KG-KB/", "/custody/", "/stop-search/forces/",
+              "/trust/neighbourhoods/", "/trust/neighbourhoods/KG-KB/", "/custody/", "/complaints/",
+              "/stop-search/forces/",
               "/measures/no_such_measure/"]
 PACK_PAGES = ["/packs/stop-search/lambeth/2018-12/"]
 """Community monitoring packs: read on phones too, so checked at both widths."""

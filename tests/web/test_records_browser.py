@@ -42,7 +42,7 @@ def records_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     ids: dict[str, int] = {}
     today = dt.date.today()
     with records.session("set-up") as s:
-        for role in ("administrator", "coordinator", "analyst"):
+        for role in ("administrator", "coordinator", "analyst", "reviewer"):
             create_user(s, role, f"Test {role}", role, PASSWORD)
         visitors = [create_user(s, f"visitor{i}", f"Visitor {i}", "visitor", PASSWORD) for i in range(2)]
         panel = Panel(name="North West", area="Barnet, Brent", visits_per_suite=2, active=True)
@@ -63,7 +63,16 @@ def records_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
                                      "issue_1_description": "Medication delayed for four hours."})
         (issue,) = service.file_report(s, made, form, visitors[0]).issues
         service.escalate(issue, today - dt.timedelta(days=2), today - dt.timedelta(days=19))
-        ids.update(panel=panel.id, made=made.id, open=open_.id)
+        from oversight.records.complaints.models import ComplaintCase
+
+        case = ComplaintCase(reference="CR-2025-0007", kind="review", force_reference="CO/00007/25",
+                             borough_code="E09000022", received_on=today - dt.timedelta(days=90),
+                             allocated_on=today - dt.timedelta(days=80), decided_on=today - dt.timedelta(days=10),
+                             decision="recommendation", recommendation="Explain the outcome in plain words.",
+                             reduced=False)
+        s.add(case)
+        s.flush()
+        ids.update(panel=panel.id, made=made.id, open=open_.id, case=case.id)
     app = create_app(warehouse, warm=False, records=records,
                      records_settings=RecordsSettings(secret_key=b"browser-test"))
     port = free_port()
@@ -103,6 +112,9 @@ PAGES = [
     ("coordinator", "/records/"), ("coordinator", "/records/panels/"), ("coordinator", "/records/panels/{panel}"),
     ("coordinator", "/records/issues/"), ("coordinator", "/records/statistics/"),
     ("administrator", "/records/users/"), ("administrator", "/records/audit/"),
+    ("reviewer", "/records/complaints/?show=all"), ("reviewer", "/records/complaints/new"),
+    ("reviewer", "/records/complaints/{case}"), ("reviewer", "/records/complaints/{case}/edit"),
+    ("analyst", "/records/complaints/statistics/"),
 ]
 
 

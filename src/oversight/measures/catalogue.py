@@ -26,7 +26,8 @@ PRIORITIES: Final = (
     "Protecting people from exploitation and harm",
     "Police and Crime Plan 2013-16 (history)",
 )
-UNITS: Final = ("count", "rate_per_1000", "proportion", "survey_proportion", "percentage_points", "ratio")
+UNITS: Final = ("count", "rate_per_1000", "proportion", "survey_proportion", "percentage_points", "ratio", "days")
+"""`days`: a median (or other figure) in days, sent as `value` with the cases behind it as `sample_size`."""
 POLARITIES: Final = ("up_is_good", "down_is_good", "neutral")
 LEVELS: Final = ("force", "bcu", "borough", "ward", "national")
 """Area levels; 'national' is England and Wales (code K04000001), for figures the Home Office
@@ -36,7 +37,7 @@ DERIVED: Final = ("ratio", "difference", "allocated")
 """Computed from another measure's rows (`of`): each group against `reference` (rate ratio, or
 difference in percentage points), or a rate with not-stated records allocated proportionally."""
 POPULATION_SCHEMES: Final = ("self_defined", "officer_defined")
-DASHBOARDS: Final = ("crime", "trust", "stop-search", "hate-crime-vawg", "custody")
+DASHBOARDS: Final = ("crime", "trust", "stop-search", "hate-crime-vawg", "custody", "complaints")
 """The public dashboards a measure can be shown on (besides the list of all measures)."""
 ROLES: Final = (
     "search_volume", "search_rate", "search_rate_officer_defined", "allocated_rate", "rate_ratio",
@@ -105,8 +106,9 @@ class Measure:
     @property
     def compared_with_year_before(self) -> bool:
         """Whether its figures are judged against the same period a year before: not a derived
-        figure (its reference moves too) nor a gap or ratio (judged against a band or 1)."""
-        return not self.is_derived and self.unit not in ("ratio", "percentage_points")
+        figure (its reference moves too) nor a gap or ratio (judged against a band or 1), nor a
+        median in days (no test of two medians is made from the figures a partner file carries)."""
+        return not self.is_derived and self.unit not in ("ratio", "percentage_points", "days")
 
 
 _REQUIRED: Final = ("id", "title", "description", "priority", "outcome", "source", "unit",

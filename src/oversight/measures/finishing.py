@@ -581,10 +581,13 @@ def _suppress(x: dict[str, np.ndarray], unit: np.ndarray) -> tuple[np.ndarray, n
     smaller group for comparisons between groups. Reason code 1 = records, 2 = respondents."""
     below = int(config.default("suppress_below"))  # type: ignore[call-overload]
     num, den, ref_num, ref_den = x["numerator"], x["denominator"], x["ref_numerator"], x["ref_denominator"]
-    basis = np.where(unit == "proportion", den, np.where(unit == "survey_proportion", x["sample_size"], num))
+    basis = np.where(unit == "proportion", den,
+                     np.where(np.isin(unit, ("survey_proportion", "days")), x["sample_size"], num))
     has_ref = np.isfinite(ref_num)
     basis = np.where(has_ref & (unit == "ratio"), np.fmin(num, ref_num), basis)
     basis = np.where(has_ref & (unit == "percentage_points"), np.fmin(den, ref_den), basis)
+    # A figure in days (a median) with no case count behind it is not published: nothing says how many.
+    basis = np.where((unit == "days") & ~np.isfinite(basis), 0, basis)
     mask = np.isfinite(basis) & (basis < below)
     reason = np.where(mask, np.where(unit == "survey_proportion", 2, 1), 0)
     return mask, reason

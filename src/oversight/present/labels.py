@@ -37,6 +37,7 @@ UNIT_NAMES: Final = {
     "survey_proportion": "percentage of survey respondents",
     "percentage_points": "difference in percentage points",
     "ratio": "rate ratio",
+    "days": "days",
 }
 POLARITY_NAMES: Final = {
     "up_is_good": "higher is better",

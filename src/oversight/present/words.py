@@ -73,6 +73,8 @@ def format_value(unit: str, value: float | None) -> str:
         return f"{value:+.1f} points"
     if unit == "ratio":
         return f"{value:.2f} times"
+    if unit == "days":
+        return f"{value:,.0f} days" if float(value).is_integer() else f"{value:,.1f} days"
     return f"{value:,}"
 
 
@@ -365,6 +367,8 @@ def change_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
         return text + "."
     verdict = row.get("vs_year_before")
     care = f" ({quality_phrase(row)})" if is_flagged(row) and not is_missing(row.get("value")) else ""
+    if not measure.compared_with_year_before and not verdict:
+        return text + f"{care}."
     if not verdict or verdict == NOT_COMPARABLE:
         return text + f"{care}; {change_phrase(verdict, str(row['period_type']))}."
     direction = direction_phrase(measure.polarity, str(verdict))

@@ -106,7 +106,8 @@ def purge() -> None:
         removed = {name: count for module in kinds.load_web() for name, count in module.purge(session, cutoff).items()}
     out.print(f"expired sessions deleted: {sessions}")
     for name, count in removed.items():
-        out.print(f"{name} before {cutoff.isoformat()} deleted: {count}")
+        # A kind with its own retention setting names its own cutoff ("... before YYYY-MM-DD ...").
+        out.print(f"{name}: {count}" if " before " in name else f"{name} before {cutoff.isoformat()} deleted: {count}")
 
 
 def register_imports() -> None:

@@ -17,6 +17,7 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     VISITOR = "visitor"
     ANALYST = "analyst"
+    REVIEWER = "reviewer"
 
 
 ROLE_NAMES = {
@@ -24,6 +25,7 @@ ROLE_NAMES = {
     Role.COORDINATOR: "Scheme coordinator",
     Role.VISITOR: "Panel member (visitor)",
     Role.ANALYST: "Analyst",
+    Role.REVIEWER: "Complaint review case officer",
 }
 
 

@@ -20,6 +20,7 @@ from oversight.web.params import Filters, read_filters
 from oversight.web.render import Links, context
 from oversight.web.store import Store
 from oversight.web.twins import frame_csv, page_frame, page_json
+from oversight.web.views.complaints import complaints_page
 from oversight.web.views.crime import crime_page
 from oversight.web.views.custody import custody_page
 from oversight.web.views.forces import forces_page
@@ -49,6 +50,7 @@ PAGES: dict[str, tuple[str, Builder]] = {
     "/stop-search/forces/": ("forces.html", forces_page),
     "/hate-crime-vawg/": ("section.html", harm_page),
     "/custody/": ("section.html", custody_page),
+    "/complaints/": ("section.html", complaints_page),
     "/measures/": ("catalogue.html", lambda store, _: catalogue_page(store)),
     "/health/": ("health.html", lambda store, _: health_page(store)),
     "/methods/": ("methods.html", lambda store, _: methods_page()),

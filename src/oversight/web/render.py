@@ -132,7 +132,9 @@ def environment() -> Environment:
 
 NAVIGATION = (
     ("/", "Overview"), ("/crime/", "Crime"), ("/trust/", "Trust"), ("/stop-search/", "Stop and search"),
-    ("/hate-crime-vawg/", "Hate crime and VAWG"), ("/custody/", "Custody visiting"), ("/measures/", "All measures"),
+    ("/hate-crime-vawg/", "Hate crime and VAWG"), ("/custody/", "Custody visiting"),
+    ("/complaints/", "Complaint reviews"),
+    ("/measures/", "All measures"),
     ("/health/", "Data health"), ("/methods/", "Methods"), ("/api/", "Open data"),
 )
 

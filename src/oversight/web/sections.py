@@ -79,6 +79,13 @@ SECTIONS: Final = (
         "issues raised and how promptly the police answered them. From the office's own records service, "
         "as counts only: no detainee is named.",
     ),
+    Section(
+        "complaints", "Complaint reviews",
+        "How promptly the office decides reviews of the force's handling of complaints and complaints about "
+        "the chief officer: the share decided within the target time, counted by the date each case fell due "
+        "so that cases still waiting count against it, the cases open past the target, and the days taken. "
+        "From the office's own case records, as counts only: no complainant is named.",
+    ),
 )
 
 BY_SLUG: Final = {s.slug: s for s in SECTIONS}

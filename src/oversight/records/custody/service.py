@@ -42,9 +42,12 @@ class NotFound(OversightError):
 
 
 def visible_panels(db: Session, user: User) -> set[int] | None:
-    """The panels whose visits the user may see: a visitor, their own; everyone else, all (None)."""
-    if user.role != Role.VISITOR:
+    """The panels whose visits the user may see: a visitor, their own; those who run or study the
+    scheme, all (None); any other role (a complaint reviewer), none."""
+    if user.role in (Role.ADMIN, Role.COORDINATOR, Role.ANALYST):
         return None
+    if user.role != Role.VISITOR:
+        return set()
     return set(db.scalars(select(PanelMember.panel_id).where(PanelMember.user_id == user.id)).all())
 
 
