@@ -141,6 +141,12 @@ SETTINGS: tuple[Setting, ...] = (
         "Visit reports, issues and rota entries older than this many days (six years) are deleted by "
         "'oversight records purge'; the audit log keeps that they existed.",
     ),
+    Setting(
+        "grants_return_due_days",
+        30,
+        "A provider's quarterly return for a grant is due this many days after the quarter ends; a return "
+        "not submitted by then is missing, and one submitted after it is late.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-KINDS: tuple[str, ...] = ("custody",)
+KINDS: tuple[str, ...] = ("custody", "grants")
 """Subpackages of `oversight.records`, each one kind of record."""
 
 

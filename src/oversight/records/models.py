@@ -17,6 +17,8 @@ class Role(StrEnum):
     COORDINATOR = "coordinator"
     VISITOR = "visitor"
     ANALYST = "analyst"
+    COMMISSIONER = "commissioner"
+    PROVIDER = "provider"
 
 
 ROLE_NAMES = {
@@ -24,6 +26,8 @@ ROLE_NAMES = {
     Role.COORDINATOR: "Scheme coordinator",
     Role.VISITOR: "Panel member (visitor)",
     Role.ANALYST: "Analyst",
+    Role.COMMISSIONER: "Commissioner",
+    Role.PROVIDER: "Provider (funded organisation)",
 }
 
 
