@@ -7,8 +7,20 @@ from __future__ import annotations
 import datetime as dt
 import decimal
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, Integer, Numeric, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from oversight.records.db import Base, utcnow
@@ -155,3 +167,16 @@ class ReturnValue(Base):
     measure_id: Mapped[int] = mapped_column(ForeignKey("gr_measure.id", ondelete="CASCADE"), primary_key=True)
     value: Mapped[int] = mapped_column(Integer)
     __table_args__ = (CheckConstraint("value >= 0", name="value"),)
+
+
+class Publication(Base):
+    """A published quarterly update: the figures as they were when the commissioner published them
+    (amounts as strings of pounds and pence), so a later sign-off never changes what the public saw
+    without a new publication, which the audit log records."""
+
+    __tablename__ = "gr_publication"
+
+    quarter_start: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    published_by: Mapped[int | None] = mapped_column(ForeignKey("user_account.id", ondelete="SET NULL"))
+    figures: Mapped[dict[str, Any]] = mapped_column(JSON)

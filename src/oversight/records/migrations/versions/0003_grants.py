@@ -1,5 +1,5 @@
 """Commissioning and grants: funds, programmes, providers and their accounts, grants with boroughs
-and measures with targets, quarterly returns and their values. Money is Numeric(14, 2).
+and measures with targets, quarterly returns and their values, published updates. Money is Numeric(14, 2).
 
 Revision ID: 0003_grants
 Revises: 0002_custody
@@ -61,6 +61,20 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("provider_id", "user_id", name=op.f("pk_gr_provider_member")),
+    )
+    op.create_table(
+        "gr_publication",
+        sa.Column("quarter_start", sa.Date(), nullable=False),
+        sa.Column("published_at", sa.DateTime(), nullable=False),
+        sa.Column("published_by", sa.Integer(), nullable=True),
+        sa.Column("figures", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["published_by"],
+            ["user_account.id"],
+            name=op.f("fk_gr_publication_published_by_user_account"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("quarter_start", name=op.f("pk_gr_publication")),
     )
     op.create_table(
         "gr_grant",
@@ -189,6 +203,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_gr_grant_fund_id"))
 
     op.drop_table("gr_grant")
+    op.drop_table("gr_publication")
     op.drop_table("gr_provider_member")
     with op.batch_alter_table("gr_programme", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_gr_programme_fund_id"))
