@@ -16,7 +16,33 @@ branch_labels = None
 depends_on = None
 
 
+OLD_ROLES = "role IN ('administrator', 'coordinator', 'visitor', 'analyst')"
+NEW_ROLES = "role IN ('administrator', 'coordinator', 'visitor', 'analyst', 'commissioner', 'provider')"
+ROLE_CHECK = "ck_user_account_ck_user_account_role"  # the name the first migration's constraint got
+
+
+def _roles(old: str, new: str) -> None:
+    """Widen (or narrow back) the accounts' role CHECK. SQLite cannot alter a constraint, and rebuilding
+    user_account would fire its children's ON DELETE CASCADE; the change only allows more values, so it
+    edits the table's stored SQL as SQLite documents for such changes (writable_schema, then a new
+    schema version)."""
+    bind = op.get_bind()
+    if bind.dialect.name == "sqlite":
+        version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+        bind.exec_driver_sql("PRAGMA writable_schema=ON")
+        bind.exec_driver_sql("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' "
+                             "AND name = 'user_account'", (old, new))
+        bind.exec_driver_sql(f"PRAGMA schema_version={int(version) + 1}")
+        bind.exec_driver_sql("PRAGMA writable_schema=OFF")
+        found = bind.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = 'user_account'").scalar()
+        assert new in str(found), "the role constraint was not changed"
+    else:
+        op.drop_constraint(op.f(ROLE_CHECK), "user_account", type_="check")
+        op.create_check_constraint(op.f(ROLE_CHECK), "user_account", sa.text(new))
+
+
 def upgrade() -> None:
+    _roles(OLD_ROLES, NEW_ROLES)
     op.create_table(
         "gr_fund",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -186,6 +212,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM user_account WHERE role IN ('commissioner', 'provider')")
+    _roles(NEW_ROLES, OLD_ROLES)
     op.drop_table("gr_return_value")
     with op.batch_alter_table("gr_return", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_gr_return_quarter_start"))
