@@ -10,14 +10,12 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from records.recordstools import PASSWORD, Client, _drop_schema, _postgres_engine, client, sign_in
+from records.recordstools import GRANTS_EXAMPLE, PASSWORD, Client, _drop_schema, _postgres_engine, client, sign_in
 from sqlalchemy import select
 
 from oversight.records import auth, db
 from oversight.records.models import Role, User
 from oversight.records.web import RecordsSettings, create_user
-
-GRANTS_EXAMPLE = Path(__file__).parents[2] / "data" / "examples" / "grants_register_INVENTED.csv"
 
 
 @pytest.fixture(autouse=True)

@@ -90,7 +90,10 @@ def import_register(request: Request, ctx: Ctx = Gate) -> Response:
     upload = ctx.form.get("register") if ctx.form is not None else None
     if not isinstance(upload, UploadFile) or not upload.filename:
         return _register_page(ctx, 422, [regfile.RowError("(no file)", 0, "register", "choose a .csv or .xlsx file")])
-    data = upload.file.read(MAX_UPLOAD + 1)
+    try:
+        data = upload.file.read(MAX_UPLOAD + 1)
+    finally:
+        upload.file.close()
     name = Path(upload.filename).name
     if len(data) > MAX_UPLOAD:
         return _register_page(ctx, 422, [regfile.RowError(name, 0, "file", "larger than 5 MB")])
