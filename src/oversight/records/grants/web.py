@@ -225,9 +225,9 @@ def _decide(ctx: Ctx, return_id: int, act: Callable[[GrantReturn], None]) -> Res
         raise HTTPException(404, "no such return") from None
     except OversightError as exc:
         with ctx.db() as db:
-            found = db.get(GrantReturn, return_id)
-            assert found is not None
-            grant_id, key = found.grant_id, service.quarter_key(found.quarter_start)
+            again = db.get(GrantReturn, return_id)
+            assert again is not None
+            grant_id, key = again.grant_id, service.quarter_key(again.quarter_start)
         return _return_page(ctx, grant_id, key, status=409 if isinstance(exc, service.Refused) else 422,
                             error=f"Nothing was changed: {exc.reason}.")
     return redirect(f"/records/grants/{grant_id}/returns/{key}")
@@ -407,7 +407,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
 
     @app.command("grants-import")
     def grants_import(path: Annotated[Path, typer.Argument(help="Grants register, .csv or .xlsx (see "
-                                                                "docs/grants-register.md).")]) -> None:
+                                                                "docs/records.md).")]) -> None:
         """Load a grants register: every row checked, and nothing loaded if any row is bad (each is listed)."""
         if not path.is_file():
             fail(f"{path}: no such file")

@@ -28,7 +28,7 @@ def _roles(old: str, new: str) -> None:
     schema version)."""
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        version = bind.exec_driver_sql("PRAGMA schema_version").scalar()
+        version = bind.exec_driver_sql("PRAGMA schema_version").scalar() or 0
         bind.exec_driver_sql("PRAGMA writable_schema=ON")
         bind.exec_driver_sql("UPDATE sqlite_master SET sql = replace(sql, ?, ?) WHERE type = 'table' "
                              "AND name = 'user_account'", (old, new))
