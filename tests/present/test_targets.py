@@ -44,3 +44,4 @@ def test_how_complete_a_total_is():
     assert targets.returns_text(2, 2) == "from all 2 returns"
     assert targets.returns_text(1, 2) == "from 1 of 2 returns (the others are not signed off)"
     assert targets.returns_text(0, 0) == "no return owed yet"
+    assert targets.returns_text(1, 1) == "from its one return so far"

@@ -405,3 +405,22 @@ def test_the_update_pdf_is_tagged(app, records, people, grants_world):
     assert root["/Lang"] == "en-GB"
     text = "".join(page.extract_text() for page in reader.pages)
     assert "£17,800,000.00" in text and "Commissioned services and grants" in text
+
+
+def test_purge_deletes_grants_ended_before_the_cutoff_and_keeps_published_updates(records, grants_world):
+    from oversight.records.grants import web as grants_web
+
+    with records.session("retention") as s:
+        assert grants_web.purge(s, dt.date(2027, 3, 31)) == {"grants": 0}
+        assert grants_web.purge(s, dt.date(2027, 4, 1)) == {"grants": 11}
+    with records.session() as s:
+        assert s.scalar(select(func.count()).select_from(Grant)) == 0
+        assert s.scalar(select(func.count()).select_from(GrantReturn)) == 0
+        assert s.scalar(select(func.count()).select_from(Publication)) == 1
+
+
+def test_own_data_says_which_organisation_and_returns(app, grants_world):
+    provider = sign_in(app, "provider")
+    data = provider.get("/records/account/export.json").json()
+    assert data["grants"]["organisations"] == ["Example Youth Trust (invented)"]
+    assert data["grants"]["returns_submitted"] == [{"id": grants_world["return_id"], "quarter": "2026-04"}]

@@ -59,6 +59,8 @@ def returns_text(counted: int, owed: int) -> str:
     """'from 2 of 3 returns': how complete a total to date is."""
     if owed == 0:
         return "no return owed yet"
+    if counted == owed == 1:
+        return "from its one return so far"
     if counted == owed:
         return f"from all {owed} return{'s' if owed != 1 else ''}"
     return f"from {counted} of {owed} returns (the others are not signed off)"

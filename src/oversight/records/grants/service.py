@@ -277,7 +277,8 @@ def standing(found: GrantReturn | None, quarter: dt.date, today: dt.date) -> tup
 
 
 def expected_returns(db: Session, grants: list[Grant], today: dt.date) -> list[Expected]:
-    """Every return the grants owe for quarters that have begun, newest quarter first."""
+    """Every return the grants owe for quarters that have begun: missing first, then awaiting sign-off,
+    returned, due, signed off, and quarters not yet ended; newest quarter first within each."""
     ids = [g.id for g in grants]
     found = {(r.grant_id, r.quarter_start): r for r in db.scalars(
         select(GrantReturn).where(GrantReturn.grant_id.in_(ids))).all()} if ids else {}
@@ -287,7 +288,9 @@ def expected_returns(db: Session, grants: list[Grant], today: dt.date) -> list[E
             ret = found.get((grant.id, quarter))
             where, late = standing(ret, quarter, today)
             out.append(Expected(grant, quarter, due_on(quarter), ret, where, late))
-    order = list(Standing)
-    out.sort(key=lambda e: (-e.quarter.toordinal(), order.index(e.standing) if e.standing != Standing.MISSING else -1,
-                            e.grant.reference))
+    out.sort(key=lambda e: (ATTENTION.index(e.standing), -e.quarter.toordinal(), e.grant.reference))
     return out
+
+
+ATTENTION = [Standing.MISSING, Standing.SUBMITTED, Standing.RETURNED, Standing.DUE, Standing.SIGNED_OFF, Standing.OPEN]
+"""The order returns are listed in: what needs someone to act first, quarters not yet ended last."""
