@@ -167,7 +167,7 @@ def check_return(grant: Grant, values: dict[str, str]) -> ReturnForm:
             form.errors["spend"] = (f"Spend in one quarter (£{form.spend:,}) cannot be more than the whole grant "
                                     f"(£{grant.amount:,})")
     except money.BadAmount as exc:
-        form.errors["spend"] = f"Enter the spend in pounds and pence, like 12500.00: {exc.reason}"
+        form.errors["spend"] = f"Spend this quarter: {exc.reason}"
     for measure in grant.measures:
         form.measures[measure.id] = _count(form, f"measure_{measure.id}", f"{measure.name.lower()} this quarter")
     narrative = values.get("narrative", "").strip()
