@@ -424,3 +424,12 @@ def test_own_data_says_which_organisation_and_returns(app, grants_world):
     data = provider.get("/records/account/export.json").json()
     assert data["grants"]["organisations"] == ["Example Youth Trust (invented)"]
     assert data["grants"]["returns_submitted"] == [{"id": grants_world["return_id"], "quarter": "2026-04"}]
+
+
+def test_the_pdf_of_a_published_version_is_made_once(app, grants_world):
+    calls = []
+    make = app.state.records_pdf
+    app.state.records_pdf = lambda html: calls.append(html) or make(html)
+    first = app_client_page(app, "/records/grants/update/2026-04/update.pdf")
+    second = app_client_page(app, "/records/grants/update/2026-04/update.pdf")
+    assert first.content == second.content and len(calls) == 1

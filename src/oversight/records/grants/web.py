@@ -317,9 +317,15 @@ def update_pdf(request: Request, quarter: str, ctx: Ctx = Gate) -> Response:
     make_pdf = request.app.state.records_pdf
     if make_pdf is None:
         raise HTTPException(503, "this server cannot make PDFs")
-    html = request.app.state.env.get_template("records/grants/update_print.html").render(
-        figures=data, publication=publication, title=f"Commissioned services and grants, {data['label']}")
-    return _download(make_pdf(html), "application/pdf", f"grants-update-{data['quarter']}.pdf")
+    made: dict[tuple[str, str], bytes] | None = getattr(request.app.state, "grants_pdfs", None)
+    if made is None:
+        made = request.app.state.grants_pdfs = {}
+    key = (data["quarter"], publication.published_at.isoformat() if publication else "")
+    if key not in made:  # a published version never changes: made once per server, not per request
+        html = request.app.state.env.get_template("records/grants/update_print.html").render(
+            figures=data, publication=publication, title=f"Commissioned services and grants, {data['label']}")
+        made[key] = make_pdf(html)
+    return _download(made[key], "application/pdf", f"grants-update-{data['quarter']}.pdf")
 
 
 @route(router, "POST", "/grants/update/{quarter}/publish", COMMISSIONING)
