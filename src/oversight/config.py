@@ -156,6 +156,12 @@ SETTINGS: tuple[Setting, ...] = (
         "'oversight records purge' to what the statistics need (kind, dates, decision, borough): "
         "the force's complaint number, the reviewer and the recommendation text are removed.",
     ),
+    Setting(
+        "grants_return_due_days",
+        30,
+        "A provider's quarterly return for a grant is due this many days after the quarter ends; a return "
+        "not submitted by then is missing, and one submitted after it is late.",
+    ),
 )
 
 _BY_NAME = {s.name: s for s in SETTINGS}

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from records.recordstools import PASSWORD, Client, _drop_schema, _postgres_engine, client, sign_in
+from records.recordstools import GRANTS_EXAMPLE, PASSWORD, Client, _drop_schema, _postgres_engine, client, sign_in
+from sqlalchemy import select
 
 from oversight.records import auth, db
 from oversight.records.models import Role, User
@@ -128,3 +129,43 @@ def world(records: db.Records, people: dict[str, int]) -> dict[str, int]:
         s.flush()
         ids["case"] = case.id
     return ids
+
+
+@pytest.fixture
+def grants_world(records: db.Records, people: dict[str, int], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The invented example register loaded by the commissioner; the role 'provider' reports for Example
+    Youth Trust (EX-005, EX-006), a second provider account for Example Mentoring Trust (EX-003). EX-005
+    has a submitted return for 2026/27 Q1 and that quarter's update is published. Today is 15 Nov 2026."""
+    import datetime as dt
+
+    from oversight.records.grants import register, service, update
+    from oversight.records.grants import web as grants_web
+    from oversight.records.grants.models import Grant, Provider, ProviderMember, Publication
+
+    today = dt.date(2026, 11, 15)
+    monkeypatch.setattr(grants_web, "today", lambda: today)
+    with records.session("test set-up") as s:
+        commissioner = s.get(User, people["commissioner"])
+    with records.session(commissioner) as s:
+        register.load_file(s, GRANTS_EXAMPLE)
+        youth = s.scalar(select(Provider).where(Provider.name == "Example Youth Trust (invented)"))
+        mentoring = s.scalar(select(Provider).where(Provider.name == "Example Mentoring Trust (invented)"))
+        other = create_user(s, "provider-b", "Provider B", "provider", PASSWORD)
+        s.add_all([ProviderMember(provider_id=youth.id, user_id=people["provider"]),
+                   ProviderMember(provider_id=mentoring.id, user_id=other.id)])
+        grants = {g.reference: g for g in s.scalars(select(Grant)).all()}
+        ex5 = grants["EX-005"]
+        quarter = dt.date(2026, 4, 1)
+        values = {"referrals": "130", "people_supported": "118", "spend": "400000.06", "narrative": "Started.",
+                  **{f"measure_{m.id}": "240" for m in ex5.measures}}
+        form = service.check_return(ex5, values)
+        assert not form.errors, form.errors
+        provider_user = s.get(User, people["provider"])
+        submitted = service.save_return(s, ex5, quarter, form, provider_user, True, today)
+        s.add(Publication(quarter_start=quarter, published_by=commissioner.id,
+                          figures=update.figures(s, quarter, today)))
+        s.flush()
+        return {"today": today, "quarter": "2026-04", "return_id": submitted.id, "provider_id": youth.id,
+                "grant_id": ex5.id, "own_grants": [grants["EX-005"].id, grants["EX-006"].id],
+                "other_grant": grants["EX-003"].id, "grants": {k: g.id for k, g in grants.items()},
+                "other_provider": other.id}

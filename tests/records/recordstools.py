@@ -29,6 +29,8 @@ POSTGRES_ENV = "OVERSIGHT_TEST_POSTGRES_URL"
 PASSWORD = "correct horse battery staple"
 ROLES = ("anonymous", *[r.value for r in Role])
 BASE = "https://testserver"
+GRANTS_EXAMPLE = pathlib.Path(__file__).parents[2] / "data" / "examples" / "grants_register_INVENTED.csv"
+"""The invented example grants register (its totals by priority are MOPAC's 2015/16 split)."""
 
 
 

@@ -14,8 +14,9 @@ from records.recordstools import ROLES, csrf_of
 from oversight.records import access
 
 A, C, V, N, R, ANON = "administrator", "coordinator", "visitor", "analyst", "reviewer", "anonymous"
-EVERYONE = {ANON, A, C, V, N, R}
-SIGNED_IN = {A, C, V, N, R}
+M, P = "commissioner", "provider"
+EVERYONE = {ANON, A, C, V, N, R, M, P}
+SIGNED_IN = {A, C, V, N, R, M, P}
 
 POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/records/login"): EVERYONE,
@@ -39,8 +40,8 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("POST", "/records/suites/{suite_id}/status"): {A, C},
     ("POST", "/records/panels/{panel_id}/rota"): {A, C},
     ("POST", "/records/panels/{panel_id}/rota/publish"): {A, C},
-    ("GET", "/records/visits/"): SIGNED_IN,
-    ("GET", "/records/visits/{visit_id}"): SIGNED_IN,
+    ("GET", "/records/visits/"): {A, C, V, N},
+    ("GET", "/records/visits/{visit_id}"): {A, C, V, N},
     ("GET", "/records/visits/{visit_id}/report"): {A, C, V},
     ("POST", "/records/visits/{visit_id}/report"): {A, C, V},
     ("POST", "/records/visits/{visit_id}/status"): {A, C},
@@ -59,6 +60,24 @@ POLICY: dict[tuple[str, str], set[str]] = {
     ("GET", "/records/complaints/{case_id}/edit"): {A, R},
     ("GET", "/records/complaints/statistics/"): {A, R, N},
     ("GET", "/records/complaints/statistics/partner.csv"): {A, R, N},
+    # commissioning and grants
+    ("GET", "/records/grants/"): {A, M, N, P},
+    ("POST", "/records/grants/import"): {A, M},
+    ("GET", "/records/grants/providers/"): {A, M},
+    ("POST", "/records/grants/providers/{provider_id}/members"): {A, M},
+    ("GET", "/records/grants/returns/"): {A, M, N, P},
+    ("GET", "/records/grants/{grant_id}"): {A, M, N, P},
+    ("GET", "/records/grants/{grant_id}/returns/{quarter}"): {A, M, N, P},
+    ("POST", "/records/grants/{grant_id}/returns/{quarter}"): {P},
+    ("POST", "/records/grants/returns/{return_id}/sign-off"): {A, M},
+    ("POST", "/records/grants/returns/{return_id}/send-back"): {A, M},
+    ("GET", "/records/grants/update/"): EVERYONE,
+    ("GET", "/records/grants/update/{quarter}"): EVERYONE,
+    ("GET", "/records/grants/update/{quarter}/spend.csv"): EVERYONE,
+    ("GET", "/records/grants/update/{quarter}/measures.csv"): EVERYONE,
+    ("GET", "/records/grants/update/{quarter}/update.json"): EVERYONE,
+    ("GET", "/records/grants/update/{quarter}/update.pdf"): EVERYONE,
+    ("POST", "/records/grants/update/{quarter}/publish"): {A, M},
 }
 
 
@@ -110,11 +129,12 @@ def _fill(path: str, ids: dict[str, int]) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_matrix(app, as_role, people, world, role):
+def test_matrix(app, as_role, people, world, grants_world, role):
     """Each role calls every route: allowed ones do not refuse; the others refuse."""
     ids = {"user_id": people[V], "panel_id": world["panel_a"], "suite_id": world["suite_a"],
-           "visit_id": world["visit_a_open"], "issue_id": world["issue_a"],
-           "case_id": world["case"]}
+           "visit_id": world["visit_a_open"], "issue_id": world["issue_a"], "grant_id": grants_world["grant_id"],
+           "quarter": grants_world["quarter"], "return_id": grants_world["return_id"],
+           "provider_id": grants_world["provider_id"], "case_id": world["case"]}
     c = as_role[role]
     csrf = csrf_of(c.get("/records/login")) if role == ANON else csrf_of(c.get("/records/account/"))
     for method, template in records_routes(app):

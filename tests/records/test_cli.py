@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from oversight.cli import app
@@ -159,4 +159,36 @@ def test_purge_deletes_visits_past_the_retention_period_and_the_log_keeps_that_t
         assert len(s.scalars(select(VisitReport)).all()) == 1 and len(s.scalars(select(Issue)).all()) == 1
         deleted = {e.table_name for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "delete")).all()}
         assert deleted == {"cv_visit", "cv_report", "cv_issue"}
+    records.dispose()
+
+
+def test_grants_import_names_bad_rows_then_loads_the_register(tmp_path):
+    from decimal import Decimal
+
+    from records.recordstools import GRANTS_EXAMPLE
+
+    from oversight.records.grants.models import Grant, ProviderMember
+    from oversight.records.web import create_user
+
+    url = f"sqlite:///{tmp_path / 'r.sqlite'}"
+    _run(url, "migrate")
+    bad = tmp_path / "register.csv"
+    bad.write_text(GRANTS_EXAMPLE.read_text().replace("333333.34", "333333.345"), encoding="utf-8")
+    result = _run(url, "grants-import", str(bad))
+    assert result.exit_code == 2, result.output
+    assert "register.csv, row 12, amount: 333333.345 has more than two decimal places" in result.output
+    assert "nothing was loaded" in result.output
+    result = _run(url, "grants-import", str(GRANTS_EXAMPLE))
+    assert result.exit_code == 0 and "11 grants loaded, £17,800,000.00 in all" in result.output, result.output
+    records = db.Records(url)
+    with records.session() as s:
+        assert sum((g.amount for g in s.scalars(select(Grant)).all()), Decimal(0)) == Decimal("17800000.00")
+        create_user(s, "youth-trust", "Youth Trust", "provider", "a long enough password")
+    records.dispose()
+    result = _run(url, "grants-link-provider", "youth-trust", "Example Youth Trust (invented)")
+    assert result.exit_code == 0, result.output
+    assert _run(url, "grants-link-provider", "youth-trust", "Nobody").exit_code == 2
+    records = db.Records(url)
+    with records.session() as s:
+        assert s.scalar(select(func.count()).select_from(ProviderMember)) == 1
     records.dispose()

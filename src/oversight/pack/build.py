@@ -57,7 +57,7 @@ def build_pack(warehouse: str | os.PathLike[str], area: str, month: str, out: st
 
 
 def pdf_bytes(html: str) -> bytes:
-    """The tagged PDF of a rendered pack, as bytes (for the site)."""
+    """The tagged PDF of rendered HTML (a pack, the grants update), as bytes (for the site)."""
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "pack.pdf"
         write_pdf(html, path)

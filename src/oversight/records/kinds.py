@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-KINDS: tuple[str, ...] = ("custody", "complaints")
+KINDS: tuple[str, ...] = ("custody", "grants", "complaints")
 """Subpackages of `oversight.records`, each one kind of record."""
 
 

@@ -18,6 +18,8 @@ class Role(StrEnum):
     VISITOR = "visitor"
     ANALYST = "analyst"
     REVIEWER = "reviewer"
+    COMMISSIONER = "commissioner"
+    PROVIDER = "provider"
 
 
 ROLE_NAMES = {
@@ -26,6 +28,8 @@ ROLE_NAMES = {
     Role.VISITOR: "Panel member (visitor)",
     Role.ANALYST: "Analyst",
     Role.REVIEWER: "Complaint review case officer",
+    Role.COMMISSIONER: "Commissioner",
+    Role.PROVIDER: "Provider (funded organisation)",
 }
 
 

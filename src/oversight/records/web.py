@@ -183,9 +183,11 @@ Gate = Depends(gate)
 
 
 def install(app: FastAPI, *, records: Records, settings: RecordsSettings, chrome: Chrome,
-            env: Environment) -> None:
-    """Mount the records pages on the site: `chrome(data, path)` gives the site's template context."""
+            env: Environment, pdf: Callable[[str], bytes] | None = None) -> None:
+    """Mount the records pages on the site: `chrome(data, path)` gives the site's template context;
+    `pdf(html)` makes a tagged PDF of a published page (the report's writer, handed in by the app)."""
     app.state.records = records
+    app.state.records_pdf = pdf
     app.state.records_settings = settings
     app.state.records_chrome = chrome
     if env.loader is not None and TEMPLATES not in getattr(env.loader, "searchpath", []):

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from oversight import config
 from oversight.errors import OversightError, WarehouseError
+from oversight.pack import pdf_bytes
 from oversight.records import web as records_web
 from oversight.records.db import Records
 from oversight.web import api, packs, pages
@@ -190,7 +191,7 @@ def create_app(
     app.include_router(packs.router)
     if not publishing:  # the records are never published: only their aggregates, through the measures
         settings = records_settings or records_web.RecordsSettings()
-        records_web.install(app, records=records or Records(), settings=settings, env=app.state.env,
+        records_web.install(app, records=records or Records(), settings=settings, env=app.state.env, pdf=pdf_bytes,
                             chrome=lambda data, path: context(data, path, registry=None, built_at=None))
 
     @app.exception_handler(OversightError)

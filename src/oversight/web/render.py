@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, pass_context, select_autoescape
 from markupsafe import Markup
 
-from oversight.present import labels, words
+from oversight.present import labels, targets, words
 from oversight.present.marks import spc_badge
 
 TEMPLATES = Path(str(resources.files("oversight.web") / "templates"))
@@ -121,6 +121,10 @@ def environment() -> Environment:
         month=lambda v: "" if not v else str(v)[:7],
         missing=labels.is_missing,
         band_words=words.band_words,
+        money=targets.money_text,
+        against_target=targets.against_target,
+        target_status=targets.status_text,
+        returns_words=targets.returns_text,
     )
     env.globals.update(
         LEVEL_NAMES=labels.LEVEL_NAMES,

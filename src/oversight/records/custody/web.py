@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from oversight.errors import OversightError
-from oversight.records.access import READERS, SIGNED_IN, STAFF, VISITING, route
+from oversight.records.access import READERS, STAFF, VISITING, route
 from oversight.records.custody import rota, service, statistics
 from oversight.records.custody.models import (
     CATEGORY_NAMES,
@@ -41,6 +41,8 @@ from oversight.records.db import Records
 from oversight.records.models import Role, User
 from oversight.records.web import NO_STORE, Ctx, Gate, add_navigation, redirect, router
 
+CUSTODY = frozenset({Role.ADMIN, Role.COORDINATOR, Role.VISITOR, Role.ANALYST})
+"""Custody visiting's people: not every signed-in account (a grants provider sees no custody visit)."""
 NAMES = {"CATEGORY_NAMES": CATEGORY_NAMES, "DAY_PART_NAMES": DAY_PART_NAMES, "SEVERITY_NAMES": SEVERITY_NAMES,
          "SUITE_STATUS_NAMES": SUITE_STATUS_NAMES, "UNAVAILABLE_NAMES": UNAVAILABLE_NAMES}
 
@@ -215,7 +217,7 @@ def publish_rota(request: Request, panel_id: int, ctx: Ctx = Gate) -> Response:
 
 # --- visits and reports --------------------------------------------------------------------------------------------
 
-@route(router, "GET", "/visits/", SIGNED_IN)
+@route(router, "GET", "/visits/", CUSTODY)
 def visits(request: Request, ctx: Ctx = Gate) -> Response:
     assert ctx.user is not None
     with ctx.db() as db:
@@ -242,7 +244,7 @@ def _visit_page(ctx: Ctx, visit_id: int) -> Response:
                  visit=visit, report=report, names=names, suite=suite, panel_name=panel_name)
 
 
-@route(router, "GET", "/visits/{visit_id}", SIGNED_IN)
+@route(router, "GET", "/visits/{visit_id}", CUSTODY)
 def visit(request: Request, visit_id: int, ctx: Ctx = Gate) -> Response:
     return _visit_page(ctx, visit_id)
 

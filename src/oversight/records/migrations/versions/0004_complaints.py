@@ -2,7 +2,7 @@
 the force's complaint number, never the complainant's name or contact details).
 
 Revision ID: 0004_complaints
-Revises: 0002_custody
+Revises: 0003_grants
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_complaints"
-down_revision = "0002_custody"
+down_revision = "0003_grants"
 branch_labels = None
 depends_on = None
 
@@ -60,7 +60,7 @@ def downgrade() -> None:
     op.drop_table("cr_case")
 
 
-ROLES_BEFORE = ("administrator", "coordinator", "visitor", "analyst")
+ROLES_BEFORE = ("administrator", "coordinator", "visitor", "analyst", "commissioner", "provider")
 ROLES_AFTER = (*ROLES_BEFORE, "reviewer")
 
 
