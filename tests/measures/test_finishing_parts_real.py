@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from oversight import config
+from oversight.measures import engine
 from oversight.measures.catalogue import load_catalogue
 from oversight.measures.engine import build
 from oversight.warehouse.connection import connect
@@ -54,3 +55,11 @@ def test_memory_sizes_are_read_as_duckdb_writes_them():
     for bad in ("2", "2 GB of memory", "GB", "-1GB"):
         with pytest.raises(ValueError, match="not a memory size"):
             config.memory_bytes(bad)
+
+
+def test_duckdb_gets_its_share_of_the_build_budget(monkeypatch):
+    monkeypatch.setitem(config._CHOSEN, "build_memory_limit", "2GB")
+    assert engine.duckdb_memory_limit() == "800MB"
+    assert engine.duckdb_memory_limit(engine.DUCKDB_SHARE_FINISHING) == "400MB"
+    monkeypatch.setitem(config._CHOSEN, "build_memory_limit", "1GiB")
+    assert engine.duckdb_memory_limit() == f"{int(2**30 * 0.4) // 10**6}MB"

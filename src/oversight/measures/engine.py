@@ -122,15 +122,18 @@ def build(
 
 
 DUCKDB_SHARE = 0.4
-"""DuckDB's part of `build_memory_limit`. The rest is Python's: the interpreter with numpy, pandas
-and scipy (about 0.3 GB) and the numbers of one part of the statistics (`finish_chunk_rows`)."""
+"""DuckDB's part of `build_memory_limit` while the measure SQL runs. The rest is Python's: the
+interpreter with numpy, pandas and scipy (about 0.3 GB) and what the SQL hands it."""
+DUCKDB_SHARE_FINISHING = 0.2
+"""DuckDB's part while the statistics are computed: it then only hands out one part of the table
+at a time (the rest waits on disk), and Python holds that part's numbers and relations."""
 
 
-def duckdb_memory_limit() -> str:
+def duckdb_memory_limit(share: float = DUCKDB_SHARE) -> str:
     """DuckDB's memory limit during a build: its share of the whole build's limit. DuckDB spills
     what does not fit to its temporary directory."""
     budget = config.memory_bytes(str(config.default("build_memory_limit")))
-    return f"{int(budget * DUCKDB_SHARE) // 10**6}MB"
+    return f"{int(budget * share) // 10**6}MB"
 
 
 def _build_all(
@@ -150,7 +153,9 @@ def _build_all(
             progress(measure.id)
         report.measures.append(_build_one(con, measure))
     report.timings["sql"] = time.perf_counter() - started
+    con.execute(f"SET memory_limit = '{duckdb_memory_limit(DUCKDB_SHARE_FINISHING)}'")
     finish_in_warehouse(con, {m.id: m for m in catalogue.values()}, report.timings)
+    con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
     t = time.perf_counter()
     report.rows = _replace_tables(con, report)
     report.timings["write"] = time.perf_counter() - t
