@@ -9,6 +9,7 @@ limits, the binomial test) are evaluated once per distinct input, since most cou
 
 from __future__ import annotations
 
+import ctypes
 import time
 from typing import Final
 
@@ -513,6 +514,7 @@ def _hide_with_others(
                    ORDER BY v.measure, v.period_type, v.period_end, v.area_level, v.area_code, v.breakdown""",
                 params={"part": part},
             ).to_arrow_table())
+            _give_back_memory()
             rows_unit = unit[frame["m_index"].to_numpy(np.int64)]
             # An additive measure's unit is a count, a rate or a proportion: neither a reference
             # group nor a sample size enters its primary suppression.
@@ -534,6 +536,17 @@ def _hide_with_others(
     finally:
         con.execute("DROP TABLE IF EXISTS __piece")
         con.execute("DROP TABLE IF EXISTS __piece_part")
+
+
+def _give_back_memory() -> None:
+    """Hand memory freed by Arrow and numpy back to the system before the next big step: their
+    allocators otherwise keep it for reuse, and the process would carry the fetched table's size
+    into the suppression that follows."""
+    pa.default_memory_pool().release_unused()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: its allocator decides
+        pass
 
 
 def _lean_frame(table: pa.Table) -> pd.DataFrame:
