@@ -181,7 +181,7 @@ class Store:
     def _slice_of_area(self, measure_id: str, level: str, area: str, period: str | None, period_type: str | None,
                        breakdown: str | None) -> pd.DataFrame | None:
         """What `measure_values` answers for one area, cut from every figure of that area read at
-        once (`_area_figures`): a page asks for dozens of measures of one area, and one read of
+        once (`_read_area`): a page asks for dozens of measures of one area, and one read of
         them all costs about what two of those queries cost. None where the filters need
         `value_filter`'s checks to say what is wrong (the caller then asks it, and it raises)."""
         measure = self.catalogue[measure_id]
@@ -198,9 +198,13 @@ class Store:
                 return None
         if (measure_id, area) not in self._measure_codes():
             return pd.DataFrame()  # value_filter's NoFigures for an area without figures
-        frame, positions, unread = self._area_figures(level, area)
-        at = positions.get(measure_id, np.empty(0, dtype=np.int64))
-        found = frame.iloc[at]
+        held = self.cached(("area_measures", level, area), lambda: self._read_area(level, area))
+        if measure_id not in held:
+            return pd.DataFrame() if period is not None else self._no_values().copy()
+        piece = self.peek(("area_figures", level, area, measure_id))
+        if piece is None:
+            return None  # let go from the cache since (or too big to keep): the query layer reads it
+        found, unread_rows = piece
         keep = np.ones(len(found), dtype=bool)
         if kind is not None:
             keep &= (found["period_type"] == kind).to_numpy(dtype=bool)
@@ -211,7 +215,7 @@ class Store:
         found = found[keep].reset_index(drop=True)
         if found.empty:  # NoFigures for a period; else the empty answer of the query layer
             return pd.DataFrame() if period is not None else self._no_values().copy()
-        return _as_duckdb_hands_over(found, {c: bool(missing[at][keep].all()) for c, missing in unread.items()})
+        return _as_duckdb_hands_over(found, {c: bool(missing[keep].all()) for c, missing in unread_rows.items()})
 
     def _no_values(self) -> pd.DataFrame:
         """`measure_values`' answer when it selects no row."""
@@ -220,19 +224,20 @@ class Store:
                 return present_values(con.execute("SELECT * FROM measure_value WHERE false").df(), public=True)
         return self.cached(("no_values",), load)
 
-    def _area_figures(self, level: str, area: str) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
-        """Every public figure of one area (`present_values`, suppressed ones blanked), in
-        `measure_values`' order within each measure; the positions of each measure's rows; and
-        where each column `present_values` blanks had no value before it did."""
-        def load() -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
-            with self.connection() as con:
-                frame = con.execute("SELECT * FROM measure_value WHERE area_level = ? AND area_code = ? "
-                                    f"ORDER BY measure, {VALUE_ORDER}", [level, area]).df()
-            unread = {c: frame[c].isna().to_numpy() for c in READINGS}
-            frame = present_values(frame, public=True)
-            positions = {m: np.asarray(rows) for m, rows in frame.groupby("measure", sort=False).indices.items()}
-            return frame, positions, unread
-        return self.cached(("area_figures", level, area), load)  # type: ignore[no-any-return]
+    def _read_area(self, level: str, area: str) -> frozenset[str]:
+        """Read every public figure of one area at once (`present_values`, suppressed ones blanked),
+        and keep each measure's rows in the cache apart, in `measure_values`' order, with where
+        each column `present_values` blanks had no value before it did. Returns the measures read."""
+        with self.connection() as con:
+            frame = con.execute("SELECT * FROM measure_value WHERE area_level = ? AND area_code = ? "
+                                f"ORDER BY measure, {VALUE_ORDER}", [level, area]).df()
+        unread = {c: frame[c].isna().to_numpy() for c in READINGS}
+        frame = present_values(frame, public=True)
+        found = frame.groupby("measure", sort=False).indices
+        for measure_id, rows in found.items():
+            piece = (frame.iloc[rows].reset_index(drop=True), {c: missing[rows] for c, missing in unread.items()})
+            self.cached(("area_figures", level, area, measure_id), lambda piece=piece: piece)  # type: ignore[misc]
+        return frozenset(found)
 
     def _measure_codes(self) -> set[tuple[str, str]]:
         """(measure, area code) pairs with figures at any level: `value_filter`'s check of an area."""
