@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 WAREHOUSE ?= oversight.duckdb
 
-.PHONY: demo test install bench clean report-fonts
+.PHONY: demo test install bench clean report-fonts plotly-bundle
 
 $(BIN)/oversight: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,18 @@ report-fonts: install
 	    --layout-features='*' --name-IDs='*' --name-languages='*' --no-hinting \
 	    --output-file=$(REPORT_FONTS)/$$face.ttf || exit 1; \
 	done
+
+# The chart library (src/oversight/web/static/plotly.min.js, served by web/assets.py), kept in the
+# repository as fetched here: plotly.js's official "basic" bundle (traces bar, pie and scatter, all the
+# pages draw), pinned, from the npm registry (npm checks the package's integrity). Run after changing
+# the pin; tests/web/test_assets.py checks every trace the charts use is in it.
+PLOTLY_BUNDLE := plotly.js-basic-dist-min@4.1.1
+plotly-bundle:
+	rm -rf build/plotly-bundle && mkdir -p build/plotly-bundle
+	cd build/plotly-bundle && npm pack --silent $(PLOTLY_BUNDLE) >/dev/null && tar xzf *.tgz
+	cp build/plotly-bundle/package/plotly-basic.min.js src/oversight/web/static/plotly.min.js
+	cp build/plotly-bundle/package/LICENSE src/oversight/web/static/plotly.js-LICENSE.txt
+	rm -rf build/plotly-bundle
 
 clean:
 	rm -rf $(VENV) $(WAREHOUSE) $(WAREHOUSE).wal oversight-records.sqlite

@@ -48,8 +48,11 @@ def site(web_warehouse: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_every_page_and_measure_page_is_written(site: Path) -> None:
     for page in ("index.html", "crime/index.html", "trust/index.html", "stop-search/index.html",
                  "hate-crime-vawg/index.html", "measures/index.html", "health/index.html", "methods/index.html",
-                 "api/index.html", "static/plotly.min.js", "static/site.css", "api/v1/openapi.json"):
+                 "api/index.html", "api/v1/openapi.json"):
         assert (site / page).is_file(), page
+    for asset in ("plotly.min-*.js", "site-*.css", "site-*.js"):  # written once, under a name with its version
+        (written,) = (site / "static").glob(asset)
+        assert written.stat().st_size > 1000
     for measure in load_catalogue():
         assert (site / "measures" / measure / "index.html").is_file()
         assert (site / "measures" / measure / "index.json").is_file()
@@ -151,3 +154,20 @@ def test_publish_and_serve_say_when_there_is_no_warehouse(tmp_path: Path) -> Non
         result = CliRunner().invoke(cli, ["--warehouse", str(tmp_path / "none.duckdb"), *command])
         assert result.exit_code == 2
         assert "no warehouse here yet" in result.output
+
+
+def test_text_files_have_a_gzip_copy_beside_them_for_the_web_server(site: Path) -> None:
+    import gzip
+
+    from oversight.web.publish import COMPRESSIBLE
+
+    copies = list(site.rglob("*.gz"))
+    assert len(copies) > 100
+    for copy in copies:
+        original = copy.with_name(copy.name.removesuffix(".gz"))
+        assert original.suffix in COMPRESSIBLE
+        assert gzip.decompress(copy.read_bytes()) == original.read_bytes(), copy
+    crime = site / "crime" / "index.html"
+    assert (site / "crime" / "index.html.gz").stat().st_size < crime.stat().st_size / 3
+    (chart_library,) = site.glob("static/plotly.min-*.js.gz")
+    assert chart_library.stat().st_size < 500_000

@@ -5,8 +5,11 @@ exactly as it does in the quarterly report, on the site and in the API.
 
 from __future__ import annotations
 
+import functools
 import re
 from importlib import resources
+
+from jinja2 import Environment
 
 from oversight.pack.data import Pack
 from oversight.pack.questions import Questions
@@ -30,16 +33,27 @@ def render_html(pack: Pack, questions: Questions | None = None, *, questions_fil
                 web: bool = False, pdf_link: str = "") -> str:
     """The pack as HTML. `web` renders it for the site (fonts not embedded, links to the PDF
     `pdf_link` and back to the site); otherwise it is one self-contained file, as the PDF prints it."""
-    sheets = ["pack.css", "pack-web.css"] if web else ["pack.css"]
-    css = "\n".join([stylesheet(fonts=not web), *(_template(name) for name in sheets)])
-    env = environment("oversight.pack")
-    env.globals.update(mark=quality_mark, quality_notes=quality_notes, missing_reasons=missing_reasons,
-                       short=label_text, care_words=sentence_case(USE_WITH_CARE))
-    html = env.get_template("pack.html").render(
-        p=pack, title=title(pack), css=css, questions=questions, questions_file=questions_file,
+    html = _environment().get_template("pack.html").render(
+        p=pack, title=title(pack), css=_css(web), questions=questions, questions_file=questions_file,
         suppress_below=pack.settings.get("suppress_below", ""), web=web, pdf_link=pdf_link,
         change_sentence=change_sentence)
     return _scrolling_tables(html) if web else html
+
+
+@functools.cache
+def _environment() -> Environment:
+    """The pack's templates on the report's, compiled once per process (a page of the site renders
+    a pack on each request for a new borough or month)."""
+    env = environment("oversight.pack")
+    env.globals.update(mark=quality_mark, quality_notes=quality_notes, missing_reasons=missing_reasons,
+                       short=label_text, care_words=sentence_case(USE_WITH_CARE))
+    return env
+
+
+@functools.cache
+def _css(web: bool) -> str:
+    sheets = ["pack.css", "pack-web.css"] if web else ["pack.css"]
+    return "\n".join([stylesheet(fonts=not web), *(_template(name) for name in sheets)])
 
 
 def _template(name: str) -> str:

@@ -10,19 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
-import gzip
 import logging
 import os
 import threading
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import FileResponse, HTMLResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import HTMLResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,20 +29,18 @@ from oversight.pack import pdf_bytes
 from oversight.records import web as records_web
 from oversight.records.db import Records
 from oversight.web import api, packs, pages
-from oversight.web.render import STATIC, context, environment
+from oversight.web.assets import COMPRESS_FROM_BYTES, asset_response
+from oversight.web.render import context, environment
 from oversight.web.store import Store
-from oversight.web.traffic import Traffic, accepts_gzip, retry_after
+from oversight.web.traffic import Traffic, retry_after
 from oversight.web.twins import dumps, error_envelope
 
 log = logging.getLogger("oversight.web")
 
 OPENAPI_URL = "/api/v1/openapi.json"
 
-COMPRESS_FROM_BYTES = 1000
-"""Answers smaller than this go out as they are: gzip would save a few hundred bytes at most."""
 COMPRESS_LEVEL = 6
 """zlib's default: within 1-2% of level 9's size on our pages, in about half the time."""
-STATIC_MAX_AGE = "public, max-age=86400"
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; "
@@ -81,36 +75,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-
-
-def plotly_js() -> Path:
-    import plotly
-
-    return Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
-
-
-SWAGGER_UI_FILES = {"swagger-ui-bundle.js": "text/javascript", "swagger-ui.css": "text/css"}
-"""Swagger UI for /docs, served from the pinned `fastapi-offline` package: no CDN, works offline."""
-
-
-def swagger_ui_file(name: str) -> Path:
-    import fastapi_offline
-
-    return Path(fastapi_offline.__file__).parent / "static" / name
-
-
-def bundled_script(request: Request, path: Path, media_type: str) -> Response:
-    """A large file that ships with a package (plotly.js, Swagger UI): compressed once, on first
-    request, and kept, so a client accepting gzip gets it without compressing megabytes per request."""
-    headers = {"Cache-Control": STATIC_MAX_AGE, "Vary": "Accept-Encoding"}
-    if accepts_gzip(request.scope):
-        return Response(_gzipped(path), media_type=media_type, headers={**headers, "Content-Encoding": "gzip"})
-    return FileResponse(path, media_type=media_type, headers=headers)
-
-
-@functools.cache
-def _gzipped(path: Path) -> bytes:
-    return gzip.compress(path.read_bytes(), compresslevel=9, mtime=0)
 
 
 def wants_json(path: str) -> bool:
@@ -166,15 +130,12 @@ def create_app(
         app.add_middleware(Traffic, reject=lambda scope, error: error_response(Request(scope), error, 503))
     app.add_middleware(SecurityHeaders)  # added last, so outermost: on every answer, replayed ones too
 
-    @app.api_route("/static/plotly.min.js", methods=["GET", "HEAD"], include_in_schema=False)
-    def plotly_bundle(request: Request) -> Response:
-        return bundled_script(request, plotly_js(), "text/javascript")
-
-    @app.api_route("/static/swagger-ui/{name}", methods=["GET", "HEAD"], include_in_schema=False)
-    def swagger_ui_asset(request: Request, name: str) -> Response:
-        if name not in SWAGGER_UI_FILES:
+    @app.api_route("/static/{name:path}", methods=["GET", "HEAD"], include_in_schema=False)
+    def static_asset(request: Request, name: str) -> Response:
+        found = asset_response(name, request)
+        if found is None:
             raise StarletteHTTPException(404)
-        return bundled_script(request, swagger_ui_file(name), SWAGGER_UI_FILES[name])
+        return found
 
     @app.get("/openapi.json", include_in_schema=False)
     def openapi_at_root() -> Response:
@@ -185,7 +146,6 @@ def create_app(
         template = request.app.state.env.get_template("api_docs.html")
         return HTMLResponse(template.render(title=app.title, openapi_url="/openapi.json"))
 
-    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
     app.include_router(packs.router)

@@ -2,9 +2,9 @@
 
 Every mark that carries meaning has a shape and a legend text as well as a colour: signals are
 triangles, diamonds or squares named in the legend, the target is a dashed line named as a
-reference, the band a shaded region named with its width. The browser draws the spec with the
-plotly.js bundled in the Python plotly package (static/site.js); the page's table and text
-summary say the same without it.
+reference, the band a shaded region named with its width. The browser draws the spec with
+plotly.js's basic bundle (static/plotly.min.js, web/assets.py; static/site.js); the page's table
+and text summary say the same without it.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ service. The copy's /api/ page lists both.
 
 from __future__ import annotations
 
+import gzip
 import os
 import shutil
 import threading
@@ -29,6 +30,7 @@ import httpx
 from oversight.measures.catalogue import LEVELS
 from oversight.web.addresses import COPIED, expand
 from oversight.web.app import create_app
+from oversight.web.assets import COMPRESS_FROM_BYTES
 from oversight.web.pages import PAGES, neighbourhood_pages
 from oversight.web.render import static_file
 
@@ -39,6 +41,12 @@ class PublishReport:
     files: int = 0
     bytes: int = 0
     failures: list[tuple[str, int, str]] = field(default_factory=list)  # (url, status, reason)
+    compressed: int = 0  # .gz copies written beside the files
+
+
+COMPRESSIBLE = (".html", ".css", ".js", ".json", ".csv", ".geojson", ".txt")
+"""Files written with a gzip copy beside them (NAME.gz), for a web server to send as they are
+to clients that accept gzip (nginx `gzip_static on`, Apache `mod_rewrite` rules, most CDNs)."""
 
 
 def publish(
@@ -97,6 +105,10 @@ async def _crawl(app: Any, registry: dict[str, str], report: PublishReport,
                 out = report.folder / name
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_bytes(response.content)
+                if out.suffix in COMPRESSIBLE and len(response.content) >= COMPRESS_FROM_BYTES:
+                    (out.parent / (out.name + ".gz")).write_bytes(
+                        gzip.compress(response.content, compresslevel=9, mtime=0))
+                    report.compressed += 1
                 report.files += 1
                 report.bytes += len(response.content)
                 if progress is not None:

@@ -22,9 +22,10 @@ from markupsafe import Markup
 
 from oversight.present import labels, targets, words
 from oversight.present.marks import spc_badge
+from oversight.web.assets import STATIC as STATIC  # where the static files live, for the app and tests
+from oversight.web.assets import version
 
 TEMPLATES = Path(str(resources.files("oversight.web") / "templates"))
-STATIC = Path(str(resources.files("oversight.web") / "static"))
 LICENCE = "Open Government Licence v3.0"
 
 
@@ -66,6 +67,11 @@ class Links:
                 href += "?" + urlencode(query)
         return href + (f"#{fragment}" if fragment else "")
 
+
+    def asset(self, name: str) -> str:
+        """A link to the static file NAME at its current version (cached for a year; see assets.py).
+        A published copy writes it as a file whose name carries that version."""
+        return self(f"/static/{name}", {"v": version(name)})
 
     def page(self, path: str, params: dict[str, Any] | None = None, fragment: str = "") -> str:
         """A link to another page in a given state; a published site has each page in its
@@ -130,6 +136,7 @@ def environment() -> Environment:
         LEVEL_NAMES=labels.LEVEL_NAMES,
         PERIOD_TYPE_NAMES=labels.PERIOD_TYPE_NAMES,
         LICENCE=LICENCE,
+        asset_version=version,
     )
     return env
 
