@@ -65,8 +65,9 @@ SETTINGS: tuple[Setting, ...] = (
         "build_memory_limit",
         "2GB",
         "Memory the whole 'oversight build' process may use (DuckDB's way of writing sizes: 2GB is "
-        "2 x 10^9 bytes). DuckDB gets 40% of it and spills what does not fit to disk; the rest holds "
-        "Python and one part of the statistics (finish_chunk_rows).",
+        "2 x 10^9 bytes). DuckDB gets 60% of it for the measure SQL and 20% for the statistics, and "
+        "spills what does not fit to disk; the rest holds Python and one part of the statistics "
+        "(finish_chunk_rows).",
     ),
     Setting(
         "finish_chunk_rows",

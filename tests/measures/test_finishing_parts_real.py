@@ -59,7 +59,7 @@ def test_memory_sizes_are_read_as_duckdb_writes_them():
 
 def test_duckdb_gets_its_share_of_the_build_budget(monkeypatch):
     monkeypatch.setitem(config._CHOSEN, "build_memory_limit", "2GB")
-    assert engine.duckdb_memory_limit() == "800MB"
+    assert engine.duckdb_memory_limit() == "1200MB"
     assert engine.duckdb_memory_limit(engine.DUCKDB_SHARE_FINISHING) == "400MB"
     monkeypatch.setitem(config._CHOSEN, "build_memory_limit", "1GiB")
-    assert engine.duckdb_memory_limit() == f"{int(2**30 * 0.4) // 10**6}MB"
+    assert engine.duckdb_memory_limit() == f"{int(2**30 * 0.6) // 10**6}MB"

@@ -199,7 +199,7 @@ def test_the_interactive_api_page_works_offline_from_packaged_files(client: Clie
     page = client.get("/docs")
     assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
     scripts = re.findall(r'<script[^>]*src="([^"]+)"', page.text)
-    styles = re.findall(r'<link[^>]*href="([^"]+\.css)"', page.text)
+    styles = re.findall(r'<link[^>]*href="([^"]+\.css(?:\?v=[0-9a-f]+)?)"', page.text)
     assert scripts and styles
     for url in [*scripts, *styles]:
         assert url.startswith("/static/"), url  # served by the site, never a CDN

@@ -121,7 +121,7 @@ def build(
         con.execute(f"SET memory_limit = '{previous_limit}'")
 
 
-DUCKDB_SHARE = 0.4
+DUCKDB_SHARE = 0.6
 """DuckDB's part of `build_memory_limit` while the measure SQL runs. The rest is Python's: the
 interpreter with numpy, pandas and scipy (about 0.3 GB) and what the SQL hands it."""
 DUCKDB_SHARE_FINISHING = 0.2
