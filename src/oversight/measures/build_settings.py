@@ -10,6 +10,7 @@ from typing import Final
 import duckdb
 
 from oversight import config
+from oversight.warehouse.connection import table_exists
 
 RECORDED: Final = ("suppress_below", "survey_design_effect", "spc_window_months", "secondary_suppression")
 DDL: Final = "CREATE TABLE IF NOT EXISTS measure_setting (name VARCHAR PRIMARY KEY, value VARCHAR NOT NULL)"
@@ -27,8 +28,6 @@ def used(con: duckdb.DuckDBPyConnection | None) -> dict[str, str]:
     """The settings the warehouse's figures were built with; today's settings for any it does
     not record (a warehouse built before they were kept)."""
     found: dict[str, str] = {}
-    if con is not None:
-        tables = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'measure_setting'")
-        if tables.fetchall()[0][0]:
-            found = dict(con.execute("SELECT name, value FROM measure_setting").fetchall())
+    if con is not None and table_exists(con, "measure_setting"):
+        found = dict(con.execute("SELECT name, value FROM measure_setting").fetchall())
     return {name: found.get(name, str(config.default(name))) for name in RECORDED}

@@ -25,6 +25,7 @@ from oversight.sources.reference.pas import PAS_INTERVIEWS_PER_BOROUGH_YEAR
 from oversight.sources.reference.pas_comparator import COLUMNS, questions
 from oversight.stats.correlation import correlation
 from oversight.stats.intervals import newcombe_difference, survey_interval
+from oversight.warehouse.connection import table_exists
 
 TABLE: Final = "pas_neighbourhood_2016"
 INTERVIEWS_PER_BOROUGH: Final = PAS_INTERVIEWS_PER_BOROUGH_YEAR
@@ -48,8 +49,7 @@ DRIVER_COLUMNS: Final = ["measure", "title", "pairs", "spearman", "spearman_low"
 
 def load(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every row of the neighbourhood table with each measure's title; empty when it is not loaded."""
-    exists = con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [TABLE]).fetchone()
-    if not exists or not exists[0]:
+    if not table_exists(con, TABLE):
         frame = pd.DataFrame(columns=[*COLUMNS, "source_file"])
     else:
         frame = con.execute(f"SELECT * FROM {TABLE} ORDER BY borough_name, neighbourhood, source_line").df()

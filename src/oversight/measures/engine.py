@@ -36,7 +36,7 @@ from oversight.measures.finishing import finish_in_warehouse
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
 from oversight.measures.trust_gap import build_trust_gap
 from oversight.sources.police_uk import vocab
-from oversight.warehouse.connection import transaction
+from oversight.warehouse.connection import table_exists, transaction
 from oversight.warehouse.quality import FLAG_BITS, POLICE_UK_TABLES, build_source_quality, source_label_sql
 
 VALUE_COLUMNS = [
@@ -183,10 +183,7 @@ def _register_vocabularies(con: duckdb.DuckDBPyConnection) -> None:
 def _register_forces_without_area(con: duckdb.DuckDBPyConnection) -> None:
     """Forces with no police force area (British Transport Police), and why, from force_area:
     their figures per resident are blank with that reason rather than silently missing."""
-    has_table = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'force_area'"
-    ).fetchone()
-    source = ("SELECT force, note FROM force_area WHERE pfa_code IS NULL" if has_table and has_table[0]
+    source = ("SELECT force, note FROM force_area WHERE pfa_code IS NULL" if table_exists(con, "force_area")
               else "SELECT NULL::VARCHAR AS force, NULL::VARCHAR AS note WHERE false")
     con.execute(f"CREATE OR REPLACE TEMP TABLE __no_area AS {source}")
 

@@ -54,6 +54,7 @@ from oversight.stats.spc_many import (
     PRECEDENCE,
     classify_many,
 )
+from oversight.warehouse.connection import table_exists
 from oversight.warehouse.quality import FLAG_BITS, NOT_RECORDED
 
 # Words are stored as codes while computing: index 0 is "no word" (NULL).
@@ -485,8 +486,7 @@ def _hide_with_others(
     additive = [n for n, i in enumerate(ids) if measures[i].computation == "records"]
     if config.default("secondary_suppression") == "off" or not additive:
         return
-    ((has_areas,),) = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'area'").fetchall()
+    has_areas = table_exists(con, "area")
     areas = (con.execute("SELECT level, code, parent_level, parent_code FROM area").df() if has_areas else
              pd.DataFrame(columns=["level", "code", "parent_level", "parent_code"]))
     root = "coalesce(a.force, v.area_code)" if has_areas else "v.area_code"

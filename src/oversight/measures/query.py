@@ -14,6 +14,7 @@ import pandas as pd
 from oversight.errors import OversightError
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.periods import parse_period, period_label
+from oversight.warehouse.connection import table_exists
 
 OUTPUT_COLUMNS = [
     "measure", "period", "period_type", "period_start", "period_end", "area_level", "area_code",
@@ -30,10 +31,7 @@ READINGS = ("spc_signal", "spc_variation", "vs_year_before", "vs_average", "vs_b
 
 
 def has_measures_table(con: duckdb.DuckDBPyConnection) -> bool:
-    row = con.execute(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'measure_value'"
-    ).fetchone()
-    return bool(row and row[0])
+    return table_exists(con, "measure_value")
 
 
 def catalogue_status(

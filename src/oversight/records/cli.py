@@ -34,6 +34,16 @@ def _records() -> db.Records:
     return db.Records(_state.get("database"))
 
 
+def _checked_records() -> db.Records:
+    """The records database with its tables at the newest migration, else a clear error and exit."""
+    records = _records()
+    try:
+        records.check()
+    except OversightError as exc:
+        _fail(str(exc))
+    return records
+
+
 def _fail(message: str) -> None:
     err.print(f"[bold red]error:[/] {message}")
     raise typer.Exit(2)
@@ -93,11 +103,7 @@ def _add(username: str, name: str, role: str, password: str, email: str | None) 
 @app.command()
 def purge() -> None:
     """Delete expired sessions and old login attempts, and records older than the retention period."""
-    records = _records()
-    try:
-        records.check()
-    except OversightError as exc:
-        _fail(str(exc))
+    records = _checked_records()
     days = int(config.default("records_retention_days"))  # type: ignore[call-overload]
     cutoff = dt.date.today() - dt.timedelta(days=days)
     lifetime = dt.timedelta(hours=float(config.default("records_session_hours")))  # type: ignore[arg-type]
@@ -111,11 +117,12 @@ def purge() -> None:
 
 
 def register_imports() -> None:
-    """Each kind adds its own set-up commands (`custody`: import panels and suites)."""
+    """Each kind adds its own commands (`custody`: import panels and suites), given a function that
+    opens the records database with its tables checked."""
     for module in kinds.load_web():
         adder = getattr(module, "add_commands", None)
         if adder is not None:
-            adder(app, _records, _fail, out)
+            adder(app, _checked_records, _fail, out)
 
 
 def csv_path(path: Path) -> Path:

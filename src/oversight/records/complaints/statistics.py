@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from oversight import config
 from oversight.records.complaints.models import KIND_NAMES, CaseKind, ComplaintCase
+from oversight.records.periods import Period, quarter_start
 
 PARTNER_COLUMNS = ("measure", "period_type", "period_start", "period_end", "area_level", "area_code", "breakdown",
                    "numerator", "denominator", "value", "sample_size", "source", "notes")
@@ -60,21 +61,6 @@ class Case:
 
 
 @dataclass
-class Period:
-    period_type: str  # fy_quarter or rolling_12
-    start: dt.date
-    end: dt.date
-
-    @property
-    def label(self) -> str:
-        """'2024-25 Q1', '12 months to Jun 2025'."""
-        if self.period_type == "fy_quarter":
-            fy = self.start.year if self.start.month >= 4 else self.start.year - 1
-            return f"{fy}-{(fy + 1) % 100:02d} Q{((self.start.month - 4) % 12) // 3 + 1}"
-        return f"12 months to {self.end:%b %Y}"
-
-
-@dataclass
 class Figures:
     period: Period
     target: int
@@ -94,10 +80,6 @@ class Figures:
         return float(statistics.median(self.days)) if self.days else None
 
 
-def _quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, ((day.month - 1) // 3) * 3 + 1, 1)
-
-
 def _add_months(day: dt.date, months: int) -> dt.date:
     month = day.month - 1 + months
     return dt.date(day.year + month // 12, month % 12 + 1, 1)
@@ -107,11 +89,11 @@ def periods(first: dt.date, today: dt.date) -> list[Period]:
     """Every quarter from the one holding `first` that has ended by `today`, and the 12 months to each
     such quarter's end (once 12 months have passed since the first quarter)."""
     found: list[Period] = []
-    start = _quarter_start(first)
+    start = quarter_start(first)
     while (end := _add_months(start, 3) - dt.timedelta(days=1)) < today:
         found.append(Period("fy_quarter", start, end))
         year_start = _add_months(start, -9)
-        if year_start >= _quarter_start(first):
+        if year_start >= quarter_start(first):
             found.append(Period("rolling_12", year_start, end))
         start = _add_months(start, 3)
     return found

@@ -217,14 +217,6 @@ def purge(db: Session, _cutoff: dt.date) -> dict[str, int]:
 def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callable[[str], None], out: Console) -> None:
     """`oversight records complaints-import`, `complaint-statistics`."""
 
-    def opened() -> Records:
-        service_ = records()
-        try:
-            service_.check()
-        except OversightError as exc:
-            fail(str(exc))
-        return service_
-
     @app.command("complaints-import")
     def complaints_import(
         path: Annotated[Path, typer.Argument(help="CSV of existing cases (columns: docs/records.md).")],
@@ -232,7 +224,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
         """Add existing complaint cases from a CSV file. Rows with an error are listed (file, row, field,
         reason) and not added; the others are. Exit code 1 when any row had an error."""
         try:
-            with opened().session("complaints-import") as db:
+            with records().session("complaints-import") as db:
                 report = service.import_cases(db, path, today())
         except OversightError as exc:
             fail(f"{exc.reason}; nothing imported")
@@ -248,7 +240,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
         output: Annotated[Path, typer.Argument(help="Partner CSV file to write (then: oversight ingest partner).")],
     ) -> None:
         """Write complaint review timeliness, per quarter and 12 months, as a partner file for the measures."""
-        with opened().session("complaint-statistics") as db:
+        with records().session("complaint-statistics") as db:
             found = statistics.figures(db, today())
             rows_out = statistics.partner_rows(found)
             audit.record(db, "export", ComplaintCase.__tablename__, None, after={"file": output.name})

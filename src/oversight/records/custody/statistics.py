@@ -20,28 +20,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from oversight import config
 from oversight.records.custody.models import CATEGORY_NAMES, Category, Issue, Visit, VisitReport, VisitStatus
+from oversight.records.periods import Period, quarter_start
 
 PARTNER_COLUMNS = ("measure", "period_type", "period_start", "period_end", "area_level", "area_code", "breakdown",
                    "numerator", "denominator", "value", "sample_size", "source", "notes")
 SOURCE = "Independent custody visiting records"
 MEASURES = ("custody_visits_made", "custody_detainees_held", "custody_interview_rate_available",
             "custody_interview_rate_all", "custody_issues_raised", "custody_responses_on_time")
-
-
-@dataclass
-class Period:
-    period_type: str
-    start: dt.date
-    end: dt.date
-
-    @property
-    def label(self) -> str:
-        if self.period_type == "fy_quarter":
-            fy = self.start.year if self.start.month >= 4 else self.start.year - 1
-            return f"{fy}-{(fy + 1) % 100:02d} Q{((self.start.month - 4) % 12) // 3 + 1}"
-        if self.period_type == "financial_year":
-            return f"{self.start.year}-{(self.start.year + 1) % 100:02d}"
-        return str(self.start.year)
 
 
 @dataclass
@@ -71,16 +56,12 @@ def interview_rates(held: int, not_available: int, interviewed: int) -> tuple[fl
     return (interviewed / available if available else None, interviewed / held if held else None)
 
 
-def _quarter_start(day: dt.date) -> dt.date:
-    return dt.date(day.year, ((day.month - 1) // 3) * 3 + 1, 1)
-
-
 def _month_end(year: int, month: int) -> dt.date:
     return (dt.date(year + month // 12, month % 12 + 1, 1)) - dt.timedelta(days=1)
 
 
 def periods_of(day: dt.date) -> list[Period]:
-    q = _quarter_start(day)
+    q = quarter_start(day)
     fy = day.year if day.month >= 4 else day.year - 1
     return [Period("fy_quarter", q, _month_end(q.year, q.month + 2)),
             Period("financial_year", dt.date(fy, 4, 1), dt.date(fy + 1, 3, 31)),

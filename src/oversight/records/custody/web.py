@@ -420,21 +420,13 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
                 fail(f"{path}: the header lacks {', '.join(sorted(missing))} (it needs {', '.join(sorted(needed))})")
             return [{k: (v or "").strip() for k, v in r.items() if k} for r in reader]
 
-    def opened() -> Records:
-        service_ = records()
-        try:
-            service_.check()
-        except OversightError as exc:
-            fail(str(exc))
-        return service_
-
     @app.command("import-panels")
     def import_panels(path: Annotated[Path, typer.Argument(help="CSV with columns name, area, visits_per_suite.")]
                       ) -> None:
         """Add or update custody visiting panels from a CSV file (one panel a row)."""
         data = rows(path, {"name", "area", "visits_per_suite"})
         added = updated = 0
-        with opened().session("import-panels") as db:
+        with records().session("import-panels") as db:
             for line, row in enumerate(data, start=2):
                 coverage = row["visits_per_suite"] or "2"
                 if not row["name"] or not coverage.isdigit() or not 1 <= int(coverage) <= 10:
@@ -456,7 +448,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
         """Add or update custody suites from a CSV file; each names its panel (already imported)."""
         data = rows(path, {"name", "panel", "status", "cells"})
         added = updated = 0
-        with opened().session("import-suites") as db:
+        with records().session("import-suites") as db:
             for line, row in enumerate(data, start=2):
                 found_panel = db.scalar(select(Panel).where(Panel.name == row["panel"]))
                 status = row["status"] or SuiteStatus.OPEN.value
@@ -481,7 +473,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
         output: Annotated[Path, typer.Argument(help="Partner CSV file to write (then: oversight ingest partner).")],
     ) -> None:
         """Write custody visiting's quarterly and annual figures as a partner file for the measures."""
-        with opened().session() as db:
+        with records().session() as db:
             found = statistics.figures(db, today())
             rows_out = statistics.partner_rows(found)
         output.write_text(statistics.partner_csv(rows_out), encoding="utf-8")
@@ -490,7 +482,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
     @app.command()
     def reminders() -> None:
         """List escalated issues whose police response is overdue (exit code 1 when there are any)."""
-        with opened().session() as db:
+        with records().session() as db:
             late = service.overdue(db, today())
             lines = [f"issue {i.id} ({CATEGORY_NAMES[Category(i.category)]}, {i.report.visit.suite.name}): "
                      f"response due {i.due_on:%d %B %Y}, {(today() - i.due_on).days} days overdue"

@@ -403,14 +403,6 @@ def purge(db: Session, cutoff: dt.date) -> dict[str, int]:
 def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callable[[str], None], out: Console) -> None:
     """`oversight records grants-import FILE` and `grants-link-provider USER PROVIDER`."""
 
-    def opened() -> Records:
-        service_ = records()
-        try:
-            service_.check()
-        except OversightError as exc:
-            fail(str(exc))
-        return service_
-
     @app.command("grants-import")
     def grants_import(path: Annotated[Path, typer.Argument(help="Grants register, .csv or .xlsx (see "
                                                                 "docs/records.md).")]) -> None:
@@ -418,7 +410,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
         if not path.is_file():
             fail(f"{path}: no such file")
         try:
-            with opened().session("grants-import") as db:
+            with records().session("grants-import") as db:
                 loaded = regfile.load_file(db, path)
         except regfile.RegisterRejected as exc:
             for error in exc.errors:
@@ -433,7 +425,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
                       provider: Annotated[str, typer.Argument(help="The organisation's name, as in the register.")]
                       ) -> None:
         """Let a provider account fill the returns of an organisation's grants."""
-        with opened().session("grants-link-provider") as db:
+        with records().session("grants-link-provider") as db:
             person = db.scalar(select(User).where(User.username == username))
             organisation = db.scalar(select(Provider).where(Provider.name == provider))
             if person is None or person.role != Role.PROVIDER:
