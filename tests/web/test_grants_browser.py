@@ -5,8 +5,6 @@ named at the field, corrected, submitted) which the commissioner then signs off.
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from argon2 import PasswordHasher
 from records.recordstools import GRANTS_EXAMPLE
 from sqlalchemy import select
 from web.test_browser import BLOCKING, WIDTHS, _describe, run_axe
-from web.webtools import BROWSER_TIMEOUT_MS, free_port, screenshot
+from web.webtools import screenshot, served, signed_in
 
 from oversight.records import auth, db
 from oversight.records.grants import register, service, update
@@ -33,7 +31,6 @@ def grants_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
     """The invented example register; 2026/27 Q1 returns all signed off and published; for Q2, EX-005's
     submitted, EX-006's returned with a reason, the rest missing."""
     import duckdb
-    import uvicorn
 
     warehouse = tmp_path_factory.mktemp("grants-warehouse") / "empty.duckdb"
     duckdb.connect(str(warehouse)).close()
@@ -66,34 +63,14 @@ def grants_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         ids = {"ex5": grants["EX-005"].id, "ex6": grants["EX-006"].id}
     app = create_app(warehouse, warm=False, records=records,
                      records_settings=RecordsSettings(secret_key=b"browser-test"))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://localhost:{port}", ids
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as base:
+        yield base, ids
     records.dispose()
     auth.HASHER = hasher
 
 
 def _signed_in(browser: Any, base: str, username: str | None, width: int) -> Any:
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(BROWSER_TIMEOUT_MS)
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
-    if username:
-        page.goto(base + "/records/login")
-        page.fill("#f-username", username)
-        page.fill("#f-password", PASSWORD)
-        page.click("button:has-text('Sign in')")
-        page.wait_for_url(base + "/records/")
-    return page
+    return signed_in(browser, base, username, PASSWORD, width)
 
 
 PAGES = [

@@ -5,8 +5,6 @@ flow a person would use (type, submit, read the errors, correct, submit)."""
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +12,7 @@ from typing import Any
 import pytest
 from argon2 import PasswordHasher
 from web.test_browser import BLOCKING, WIDTHS, _describe, run_axe
-from web.webtools import BROWSER_TIMEOUT_MS, free_port, screenshot
+from web.webtools import screenshot, served, signed_in
 
 from oversight.records import auth, db
 from oversight.records.custody import service
@@ -30,7 +28,6 @@ def records_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
     """A server with a records database of one panel, two suites, visits, a report and an overdue issue
     (and an empty warehouse: the records pages read none of it)."""
     import duckdb
-    import uvicorn
 
     warehouse = tmp_path_factory.mktemp("records-warehouse") / "empty.duckdb"
     duckdb.connect(str(warehouse)).close()
@@ -75,34 +72,14 @@ def records_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[s
         ids.update(panel=panel.id, made=made.id, open=open_.id, case=case.id)
     app = create_app(warehouse, warm=False, records=records,
                      records_settings=RecordsSettings(secret_key=b"browser-test"))
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://localhost:{port}", ids  # localhost: a secure context, so the Secure cookie is kept
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(app) as base:
+        yield base, ids
     records.dispose()
     auth.HASHER = hasher
 
 
 def _signed_in(browser: Any, base: str, username: str | None, width: int) -> Any:
-    context = browser.new_context(viewport={"width": width, "height": 900})
-    context.set_default_timeout(BROWSER_TIMEOUT_MS)
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
-    if username:
-        page.goto(base + "/records/login")
-        page.fill("#f-username", username)
-        page.fill("#f-password", PASSWORD)
-        page.click("button:has-text('Sign in')")
-        page.wait_for_url(base + "/records/")
-    return page
+    return signed_in(browser, base, username, PASSWORD, width)
 
 
 PAGES = [

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import socket
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +84,43 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def served(app: Any) -> Iterator[str]:
+    """The app served by uvicorn in a thread on a free port, as its base address: localhost, a secure
+    context, so the records' Secure cookie is kept."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://localhost:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+def signed_in(browser: Any, base: str, username: str | None, password: str, width: int) -> Any:
+    """A new page at the given width, signed in to the records as `username` (None: the public), whose
+    console errors collect in `page.problems`."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.set_default_timeout(BROWSER_TIMEOUT_MS)
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    if username:
+        page.goto(base + "/records/login")
+        page.fill("#f-username", username)
+        page.fill("#f-password", password)
+        page.click("button:has-text('Sign in')")
+        page.wait_for_url(base + "/records/")
+    return page
 
 
 def assert_api_error(response: httpx.Response, status: int, field: str | None = None) -> dict[str, Any]:
