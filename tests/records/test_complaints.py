@@ -21,6 +21,7 @@ from oversight.records.complaints import web as cweb
 from oversight.records.complaints.models import ComplaintCase
 from oversight.records.custody.models import Visit
 from oversight.records.models import AuditEntry
+from oversight.records.partner_file import partner_csv
 
 EXAMPLE = Path(__file__).parents[2] / "data" / "examples" / "complaint_cases_example_INVENTED.csv"
 HEADER = ",".join(service.COLUMNS)
@@ -265,7 +266,7 @@ def test_the_measures_built_from_the_file_match_the_case_rows_and_reach_the_dash
     with records.session() as s:
         rows = cstats.partner_rows(cstats.figures(s, today, target=56), force="metropolitan")
     path = tmp_path / "complaint-reviews.csv"
-    path.write_text(cstats.partner_csv(rows))
+    path.write_text(partner_csv(rows))
     con = connect(tmp_path / "warehouse.duckdb")
     report = ingest_partner(con, [path])
     assert not report.failed and report.totals()["rows_quarantined"] == 0
@@ -321,7 +322,7 @@ def test_the_statistics_page_and_its_download_give_the_same_file_and_the_downloa
     answer = as_role["analyst"].get("/records/complaints/statistics/partner.csv")
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
     with records.session() as s:
-        assert answer.text == cstats.partner_csv(cstats.partner_rows(cstats.figures(s, dt.date(2025, 7, 1))))
+        assert answer.text == partner_csv(cstats.partner_rows(cstats.figures(s, dt.date(2025, 7, 1))))
     # The world's one case: received 3 March, target date 28 April (56 days), decided 20 April: in time.
     assert "complaint_reviews_decided_in_target,fy_quarter,2025-04-01,2025-06-30,force,metropolitan,all,1,1," \
         in answer.text
@@ -366,7 +367,7 @@ def test_the_commands_import_report_bad_rows_write_the_statistics_and_purge(tmp_
     result = run("complaint-statistics", str(out))
     assert result.exit_code == 0 and "for 17 periods" in result.output
     with records.session() as s:
-        assert out.read_text() == cstats.partner_csv(cstats.partner_rows(cstats.figures(s, dt.date(2026, 12, 6))))
+        assert out.read_text() == partner_csv(cstats.partner_rows(cstats.figures(s, dt.date(2026, 12, 6))))
     # Six years on, the cases decided more than complaint_retention_days before are reduced.
     monkeypatch.setattr(cweb, "today", lambda: dt.date(2032, 12, 6))
     result = run("purge")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from oversight.records.custody import service, statistics
 from oversight.records.custody.models import Issue, Panel, Suite, Visit
 from oversight.records.models import User
+from oversight.records.partner_file import partner_csv
 
 TODAY = dt.date(2025, 6, 1)
 
@@ -125,7 +126,7 @@ def test_the_partner_file_loads_and_builds_into_measures_with_suppression(record
     with records.session() as s:
         rows = statistics.partner_rows(statistics.figures(s, TODAY), force="metropolitan")
     path = tmp_path / "custody-visiting.csv"
-    path.write_text(statistics.partner_csv(rows))
+    path.write_text(partner_csv(rows))
     assert len(rows) == 4 * (4 + 1 + 7 + 1 + 1)  # four periods; issues: all, 7 categories, 1 suite
     report = ingest_partner(warehouse, [path])
     totals = report.totals()
@@ -160,7 +161,7 @@ def test_the_statistics_csv_page_gives_the_same_file(app, records, people, fixtu
     answer = analyst.get("/records/statistics/partner.csv")
     assert answer.status_code == 200 and answer.headers["cache-control"] == "no-store"
     with records.session() as s:
-        assert answer.text == statistics.partner_csv(statistics.partner_rows(statistics.figures(s, TODAY)))
+        assert answer.text == partner_csv(statistics.partner_rows(statistics.figures(s, TODAY)))
     page = analyst.get("/records/statistics/").text
     assert "2024-25 Q1" in page and "70%" in page and "54%" in page  # 7 of 10 available; 7 of 13 held
     with records.session() as s:
@@ -180,7 +181,7 @@ def test_the_custody_dashboard_shows_the_built_figures(records, fixture_visits, 
     with records.session() as s:
         rows = statistics.partner_rows(statistics.figures(s, TODAY), force="metropolitan")
     path = tmp_path / "custody-visiting.csv"
-    path.write_text(statistics.partner_csv(rows))
+    path.write_text(partner_csv(rows))
     con = connect(tmp_path / "warehouse.duckdb")
     assert not ingest_partner(con, [path]).failed
     build(con, {k: m for k, m in load_catalogue().items() if k in statistics.MEASURES})

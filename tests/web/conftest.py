@@ -5,8 +5,6 @@ browser, and headless Chromium (Debian's, not Playwright's download)."""
 from __future__ import annotations
 
 import shutil
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +17,7 @@ from web.webtools import (
     CHROMIUM,
     CHROMIUM_ARGS,
     Client,
-    free_port,
+    served,
 )
 
 from oversight.web import create_app
@@ -48,23 +46,10 @@ def client(app: Any) -> Iterator[Client]:
 @pytest.fixture(scope="session")
 def live_server(web_warehouse: Path) -> Iterator[str]:
     """A real uvicorn server in a thread, warmed like `oversight serve`; yields its base URL."""
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(web_warehouse), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    base = f"http://127.0.0.1:{port}"
-    # Let the warm-up build the default pages, as after `oversight serve` has been up a moment.
-    httpx.get(base + "/", timeout=60)
-    yield base
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(web_warehouse), "127.0.0.1") as base:
+        # Let the warm-up build the default pages, as after `oversight serve` has been up a moment.
+        httpx.get(base + "/", timeout=60)
+        yield base
 
 
 @pytest.fixture(scope="session")

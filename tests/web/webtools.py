@@ -87,9 +87,9 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def served(app: Any) -> Iterator[str]:
-    """The app served by uvicorn in a thread on a free port, as its base address: localhost, a secure
-    context, so the records' Secure cookie is kept."""
+def served(app: Any, name: str = "localhost") -> Iterator[str]:
+    """The app served by uvicorn in a thread on a free port, as its base address with the host `name`
+    (localhost, a secure context, keeps the records' Secure cookie)."""
     import uvicorn
 
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning"))
@@ -100,7 +100,7 @@ def served(app: Any) -> Iterator[str]:
         assert time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
     try:
-        yield f"http://localhost:{server.config.port}"
+        yield f"http://{name}:{server.config.port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -19,9 +19,7 @@ Four measures leave in the file:
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import statistics
 from dataclasses import dataclass, field
 
@@ -32,8 +30,6 @@ from oversight import config
 from oversight.records.complaints.models import KIND_NAMES, CaseKind, ComplaintCase
 from oversight.records.periods import Period, quarter_start
 
-PARTNER_COLUMNS = ("measure", "period_type", "period_start", "period_end", "area_level", "area_code", "breakdown",
-                   "numerator", "denominator", "value", "sample_size", "source", "notes")
 SOURCE = "Complaint review case records"
 MEASURES = ("complaint_reviews_decided_in_target", "complaint_reviews_open_past_target",
             "complaint_review_days_median", "complaint_reviews_decided")
@@ -165,9 +161,3 @@ def partner_rows(all_figures: list[Figures], force: str | None = None) -> list[d
     return rows
 
 
-def partner_csv(rows: list[dict[str, str]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=PARTNER_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()

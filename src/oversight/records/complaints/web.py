@@ -23,6 +23,7 @@ from oversight.records.complaints import service, statistics
 from oversight.records.complaints.models import DECISION_NAMES, KIND_NAMES, CaseKind, ComplaintCase, Decision
 from oversight.records.db import Records
 from oversight.records.models import Role, User
+from oversight.records.partner_file import partner_csv
 from oversight.records.web import NO_STORE, Ctx, Gate, add_navigation, redirect, router
 
 CASEWORK = frozenset({Role.ADMIN, Role.REVIEWER})
@@ -165,7 +166,7 @@ def statistics_page(request: Request, ctx: Ctx = Gate) -> Response:
 @route("GET", "/complaints/statistics/partner.csv", CASE_FIGURES)
 def statistics_csv(request: Request, ctx: Ctx = Gate) -> Response:
     with ctx.db() as db:
-        text = statistics.partner_csv(statistics.partner_rows(statistics.figures(db, today())))
+        text = partner_csv(statistics.partner_rows(statistics.figures(db, today())))
         audit.record(db, "export", ComplaintCase.__tablename__, None, after={"file": "complaint statistics"})
     return Response(text, media_type="text/csv", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="complaint-reviews-{today().isoformat()}.csv"'})
@@ -244,7 +245,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
             found = statistics.figures(db, today())
             rows_out = statistics.partner_rows(found)
             audit.record(db, "export", ComplaintCase.__tablename__, None, after={"file": output.name})
-        output.write_text(statistics.partner_csv(rows_out), encoding="utf-8")
+        output.write_text(partner_csv(rows_out), encoding="utf-8")
         out.print(f"{len(rows_out)} rows for {len(found)} periods written to {output}")
 
     del complaints_import, complaint_statistics

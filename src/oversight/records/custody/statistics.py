@@ -9,9 +9,7 @@ the rate's denominator: 2018 gave interviews as a share of detainees *available*
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -22,8 +20,6 @@ from oversight import config
 from oversight.records.custody.models import CATEGORY_NAMES, Category, Issue, Visit, VisitReport, VisitStatus
 from oversight.records.periods import Period, quarter_start
 
-PARTNER_COLUMNS = ("measure", "period_type", "period_start", "period_end", "area_level", "area_code", "breakdown",
-                   "numerator", "denominator", "value", "sample_size", "source", "notes")
 SOURCE = "Independent custody visiting records"
 MEASURES = ("custody_visits_made", "custody_detainees_held", "custody_interview_rate_available",
             "custody_interview_rate_all", "custody_issues_raised", "custody_responses_on_time")
@@ -141,9 +137,3 @@ def partner_rows(all_figures: list[Figures], force: str | None = None) -> list[d
     return rows
 
 
-def partner_csv(rows: list[dict[str, str]]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=PARTNER_COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()

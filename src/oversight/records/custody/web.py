@@ -39,6 +39,7 @@ from oversight.records.custody.models import (
 )
 from oversight.records.db import Records
 from oversight.records.models import Role, User
+from oversight.records.partner_file import partner_csv
 from oversight.records.web import NO_STORE, Ctx, Gate, add_navigation, redirect, router
 
 CUSTODY = frozenset({Role.ADMIN, Role.COORDINATOR, Role.VISITOR, Role.ANALYST})
@@ -360,7 +361,7 @@ def statistics_page(request: Request, ctx: Ctx = Gate) -> Response:
 @route(router, "GET", "/statistics/partner.csv", READERS)
 def statistics_csv(request: Request, ctx: Ctx = Gate) -> Response:
     with ctx.db() as db:
-        text = statistics.partner_csv(statistics.partner_rows(statistics.figures(db, today())))
+        text = partner_csv(statistics.partner_rows(statistics.figures(db, today())))
     return Response(text, media_type="text/csv", headers={
         **NO_STORE, "Content-Disposition": f'attachment; filename="custody-visiting-{today().isoformat()}.csv"'})
 
@@ -476,7 +477,7 @@ def add_commands(app: typer.Typer, records: Callable[[], Records], fail: Callabl
         with records().session() as db:
             found = statistics.figures(db, today())
             rows_out = statistics.partner_rows(found)
-        output.write_text(statistics.partner_csv(rows_out), encoding="utf-8")
+        output.write_text(partner_csv(rows_out), encoding="utf-8")
         out.print(f"{len(rows_out)} rows for {len(found)} periods written to {output}")
 
     @app.command()
