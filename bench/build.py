@@ -57,10 +57,11 @@ MEASURES = ("street_crime_total", "antisocial_behaviour")
 ASB = "Anti-social behaviour"
 
 # The goals this benchmark checks.
-GOAL_SECONDS = 60.0  # a full rebuild under a minute ...
+GOAL_SECONDS = 25.0  # a full rebuild within 25 s ...
 GOAL_AT_ROWS = 20_000_000  # ... at national scale
-GOAL_VS_PANDAS = 10.0  # at least 10 times as fast as the pandas version
-GOAL_VS_SCAN = 5.0  # at most 5 times the single scan
+GOAL_VS_PANDAS = 8.0  # at least 8 times as fast as the pandas version
+GOAL_VS_SCAN = 2.0  # at most twice the single scan
+GOAL_PEAK_BYTES = 2 * 2**30  # within 2 GiB
 
 CONTENDERS = ("scan", "oversight", "pandas")
 PANDAS_TABLE = "bench_pandas_value"
@@ -431,9 +432,14 @@ def main(argv: list[str] | None = None) -> None:
                              "oversight.warehouse.connection.MEMORY_LIMIT)")
     parser.add_argument("--contender", choices=CONTENDERS, help=argparse.SUPPRESS)
     parser.add_argument("--db", help=argparse.SUPPRESS)
+    parser.add_argument("--generate-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.contender:
         _child(args)
+        return
+    if args.generate_only:
+        args.workdir.mkdir(parents=True, exist_ok=True)
+        _synth_warehouse.generate(args.workdir, args.rows, args.months, args.seed, log=lambda m: print(m, flush=True))
         return
 
     chosen = [c for c in args.only.split(",") if c]
@@ -442,9 +448,12 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown contender {unknown[0]!r}; choose from {', '.join(CONTENDERS)}")
     if args.rows < 1 or args.months < 1:
         parser.error("--rows and --months must be at least 1")
-    args.workdir.mkdir(parents=True, exist_ok=True)
-    data = _synth_warehouse.generate(args.workdir, args.rows, args.months, args.seed,
-                                     log=lambda m: print(m, flush=True))
+    # Generated in a child process: a child forked from a parent that had grown to the generator's
+    # size would report that size as its own peak (Linux carries the RSS high-water mark over).
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--generate-only", "--rows", str(args.rows),
+                    "--months", str(args.months), "--seed", str(args.seed), "--workdir", str(args.workdir)],
+                   check=True)
+    data = _synth_warehouse.generate(args.workdir, args.rows, args.months, args.seed)  # reused, now made
 
     import duckdb
     import pandas
@@ -536,9 +545,9 @@ def main(argv: list[str] | None = None) -> None:
     if "oversight" in failures:
         verdicts.append("rebuild FAILED (above)")
     if ours:
-        ok = ours["seconds"] < GOAL_SECONDS
+        ok = ours["seconds"] <= GOAL_SECONDS
         where = "" if rows >= GOAL_AT_ROWS else f" (the goal is set at {GOAL_AT_ROWS:,} rows; this run has {rows:,})"
-        verdicts.append(f"rebuild {ours['seconds']:.1f} s < {GOAL_SECONDS:.0f} s {'MET' if ok else 'MISSED'}{where}")
+        verdicts.append(f"rebuild {ours['seconds']:.1f} s <= {GOAL_SECONDS:.0f} s {'MET' if ok else 'MISSED'}{where}")
     if ours and pd_:
         ratio = pd_["seconds"] / ours["seconds"]
         verdicts.append(
@@ -548,7 +557,8 @@ def main(argv: list[str] | None = None) -> None:
         ratio = ours["seconds"] / scan["seconds"]
         verdicts.append(f"vs scan {ratio:.1f}x <= {GOAL_VS_SCAN:.0f}x {'MET' if ratio <= GOAL_VS_SCAN else 'MISSED'}")
     if ours:
-        verdicts.append(f"peak {_gib(ours['peak_bytes'])}")
+        ok = ours["peak_bytes"] <= GOAL_PEAK_BYTES
+        verdicts.append(f"peak {_gib(ours['peak_bytes'])} <= {_gib(GOAL_PEAK_BYTES)} {'MET' if ok else 'MISSED'}")
     if verdicts:
         print("goals: " + "; ".join(verdicts))
 

@@ -32,7 +32,7 @@ import pandas as pd
 from oversight import config
 from oversight.measures import build_settings
 from oversight.measures.catalogue import Measure, load_catalogue
-from oversight.measures.finishing import finish_in_warehouse
+from oversight.measures.finishing import finish_in_warehouse, order_values
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
 from oversight.measures.trust_gap import build_trust_gap
 from oversight.sources.police_uk import vocab
@@ -115,8 +115,7 @@ def build(
         return _build_all(con, catalogue, report, started, progress)
     finally:
         for table in ("__values", "__rows", "__finished", "__base", "__monthly", "__filled", "__periods",
-                      "__segments", "__qmonth", "__no_area", "__chunk", "__hidden", "__series_part", "__piece",
-                      "__piece_part"):
+                      "__segments", "__qmonth", "__no_area", "__chunk", "__hidden", "__ordered"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(f"SET memory_limit = '{previous_limit}'")
 
@@ -153,6 +152,9 @@ def _build_all(
             progress(measure.id)
         report.measures.append(_build_one(con, measure))
     report.timings["sql"] = time.perf_counter() - started
+    t = time.perf_counter()
+    order_values(con)
+    report.timings["order"] = time.perf_counter() - t
     con.execute(f"SET memory_limit = '{duckdb_memory_limit(DUCKDB_SHARE_FINISHING)}'")
     finish_in_warehouse(con, {m.id: m for m in catalogue.values()}, report.timings)
     con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")

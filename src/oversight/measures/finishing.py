@@ -65,15 +65,36 @@ SIGNAL_WORDS: Final = (None, *PRECEDENCE)
 VARIATION_WORDS: Final = (None, COMMON_CAUSE, IMPROVEMENT, CONCERN, NEUTRAL, INSUFFICIENT_DATA)
 
 _NUMERIC = ("numerator", "denominator", "value", "sample_size", "interval_low", "interval_high",
-            "ref_numerator", "ref_denominator", "numerator_before", "denominator_before",
-            "value_before", "sample_size_before", "qbits", "seg_lo", "seg_hi", "qbits_before",
-            "seg_lo_before", "seg_hi_before", "vid_before")
+            "ref_numerator", "ref_denominator", "qbits", "seg_lo", "seg_hi")
+# Each row's figures of the same period a year before, taken from that row (NaN where none).
+_BEFORE = ("numerator", "denominator", "value", "sample_size", "qbits", "seg_lo", "seg_hi")
+# The columns naming a series: a measure's area and group.
+_SERIES = ("measure", "area_level", "area_code", "breakdown")
+
+
+def order_values(con: duckdb.DuckDBPyConnection) -> None:
+    """Rewrite `__values` in the order both passes of the finishing read it: by measure, force,
+    area, group and period. Every (measure, force) piece and every series is then a run of
+    consecutive rows, so a part is a range of row numbers and DuckDB reads only the row groups that
+    hold it, where a part picked by joining to its keys reads the whole table (spilled to disk,
+    once per part). The build calls it while DuckDB still has the measure SQL's larger share."""
+    has_areas = table_exists(con, "area")
+    root = "coalesce(a.force, v.area_code)" if has_areas else "v.area_code"
+    area_join = "LEFT JOIN area a ON a.level = v.area_level AND a.code = v.area_code" if has_areas else ""
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __ordered AS
+            SELECT v.*, {root} AS piece_root FROM __values v {area_join}
+            ORDER BY v.measure, piece_root, v.area_level, v.area_code, v.breakdown, v.period_type,
+                     v.period_start""")
+    con.execute("DROP TABLE __values")
+    con.execute("ALTER TABLE __ordered RENAME TO __values")
 
 
 def finish_in_warehouse(
     con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], timings: dict[str, float]
 ) -> None:
-    """Turn the raw rows of `__values` into the finished rows of `__finished`, a part at a time.
+    """Turn the raw rows of `__values` (laid out by `order_values`) into the finished rows of
+    `__finished`, a part at a time.
 
     Two passes, each over parts of at most about `finish_chunk_rows` rows, so that the numbers held
     in Python at once, and so the build's peak memory, follow that setting and not the size of the
@@ -93,35 +114,28 @@ def finish_in_warehouse(
     # A table of the warehouse, not a temporary one: finished rows accumulate part by part, and
     # DuckDB writes them out to the file instead of holding them within its memory limit.
     con.execute("DROP TABLE IF EXISTS __finished")
-    con.execute(_SERIES_PARTS_SQL, [budget])
-    parts = [part for (part,) in con.execute("SELECT DISTINCT part FROM __series_part ORDER BY part").fetchall()]
-    for n, part in enumerate(parts):
-        _finish_part(con, measures, ids, part, timings, first=n == 0)
+    ranges = _row_ranges(con, "measure, piece_root, area_level, area_code, breakdown", budget)
+    for n, (first_row, last_row) in enumerate(ranges):
+        _finish_part(con, measures, ids, first_row, last_row, timings, first=n == 0)
     con.execute("CREATE TABLE IF NOT EXISTS __finished AS SELECT * FROM measure_value LIMIT 0")
-    for table in ("__rows", "__series_part", "__hidden"):
+    for table in ("__rows", "__hidden"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     _hide_derived_of_hidden(con, measures)
 
 
-# Each series (measure, area, group) goes whole into the part in which its first row falls when the
-# series are laid end to end in order: a part holds at most `budget` rows plus one series.
-_SERIES_PARTS_SQL = """
-CREATE OR REPLACE TEMP TABLE __series_part AS
-SELECT measure, area_level, area_code, breakdown,
-       (sum(n) OVER (ORDER BY measure, area_level, area_code, breakdown ROWS UNBOUNDED PRECEDING) - n) // $1 AS part
-FROM (SELECT measure, area_level, area_code, breakdown, count(*) AS n FROM __values GROUP BY ALL)
-"""
-
-# The rows of one part, numbered (vid) by their place in __values: the joins below then hold one
-# part, not the whole table.
-_PART_SQL = """
-CREATE OR REPLACE TEMP TABLE __chunk AS
-SELECT v.rowid AS vid, v.*
-FROM __values v
-SEMI JOIN (SELECT * FROM __series_part WHERE part = $1) s
-  ON s.measure = v.measure AND s.area_level IS NOT DISTINCT FROM v.area_level
- AND s.area_code IS NOT DISTINCT FROM v.area_code AND s.breakdown IS NOT DISTINCT FROM v.breakdown
-"""
+def _row_ranges(
+    con: duckdb.DuckDBPyConnection, unit: str, budget: int, where: str = "true"
+) -> list[tuple[int, int]]:
+    """The row ranges of `__values` that make parts of whole units (runs of rows with the same
+    `unit` columns): each unit goes whole into the part in which its first row falls when the
+    units are laid end to end in the table's order, so a part holds at most `budget` rows plus one
+    unit. Only rows matching `where` are counted; a range may span others, which the part skips."""
+    return [(int(lo), int(hi)) for lo, hi in con.execute(
+        f"""SELECT min(lo), max(hi) FROM (
+                SELECT lo, hi, (sum(n) OVER (ORDER BY lo ROWS UNBOUNDED PRECEDING) - n) // $budget AS part
+                FROM (SELECT min(rowid) AS lo, max(rowid) AS hi, count(*) AS n
+                      FROM __values WHERE {where} GROUP BY {unit}))
+            GROUP BY part ORDER BY part""", {"budget": budget}).fetchall()]
 
 
 def _add(timings: dict[str, float], phase: str, since: float) -> float:
@@ -131,71 +145,167 @@ def _add(timings: dict[str, float], phase: str, since: float) -> float:
 
 
 def _finish_part(
-    con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], ids: list[str], part: int,
+    con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], ids: list[str], first_row: int, last_row: int,
     timings: dict[str, float], *, first: bool,
 ) -> None:
     t = time.perf_counter()
-    con.execute(_PART_SQL, [part])
-    con.execute(_ROWS_SQL)
-    con.execute("DROP TABLE __chunk")
-    cols = con.execute(
-        f"SELECT rowid AS rid, vid, m_index, is_break, hidden_with_others, series_key, {', '.join(_NUMERIC)} "
-        "FROM __rows").df()
-    window = int(config.default("spc_window_months"))  # type: ignore[call-overload]
-    order = con.execute(_SPC_ORDER_SQL.format(window=window)).fetchnumpy()
-    months = con.execute(_MONTH_ORDER_SQL).fetchnumpy()
+    fetched = con.sql(_PART_SQL, params={"first": first_row, "last": last_row}).to_arrow_table()
     t = _add(timings, "fetch", t)
     per = {name: np.asarray(values) for name, values in _per_measure(measures, ids).items()}
-    m = cols["m_index"].to_numpy(np.int64)
+    m = fetched["m_index"].to_numpy()
     unit, computation = per["unit"][m], per["computation"][m]
-    x = {name: cols[name].to_numpy(float) for name in _NUMERIC}
-    rid = cols["rid"].to_numpy(np.int64)
-    series_key = cols["series_key"].to_numpy(np.int64)
-    is_break = cols["is_break"].to_numpy(bool)
-    hidden_with_others = cols["hidden_with_others"].to_numpy(bool)
-    vid = cols["vid"].to_numpy(np.int64)
-    del cols
+    x = {name: fetched[name].to_numpy(zero_copy_only=False).astype(float) for name in _NUMERIC}
+    vid = fetched["vid"].to_numpy()
+    is_break = fetched["is_break"].to_numpy(zero_copy_only=False)
+    hidden_with_others = fetched["hidden_with_others"].to_numpy(zero_copy_only=False)
+    series_key, keyed = _series_keys(fetched)
+    period_type = fetched["period_type"].to_numpy(zero_copy_only=False)
+    start_day = fetched["start_day"].to_numpy(zero_copy_only=False).astype(float)
+    before = _year_before_rows(series_key, keyed, period_type, start_day,
+                               fetched["start_day_before"].to_numpy(zero_copy_only=False).astype(float))
+    del fetched
+    has_before = before >= 0
+    for name in _BEFORE:
+        x[name + "_before"] = np.where(has_before, x[name][before], 0.0 if name in ("qbits", "seg_lo", "seg_hi")
+                                       else np.nan)
 
     value, low, high = _values_and_intervals(x, unit)
     _against_reference(x, computation, value, low, high)
-    qbits = np.nan_to_num(x["qbits"]).astype(np.int64)
+    qbits = x["qbits"].astype(np.int64)
     not_recorded = (qbits & FLAG_BITS[NOT_RECORDED]) > 0
     value[not_recorded] = low[not_recorded] = high[not_recorded] = np.nan
     t = _add(timings, "intervals", t)
-    position = position_of(rid)
-    phi = _dispersion(x, qbits, series_key, months, position)
+    monthly = period_type == "month"
+    phi = _dispersion(x, qbits, series_key, np.flatnonzero(monthly))
     change = _year_before(x, unit, value, phi)
     change[(change > 0) & ~_comparable(x, qbits)] = CHANGE_WORDS.index(NOT_COMPARABLE)
     band = _against_band(per["band"][m], value, low, high)
     suppressed, reason = _suppress(x, unit)
     t = _add(timings, "comparisons", t)
     suppressed, reason = suppressed | hidden_with_others, np.where(hidden_with_others, 3, reason)
-    in_order = position[np.asarray(order["rid"], dtype=np.int64)]
-    series = np.asarray(order["series"], dtype=np.int64)
+    charted = monthly & _charted_series(fetched_level=keyed["area_level"], breakdown=keyed["breakdown"])
+    in_order = _spc_window(series_key, charted & (qbits == 0), charted, start_day)
     # Flagged months are not part of any SPC series: they neither get limits nor set them.
-    clean = qbits[in_order] == 0
+    clean = in_order[qbits[in_order] == 0]
     # A suppressed month leaves its series without limits: the published mean of the others would
     # give the hidden count back (n x mean - the rest), as a missing month does.
     spc_value = np.where(suppressed, np.nan, value)
-    spc = _spc(in_order[clean], series[clean], is_break, per["polarity"][m], spc_value)
+    spc = _spc(clean, series_key[clean], is_break, per["polarity"][m], spc_value)
     t = _add(timings, "spc", t)
 
-    computed = pd.DataFrame({
-        "rid": rid,
+    columns = {
+        "vid": vid,
         "value": value, "interval_low": low, "interval_high": high,
         "suppressed": suppressed, "reason": reason.astype(np.int8),
         "change": change.astype(np.int8), "band": band.astype(np.int8),
-        "value_year_before": _value_before(x, unit, computation, suppressed, position_of(vid)),
+        "value_year_before": _value_before(x, unit, computation, suppressed, before),
         **spc,
-    })
+    }
+    # NaN, numpy's "no number", goes to SQL as NULL.
+    computed = pa.table({name: pa.array(c, from_pandas=True) for name, c in columns.items()})
     con.register("__computed", computed)
     try:
-        con.execute(f"CREATE TABLE __finished AS {_finished_select()}" if first else
-                    f"INSERT INTO __finished BY NAME {_finished_select()}")
+        select = _finished_select()
+        con.execute(f"CREATE TABLE __finished AS {select}" if first else f"INSERT INTO __finished BY NAME {select}")
     finally:
         con.unregister("__computed")
-    con.execute("DROP TABLE __rows")
     _add(timings, "join", t)
+
+
+# The rows of one part with what the statistics need: the measure as an index into the catalogue,
+# the series' names (to tell one series from the next), period starts as day numbers, declared
+# breaks, and whether secondary suppression hides the row.
+_PART_SQL = """
+SELECT v.rowid AS vid, i.m_index, v.measure, v.area_level, v.area_code, v.breakdown, v.period_type,
+       v.period_start - DATE '1970-01-01' AS start_day,
+       (v.period_start - INTERVAL 12 MONTH)::DATE - DATE '1970-01-01' AS start_day_before,
+       coalesce(v.is_break, false) OR k.month IS NOT NULL AS is_break,
+       h.vid IS NOT NULL AS hidden_with_others,
+       v.numerator, v.denominator, v.value, v.sample_size, v.interval_low, v.interval_high,
+       v.ref_numerator, v.ref_denominator,
+       coalesce(v.qbits, 0) AS qbits, coalesce(v.seg_lo, 0) AS seg_lo, coalesce(v.seg_hi, 0) AS seg_hi
+FROM __values v
+JOIN __measure_index i USING (measure)
+LEFT JOIN __breaks k ON k.measure = v.measure AND k.month = v.period_start AND v.period_type = 'month'
+LEFT JOIN (SELECT DISTINCT vid FROM __hidden WHERE vid BETWEEN $first AND $last) h ON h.vid = v.rowid
+WHERE v.rowid BETWEEN $first AND $last
+ORDER BY v.rowid
+"""
+
+
+def _series_keys(fetched: pa.Table) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """A number for each row's series, counting up from 0 in the table's order (`order_values`
+    lays each series out as one run of rows), and each series column as codes (-1 for NULL) with
+    their words."""
+    keyed: dict[str, np.ndarray] = {}
+    change = np.zeros(fetched.num_rows, dtype=bool)
+    for name in _SERIES:
+        encoded = pc.dictionary_encode(fetched[name]).combine_chunks()
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+        words = np.asarray(encoded.dictionary.to_pylist() + [None], dtype=object)
+        keyed[name] = words[codes]  # a code of -1 picks the None at the end
+        keyed[name + "_code"] = codes
+        change[1:] |= codes[1:] != codes[:-1]
+    return np.cumsum(change), keyed
+
+
+def _year_before_rows(
+    series_key: np.ndarray, keyed: dict[str, np.ndarray], period_type: np.ndarray, start_day: np.ndarray,
+    start_day_before: np.ndarray,
+) -> np.ndarray:
+    """The position of each row's period of the same type in the same series starting 12 months
+    earlier, or -1. As in an SQL join on those columns, a NULL among them matches nothing."""
+    types, type_code = np.unique(np.asarray(period_type, dtype=str), return_inverse=True)
+    known = np.isfinite(start_day) & np.asarray([t is not None for t in period_type], dtype=bool)
+    for name in _SERIES:
+        known &= keyed[name + "_code"] >= 0
+    days = np.where(known, start_day, 0).astype(np.int64)
+    low = int(days[known].min()) if known.any() else 0
+    span = int(days[known].max()) - low + 1 if known.any() else 1
+    key = (series_key * len(types) + type_code) * span + (days - low)
+    wanted = np.where(known & np.isfinite(start_day_before), start_day_before, low - 1).astype(np.int64)
+    target = (series_key * len(types) + type_code) * span + (wanted - low)
+    candidates = np.flatnonzero(known)
+    order = candidates[np.argsort(key[candidates], kind="stable")]
+    at = np.searchsorted(key[order], target)
+    found = order[np.minimum(at, max(order.size - 1, 0))] if order.size else np.zeros(key.size, np.int64)
+    hit = known & (wanted >= low) & (at < order.size)
+    if order.size:
+        hit &= key[found] == target
+    return np.where(hit, found, -1)
+
+
+def _charted_series(*, fetched_level: np.ndarray, breakdown: np.ndarray) -> np.ndarray:
+    """The series SPC runs on: every area for 'all', every breakdown down to borough level."""
+    return (breakdown == "all") | ((fetched_level != "ward") & np.asarray([lv is not None for lv in fetched_level]))
+
+
+def _spc_window(series_key: np.ndarray, clean: np.ndarray, charted: np.ndarray, start_day: np.ndarray) -> np.ndarray:
+    """Positions of the charted monthly rows SPC looks at, in series and time order: the last
+    `spc_window_months` up to each series' last unflagged month. Over a decade a series drifts,
+    and limits around a long-run mean would call most recent months special cause."""
+    window = int(config.default("spc_window_months"))  # type: ignore[call-overload]
+    rows = np.flatnonzero(charted)
+    if not rows.size:
+        return rows
+    last_clean = np.full(int(series_key.max()) + 1, -np.inf)
+    np.maximum.at(last_clean, series_key[clean], start_day[clean])
+    bound = _months_before(last_clean[series_key[rows]], window)
+    return rows[start_day[rows] > bound]
+
+
+def _months_before(days: np.ndarray, months: int) -> np.ndarray:
+    """Day numbers `months` calendar months earlier, as SQL's date - INTERVAL n MONTH: the same day
+    of the month, or that month's last day when it is shorter. -inf stays -inf."""
+    out = np.full(days.size, -np.inf)
+    known = np.isfinite(days)
+    day = days[known].astype("int64").astype("datetime64[D]")
+    month = day.astype("datetime64[M]")
+    target = month - months
+    shifted = np.minimum(target.astype("datetime64[D]") + (day - month.astype("datetime64[D]")),
+                         (target + 1).astype("datetime64[D]") - 1)
+    out[known] = shifted.astype(np.int64)
+    return out
 
 
 # setting up ------------------------------------------------------------------------------------
@@ -219,49 +329,6 @@ def _register_measures(con: duckdb.DuckDBPyConnection, measures: dict[str, Measu
         con.executemany("INSERT INTO __breaks VALUES (?, ?)", breaks)
 
 
-# Each row with the same period a year before joined once; rowid numbers the rows.
-_ROWS_SQL = """
-CREATE OR REPLACE TEMP TABLE __rows AS
-SELECT dense_rank() OVER (ORDER BY v.measure, v.area_level, v.area_code, v.breakdown) - 1 AS series_key,
-       v.* REPLACE (coalesce(v.qbits, 0) AS qbits, coalesce(v.seg_lo, 0) AS seg_lo,
-                   coalesce(v.seg_hi, 0) AS seg_hi,
-                   coalesce(v.is_break, false) OR k.month IS NOT NULL AS is_break), i.m_index,
-       h.vid IS NOT NULL AS hidden_with_others,
-       b.numerator AS numerator_before, b.denominator AS denominator_before,
-       b.value AS value_before, b.sample_size AS sample_size_before,
-       b.vid AS vid_before, coalesce(b.qbits, 0) AS qbits_before,
-       coalesce(b.seg_lo, 0) AS seg_lo_before, coalesce(b.seg_hi, 0) AS seg_hi_before
-FROM __chunk v
-JOIN __measure_index i USING (measure)
-LEFT JOIN __chunk b
-  ON b.measure = v.measure AND b.period_type = v.period_type AND b.area_level = v.area_level
- AND b.area_code = v.area_code AND b.breakdown = v.breakdown
- AND b.period_start = v.period_start - INTERVAL 12 MONTH
-LEFT JOIN __breaks k ON k.measure = v.measure AND k.month = v.period_start AND v.period_type = 'month'
-LEFT JOIN __hidden h ON h.vid = v.vid
-"""
-
-# The monthly series SPC runs on (every area for 'all', every breakdown down to borough
-# level), each contiguous and in time order.
-# Every monthly series in time order, for the overdispersion of its counts.
-_MONTH_ORDER_SQL = """
-SELECT rowid AS rid, series_key FROM __rows WHERE period_type = 'month' ORDER BY series_key, period_start
-"""
-
-# SPC looks at the last `spc_window_months` unflagged months of each series: over a decade a
-# series drifts, and limits around a long-run mean would call most recent months special cause.
-_SPC_ORDER_SQL = """
-SELECT rid, dense_rank() OVER (ORDER BY measure, area_level, area_code, breakdown) - 1 AS series
-FROM (SELECT rowid AS rid, measure, area_level, area_code, breakdown, period_start,
-             max(period_start) FILTER (WHERE qbits = 0)
-                 OVER (PARTITION BY measure, area_level, area_code, breakdown) AS last_clean
-      FROM __rows
-      WHERE period_type = 'month' AND (breakdown = 'all' OR area_level <> 'ward'))
-WHERE period_start > last_clean - to_months({window})
-ORDER BY measure, area_level, area_code, breakdown, period_start
-"""
-
-
 def _finished_select() -> str:
     def words(column: str, table: tuple[str | None, ...]) -> str:
         listed = ", ".join("NULL" if w is None else "'" + w.replace("'", "''") + "'" for w in table)
@@ -272,8 +339,8 @@ def _finished_select() -> str:
     flags = ", ".join(f"CASE WHEN r.qbits & {bit} > 0 THEN '{flag}' END" for flag, bit in FLAG_BITS.items())
     return f"""
     SELECT r.measure, r.period_type, r.period_start, r.period_end, r.area_level, r.area_code, r.breakdown,
-           c.value, CASE WHEN r.qbits & {not_recorded} = 0 THEN r.numerator END AS numerator,
-           CASE WHEN r.qbits & {not_recorded} = 0 THEN r.denominator END AS denominator,
+           c.value, CASE WHEN coalesce(r.qbits, 0) & {not_recorded} = 0 THEN r.numerator END AS numerator,
+           CASE WHEN coalesce(r.qbits, 0) & {not_recorded} = 0 THEN r.denominator END AS denominator,
            r.denominator_year, c.interval_low, c.interval_high,
            r.sample_size, r.sample_size_assumed, c.suppressed,
            (['fewer than {below} records', 'fewer than {below} respondents',
@@ -286,7 +353,7 @@ def _finished_select() -> str:
            {words('band', BAND_WORDS)} AS vs_band,
            list_filter([{flags}], lambda f: f IS NOT NULL) AS quality_flags,
            r.qreason AS quality_note, r.source
-    FROM __rows r JOIN __computed c ON c.rid = r.rowid
+    FROM __values r JOIN __computed c ON c.vid = r.rowid
     """
 
 
@@ -387,27 +454,17 @@ def _codes(words: object, table: tuple[str | None, ...]) -> np.ndarray:
     return out
 
 
-def position_of(rid: np.ndarray) -> np.ndarray:
-    """rowid -> position in the fetched columns."""
-    position = np.empty(rid.max() + 1 if rid.size else 0, dtype=np.int64)
-    position[rid] = np.arange(rid.size)
-    return position
-
-
-def _dispersion(
-    x: dict[str, np.ndarray], qbits: np.ndarray, key: np.ndarray, months: dict[str, np.ndarray],
-    position: np.ndarray,
-) -> np.ndarray:
+def _dispersion(x: dict[str, np.ndarray], qbits: np.ndarray, key: np.ndarray, at: np.ndarray) -> np.ndarray:
     """phi of each row's series (measure, area, breakdown), estimated from its unflagged monthly
     numerators and applied to every period of it: counts vary more than Poisson, and a test that
-    ignores it calls ordinary moves significant (docs/methods.md)."""
+    ignores it calls ordinary moves significant (docs/methods.md). `at` are the monthly rows, in
+    series and time order."""
     phi_rows = np.ones(key.size)
-    at = position[np.asarray(months["rid"], dtype=np.int64)]
     if not at.size:
         return phi_rows
     counts = np.where(qbits[at] == 0, x["numerator"][at], np.nan)
     counts = np.where(_whole(counts), counts, np.nan)
-    phi = dispersion_by_series(np.asarray(months["series_key"], dtype=np.int64), counts)
+    phi = dispersion_by_series(key[at], counts)
     known = key < phi.size
     phi_rows[known] = phi[key[known]]
     return phi_rows
@@ -449,22 +506,22 @@ def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray, 
 
 def _value_before(
     x: dict[str, np.ndarray], unit: np.ndarray, computation: np.ndarray, suppressed: np.ndarray,
-    position: np.ndarray,
+    before_at: np.ndarray,
 ) -> np.ndarray:
     """The figure of the same period a year before, as it was computed for that period: shown
     beside the verdict with the change. Not for derived measures (their reference moves too),
-    and never where the year-before figure is itself suppressed."""
+    and never where the year-before figure is itself suppressed. `before_at` is the position of
+    each row's year-before row, or -1."""
     num, den, given = x["numerator_before"], x["denominator_before"], x["value_before"]
     with np.errstate(divide="ignore", invalid="ignore"):
         before = np.select(
             [np.isfinite(given), unit == "count", unit == "rate_per_1000", unit == "proportion"],
             [given, num, num * 1000 / den, num / den], np.nan)
     before[np.isin(computation, DERIVED)] = np.nan
-    vid_before = x["vid_before"]  # row number in __values of the year-before row
-    has = np.isfinite(vid_before)
+    has = before_at >= 0
     hidden = np.zeros(before.size, dtype=bool)
-    hidden[has] = suppressed[position[vid_before[has].astype(np.int64)]]
-    hidden |= (np.nan_to_num(x["qbits_before"]).astype(np.int64) & FLAG_BITS[NOT_RECORDED]) > 0
+    hidden[has] = suppressed[before_at[has]]
+    hidden |= (x["qbits_before"].astype(np.int64) & FLAG_BITS[NOT_RECORDED]) > 0
     before[hidden | ~has] = np.nan
     return before
 
@@ -486,56 +543,40 @@ def _hide_with_others(
     additive = [n for n, i in enumerate(ids) if measures[i].computation == "records"]
     if config.default("secondary_suppression") == "off" or not additive:
         return
-    has_areas = table_exists(con, "area")
-    areas = (con.execute("SELECT level, code, parent_level, parent_code FROM area").df() if has_areas else
-             pd.DataFrame(columns=["level", "code", "parent_level", "parent_code"]))
-    root = "coalesce(a.force, v.area_code)" if has_areas else "v.area_code"
-    area_join = "LEFT JOIN area a ON a.level = v.area_level AND a.code = v.area_code" if has_areas else ""
-    con.execute(
-        f"""CREATE OR REPLACE TEMP TABLE __piece AS
-            SELECT v.rowid AS vid, i.m_index, {root} AS root
-            FROM __values v JOIN __measure_index i USING (measure) {area_join}
-            WHERE list_contains($additive, i.m_index)""", {"additive": additive})
-    con.execute(
-        """CREATE OR REPLACE TEMP TABLE __piece_part AS
-           SELECT m_index, root,
-                  (sum(n) OVER (ORDER BY m_index, root ROWS UNBOUNDED PRECEDING) - n) // $1 AS part
-           FROM (SELECT m_index, root, count(*) AS n FROM __piece GROUP BY ALL)""", [budget])
+    areas = (con.execute("SELECT level, code, parent_level, parent_code FROM area").df()
+             if table_exists(con, "area") else pd.DataFrame(columns=["level", "code", "parent_level", "parent_code"]))
     unit = np.asarray(_per_measure(measures, ids)["unit"])
     exact = config.default("secondary_suppression") == "exact"
-    try:
-        for (part,) in con.execute("SELECT DISTINCT part FROM __piece_part ORDER BY part").fetchall():
-            frame = _lean_frame(con.sql(
-                """SELECT v.rowid AS vid, p.m_index, v.measure, v.period_type, v.period_start, v.period_end,
-                          v.area_level, v.area_code, v.breakdown, v.numerator, v.denominator
-                   FROM __piece p JOIN __piece_part k USING (m_index, root) JOIN __values v ON v.rowid = p.vid
-                   WHERE k.part = $part
-                   -- a fixed order: where cells tie, the choice of which to hide must not vary by run
-                   ORDER BY v.measure, v.period_type, v.period_end, v.area_level, v.area_code, v.breakdown""",
-                params={"part": part},
-            ).to_arrow_table())
-            _give_back_memory()
-            rows_unit = unit[frame["m_index"].to_numpy(np.int64)]
-            # An additive measure's unit is a count, a rate or a proportion: neither a reference
-            # group nor a sample size enters its primary suppression.
-            absent = np.broadcast_to(np.nan, len(frame))
-            numbers = {"numerator": frame["numerator"].to_numpy(float),
-                       "denominator": frame["denominator"].to_numpy(float),
-                       "ref_numerator": absent, "ref_denominator": absent, "sample_size": absent}
-            frame["suppressed"], _ = _suppress(numbers, rows_unit)
-            del numbers
-            if not frame["suppressed"].any():
-                continue
-            frame["denominator"] = frame["denominator"].where(rows_unit == "proportion")
-            extra = protect_measure_values(frame, areas, exact=exact)
-            con.register("__hidden_now", pd.DataFrame({"vid": frame["vid"].to_numpy(np.int64)[extra]}))
-            try:
-                con.execute("INSERT INTO __hidden SELECT vid FROM __hidden_now")
-            finally:
-                con.unregister("__hidden_now")
-    finally:
-        con.execute("DROP TABLE IF EXISTS __piece")
-        con.execute("DROP TABLE IF EXISTS __piece_part")
+    additive_rows = "measure IN ({})".format(", ".join("'" + ids[n].replace("'", "''") + "'" for n in additive))
+    for first_row, last_row in _row_ranges(con, "measure, piece_root", budget, where=additive_rows):
+        frame = _lean_frame(con.sql(
+            f"""SELECT v.rowid AS vid, i.m_index, v.measure, v.period_type, v.period_start, v.period_end,
+                       v.area_level, v.area_code, v.breakdown, v.numerator, v.denominator
+                FROM __values v JOIN __measure_index i USING (measure)
+                WHERE v.rowid BETWEEN $first AND $last AND {additive_rows}
+                -- a fixed order: where cells tie, the choice of which to hide must not vary by run
+                ORDER BY v.measure, v.period_type, v.period_end, v.area_level, v.area_code, v.breakdown""",
+            params={"first": first_row, "last": last_row},
+        ).to_arrow_table())
+        _give_back_memory()
+        rows_unit = unit[frame["m_index"].to_numpy(np.int64)]
+        # An additive measure's unit is a count, a rate or a proportion: neither a reference
+        # group nor a sample size enters its primary suppression.
+        absent = np.broadcast_to(np.nan, len(frame))
+        numbers = {"numerator": frame["numerator"].to_numpy(float),
+                   "denominator": frame["denominator"].to_numpy(float),
+                   "ref_numerator": absent, "ref_denominator": absent, "sample_size": absent}
+        frame["suppressed"], _ = _suppress(numbers, rows_unit)
+        del numbers
+        if not frame["suppressed"].any():
+            continue
+        frame["denominator"] = frame["denominator"].where(rows_unit == "proportion")
+        extra = protect_measure_values(frame, areas, exact=exact)
+        con.register("__hidden_now", pd.DataFrame({"vid": frame["vid"].to_numpy(np.int64)[extra]}))
+        try:
+            con.execute("INSERT INTO __hidden SELECT vid FROM __hidden_now")
+        finally:
+            con.unregister("__hidden_now")
 
 
 def _give_back_memory() -> None:
