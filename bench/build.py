@@ -303,6 +303,15 @@ def _child(args: argparse.Namespace) -> None:
     print(json.dumps(result), flush=True)
 
 
+def generated(workdir: Path, rows: int, months: int, seed: int) -> _synth_warehouse.Warehouse:
+    """The synthetic warehouse for (rows, months, seed), generated in a child process if it is not
+    there yet: a child forked later from a parent that had grown to the generator's size would
+    report that size as its own peak (Linux carries the RSS high-water mark over)."""
+    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--generate-only", "--rows", str(rows),
+                    "--months", str(months), "--seed", str(seed), "--workdir", str(workdir)], check=True)
+    return _synth_warehouse.generate(workdir, rows, months, seed)  # made now: reused
+
+
 def measure(name: str, db: Path, memory_limit: str | None) -> dict:
     """Run one contender in a child process; its result plus the child's peak RSS and cpu."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--contender", name, "--db", str(db)]
@@ -448,12 +457,7 @@ def main(argv: list[str] | None = None) -> None:
         parser.error(f"unknown contender {unknown[0]!r}; choose from {', '.join(CONTENDERS)}")
     if args.rows < 1 or args.months < 1:
         parser.error("--rows and --months must be at least 1")
-    # Generated in a child process: a child forked from a parent that had grown to the generator's
-    # size would report that size as its own peak (Linux carries the RSS high-water mark over).
-    subprocess.run([sys.executable, str(Path(__file__).resolve()), "--generate-only", "--rows", str(args.rows),
-                    "--months", str(args.months), "--seed", str(args.seed), "--workdir", str(args.workdir)],
-                   check=True)
-    data = _synth_warehouse.generate(args.workdir, args.rows, args.months, args.seed)  # reused, now made
+    data = generated(args.workdir, args.rows, args.months, args.seed)
 
     import duckdb
     import pandas

@@ -158,10 +158,15 @@ def _finish_part(
     vid = fetched["vid"].to_numpy()
     is_break = fetched["is_break"].to_numpy(zero_copy_only=False)
     hidden_with_others = fetched["hidden_with_others"].to_numpy(zero_copy_only=False)
-    series_key, keyed = _series_keys(fetched)
-    period_type = fetched["period_type"].to_numpy(zero_copy_only=False)
+    series_key, known = _series_keys(fetched)
+    period_type = pc.dictionary_encode(fetched["period_type"]).combine_chunks()
+    type_code = period_type.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+    monthly = _is(fetched["period_type"], "month")
+    # The series SPC runs on: every area for 'all', every breakdown down to borough level.
+    charted = monthly & (_is(fetched["breakdown"], "all") | pc.fill_null(
+        pc.not_equal(fetched["area_level"], "ward"), False).to_numpy(zero_copy_only=False))
     start_day = fetched["start_day"].to_numpy(zero_copy_only=False).astype(float)
-    before = _year_before_rows(series_key, keyed, period_type, start_day,
+    before = _year_before_rows(series_key, known & (type_code >= 0), type_code, start_day,
                                fetched["start_day_before"].to_numpy(zero_copy_only=False).astype(float))
     del fetched
     has_before = before >= 0
@@ -175,7 +180,6 @@ def _finish_part(
     not_recorded = (qbits & FLAG_BITS[NOT_RECORDED]) > 0
     value[not_recorded] = low[not_recorded] = high[not_recorded] = np.nan
     t = _add(timings, "intervals", t)
-    monthly = period_type == "month"
     phi = _dispersion(x, qbits, series_key, np.flatnonzero(monthly))
     change = _year_before(x, unit, value, phi)
     change[(change > 0) & ~_comparable(x, qbits)] = CHANGE_WORDS.index(NOT_COMPARABLE)
@@ -183,7 +187,6 @@ def _finish_part(
     suppressed, reason = _suppress(x, unit)
     t = _add(timings, "comparisons", t)
     suppressed, reason = suppressed | hidden_with_others, np.where(hidden_with_others, 3, reason)
-    charted = monthly & _charted_series(fetched_level=keyed["area_level"], breakdown=keyed["breakdown"])
     in_order = _spc_window(series_key, charted & (qbits == 0), charted, start_day)
     # Flagged months are not part of any SPC series: they neither get limits nor set them.
     clean = in_order[qbits[in_order] == 0]
@@ -233,51 +236,45 @@ ORDER BY v.rowid
 """
 
 
-def _series_keys(fetched: pa.Table) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+def _series_keys(fetched: pa.Table) -> tuple[np.ndarray, np.ndarray]:
     """A number for each row's series, counting up from 0 in the table's order (`order_values`
-    lays each series out as one run of rows), and each series column as codes (-1 for NULL) with
-    their words."""
-    keyed: dict[str, np.ndarray] = {}
+    lays each series out as one run of rows), and whether the row's series columns are all known
+    (a NULL among them matches nothing, as in an SQL join)."""
     change = np.zeros(fetched.num_rows, dtype=bool)
+    known = np.ones(fetched.num_rows, dtype=bool)
     for name in _SERIES:
-        encoded = pc.dictionary_encode(fetched[name]).combine_chunks()
-        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
-        words = np.asarray(encoded.dictionary.to_pylist() + [None], dtype=object)
-        keyed[name] = words[codes]  # a code of -1 picks the None at the end
-        keyed[name + "_code"] = codes
+        codes = pc.dictionary_encode(fetched[name]).combine_chunks().indices.fill_null(-1)
+        codes = codes.to_numpy(zero_copy_only=False)
         change[1:] |= codes[1:] != codes[:-1]
-    return np.cumsum(change), keyed
+        known &= codes >= 0
+    return np.cumsum(change), known
+
+
+def _is(column: pa.ChunkedArray, word: str) -> np.ndarray:
+    return pc.fill_null(pc.equal(column, word), False).to_numpy(zero_copy_only=False)
 
 
 def _year_before_rows(
-    series_key: np.ndarray, keyed: dict[str, np.ndarray], period_type: np.ndarray, start_day: np.ndarray,
+    series_key: np.ndarray, known: np.ndarray, type_code: np.ndarray, start_day: np.ndarray,
     start_day_before: np.ndarray,
 ) -> np.ndarray:
     """The position of each row's period of the same type in the same series starting 12 months
-    earlier, or -1. As in an SQL join on those columns, a NULL among them matches nothing."""
-    types, type_code = np.unique(np.asarray(period_type, dtype=str), return_inverse=True)
-    known = np.isfinite(start_day) & np.asarray([t is not None for t in period_type], dtype=bool)
-    for name in _SERIES:
-        known &= keyed[name + "_code"] >= 0
+    earlier, or -1. Rows not `known` (a NULL in their series or period type) match nothing."""
+    known = known & np.isfinite(start_day)
+    if not known.any():
+        return np.full(series_key.size, -1)
     days = np.where(known, start_day, 0).astype(np.int64)
-    low = int(days[known].min()) if known.any() else 0
-    span = int(days[known].max()) - low + 1 if known.any() else 1
-    key = (series_key * len(types) + type_code) * span + (days - low)
+    low, span = int(days[known].min()), int(days[known].max() - days[known].min()) + 1
+    cell = series_key * (int(type_code.max()) + 1) + type_code
+    key = cell * span + (days - low)
     wanted = np.where(known & np.isfinite(start_day_before), start_day_before, low - 1).astype(np.int64)
-    target = (series_key * len(types) + type_code) * span + (wanted - low)
+    target = cell * span + (wanted - low)
     candidates = np.flatnonzero(known)
     order = candidates[np.argsort(key[candidates], kind="stable")]
-    at = np.searchsorted(key[order], target)
-    found = order[np.minimum(at, max(order.size - 1, 0))] if order.size else np.zeros(key.size, np.int64)
-    hit = known & (wanted >= low) & (at < order.size)
-    if order.size:
-        hit &= key[found] == target
+    at = np.minimum(np.searchsorted(key[order], target), order.size - 1)
+    found = order[at]
+    hit = known & (wanted >= low) & (key[found] == target)
     return np.where(hit, found, -1)
-
-
-def _charted_series(*, fetched_level: np.ndarray, breakdown: np.ndarray) -> np.ndarray:
-    """The series SPC runs on: every area for 'all', every breakdown down to borough level."""
-    return (breakdown == "all") | ((fetched_level != "ward") & np.asarray([lv is not None for lv in fetched_level]))
 
 
 def _spc_window(series_key: np.ndarray, clean: np.ndarray, charted: np.ndarray, start_day: np.ndarray) -> np.ndarray:
