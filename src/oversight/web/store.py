@@ -28,6 +28,7 @@ from oversight.errors import OversightError
 from oversight.measures import comparator
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.health import force_names, reference_health
+from oversight.measures.lookups import read_lookup
 from oversight.measures.national import NationalComparison, compare_forces
 from oversight.measures.periods import parse_period, period_key, period_label
 from oversight.measures.query import (
@@ -35,9 +36,11 @@ from oversight.measures.query import (
     VALUE_ORDER,
     NoFigures,
     catalogue_status,
+    flags_as_lists,
     has_measures_table,
     measure_values,
     present_values,
+    present_values_unlisted,
     value_filter,
 )
 from oversight.measures.trust_gap import read_trust_gap
@@ -215,7 +218,8 @@ class Store:
         found = found[keep].reset_index(drop=True)
         if found.empty:  # NoFigures for a period; else the empty answer of the query layer
             return pd.DataFrame() if period is not None else self._no_values().copy()
-        return _as_duckdb_hands_over(found, {c: bool(missing[keep].all()) for c, missing in unread_rows.items()})
+        return _as_duckdb_hands_over(flags_as_lists(found),
+                                     {c: bool(missing[keep].all()) for c, missing in unread_rows.items()})
 
     def _no_values(self) -> pd.DataFrame:
         """`measure_values`' answer when it selects no row."""
@@ -232,7 +236,7 @@ class Store:
             frame = con.execute("SELECT * FROM measure_value WHERE area_level = ? AND area_code = ? "
                                 f"ORDER BY measure, {VALUE_ORDER}", [level, area]).df()
         unread = {c: frame[c].isna().to_numpy() for c in READINGS}
-        frame = present_values(frame, public=True)
+        frame = present_values_unlisted(frame, public=True)  # each cut lists its own flags
         found = frame.groupby("measure", sort=False).indices
         for measure_id, rows in found.items():
             piece = (frame.iloc[rows].reset_index(drop=True), {c: missing[rows] for c, missing in unread.items()})
@@ -301,36 +305,31 @@ class Store:
 
     def periods(self, measure_id: str) -> list[Period]:
         """Every period a measure has figures for, newest first within each type."""
-        def load() -> list[Period]:
-            if not self.has_data(measure_id):
-                return []
-            with self.connection() as con:
-                rows = con.execute(
-                    "SELECT DISTINCT period_type, period_end FROM measure_value WHERE measure = ? "
-                    "ORDER BY period_type, period_end DESC",
-                    [measure_id],
-                ).fetchall()
-            return [Period(t, e) for t, e in rows]
-        return self.cached(("periods", measure_id), load)
+        if not self.has_data(measure_id):
+            return []
+        return self._measure_periods()[0].get(measure_id, [])
 
     def clean_periods(self, measure_id: str) -> set[Period]:
-        """Periods with at least one published figure that carries no quality flag."""
-        def load() -> set[Period]:
-            if not self.has_data(measure_id):
-                return set()
-            with self.connection() as con:
-                # Judged at the top level the measure has (force, where there is one): a default
-                # view must not open on a period whose force figure is flagged.
-                rows = con.execute(
-                    """SELECT DISTINCT period_type, period_end FROM measure_value WHERE measure = ?
-                       AND len(quality_flags) = 0 AND value IS NOT NULL AND NOT suppressed
-                       AND area_level = (SELECT CASE WHEN bool_or(area_level = 'force') THEN 'force'
-                                                     ELSE min(area_level) END
-                                         FROM measure_value WHERE measure = ?)""",
-                    [measure_id, measure_id],
-                ).fetchall()
-            return {Period(t, e) for t, e in rows}
-        return self.cached(("clean_periods", measure_id), load)
+        """Periods with at least one published figure that carries no quality flag, judged at the
+        top level the measure has (see `lookups.LOOKUPS`)."""
+        if not self.has_data(measure_id):
+            return set()
+        return self._measure_periods()[1].get(measure_id, set())
+
+    def _measure_periods(self) -> tuple[dict[str, list[Period]], dict[str, set[Period]]]:
+        """Every measure's periods (newest first within each type) and its clean ones, read at once."""
+        def load() -> tuple[dict[str, list[Period]], dict[str, set[Period]]]:
+            every: dict[str, list[Period]] = {}
+            clean: dict[str, set[Period]] = {}
+            for measure_id, kind, end, is_clean in self._lookup("measure_period"):
+                every.setdefault(measure_id, []).append(Period(kind, end))
+                if is_clean:
+                    clean.setdefault(measure_id, set()).add(Period(kind, end))
+            for periods in every.values():
+                periods.sort(key=lambda p: p.end, reverse=True)
+                periods.sort(key=lambda p: p.type)  # stable: by type, newest first within each
+            return every, clean
+        return self.cached(("measure_periods",), load)  # type: ignore[no-any-return]
 
     def latest_period(self, measure_id: str, period_type: str) -> Period | None:
         """The latest period of a type whose figures are not all flagged for quality (a default view
@@ -352,17 +351,14 @@ class Store:
 
     def breakdowns(self, measure_id: str) -> list[str]:
         """Breakdown values a measure has, 'all' first."""
-        def load() -> list[str]:
-            if not self.has_data(measure_id):
-                return []
-            with self.connection() as con:
-                rows = con.execute(
-                    "SELECT DISTINCT breakdown FROM measure_value WHERE measure = ? ORDER BY breakdown",
-                    [measure_id],
-                ).fetchall()
-            found = [r[0] for r in rows]
-            return sorted(found, key=lambda b: (b != "all", b))
-        return self.cached(("breakdowns", measure_id), load)
+        def load() -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
+            for measure, breakdown in self._lookup("measure_breakdown"):
+                found.setdefault(measure, []).append(breakdown)
+            return {m: sorted(values, key=lambda b: (b != "all", b)) for m, values in found.items()}
+        if not self.has_data(measure_id):
+            return []
+        return self.cached(("measure_breakdowns",), load).get(measure_id, [])  # type: ignore[no-any-return]
 
     def measure_areas(self, measure_id: str) -> dict[str, set[str]]:
         """Area codes a measure has figures for, by level."""
@@ -376,12 +372,13 @@ class Store:
 
     def _measure_area_index(self) -> set[tuple[str, str, str]]:
         def load() -> set[tuple[str, str, str]]:
-            with self.connection() as con:
-                if not has_measures_table(con):
-                    return set()
-                rows = con.execute("SELECT DISTINCT area_level, area_code, measure FROM measure_value").fetchall()
-            return {(lvl, code, m) for lvl, code, m in rows}
+            return {(lvl, code, m) for m, lvl, code in self._lookup("measure_area")}
         return self.cached(("measure_area_index",), load)
+
+    def _lookup(self, name: str) -> list[tuple[Any, ...]]:
+        """The rows of one of the build's lookups (`measures.lookups`); none before a build."""
+        with self.connection() as con:
+            return read_lookup(con, name) if has_measures_table(con) else []
 
     def _all_area_codes(self) -> set[tuple[str, str]]:
         return self.cached(("area_codes",), lambda: {(lvl, code) for lvl, code, _ in self._measure_area_index()})
