@@ -49,7 +49,7 @@ from oversight.warehouse.connection import table_exists
 from oversight.warehouse.health import REFERENCE_HEALTH_COLUMNS, health_ledger
 from oversight.web.cache import Budget as Budget  # the store's to hand a request, with Busy
 from oversight.web.cache import Busy as Busy
-from oversight.web.cache import Serving, Snapshots
+from oversight.web.cache import Serving, Snapshots, size_of
 from oversight.web.records import records
 
 LEVEL_ORDER: Final = ("force", "bcu", "borough", "ward", "national")
@@ -111,9 +111,10 @@ class Store:
         """The cached value for `key`, or None: never computes, never waits."""
         return self._snapshots.peek(key)
 
-    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """`compute()` once per key and snapshot, kept within the snapshot's cache (`cache.Cache`)."""
-        return self._snapshots.cached(key, compute)
+    def cached(self, key: Hashable, compute: Callable[[], Any], size: int | None = None) -> Any:
+        """`compute()` once per key and snapshot, kept within the snapshot's cache (`cache.Cache`),
+        which weighs it with `cache.size_of` unless given its `size`."""
+        return self._snapshots.cached(key, compute, size)
 
     # the catalogue --------------------------------------------------------------------------
 
@@ -237,10 +238,15 @@ class Store:
                                 f"ORDER BY measure, {VALUE_ORDER}", [level, area]).df()
         unread = {c: frame[c].isna().to_numpy() for c in READINGS}
         frame = present_values_unlisted(frame, public=True)  # each cut lists its own flags
+        # Weighed once for all: weighing each measure's rows apart costs more than reading them.
+        row_bytes = size_of(frame) / max(1, len(frame)) + len(unread)
         found = frame.groupby("measure", sort=False).indices
         for measure_id, rows in found.items():
-            piece = (frame.iloc[rows].reset_index(drop=True), {c: missing[rows] for c, missing in unread.items()})
-            self.cached(("area_figures", level, area, measure_id), lambda piece=piece: piece)  # type: ignore[misc]
+            start, stop = int(rows[0]), int(rows[-1]) + 1  # in measure order: each measure's rows are one run
+            piece = (frame.iloc[start:stop].reset_index(drop=True).copy(),
+                     {c: missing[start:stop].copy() for c, missing in unread.items()})
+            self.cached(("area_figures", level, area, measure_id), lambda piece=piece: piece,  # type: ignore[misc]
+                        size=int(row_bytes * (stop - start)))
         return frozenset(found)
 
     def _measure_codes(self) -> set[tuple[str, str]]:
