@@ -13,7 +13,7 @@ from web.webtools import Client, assert_api_error
 
 from oversight.errors import OversightError
 from oversight.measures.lookups import LOOKUPS
-from oversight.measures.query import measure_values
+from oversight.measures.query import NoFigures, measure_values
 from oversight.warehouse import connect
 from oversight.warehouse.connection import table_exists
 from oversight.web.store import Period, Store
@@ -151,3 +151,31 @@ def test_the_periods_breakdowns_and_areas_of_each_measure_are_those_of_its_figur
             assert _looked_up(store, "no_such_measure") == ([], set(), [], set())
     finally:
         store.close()
+
+
+def test_every_measure_of_an_area_is_the_query_layers_answer(web_warehouse: Path) -> None:
+    """The store cuts a measure's figures from every figure of its area read at once (through
+    Arrow): each cut has the rows, values and dtypes the query layer gives for that measure."""
+    store = Store(web_warehouse)
+    con = connect(web_warehouse, read_only=True)
+    compared = 0
+    try:
+        with store.serving():
+            for level, area in (("force", store.force_area().code), ("borough", BOROUGH)):
+                for measure_id in [m for m in store.catalogue if store.has_data(m)]:
+                    if level not in store.catalogue[measure_id].levels:
+                        continue
+                    for breakdown in ("all", None):
+                        try:
+                            expected = measure_values(con, measure_id, level=level, area=area, breakdown=breakdown,
+                                                      public=True, catalogue=store.catalogue)
+                        except NoFigures:
+                            assert store.values(measure_id, level=level, area=area, breakdown=breakdown).empty
+                            continue
+                        pd.testing.assert_frame_equal(
+                            store.values(measure_id, level=level, area=area, breakdown=breakdown), expected)
+                        compared += not expected.empty
+    finally:
+        con.close()
+        store.close()
+    assert compared > 40

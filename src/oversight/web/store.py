@@ -22,6 +22,7 @@ from typing import Any, Final
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from oversight import config
 from oversight.errors import OversightError
@@ -234,8 +235,8 @@ class Store:
         and keep each measure's rows in the cache apart, in `measure_values`' order, with where
         each column `present_values` blanks had no value before it did. Returns the measures read."""
         with self.connection() as con:
-            frame = con.execute("SELECT * FROM measure_value WHERE area_level = ? AND area_code = ? "
-                                f"ORDER BY measure, {VALUE_ORDER}", [level, area]).df()
+            frame = _through_arrow(con.sql("SELECT * FROM measure_value WHERE area_level = ? AND area_code = ? "
+                                           f"ORDER BY measure, {VALUE_ORDER}", params=[level, area]))
         unread = {c: frame[c].isna().to_numpy() for c in READINGS}
         frame = present_values_unlisted(frame, public=True)  # each cut lists its own flags
         # Weighed once for all: weighing each measure's rows apart costs more than reading them.
@@ -498,6 +499,20 @@ class Store:
                 ).fetchone()
             return None if row is None or row[0] is None else f"{row[0]} UTC"
         return self.cached(("built_at",), load)
+
+
+_NULLABLE: Final = {pa.int32(): pd.Int32Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def _through_arrow(query: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """The rows of `measure_value` a query selects, as `.df()` hands over a result with a missing
+    value in every column: read through Arrow, which makes pandas' text columns about three times
+    faster than `.df()` (the larger part of reading an area's figures). Cut into smaller answers,
+    they are then given the dtypes `.df()` would give each (`_as_duckdb_hands_over`)."""
+    frame = query.to_arrow_table().to_pandas(date_as_object=False, types_mapper=_NULLABLE.get)
+    for column in ("period_start", "period_end"):
+        frame[column] = frame[column].astype("datetime64[us]")
+    return frame
 
 
 def _as_duckdb_hands_over(frame: pd.DataFrame, unread: dict[str, bool]) -> pd.DataFrame:
