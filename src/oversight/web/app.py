@@ -27,6 +27,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from oversight import config
 from oversight.errors import OversightError, WarehouseError
 from oversight.pack import pdf_bytes
+from oversight.pack.render import pack_environment
 from oversight.records import web as records_web
 from oversight.records.db import Records
 from oversight.web import api, packs, pages
@@ -104,7 +105,9 @@ def create_app(
         # lives as long as the server: frozen, Python's garbage collector no longer walks it
         # in each full collection, which would otherwise add 0.1-0.2 s to whichever request
         # happens to trigger one (a first render allocates enough to trigger one or two).
-        compile_templates(app.state.env)  # a first visitor does not wait for the templates' compiling
+        # A first visitor does not wait for the templates' compiling (the site's, and the packs').
+        compile_templates(app.state.env)
+        compile_templates(pack_environment())
         gc.collect()
         gc.freeze()
         if warm and not publishing:
