@@ -4,14 +4,17 @@ same figures as the open data API, and pages not found for a borough or month wi
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pypdf
 import pytest
 from report.test_report_pdf import structure
 from web.webtools import Client
 
+from oversight.pack import pack_data, render_html
 from oversight.pack.data import HEADLINE
 from oversight.present.words import value_text
+from oversight.web.store import Store
 
 PAGE = "/packs/stop-search/lambeth/2018-12/"
 CODE = "E09000022"
@@ -80,3 +83,19 @@ def test_a_borough_or_month_without_figures_is_not_found(client: Client, path: s
     page = client.get(path)
     assert page.status_code == status
     assert words in page.text
+
+
+@pytest.mark.parametrize("month", ["2018-04", "2018-12"])
+def test_the_site_draws_the_same_pack_as_the_command_line(web_warehouse: Path, month: str) -> None:
+    """The site cuts the pack's figures from the borough's, read once (`Store.values`); the
+    command line asks the query layer for each: the two packs are the same, to the last figure."""
+    store = Store(web_warehouse)
+    try:
+        with store.serving(), store.connection() as con:
+            cli = pack_data(con, CODE, month, store.catalogue)
+            site = pack_data(con, CODE, month, store.catalogue, figures=store.values)
+    finally:
+        store.close()
+    assert site == cli
+    assert render_html(site, web=True) == render_html(cli, web=True)
+    assert any(line.month for line in cli.lines) and cli.groups and cli.charts

@@ -3,6 +3,7 @@ checked and applied as `oversight measure` checks and applies them, so the two c
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +12,11 @@ import pytest
 from web.webtools import Client, assert_api_error
 
 from oversight.errors import OversightError
-from oversight.measures.query import measure_values
+from oversight.measures.lookups import LOOKUPS
+from oversight.measures.query import NoFigures, measure_values
 from oversight.warehouse import connect
-from oversight.web.store import Store
+from oversight.warehouse.connection import table_exists
+from oversight.web.store import Period, Store
 
 MEASURE = "stop_search_volume"
 BOROUGH = "E09000022"
@@ -95,3 +98,84 @@ def test_the_cli_path_refuses_the_same_filters(web_warehouse: Path) -> None:
     finally:
         con.close()
     assert mismatch.value.field == missing.value.field == "period_type"
+
+
+# the build's lookups: what every page needs, without scanning the figures --------------------------
+
+
+def _scanned(con: Any, measure_id: str) -> tuple[list[Period], set[Period], list[str], set[tuple[str, str]]]:
+    """A measure's periods (newest first within each type), clean periods (a published figure
+    without a quality flag at its top level: force where it has one), breakdowns and areas, each
+    read from the figures themselves."""
+    periods = [Period(t, e) for t, e in con.execute(
+        "SELECT DISTINCT period_type, period_end FROM measure_value WHERE measure = ? "
+        "ORDER BY period_type, period_end DESC", [measure_id]).fetchall()]
+    clean = {Period(t, e) for t, e in con.execute(
+        """SELECT DISTINCT period_type, period_end FROM measure_value WHERE measure = ?
+           AND len(quality_flags) = 0 AND value IS NOT NULL AND NOT suppressed
+           AND area_level = (SELECT CASE WHEN bool_or(area_level = 'force') THEN 'force' ELSE min(area_level) END
+                             FROM measure_value WHERE measure = ?)""", [measure_id, measure_id]).fetchall()}
+    breakdowns = [b for (b,) in con.execute(
+        "SELECT DISTINCT breakdown FROM measure_value WHERE measure = ? ORDER BY breakdown = 'all' DESC, breakdown",
+        [measure_id]).fetchall()]
+    areas = set(con.execute("SELECT DISTINCT area_level, area_code FROM measure_value WHERE measure = ?",
+                            [measure_id]).fetchall())
+    return periods, clean, breakdowns, areas
+
+
+def _looked_up(store: Store, measure_id: str) -> tuple[list[Period], set[Period], list[str], set[tuple[str, str]]]:
+    areas = {(level, code) for level, codes in store.measure_areas(measure_id).items() for code in codes}
+    return store.periods(measure_id), store.clean_periods(measure_id), store.breakdowns(measure_id), areas
+
+
+@pytest.mark.parametrize("lookups", ["written by the build", "missing (an older build)"])
+def test_the_periods_breakdowns_and_areas_of_each_measure_are_those_of_its_figures(
+        web_warehouse: Path, tmp_path: Path, lookups: str) -> None:
+    path = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(web_warehouse, path)
+    con = connect(path)
+    try:
+        assert all(table_exists(con, name) for name in LOOKUPS)
+        if lookups.startswith("missing"):
+            for name in LOOKUPS:
+                con.execute(f"DROP TABLE {name}")
+        with_data = [m for (m,) in con.execute("SELECT measure FROM measure_status WHERE status = 'ok'").fetchall()]
+        expected = {m: _scanned(con, m) for m in with_data}
+    finally:
+        con.close()
+    assert any(clean != set(periods) for periods, clean, _, _ in expected.values())  # some periods are flagged
+    store = Store(path)
+    try:
+        with store.serving():
+            assert {m: _looked_up(store, m) for m in with_data} == expected
+            assert _looked_up(store, "no_such_measure") == ([], set(), [], set())
+    finally:
+        store.close()
+
+
+def test_every_measure_of_an_area_is_the_query_layers_answer(web_warehouse: Path) -> None:
+    """The store cuts a measure's figures from every figure of its area read at once (through
+    Arrow): each cut has the rows, values and dtypes the query layer gives for that measure."""
+    store = Store(web_warehouse)
+    con = connect(web_warehouse, read_only=True)
+    compared = 0
+    try:
+        with store.serving():
+            for level, area in (("force", store.force_area().code), ("borough", BOROUGH)):
+                for measure_id in [m for m in store.catalogue if store.has_data(m)]:
+                    if level not in store.catalogue[measure_id].levels:
+                        continue
+                    for breakdown in ("all", None):
+                        try:
+                            expected = measure_values(con, measure_id, level=level, area=area, breakdown=breakdown,
+                                                      public=True, catalogue=store.catalogue)
+                        except NoFigures:
+                            assert store.values(measure_id, level=level, area=area, breakdown=breakdown).empty
+                            continue
+                        pd.testing.assert_frame_equal(
+                            store.values(measure_id, level=level, area=area, breakdown=breakdown), expected)
+                        compared += not expected.empty
+    finally:
+        con.close()
+        store.close()
+    assert compared > 40

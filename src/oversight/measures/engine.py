@@ -17,7 +17,8 @@ Three kinds of measure (the `computation` field of a definition):
 Then, vectorised over the whole table: values by unit, confidence intervals, the verdict
 against the same period a year before, disclosure control, and SPC on monthly series. The
 table `measure_value` is replaced in one transaction; `measure_status` says, per measure,
-whether it has data and up to when. The dashboards, API and report read only these tables.
+whether it has data and up to when, and the lookups (`lookups.py`) which areas, periods and
+breakdowns it has. The dashboards, API and report read only these tables.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from oversight import config
 from oversight.measures import build_settings
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.finishing import finish_in_warehouse, order_values
+from oversight.measures.lookups import write_lookups
 from oversight.measures.periods import FY_QUARTER_START_SQL, FY_START_SQL
 from oversight.measures.trust_gap import build_trust_gap
 from oversight.sources.police_uk import vocab
@@ -621,6 +623,7 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, report: BuildReport) -> int:
                            count(*) FILTER (WHERE len(quality_flags) > 0) AS flagged
                     FROM measure_value GROUP BY measure) v USING (measure)"""
             )
+            write_lookups(con)
             build_settings.record(con)
     finally:
         con.unregister("__status")

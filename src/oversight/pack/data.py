@@ -14,9 +14,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 import duckdb
+import pandas as pd
 
 from oversight.errors import OversightError
 from oversight.measures import build_settings
@@ -274,9 +275,10 @@ def _every_month(first: dt.date, last: dt.date) -> list[dt.date]:
 
 
 def pack_data(con: duckdb.DuckDBPyConnection, area: str, month: str,
-              catalogue: dict[str, Measure] | None = None) -> Pack:
+              catalogue: dict[str, Measure] | None = None, figures: Figures | None = None) -> Pack:
     """The pack for the borough named `area` and the month 'YYYY-MM'. Raises OversightError for
-    a borough or month without figures, naming what there is."""
+    a borough or month without figures, naming what there is. `figures` reads a measure's public
+    figures (default: `measure_values` on `con`); the site passes its store's cached reads."""
     catalogue = catalogue or load_catalogue()
     missing = [m for m in MEASURES if m not in catalogue]
     if missing:
@@ -285,7 +287,7 @@ def pack_data(con: duckdb.DuckDBPyConnection, area: str, month: str,
     end = resolve_month(con, borough, month)
     force = str(con.execute("SELECT force FROM area WHERE level = ? AND code = ?",
                             [LEVEL, borough.code]).fetchone()[0])  # type: ignore[index]
-    read = _Reader(con, borough, end, catalogue)
+    read = _Reader(con, borough, end, catalogue, figures)
     lines = [Line(catalogue[m], read.one(m, MONTH), read.one(m, YEAR)) for m in HEADLINE]
     pack = Pack(
         borough=borough, force=force, month_end=end, catalogue=catalogue, lines=lines,
@@ -340,13 +342,30 @@ def _why_absent(con: duckdb.DuckDBPyConnection, measure: Measure, force: str, en
     return ""
 
 
+class Figures(Protocol):
+    """Public figures of one measure, filtered as `measure_values` filters them (empty, or None,
+    where there are none)."""
+
+    def __call__(self, measure_id: str, *, level: str, area: str, period: str | None = None,
+                 period_type: str | None = None, breakdown: str | None = "all") -> pd.DataFrame | None: ...
+
+
 class _Reader:
     """The public rows of one borough for the pack's two periods, read once per measure and period."""
 
     def __init__(self, con: duckdb.DuckDBPyConnection, borough: Borough, end: dt.date,
-                 catalogue: dict[str, Measure]) -> None:
+                 catalogue: dict[str, Measure], figures: Figures | None = None) -> None:
         self.con, self.borough, self.end, self.catalogue = con, borough, end, catalogue
+        self.figures: Figures = figures or self._query
         self._rows: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+
+    def _query(self, measure_id: str, *, level: str, area: str, period: str | None = None,
+               period_type: str | None = None, breakdown: str | None = "all") -> pd.DataFrame | None:
+        try:
+            return measure_values(self.con, measure_id, level=level, area=area, period=period,
+                                  period_type=period_type, breakdown=breakdown, public=True, catalogue=self.catalogue)
+        except NoFigures:
+            return None
 
     def rows(self, measure_id: str, period_type: str) -> dict[str, dict[str, Any]]:
         """breakdown -> the public row of the measure for the period ({} when it has none)."""
@@ -355,12 +374,8 @@ class _Reader:
             measure = self.catalogue[measure_id]
             found: dict[str, dict[str, Any]] = {}
             if period_type in measure.periods and LEVEL in measure.levels:
-                try:
-                    frame = measure_values(self.con, measure_id, level=LEVEL, area=self.borough.code,
-                                           period=period_key(period_type, self.end), period_type=period_type,
-                                           breakdown=None, public=True, catalogue=self.catalogue)
-                except NoFigures:
-                    frame = None
+                frame = self.figures(measure_id, level=LEVEL, area=self.borough.code,
+                                     period=period_key(period_type, self.end), period_type=period_type, breakdown=None)
                 if frame is not None:
                     found = {str(r["breakdown"]): r for r in records(frame)}
             self._rows[key] = found
@@ -396,11 +411,7 @@ class _Reader:
 def _charts(read: _Reader, pack: Pack) -> list[Chart]:
     charts: list[Chart] = []
     volume = pack.measure(VOLUME)
-    try:
-        frame = measure_values(read.con, VOLUME, level=LEVEL, area=pack.borough.code, period_type=MONTH,
-                               public=True, catalogue=pack.catalogue)
-    except NoFigures:
-        frame = None
+    frame = read.figures(VOLUME, level=LEVEL, area=pack.borough.code, period_type=MONTH)
     points = regular(records(frame), MONTH, pack.month_end, CHART_MONTHS, 1) if frame is not None else []
     if sum(not is_missing(p.get("value")) for p in points) >= 2:
         charts.append(time_chart(volume, points, highlight={pack.month_end}, highlight_label=pack.month_label,

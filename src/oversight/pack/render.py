@@ -33,7 +33,7 @@ def render_html(pack: Pack, questions: Questions | None = None, *, questions_fil
                 web: bool = False, pdf_link: str = "") -> str:
     """The pack as HTML. `web` renders it for the site (fonts not embedded, links to the PDF
     `pdf_link` and back to the site); otherwise it is one self-contained file, as the PDF prints it."""
-    html = _environment().get_template("pack.html").render(
+    html = pack_environment().get_template("pack.html").render(
         p=pack, title=title(pack), css=_css(web), questions=questions, questions_file=questions_file,
         suppress_below=pack.settings.get("suppress_below", ""), web=web, pdf_link=pdf_link,
         change_sentence=change_sentence)
@@ -41,9 +41,9 @@ def render_html(pack: Pack, questions: Questions | None = None, *, questions_fil
 
 
 @functools.cache
-def _environment() -> Environment:
+def pack_environment() -> Environment:
     """The pack's templates on the report's, compiled once per process (a page of the site renders
-    a pack on each request for a new borough or month)."""
+    a pack on each request for a new borough or month; the site compiles them before it serves)."""
     env = environment("oversight.pack")
     env.globals.update(mark=quality_mark, quality_notes=quality_notes, missing_reasons=missing_reasons,
                        short=label_text, care_words=sentence_case(USE_WITH_CARE))

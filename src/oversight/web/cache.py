@@ -139,8 +139,9 @@ class Cache:
             self._entries.move_to_end(key)
             return found[0]
 
-    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """The value kept for `key`, else `compute()`, kept."""
+    def get(self, key: Hashable, compute: Callable[[], Any], size: int | None = None) -> Any:
+        """The value kept for `key`, else `compute()`, kept; `size` is its size in bytes when the
+        caller knows it better or sooner than `size_of` would work it out."""
         with self._lock:
             found = self._entries.get(key)
             if found is not None:
@@ -158,7 +159,7 @@ class Cache:
                 with self._lock:
                     self._computing.pop(key, None)
                 raise
-            self._keep(key, value, size_of(value))  # measured outside the lock
+            self._keep(key, value, size_of(value) if size is None else size)  # measured outside the lock
         return value
 
     def _keep(self, key: Hashable, value: Any, size: int) -> None:
@@ -349,9 +350,9 @@ class Snapshots:
         except WarehouseError:
             return None
 
-    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+    def cached(self, key: Hashable, compute: Callable[[], Any], size: int | None = None) -> Any:
         """`compute()` once per key and snapshot (see `Cache.get`)."""
-        return self.current().cache.get(key, compute)
+        return self.current().cache.get(key, compute, size)
 
     # opening ---------------------------------------------------------------------------------
 

@@ -20,7 +20,8 @@ PREFIX = "/packs/stop-search"
 def _pack(store: Store, borough: str, month: str) -> Pack:
     def load() -> Pack:
         with store.connection() as con:
-            return pack_data(con, borough, month, store.catalogue)
+            # Its figures are cut from the borough's, read once for every page of it (`Store.values`).
+            return pack_data(con, borough, month, store.catalogue, figures=store.values)
 
     return store.cached(("pack", "stop-search", borough.lower(), month), load)  # type: ignore[no-any-return]
 

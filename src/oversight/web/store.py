@@ -22,12 +22,14 @@ from typing import Any, Final
 import duckdb
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from oversight import config
 from oversight.errors import OversightError
 from oversight.measures import comparator
 from oversight.measures.catalogue import Measure, load_catalogue
 from oversight.measures.health import force_names, reference_health
+from oversight.measures.lookups import read_lookup
 from oversight.measures.national import NationalComparison, compare_forces
 from oversight.measures.periods import parse_period, period_key, period_label
 from oversight.measures.query import (
@@ -35,9 +37,11 @@ from oversight.measures.query import (
     VALUE_ORDER,
     NoFigures,
     catalogue_status,
+    flags_as_lists,
     has_measures_table,
     measure_values,
     present_values,
+    present_values_unlisted,
     value_filter,
 )
 from oversight.measures.trust_gap import read_trust_gap
@@ -46,7 +50,7 @@ from oversight.warehouse.connection import table_exists
 from oversight.warehouse.health import REFERENCE_HEALTH_COLUMNS, health_ledger
 from oversight.web.cache import Budget as Budget  # the store's to hand a request, with Busy
 from oversight.web.cache import Busy as Busy
-from oversight.web.cache import Serving, Snapshots
+from oversight.web.cache import Serving, Snapshots, size_of
 from oversight.web.records import records
 
 LEVEL_ORDER: Final = ("force", "bcu", "borough", "ward", "national")
@@ -108,9 +112,10 @@ class Store:
         """The cached value for `key`, or None: never computes, never waits."""
         return self._snapshots.peek(key)
 
-    def cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
-        """`compute()` once per key and snapshot, kept within the snapshot's cache (`cache.Cache`)."""
-        return self._snapshots.cached(key, compute)
+    def cached(self, key: Hashable, compute: Callable[[], Any], size: int | None = None) -> Any:
+        """`compute()` once per key and snapshot, kept within the snapshot's cache (`cache.Cache`),
+        which weighs it with `cache.size_of` unless given its `size`."""
+        return self._snapshots.cached(key, compute, size)
 
     # the catalogue --------------------------------------------------------------------------
 
@@ -215,7 +220,8 @@ class Store:
         found = found[keep].reset_index(drop=True)
         if found.empty:  # NoFigures for a period; else the empty answer of the query layer
             return pd.DataFrame() if period is not None else self._no_values().copy()
-        return _as_duckdb_hands_over(found, {c: bool(missing[keep].all()) for c, missing in unread_rows.items()})
+        return _as_duckdb_hands_over(flags_as_lists(found),
+                                     {c: bool(missing[keep].all()) for c, missing in unread_rows.items()})
 
     def _no_values(self) -> pd.DataFrame:
         """`measure_values`' answer when it selects no row."""
@@ -229,14 +235,19 @@ class Store:
         and keep each measure's rows in the cache apart, in `measure_values`' order, with where
         each column `present_values` blanks had no value before it did. Returns the measures read."""
         with self.connection() as con:
-            frame = con.execute("SELECT * FROM measure_value WHERE area_level = ? AND area_code = ? "
-                                f"ORDER BY measure, {VALUE_ORDER}", [level, area]).df()
+            frame = _through_arrow(con.sql("SELECT * FROM measure_value WHERE area_level = ? AND area_code = ? "
+                                           f"ORDER BY measure, {VALUE_ORDER}", params=[level, area]))
         unread = {c: frame[c].isna().to_numpy() for c in READINGS}
-        frame = present_values(frame, public=True)
+        frame = present_values_unlisted(frame, public=True)  # each cut lists its own flags
+        # Weighed once for all: weighing each measure's rows apart costs more than reading them.
+        row_bytes = size_of(frame) / max(1, len(frame)) + len(unread)
         found = frame.groupby("measure", sort=False).indices
         for measure_id, rows in found.items():
-            piece = (frame.iloc[rows].reset_index(drop=True), {c: missing[rows] for c, missing in unread.items()})
-            self.cached(("area_figures", level, area, measure_id), lambda piece=piece: piece)  # type: ignore[misc]
+            start, stop = int(rows[0]), int(rows[-1]) + 1  # in measure order: each measure's rows are one run
+            piece = (frame.iloc[start:stop].reset_index(drop=True).copy(),
+                     {c: missing[start:stop].copy() for c, missing in unread.items()})
+            self.cached(("area_figures", level, area, measure_id), lambda piece=piece: piece,  # type: ignore[misc]
+                        size=int(row_bytes * (stop - start)))
         return frozenset(found)
 
     def _measure_codes(self) -> set[tuple[str, str]]:
@@ -301,36 +312,31 @@ class Store:
 
     def periods(self, measure_id: str) -> list[Period]:
         """Every period a measure has figures for, newest first within each type."""
-        def load() -> list[Period]:
-            if not self.has_data(measure_id):
-                return []
-            with self.connection() as con:
-                rows = con.execute(
-                    "SELECT DISTINCT period_type, period_end FROM measure_value WHERE measure = ? "
-                    "ORDER BY period_type, period_end DESC",
-                    [measure_id],
-                ).fetchall()
-            return [Period(t, e) for t, e in rows]
-        return self.cached(("periods", measure_id), load)
+        if not self.has_data(measure_id):
+            return []
+        return self._measure_periods()[0].get(measure_id, [])
 
     def clean_periods(self, measure_id: str) -> set[Period]:
-        """Periods with at least one published figure that carries no quality flag."""
-        def load() -> set[Period]:
-            if not self.has_data(measure_id):
-                return set()
-            with self.connection() as con:
-                # Judged at the top level the measure has (force, where there is one): a default
-                # view must not open on a period whose force figure is flagged.
-                rows = con.execute(
-                    """SELECT DISTINCT period_type, period_end FROM measure_value WHERE measure = ?
-                       AND len(quality_flags) = 0 AND value IS NOT NULL AND NOT suppressed
-                       AND area_level = (SELECT CASE WHEN bool_or(area_level = 'force') THEN 'force'
-                                                     ELSE min(area_level) END
-                                         FROM measure_value WHERE measure = ?)""",
-                    [measure_id, measure_id],
-                ).fetchall()
-            return {Period(t, e) for t, e in rows}
-        return self.cached(("clean_periods", measure_id), load)
+        """Periods with at least one published figure that carries no quality flag, judged at the
+        top level the measure has (see `lookups.LOOKUPS`)."""
+        if not self.has_data(measure_id):
+            return set()
+        return self._measure_periods()[1].get(measure_id, set())
+
+    def _measure_periods(self) -> tuple[dict[str, list[Period]], dict[str, set[Period]]]:
+        """Every measure's periods (newest first within each type) and its clean ones, read at once."""
+        def load() -> tuple[dict[str, list[Period]], dict[str, set[Period]]]:
+            every: dict[str, list[Period]] = {}
+            clean: dict[str, set[Period]] = {}
+            for measure_id, kind, end, is_clean in self._lookup("measure_period"):
+                every.setdefault(measure_id, []).append(Period(kind, end))
+                if is_clean:
+                    clean.setdefault(measure_id, set()).add(Period(kind, end))
+            for periods in every.values():
+                periods.sort(key=lambda p: p.end, reverse=True)
+                periods.sort(key=lambda p: p.type)  # stable: by type, newest first within each
+            return every, clean
+        return self.cached(("measure_periods",), load)  # type: ignore[no-any-return]
 
     def latest_period(self, measure_id: str, period_type: str) -> Period | None:
         """The latest period of a type whose figures are not all flagged for quality (a default view
@@ -352,17 +358,14 @@ class Store:
 
     def breakdowns(self, measure_id: str) -> list[str]:
         """Breakdown values a measure has, 'all' first."""
-        def load() -> list[str]:
-            if not self.has_data(measure_id):
-                return []
-            with self.connection() as con:
-                rows = con.execute(
-                    "SELECT DISTINCT breakdown FROM measure_value WHERE measure = ? ORDER BY breakdown",
-                    [measure_id],
-                ).fetchall()
-            found = [r[0] for r in rows]
-            return sorted(found, key=lambda b: (b != "all", b))
-        return self.cached(("breakdowns", measure_id), load)
+        def load() -> dict[str, list[str]]:
+            found: dict[str, list[str]] = {}
+            for measure, breakdown in self._lookup("measure_breakdown"):
+                found.setdefault(measure, []).append(breakdown)
+            return {m: sorted(values, key=lambda b: (b != "all", b)) for m, values in found.items()}
+        if not self.has_data(measure_id):
+            return []
+        return self.cached(("measure_breakdowns",), load).get(measure_id, [])  # type: ignore[no-any-return]
 
     def measure_areas(self, measure_id: str) -> dict[str, set[str]]:
         """Area codes a measure has figures for, by level."""
@@ -376,12 +379,13 @@ class Store:
 
     def _measure_area_index(self) -> set[tuple[str, str, str]]:
         def load() -> set[tuple[str, str, str]]:
-            with self.connection() as con:
-                if not has_measures_table(con):
-                    return set()
-                rows = con.execute("SELECT DISTINCT area_level, area_code, measure FROM measure_value").fetchall()
-            return {(lvl, code, m) for lvl, code, m in rows}
+            return {(lvl, code, m) for m, lvl, code in self._lookup("measure_area")}
         return self.cached(("measure_area_index",), load)
+
+    def _lookup(self, name: str) -> list[tuple[Any, ...]]:
+        """The rows of one of the build's lookups (`measures.lookups`); none before a build."""
+        with self.connection() as con:
+            return read_lookup(con, name) if has_measures_table(con) else []
 
     def _all_area_codes(self) -> set[tuple[str, str]]:
         return self.cached(("area_codes",), lambda: {(lvl, code) for lvl, code, _ in self._measure_area_index()})
@@ -495,6 +499,20 @@ class Store:
                 ).fetchone()
             return None if row is None or row[0] is None else f"{row[0]} UTC"
         return self.cached(("built_at",), load)
+
+
+_NULLABLE: Final = {pa.int32(): pd.Int32Dtype(), pa.bool_(): pd.BooleanDtype()}
+
+
+def _through_arrow(query: duckdb.DuckDBPyRelation) -> pd.DataFrame:
+    """The rows of `measure_value` a query selects, as `.df()` hands over a result with a missing
+    value in every column: read through Arrow, which makes pandas' text columns about three times
+    faster than `.df()` (the larger part of reading an area's figures). Cut into smaller answers,
+    they are then given the dtypes `.df()` would give each (`_as_duckdb_hands_over`)."""
+    frame = query.to_arrow_table().to_pandas(date_as_object=False, types_mapper=_NULLABLE.get)
+    for column in ("period_start", "period_end"):
+        frame[column] = frame[column].astype("datetime64[us]")
+    return frame
 
 
 def _as_duckdb_hands_over(frame: pd.DataFrame, unread: dict[str, bool]) -> pd.DataFrame:
