@@ -6,7 +6,8 @@
 For each size it generates (or reuses) the synthetic warehouse of bench/build.py, then runs that
 benchmark's single DuckDB scan (the practical limit) and `oversight build` of the two street-crime
 measures, each in its own child process, and prints one row per size: rows, values written, both
-times, the build's peak RSS, and time and memory per million input rows. Growth no faster than
+times, the build's cpu time (user + system; less sensitive than wall time to other work on the
+machine), its peak RSS, and time and memory per million input rows. Growth no faster than
 linear means the per-million figures do not rise with the size. The pandas contender is left out:
 it needs about 12 GiB at 20 million rows and would not fit at 40 million.
 """
@@ -35,9 +36,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--memory-limit", metavar="SIZE", default="1GB", help="DuckDB memory_limit of the scan")
     args = parser.parse_args(argv)
     sizes = [int(n) for n in args.rows.split(",") if n]
-    header = ("| input rows | values written | scan | build | build / scan | build peak "
+    header = ("| input rows | values written | scan | build | build cpu | build / scan | build peak "
               "| build s per M rows | peak MiB per M rows |")
-    lines = [header, "|" + "---|" * 8]
+    lines = [header, "|" + "---|" * 9]
     run_db = args.workdir / "growth-run.duckdb"
     for rows in sizes:
         data = build_bench.generated(args.workdir, rows, args.months, args.seed)
@@ -46,13 +47,14 @@ def main(argv: list[str] | None = None) -> None:
         scan = build_bench.measure("scan", run_db, args.memory_limit)
         ours = build_bench.measure("oversight", run_db, None)
         if "error" in ours:
-            lines.append(f"| {rows:,} | failed: {ours['error']} | | | | | | |")
+            lines.append(f"| {rows:,} | failed: {ours['error']} | | | | | | | |")
             print(lines[-1], flush=True)
             continue
         millions = rows / 1e6
         peak = ours["peak_bytes"]
         lines.append(
             f"| {rows:,} | {ours['values']:,} | {scan['seconds']:.1f} s | {ours['seconds']:.1f} s "
+            f"| {ours['cpu_seconds']:.0f} s "
             f"| {ours['seconds'] / scan['seconds']:.1f}x | {peak / 2**30:.2f} GiB "
             f"| {ours['seconds'] / millions:.1f} | {peak / 2**20 / millions:,.0f} |")
         print(lines[-1], f" phases: {build_bench._phases(ours['timings'])}", flush=True)
