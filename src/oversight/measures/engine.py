@@ -49,8 +49,8 @@ VALUE_COLUMNS = [
     "vs_year_before", "value_year_before", "vs_average", "vs_band", "quality_flags", "quality_note", "source",
 ]
 
-MEASURE_VALUE_DDL = """
-CREATE TABLE IF NOT EXISTS measure_value (
+_MEASURE_VALUE_TABLE = """
+CREATE TABLE IF NOT EXISTS {name} (
     measure VARCHAR NOT NULL, period_type VARCHAR NOT NULL, period_start DATE NOT NULL,
     period_end DATE NOT NULL, area_level VARCHAR NOT NULL, area_code VARCHAR NOT NULL,
     breakdown VARCHAR NOT NULL, value DOUBLE, numerator DOUBLE, denominator DOUBLE,
@@ -60,6 +60,8 @@ CREATE TABLE IF NOT EXISTS measure_value (
     vs_year_before VARCHAR, value_year_before DOUBLE, vs_average VARCHAR, vs_band VARCHAR,
     quality_flags VARCHAR[], quality_note VARCHAR, source VARCHAR
 );
+"""
+MEASURE_VALUE_DDL = _MEASURE_VALUE_TABLE.format(name="measure_value") + """
 CREATE TABLE IF NOT EXISTS measure_status (
     measure VARCHAR PRIMARY KEY, status VARCHAR NOT NULL, detail VARCHAR,
     latest_period_end DATE, first_period_end DATE, areas BIGINT, rows BIGINT,
@@ -157,6 +159,11 @@ def _build_all(
     t = time.perf_counter()
     order_values(con)
     report.timings["order"] = time.perf_counter() - t
+    # The finished rows go to a table of the warehouse's own shape, which becomes `measure_value`
+    # by a rename when the build succeeds: the rows are written once. A table of the file, not a
+    # temporary one: DuckDB writes the rows out instead of holding them within its memory limit.
+    con.execute("DROP TABLE IF EXISTS __finished")
+    con.execute(_MEASURE_VALUE_TABLE.format(name="__finished"))
     con.execute(f"SET memory_limit = '{duckdb_memory_limit(DUCKDB_SHARE_FINISHING)}'")
     finish_in_warehouse(con, {m.id: m for m in catalogue.values()}, report.timings)
     con.execute(f"SET memory_limit = '{duckdb_memory_limit()}'")
@@ -609,8 +616,8 @@ def _replace_tables(con: duckdb.DuckDBPyConnection, report: BuildReport) -> int:
             # Recreated, not emptied: a warehouse built by an earlier version may lack new columns.
             con.execute("DROP TABLE IF EXISTS measure_value")
             con.execute("DROP TABLE IF EXISTS measure_status")
+            con.execute("ALTER TABLE __finished RENAME TO measure_value")
             con.execute(MEASURE_VALUE_DDL)
-            con.execute("INSERT INTO measure_value BY NAME SELECT * FROM __finished")
             con.execute(
                 """INSERT INTO measure_status
                 SELECT s.measure, s.status, s.detail, v.latest, v.first, v.areas, coalesce(v.rows, 0),

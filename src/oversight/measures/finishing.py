@@ -94,7 +94,7 @@ def finish_in_warehouse(
     con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], timings: dict[str, float]
 ) -> None:
     """Turn the raw rows of `__values` (laid out by `order_values`) into the finished rows of
-    `__finished`, a part at a time.
+    `__finished` (made empty by the build), a part at a time.
 
     Two passes, each over parts of at most about `finish_chunk_rows` rows, so that the numbers held
     in Python at once, and so the build's peak memory, follow that setting and not the size of the
@@ -111,13 +111,8 @@ def finish_in_warehouse(
     t = time.perf_counter()
     _hide_with_others(con, measures, ids, budget)
     _add(timings, "secondary_suppression", t)
-    # A table of the warehouse, not a temporary one: finished rows accumulate part by part, and
-    # DuckDB writes them out to the file instead of holding them within its memory limit.
-    con.execute("DROP TABLE IF EXISTS __finished")
-    ranges = _row_ranges(con, "measure, piece_root, area_level, area_code, breakdown", budget)
-    for n, (first_row, last_row) in enumerate(ranges):
-        _finish_part(con, measures, ids, first_row, last_row, timings, first=n == 0)
-    con.execute("CREATE TABLE IF NOT EXISTS __finished AS SELECT * FROM measure_value LIMIT 0")
+    for first_row, last_row in _row_ranges(con, "measure, piece_root, area_level, area_code, breakdown", budget):
+        _finish_part(con, measures, ids, first_row, last_row, timings)
     for table in ("__rows", "__hidden"):
         con.execute(f"DROP TABLE IF EXISTS {table}")
     _hide_derived_of_hidden(con, measures)
@@ -146,7 +141,7 @@ def _add(timings: dict[str, float], phase: str, since: float) -> float:
 
 def _finish_part(
     con: duckdb.DuckDBPyConnection, measures: dict[str, Measure], ids: list[str], first_row: int, last_row: int,
-    timings: dict[str, float], *, first: bool,
+    timings: dict[str, float],
 ) -> None:
     t = time.perf_counter()
     fetched = con.sql(_PART_SQL, params={"first": first_row, "last": last_row}).to_arrow_table()
@@ -208,8 +203,7 @@ def _finish_part(
     computed = pa.table({name: pa.array(c, from_pandas=True) for name, c in columns.items()})
     con.register("__computed", computed)
     try:
-        select = _finished_select()
-        con.execute(f"CREATE TABLE __finished AS {select}" if first else f"INSERT INTO __finished BY NAME {select}")
+        con.execute(f"INSERT INTO __finished BY NAME {_finished_select()}")
     finally:
         con.unregister("__computed")
     _add(timings, "join", t)
