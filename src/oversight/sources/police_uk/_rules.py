@@ -325,12 +325,12 @@ RULES = {STREET: street_rules, OUTCOMES: outcome_rules, STOP_SEARCH: stop_search
 COLUMNS = {STREET: street_columns, OUTCOMES: outcome_columns, STOP_SEARCH: stop_search_columns}
 
 
-def checked_select(kind: Kind, source: str) -> str:
+def checked_select(kind: Kind, source: str, keep: tuple[str, ...] = ("__row_hash",)) -> str:
     """A query over `source` giving typed columns plus __rule, __field, __value, __reason, __record.
 
     `source` must provide the raw text columns of `kind` (missing optional ones as NULL), the
     per-file constants __file, __force, __name_month and __file_force_name (and __force_month for
-    stop and search), and __row_hash, which is passed through.
+    stop and search), and the columns named in `keep`, which are passed through with __file.
     __rule is the index of the first broken rule, NULL for a good row. It is computed in an inner
     query so that the per-rule CASE expressions below read it instead of re-evaluating every rule.
     """
@@ -349,5 +349,5 @@ def checked_select(kind: Kind, source: str) -> str:
         {by_rule([q(r.field) for r in rules])} AS __value,
         {by_rule([r.reason for r in rules])} AS __reason,
         CASE WHEN __rule IS NOT NULL THEN {record} END AS __record,
-        __file, __row_hash
+        {", ".join(("__file", *keep))}
     FROM (SELECT *, {first_broken} AS __rule, {typed} FROM ({source}))"""
