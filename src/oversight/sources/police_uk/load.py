@@ -20,6 +20,7 @@ import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -392,9 +393,11 @@ def _checked(batch: list[_Pending], *, numbered: bool) -> str:
     if kind is not STOP_SEARCH:
         by_name = " ".join(f"WHEN {lit(name)} THEN {lit(fid)}" for fid, name in names.items())
         force_sql = f"coalesce({force_sql}, CASE {q('Reported by')} {by_name} END)"
+    first_days = "([" + ", ".join(_month_start(p.source.name_month) for p in batch) + "]::DATE[])"
     extra = [
         f"{force_sql} AS __force",
         f"{name_month} AS __name_month",
+        f"{first_days}[file_index::BIGINT + 1] AS __name_month_date",
         f"{_per_file([names.get(p.force) if p.force else None for p in batch])} AS __file_force_name",
         *[f"NULL::VARCHAR AS {q(c)}" for c in missing],
     ]
@@ -406,16 +409,14 @@ def _checked(batch: list[_Pending], *, numbered: bool) -> str:
             "END AS __force_month"
         )
     if numbered:
-        # ordinality counts the rows of the whole read; a file's rows follow the files before it.
-        first = _list_sql([str(n) for n in _row_offsets(batch)]) + "[file_index::BIGINT + 1]::BIGINT"
-        extra.append(f"ordinality - {first} + 1 AS __line")
-        source = f"{_read_csv(batch, rejects=False)} WITH ORDINALITY"
-        keep: tuple[str, ...] = ("__line",)
-    else:
-        extra.append(f"{_row_hash(batch)} AS __row_hash")
-        source = _read_csv(batch, rejects=True)
-        keep = ("__row_hash",)
-    return checked_select(kind, f"SELECT *, file_index AS __file, {', '.join(extra)} FROM {source}", keep)
+        # Rows are numbered over the whole read; a file's rows follow the files before it.
+        first = _list_sql([str(n) for n in _row_offsets(batch)]) + "[__file::BIGINT + 1]::BIGINT"
+        source = _read_csv(batch, rejects=False)
+        return checked_select(kind, f"SELECT *, file_index AS __file, {', '.join(extra)} FROM {source}", (),
+                              line=f"__row_number - {first} + 1")
+    extra.append(f"{_row_hash(batch)} AS __row_hash")
+    source = _read_csv(batch, rejects=True)
+    return checked_select(kind, f"SELECT *, file_index AS __file, {', '.join(extra)} FROM {source}")
 
 
 def _checked_numbered(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> str:
@@ -440,6 +441,14 @@ def _checked_numbered(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> 
     )
 
 
+def _month_start(month: str | None) -> str:
+    """SQL for the first day of a 'YYYY-MM' month from a file name, NULL if there is no such month."""
+    try:
+        return lit(date(int(month[:4]), int(month[5:7]), 1).isoformat()) if month else "NULL"
+    except ValueError:
+        return "NULL"
+
+
 def _row_offsets(batch: list[_Pending]) -> list[int]:
     """How many rows of the batch's read precede each file's first row (when none is skipped)."""
     offsets, total = [], 0
@@ -456,7 +465,6 @@ def _direct_fits(batch: list[_Pending]) -> bool:
         all(p.force and p.source.name_month and not p.layout.blank_ordinals and not p.layout.multi_line
             for p in batch)
         and len(set(parts)) == len(parts)
-        and not {"ordinality", "file_index"} & {c.lower() for c in batch[0].header}
     )
 
 
