@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -41,6 +44,9 @@ from oversight.warehouse.connection import transaction
 # progress shown moves once a batch. Smaller batches cost dearly: at 32 MB, 10 M rows loaded in
 # 43.3 s into a 330 MB warehouse, at 256 MB in 29.3 s into 175 MB (bench/ingest.py, 2 cores).
 BATCH_BYTES = 256 * 1024 * 1024
+
+# Files scanned at once before loading (see _scan.py); the machine's cores, at most 4.
+SCAN_THREADS = min(4, os.cpu_count() or 1)
 
 # Words of the operating system's error text that mean the warehouse's disk, not the input file,
 # is at fault; DuckDB passes them on inside its own exceptions.
@@ -89,14 +95,15 @@ def ingest_police_uk(
             pending: list[_Pending] = []
             read = 0
             current = {} if reload else _current_loads(con)
-            for found in discover(roots, work):
-                if isinstance(found, SourceError):
-                    reports.append(FileReport(name=str(found.path), error=found.reason))
-                    continue
-                report = FileReport(name=found.name, notes=list(found.notes))
-                reports.append(report)
+            # Files are scanned (and hashed) a few at a time in threads, which hashlib, numpy and
+            # file reads let run at once; they are taken up in the order they were found.
+            scanning: deque[tuple[SourceFile, FileReport, Future[_Pending | None]]] = deque()
+
+            def take_up_oldest() -> None:
+                nonlocal read
+                found, report, future = scanning.popleft()
                 try:
-                    item = _prepare(found, report, force, current, work)
+                    item = future.result()
                 except Exception as exc:  # noqa: BLE001 (a bug here must not stop the other files)
                     report.error = f"{UNEXPECTED}: {type(exc).__name__}: {_first_line(exc)}"
                     item = None
@@ -105,6 +112,19 @@ def ingest_police_uk(
                 if progress:
                     read += item.size if item is not None else _size(found.path)
                     progress(f"reading {Path(found.name).name}", read, None)
+
+            with ThreadPoolExecutor(SCAN_THREADS) as pool:
+                for found in discover(roots, work):
+                    if isinstance(found, SourceError):
+                        reports.append(FileReport(name=str(found.path), error=found.reason))
+                        continue
+                    report = FileReport(name=found.name, notes=list(found.notes))
+                    reports.append(report)
+                    scanning.append((found, report, pool.submit(_prepare, found, report, force, current, work)))
+                    if len(scanning) > 2 * SCAN_THREADS:
+                        take_up_oldest()
+                while scanning:
+                    take_up_oldest()
             _load_all(con, pending, progress)
     except OSError as exc:  # the temporary folder cannot be made
         reason = f"not loaded: cannot make a temporary folder ({exc.strerror or exc})"
