@@ -40,9 +40,10 @@ from oversight.sources.reference.dataset import file_sha256
 from oversight.sources.report import FileReport, IngestReport
 from oversight.warehouse.connection import transaction
 
-# Files are read together until their size reaches this: it bounds the staging table, and the
-# progress shown moves once a batch. Smaller batches cost dearly: at 32 MB, 10 M rows loaded in
-# 43.3 s into a 330 MB warehouse, at 256 MB in 29.3 s into 175 MB (bench/ingest.py, 2 cores).
+# Files are read together until their size reaches this: it bounds what one transaction writes
+# (and a staged batch's table), and the progress shown moves once a batch. Smaller batches cost
+# dearly: when every batch was staged, 10 M rows loaded at 32 MB in 43.3 s into a 330 MB
+# warehouse, at 256 MB in 29.3 s into 175 MB (bench/ingest.py, 2 cores).
 BATCH_BYTES = 256 * 1024 * 1024
 
 # Files scanned at once before loading (see _scan.py); the machine's cores, at most 4.
