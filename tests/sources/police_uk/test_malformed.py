@@ -353,6 +353,17 @@ def test_a_file_with_no_good_row_among_others_leaves_its_month_as_it_was(tmp_pat
     assert report.files[1].rows_quarantined == len(lines) - 1
 
 
+def test_a_file_named_for_a_month_that_does_not_exist_fails_alone(tmp_path, warehouse):
+    import gzip
+
+    odd = _write_bytes(tmp_path / "2019-13-metropolitan-stop-and-search.csv",
+                       gzip.decompress(bundled("stop-and-search", "2018-01").read_bytes()))
+    report = ingest_police_uk(warehouse, [odd, bundled("stop-and-search", "2018-02")])
+    assert [f.error for f in report.files] == [
+        "the month in the file name, '2019-13', is not a month (YYYY-MM)", None]
+    assert report.files[1].rows_loaded == warehouse.execute("SELECT count(*) FROM stop_search").fetchone()[0] > 0
+
+
 def test_a_value_with_a_line_break_is_shown_on_one_line(tmp_path, warehouse):
     crime_type = LINES[0].split(",").index("Crime type")
     lines = list(LINES)

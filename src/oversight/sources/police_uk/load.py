@@ -179,6 +179,10 @@ def _prepare(
         )
         return None
     report.force = file_force
+    if source.name_month is not None and _first_day(source.name_month) is None:
+        # Its rows would belong to no month: refused here rather than lost or failing the load.
+        report.error = f"the month in the file name, '{source.name_month}', is not a month (YYYY-MM)"
+        return None
     try:
         readable = _readable(source.path, layout, work)
     except OSError as exc:
@@ -463,11 +467,17 @@ def _checked_numbered(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> 
 
 
 def _month_start(month: str | None) -> str:
-    """SQL for the first day of a 'YYYY-MM' month from a file name, NULL if there is no such month."""
+    """SQL for the first day of a 'YYYY-MM' month from a file name (checked by _prepare)."""
+    first = _first_day(month)
+    return lit(first.isoformat()) if first else "NULL"
+
+
+def _first_day(month: str | None) -> date | None:
+    """The first day of a 'YYYY-MM' month; None if there is no month or no such month."""
     try:
-        return lit(date(int(month[:4]), int(month[5:7]), 1).isoformat()) if month else "NULL"
+        return date(int(month[:4]), int(month[5:7]), 1) if month else None
     except ValueError:
-        return "NULL"
+        return None
 
 
 def _row_offsets(batch: list[_Pending]) -> list[int]:
