@@ -269,6 +269,101 @@ def test_line_numbers_count_blank_lines_and_line_breaks_inside_quotes(tmp_path, 
         assert text_lines[line - 1].startswith(crime_id), line
 
 
+def _with_crime_type(lines: list[str], line_no: int, value: str) -> list[str]:
+    crime_type = LINES[0].split(",").index("Crime type")
+    fields = lines[line_no - 1].split(",")
+    fields[crime_type] = value
+    return [*lines[: line_no - 1], ",".join(fields), *lines[line_no:]]
+
+
+def _files_of_several_months(folder) -> list:
+    """Three street files of different months, read as one batch, with a bad row on the first
+    row's line (2) of the first file, line 350 of the second and the last line of the third."""
+    paths = []
+    for n, (month, bad_line) in enumerate((("2018-01", 2), ("2018-02", 350), ("2018-03", -1))):
+        lines = csv_lines(bundled("street", month))
+        lines = _with_crime_type(lines, bad_line if bad_line > 0 else len(lines), f"Cyber crime {n}")
+        paths.append(write_lines(folder / f"{month}-city-of-london-street.csv", lines))
+    return paths
+
+
+def _loaded_state(con) -> list:
+    return [
+        con.execute(sql).fetchall()
+        for sql in (
+            "SELECT * FROM street_crime ORDER BY source_file, source_line",
+            "SELECT * EXCLUDE (load_id) FROM quarantine ORDER BY source_file, source_line",
+            "SELECT * EXCLUDE (load_id, loaded_at) FROM file_load ORDER BY source_file",
+            "SELECT * EXCLUDE (load_id) FROM partition_load ORDER BY month",
+        )
+    ]
+
+
+def test_rows_of_several_files_read_together_keep_their_lines(tmp_path, warehouse):
+    paths = _files_of_several_months(tmp_path)
+    report = ingest_police_uk(warehouse, paths)
+    assert [(f.ok, f.rows_read, f.rows_loaded + f.rows_quarantined) for f in report.files] == [
+        (True, f.rows_read, f.rows_read) for f in report.files]
+    quarantined = warehouse.execute(
+        "SELECT source_file, source_line, reason FROM quarantine ORDER BY 1").fetchall()
+    last = len(csv_lines(paths[2]))
+    assert quarantined == [
+        (str(paths[0]), 2, "'Cyber crime 0' is not a known police.uk crime type"),
+        (str(paths[1]), 350, "'Cyber crime 1' is not a known police.uk crime type"),
+        (str(paths[2]), last, "'Cyber crime 2' is not a known police.uk crime type"),
+    ]
+    for path in paths:
+        text_lines = path.read_text().split("\n")
+        rows = warehouse.execute(
+            "SELECT crime_id, source_line FROM street_crime WHERE source_file = ? AND crime_id IS NOT NULL",
+            [str(path)]).fetchall()
+        assert rows
+        for crime_id, line in rows:
+            assert text_lines[line - 1].startswith(crime_id), (path.name, line)
+
+
+def test_a_batch_loads_the_same_whether_read_directly_or_staged(tmp_path, monkeypatch):
+    from oversight.sources.police_uk import load
+    from oversight.warehouse import connect
+
+    paths = _files_of_several_months(tmp_path)
+    states = []
+    for way in ("direct", "staged"):
+        if way == "staged":
+            monkeypatch.setattr(load, "_direct_fits", lambda batch: False)
+        con = connect(tmp_path / f"{way}.duckdb")
+        report = ingest_police_uk(con, paths)
+        states.append((_loaded_state(con), [(f.rows_loaded, f.problems, f.notes, f.months) for f in report.files]))
+        con.close()
+    assert states[0] == states[1]
+
+
+def test_a_file_with_no_good_row_among_others_leaves_its_month_as_it_was(tmp_path, warehouse):
+    ingest_police_uk(warehouse, [bundled("street", "2018-02")])
+    before = _month_rows(warehouse, "2018-02")
+    paths = _files_of_several_months(tmp_path)
+    lines = csv_lines(paths[1])
+    for line_no in range(2, len(lines) + 1):
+        lines = _with_crime_type(lines, line_no, "Cyber crime")
+    write_lines(paths[1], lines)
+    report = ingest_police_uk(warehouse, paths)
+    assert [(f.ok, f.rows_loaded) for f in report.files] == [
+        (True, report.files[0].rows_read - 1), (True, 0), (True, report.files[2].rows_read - 1)]
+    assert _month_rows(warehouse, "2018-02") == before
+    assert report.files[1].rows_quarantined == len(lines) - 1
+
+
+def test_a_file_named_for_a_month_that_does_not_exist_fails_alone(tmp_path, warehouse):
+    import gzip
+
+    odd = _write_bytes(tmp_path / "2019-13-metropolitan-stop-and-search.csv",
+                       gzip.decompress(bundled("stop-and-search", "2018-01").read_bytes()))
+    report = ingest_police_uk(warehouse, [odd, bundled("stop-and-search", "2018-02")])
+    assert [f.error for f in report.files] == [
+        "the month in the file name, '2019-13', is not a month (YYYY-MM)", None]
+    assert report.files[1].rows_loaded == warehouse.execute("SELECT count(*) FROM stop_search").fetchone()[0] > 0
+
+
 def test_a_value_with_a_line_break_is_shown_on_one_line(tmp_path, warehouse):
     crime_type = LINES[0].split(",").index("Crime type")
     lines = list(LINES)

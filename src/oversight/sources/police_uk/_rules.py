@@ -57,8 +57,7 @@ def _month_rules() -> list[Rule]:
         Rule("Month", f"{month} IS NULL", "'missing month'"),
         Rule(
             "Month",
-            f"NOT regexp_full_match({month}, '\\d{{4}}-\\d{{2}}') "
-            f"OR try_cast({month} || '-01' AS DATE) IS NULL",
+            f"NOT regexp_full_match({month}, '\\d{{4}}-\\d{{2}}') OR __d_month IS NULL",
             f"{_shown('Month')} || ' is not a YYYY-MM month'",
         ),
         Rule(
@@ -104,14 +103,14 @@ def _coordinate_rules() -> list[Rule]:
         )
     ]
     for col, low, high in (("Latitude", lat_min, lat_max), ("Longitude", lon_min, lon_max)):
+        number = f"__d_{col.lower()}"
         rules.append(
-            Rule(col, f"try_cast({q(col)} AS DOUBLE) IS NULL AND {q(col)} IS NOT NULL",
-                 f"{_shown(col)} || ' is not a number'")
+            Rule(col, f"{number} IS NULL AND {q(col)} IS NOT NULL", f"{_shown(col)} || ' is not a number'")
         )
         rules.append(
             Rule(
                 col,
-                f"NOT try_cast({q(col)} AS DOUBLE) BETWEEN {low} AND {high}",
+                f"NOT {number} BETWEEN {low} AND {high}",
                 f"{_shown(col)} || ' is outside the UK ({low} to {high})'",
             )
         )
@@ -153,13 +152,20 @@ def _bool(column: str) -> str:
     return f"CASE lower({q(column)}) WHEN 'true' THEN true WHEN 'false' THEN false END"
 
 
+# The True/False columns of stop and search: (warehouse column, published column).
+STOP_SEARCH_BOOLEANS = (
+    ("part_of_operation", "Part of a policing operation"),
+    ("outcome_linked_to_object", "Outcome linked to object of search"),
+    ("removal_of_more_than_outer_clothing", "Removal of more than just outer clothing"),
+)
+
+
 # --- per kind ------------------------------------------------------------------------------
 
 ASB = "Anti-social behaviour"
 
 
 def street_rules() -> list[Rule]:
-    outcome = _recode("Last outcome category", vocab.crime_outcome_renames())
     return [
         *_crime_id_rule(required=False),
         Rule(
@@ -174,14 +180,13 @@ def street_rules() -> list[Rule]:
         *_choice("Crime type", vocab.crime_types(), "police.uk crime type", required=True),
         Rule(
             "Last outcome category",
-            f"({outcome}) NOT IN {_in(list(vocab.crime_outcomes()))}",
+            f"__d_outcome NOT IN {_in(list(vocab.crime_outcomes()))}",
             f"{_shown('Last outcome category')} || ' is not a known police.uk outcome category'",
         ),
     ]
 
 
 def outcome_rules() -> list[Rule]:
-    outcome = _recode("Outcome type", vocab.crime_outcome_renames())
     return [
         *_crime_id_rule(required=True),
         *_month_rules(),
@@ -191,7 +196,7 @@ def outcome_rules() -> list[Rule]:
         Rule("Outcome type", f"{q('Outcome type')} IS NULL", "'missing outcome type'"),
         Rule(
             "Outcome type",
-            f"({outcome}) NOT IN {_in(list(vocab.crime_outcomes()))}",
+            f"__d_outcome NOT IN {_in(list(vocab.crime_outcomes()))}",
             f"{_shown('Outcome type')} || ' is not a known police.uk outcome category'",
         ),
     ]
@@ -220,13 +225,12 @@ END"""
 
 
 def stop_search_rules() -> list[Rule]:
-    outcome = _recode("Outcome", vocab.stop_search_outcome_renames())
     rules = [
         *_choice("Type", SEARCH_TYPES, "search type", required=True),
         Rule("Date", f"{q('Date')} IS NULL", "'missing date'"),
         Rule(
             "Date",
-            f"try_cast({q('Date')} AS TIMESTAMPTZ) IS NULL",
+            "__d_occurred_at IS NULL",
             f"{_shown('Date')} || ' is not an ISO 8601 date and time'",
         ),
         Rule(
@@ -240,22 +244,19 @@ def stop_search_rules() -> list[Rule]:
         *_choice("Officer-defined ethnicity", OFFICER_ETHNICITIES, "officer-defined ethnicity", required=False),
         Rule(
             "Self-defined ethnicity",
-            f"({SELF_DEFINED_GROUP_SQL}) = '?'",
+            "__d_self_defined_group = '?'",
             f"{_shown('Self-defined ethnicity')} || ' is not a recognised self-defined ethnicity'",
         ),
         Rule(
             "Outcome",
-            f"({outcome}) NOT IN {_in(list(vocab.stop_search_outcomes()))}",
+            f"__d_outcome NOT IN {_in(list(vocab.stop_search_outcomes()))}",
             f"{_shown('Outcome')} || ' is not a known stop-and-search outcome'",
         ),
     ]
-    for column in (
-        "Part of a policing operation",
-        "Outcome linked to object of search",
-        "Removal of more than just outer clothing",
-    ):
+    for name, column in STOP_SEARCH_BOOLEANS:
         rules.append(
-            Rule(column, f"lower({q(column)}) NOT IN ('true', 'false')", f"{_shown(column)} || ' is not True or False'")
+            Rule(column, f"__d_{name} IS NULL AND {q(column)} IS NOT NULL",
+                 f"{_shown(column)} || ' is not True or False'")
         )
     return rules
 
@@ -266,12 +267,12 @@ def _crime_record_columns() -> dict[str, str]:
     """Columns street-level and outcome files share, in warehouse order."""
     return {
         "force": "__force",
-        "month": f"try_cast({q('Month')} || '-01' AS DATE)",
+        "month": "__d_month",
         "crime_id": q("Crime ID"),
         "reported_by": q("Reported by"),
         "falls_within": q("Falls within"),
-        "longitude": f"try_cast({q('Longitude')} AS DOUBLE)",
-        "latitude": f"try_cast({q('Latitude')} AS DOUBLE)",
+        "longitude": "__d_longitude",
+        "latitude": "__d_latitude",
         "location": q("Location"),
         "lsoa_code": q("LSOA code"),
         "lsoa_name": q("LSOA name"),
@@ -282,7 +283,7 @@ def street_columns() -> dict[str, str]:
     return {
         **_crime_record_columns(),
         "crime_type": q("Crime type"),
-        "last_outcome": _recode("Last outcome category", vocab.crime_outcome_renames()),
+        "last_outcome": "__d_outcome",
         "last_outcome_published": q("Last outcome category"),
         "context": q("Context"),
     }
@@ -291,7 +292,7 @@ def street_columns() -> dict[str, str]:
 def outcome_columns() -> dict[str, str]:
     return {
         **_crime_record_columns(),
-        "outcome": _recode("Outcome type", vocab.crime_outcome_renames()),
+        "outcome": "__d_outcome",
         "outcome_published": q("Outcome type"),
     }
 
@@ -299,25 +300,47 @@ def outcome_columns() -> dict[str, str]:
 def stop_search_columns() -> dict[str, str]:
     return {
         "force": "__force",
-        "month": "coalesce(try_cast(__name_month || '-01' AS DATE), __force_month)",
+        "month": "coalesce(__name_month_date, __force_month)",
         "search_type": q("Type"),
-        "occurred_at": f"try_cast({q('Date')} AS TIMESTAMPTZ)",
-        "part_of_operation": _bool("Part of a policing operation"),
+        "occurred_at": "__d_occurred_at",
+        "part_of_operation": "__d_part_of_operation",
         "operation_name": q("Policing operation"),
-        "latitude": f"try_cast({q('Latitude')} AS DOUBLE)",
-        "longitude": f"try_cast({q('Longitude')} AS DOUBLE)",
+        "latitude": "__d_latitude",
+        "longitude": "__d_longitude",
         "gender": q("Gender"),
         "age_range": q("Age range"),
         "self_defined_ethnicity": q("Self-defined ethnicity"),
-        "self_defined_group": SELF_DEFINED_GROUP_SQL,
+        "self_defined_group": "__d_self_defined_group",
         "officer_defined_ethnicity": q("Officer-defined ethnicity"),
         "legislation": q("Legislation"),
         "object_of_search": q("Object of search"),
-        "outcome": _recode("Outcome", vocab.stop_search_outcome_renames()),
+        "outcome": "__d_outcome",
         "outcome_published": q("Outcome"),
-        "outcome_linked_to_object": _bool("Outcome linked to object of search"),
-        "removal_of_more_than_outer_clothing": _bool("Removal of more than just outer clothing"),
+        "outcome_linked_to_object": "__d_outcome_linked_to_object",
+        "removal_of_more_than_outer_clothing": "__d_removal_of_more_than_outer_clothing",
         "street_name": q("Street name"),
+    }
+
+
+def derived_columns(kind: Kind) -> dict[str, str]:
+    """Values both rules and typed columns use (named __d_<name> there), computed once a row."""
+    derived = {
+        "__d_latitude": f"try_cast({q('Latitude')} AS DOUBLE)",
+        "__d_longitude": f"try_cast({q('Longitude')} AS DOUBLE)",
+    }
+    if kind is STOP_SEARCH:
+        return {
+            **derived,
+            "__d_occurred_at": f"try_cast({q('Date')} AS TIMESTAMPTZ)",
+            "__d_self_defined_group": SELF_DEFINED_GROUP_SQL,
+            "__d_outcome": _recode("Outcome", vocab.stop_search_outcome_renames()),
+            **{f"__d_{name}": _bool(column) for name, column in STOP_SEARCH_BOOLEANS},
+        }
+    outcome = "Last outcome category" if kind is STREET else "Outcome type"
+    return {
+        **derived,
+        "__d_month": f"try_cast({q('Month')} || '-01' AS DATE)",
+        "__d_outcome": _recode(outcome, vocab.crime_outcome_renames()),
     }
 
 
@@ -325,14 +348,23 @@ RULES = {STREET: street_rules, OUTCOMES: outcome_rules, STOP_SEARCH: stop_search
 COLUMNS = {STREET: street_columns, OUTCOMES: outcome_columns, STOP_SEARCH: stop_search_columns}
 
 
-def checked_select(kind: Kind, source: str) -> str:
+def checked_select(
+    kind: Kind, source: str, keep: tuple[str, ...] = ("__row_hash",), line: str | None = None
+) -> str:
     """A query over `source` giving typed columns plus __rule, __field, __value, __reason, __record.
 
     `source` must provide the raw text columns of `kind` (missing optional ones as NULL), the
-    per-file constants __file, __force, __name_month and __file_force_name (and __force_month for
-    stop and search), and __row_hash, which is passed through.
+    per-file constants __file, __force, __name_month (and its first day, __name_month_date) and
+    __file_force_name (and __force_month for stop and search), and the columns named in `keep`,
+    which are passed through with __file.
     __rule is the index of the first broken rule, NULL for a good row. It is computed in an inner
-    query so that the per-rule CASE expressions below read it instead of re-evaluating every rule.
+    query so that the per-rule CASE expressions below read it instead of re-evaluating every rule;
+    the values rules and typed columns share are computed once, in the query inside that.
+
+    With `line`, SQL for a row's line from __file and __row_number (its position in `source`),
+    rows are numbered and __line is passed through. The numbering sits above the shared values,
+    which also keeps a filter on __rule from being pushed below them (where it would compute
+    them a second time).
     """
     rules = RULES[kind]()
     first_broken = "CASE " + " ".join(f"WHEN {r.broken} THEN {i}" for i, r in enumerate(rules)) + " END"
@@ -343,11 +375,16 @@ def checked_select(kind: Kind, source: str) -> str:
     # Typed columns are named __c_<name> inside: DuckDB names are case-insensitive, so 'month'
     # would otherwise collide with the published 'Month'.
     typed = ", ".join(f"{sql} AS __c_{name}" for name, sql in COLUMNS[kind]().items())
+    derived = ", ".join(f"{sql} AS {name}" for name, sql in derived_columns(kind).items())
+    values = f"SELECT *, {derived} FROM ({source})"
+    if line is not None:
+        values = f"SELECT *, {line} AS __line FROM (SELECT *, row_number() OVER () AS __row_number FROM ({values}))"
+        keep = (*keep, "__line")
     record = "to_json({" + ", ".join(f"{lit(c)}: {q(c)}" for c in kind.known) + "})"
     return f"""SELECT __rule, {", ".join(f"__c_{name} AS {name}" for name in COLUMNS[kind]())},
         {by_rule([lit(r.field) for r in rules])} AS __field,
         {by_rule([q(r.field) for r in rules])} AS __value,
         {by_rule([r.reason for r in rules])} AS __reason,
         CASE WHEN __rule IS NOT NULL THEN {record} END AS __record,
-        __file, __row_hash
-    FROM (SELECT *, {first_broken} AS __rule, {typed} FROM ({source}))"""
+        {", ".join(("__file", *keep))}
+    FROM (SELECT *, {first_broken} AS __rule, {typed} FROM ({values}))"""

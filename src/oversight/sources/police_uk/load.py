@@ -2,10 +2,11 @@
 
 Each file is first read once by _scan.py (its hash, records, physical lines, line ends, quotes)
 and its header checked. Files of the same kind and header are then read together by DuckDB's
-CSV reader (one parallel scan), through links with plain numbered names in a private folder so
-that no file name is ever taken for a pattern; checked by one SELECT (see _rules.py); and
-written in one transaction that replaces every force x dataset x month partition they supply.
-A crash before COMMIT leaves the previous state.
+CSV reader, through links with plain numbered names in a private folder so that no file name is
+ever taken for a pattern; checked by one SELECT (see _rules.py); and written in one transaction
+that replaces every force x dataset x month partition they supply. Usually the good rows go
+straight from the reader into the warehouse table (see "one batch" below for when they are staged
+first). A crash before COMMIT leaves the previous state.
 
 A file fails as a whole, and changes nothing, when it cannot be read, when the reader finds
 other records than the layout pass counted, or when its rows belong to another force. A file
@@ -17,8 +18,12 @@ from __future__ import annotations
 
 import csv
 import io
+import os
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -35,10 +40,14 @@ from oversight.sources.reference.dataset import file_sha256
 from oversight.sources.report import FileReport, IngestReport
 from oversight.warehouse.connection import transaction
 
-# Files are read together until their size reaches this: it bounds the staging table, and the
-# progress shown moves once a batch. Smaller batches cost dearly: at 32 MB, 10 M rows loaded in
-# 43.3 s into a 330 MB warehouse, at 256 MB in 29.3 s into 175 MB (bench/ingest.py, 2 cores).
+# Files are read together until their size reaches this: it bounds what one transaction writes
+# (and a staged batch's table), and the progress shown moves once a batch. Smaller batches cost
+# dearly: when every batch was staged, 10 M rows loaded at 32 MB in 43.3 s into a 330 MB
+# warehouse, at 256 MB in 29.3 s into 175 MB (bench/ingest.py, 2 cores).
 BATCH_BYTES = 256 * 1024 * 1024
+
+# Files scanned at once before loading (see _scan.py); the machine's cores, at most 4.
+SCAN_THREADS = min(4, os.cpu_count() or 1)
 
 # Words of the operating system's error text that mean the warehouse's disk, not the input file,
 # is at fault; DuckDB passes them on inside its own exceptions.
@@ -86,14 +95,16 @@ def ingest_police_uk(
         with workdir() as work:
             pending: list[_Pending] = []
             read = 0
-            for found in discover(roots, work):
-                if isinstance(found, SourceError):
-                    reports.append(FileReport(name=str(found.path), error=found.reason))
-                    continue
-                report = FileReport(name=found.name, notes=list(found.notes))
-                reports.append(report)
+            current = {} if reload else _current_loads(con)
+            # Files are scanned (and hashed) a few at a time in threads, which hashlib, numpy and
+            # file reads let run at once; they are taken up in the order they were found.
+            scanning: deque[tuple[SourceFile, FileReport, Future[_Pending | None]]] = deque()
+
+            def take_up_oldest() -> None:
+                nonlocal read
+                found, report, future = scanning.popleft()
                 try:
-                    item = _prepare(con, found, report, force, reload, work)
+                    item = future.result()
                 except Exception as exc:  # noqa: BLE001 (a bug here must not stop the other files)
                     report.error = f"{UNEXPECTED}: {type(exc).__name__}: {_first_line(exc)}"
                     item = None
@@ -102,6 +113,19 @@ def ingest_police_uk(
                 if progress:
                     read += item.size if item is not None else _size(found.path)
                     progress(f"reading {Path(found.name).name}", read, None)
+
+            with ThreadPoolExecutor(SCAN_THREADS) as pool:
+                for found in discover(roots, work):
+                    if isinstance(found, SourceError):
+                        reports.append(FileReport(name=str(found.path), error=found.reason))
+                        continue
+                    report = FileReport(name=found.name, notes=list(found.notes))
+                    reports.append(report)
+                    scanning.append((found, report, pool.submit(_prepare, found, report, force, current, work)))
+                    if len(scanning) > 2 * SCAN_THREADS:
+                        take_up_oldest()
+                while scanning:
+                    take_up_oldest()
             _load_all(con, pending, progress)
     except OSError as exc:  # the temporary folder cannot be made
         reason = f"not loaded: cannot make a temporary folder ({exc.strerror or exc})"
@@ -119,18 +143,16 @@ def _size(path: Path) -> int:
 
 
 def _prepare(
-    con: duckdb.DuckDBPyConnection,
     source: SourceFile,
     report: FileReport,
     force: str | None,
-    reload: bool,
+    current: dict[tuple[str, str], dict[str, str]],
     work: Workdir,
 ) -> _Pending | None:
-    if not reload:
-        loaded = _loaded_unchanged(con, source, source.name_force or force)
-        if loaded is not None:  # the same bytes already supply their months: no need to read them
-            report.dataset, report.force, report.unchanged = loaded, source.name_force or force, True
-            return None
+    loaded = _loaded_unchanged(source, source.name_force or force, current)
+    if loaded is not None:  # the same bytes already supply their months: no need to read them
+        report.dataset, report.force, report.unchanged = loaded, source.name_force or force, True
+        return None
     try:
         layout = scan(source.path)
         header = _header(layout)
@@ -157,6 +179,10 @@ def _prepare(
         )
         return None
     report.force = file_force
+    if source.name_month is not None and _first_day(source.name_month) is None:
+        # Its rows would belong to no month: refused here rather than lost or failing the load.
+        report.error = f"the month in the file name, '{source.name_month}', is not a month (YYYY-MM)"
+        return None
     try:
         readable = _readable(source.path, layout, work)
     except OSError as exc:
@@ -229,22 +255,31 @@ def _layout_notes(layout: Layout) -> list[str]:
     return notes
 
 
-def _loaded_unchanged(con: duckdb.DuckDBPyConnection, source: SourceFile, force: str | None) -> str | None:
+def _current_loads(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], dict[str, str]]:
+    """(file name, force) -> {sha256: dataset} of the loads that currently supply a partition."""
+    current: dict[tuple[str, str], dict[str, str]] = {}
+    for name, force, digest, dataset in con.execute(
+        """SELECT DISTINCT f.source_file, f.force, f.sha256, f.dataset
+           FROM file_load f JOIN partition_load p USING (load_id) WHERE f.force IS NOT NULL"""
+    ).fetchall():
+        current.setdefault((name, force), {})[digest] = dataset
+    return current
+
+
+def _loaded_unchanged(
+    source: SourceFile, force: str | None, current: dict[tuple[str, str], dict[str, str]]
+) -> str | None:
     """The dataset of the file if these very bytes, under this name and for this force, are what
-    currently supplies its months; else None. Hashing the bytes on disk is far cheaper than the
-    layout scan (a .csv.gz is not decompressed)."""
-    if force is None:
+    currently supplies its months; else None. Only a file whose name and force are in the ledger
+    is hashed, which is far cheaper than the layout scan (a .csv.gz is not decompressed)."""
+    loads = current.get((source.name, force)) if force is not None else None
+    if not loads:
         return None
     try:
         digest = file_sha256(source.path)
     except OSError:
         return None  # the scan reports why the file cannot be read
-    row = con.execute(
-        """SELECT any_value(f.dataset) FROM file_load f JOIN partition_load p USING (load_id)
-           WHERE f.source_file = ? AND f.sha256 = ? AND f.force = ?""",
-        [source.name, digest, force],
-    ).fetchone()
-    return None if row is None else row[0]
+    return loads.get(digest)
 
 
 def _batches(pending: list[_Pending]) -> list[list[_Pending]]:
@@ -294,10 +329,13 @@ def _not_loaded(items: list[_Pending], reason: str) -> None:
 
 
 def _load_batch_or_each(
-    con: duckdb.DuckDBPyConnection, batch: list[_Pending], loaded: Callable[[_Pending], None]
+    con: duckdb.DuckDBPyConnection,
+    batch: list[_Pending],
+    loaded: Callable[[_Pending], None],
+    direct: bool = True,
 ) -> None:
     try:
-        _stage(con, batch)
+        direct = _stage(con, batch, direct)
     except duckdb.Error as exc:
         if _disk_error(exc):
             raise WarehouseError(f"cannot write to the warehouse: {_first_line(exc)}") from exc
@@ -307,8 +345,11 @@ def _load_batch_or_each(
             return
         batch[0].report.error = f"cannot be read: {_first_line(exc)}"
     else:
-        _refuse_inconsistent_files(con, batch)
-        _write(con, batch)
+        if not direct:
+            _refuse_inconsistent_files(con, batch)
+        if not _write(con, batch, direct):
+            _load_batch_or_each(con, batch, loaded, direct=False)
+            return
     for item in batch:
         loaded(item)
 
@@ -322,21 +363,54 @@ def _first_line(exc: BaseException) -> str:
 
 
 # --- one batch ------------------------------------------------------------------------------
+#
+# A batch is read in one of two ways, and both leave the same temp tables for the write:
+#   direct  (the usual case) the reader's rows are counted first; then, inside the transaction,
+#           the good rows go straight from the reader into the warehouse table, their line
+#           being their position in the file, and the bad rows into __bad by a second read
+#           that runs only when rows are missing from the first;
+#   staged  every row, checked and typed, goes to __stage first, and lines come from the
+#           layout pass's map of blank lines and line breaks inside quotes (_number_lines).
+# The direct way needs lines to follow from row positions (no blank line, no line break inside
+# quotes, no row the reader rejects), every file read whole, and each file's force and month
+# known from its name or --force; it falls back to staging when a file turns out to have no
+# good row, whose partition must then be left as it is.
+#
+# Shared: __files (one row per file), __winner (the partitions the batch replaces and the file
+# supplying each), __bad (rows that broke a rule, with their line), __rejects (rows the reader
+# could not read, with their line) and __summary (per file: rows loaded and quarantined, months,
+# force, repeated rows).
 
 def _list_sql(values: list[str | None]) -> str:
     return "([" + ", ".join("NULL" if v is None else lit(v) for v in values) + "]::VARCHAR[])"
 
 
-def _per_file(values: list[str | None]) -> str:
-    """SQL for the value of the file a row was read from."""
-    return f"{_list_sql(values)}[file_index::BIGINT + 1]"
+def _per_file(values: list[str | None], index: str = "file_index") -> str:
+    """SQL for the value of the file a row was read from (`index`: the column of its position)."""
+    return f"{_list_sql(values)}[{index}::BIGINT + 1]"
 
 
-def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
-    """Read and check the batch into the temp table __stage (one row per CSV record read)."""
-    kind, header = batch[0].kind, batch[0].header
+def _read_csv(batch: list[_Pending], *, rejects: bool) -> str:
+    """The batch's files as one read_csv call. With `rejects`, rows the reader cannot read are
+    stored in __rejects_raw (dropped first) instead of failing the read."""
     files = "[" + ", ".join(lit(str(p.readable)) for p in batch) + "]"
-    columns = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in header) + "}"
+    columns = "{" + ", ".join(f"{lit(c)}: 'VARCHAR'" for c in batch[0].header) + "}"
+    stored = (", store_rejects = true, rejects_table = '__rejects_raw', rejects_scan = '__reject_scans'"
+              if rejects else "")
+    return (f"""read_csv({files}, columns = {columns}, header = true, auto_detect = false,
+                         delim = ',', quote = '"', escape = '"', strict_mode = true{stored})""")
+
+
+def _row_hash(batch: list[_Pending]) -> str:
+    # Exact duplicates are counted, not refused: police.uk publishes identical rows.
+    return f"hash({', '.join(q(c) for c in batch[0].header)})"
+
+
+def _checked(batch: list[_Pending], *, numbered: bool) -> str:
+    """The batch's rows checked and typed (see checked_select). `numbered` reads without storing
+    rejects and adds __line, the row's line when it is the n-th record of its file on line n + 1;
+    otherwise rejects are stored and __row_hash is kept."""
+    kind, header = batch[0].kind, batch[0].header
     missing = [c for c in kind.known if c not in header]
     names = vocab.forces()
     name_month = _per_file([p.source.name_month for p in batch])
@@ -344,12 +418,12 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
     if kind is not STOP_SEARCH:
         by_name = " ".join(f"WHEN {lit(name)} THEN {lit(fid)}" for fid, name in names.items())
         force_sql = f"coalesce({force_sql}, CASE {q('Reported by')} {by_name} END)"
+    first_days = "([" + ", ".join(_month_start(p.source.name_month) for p in batch) + "]::DATE[])"
     extra = [
         f"{force_sql} AS __force",
         f"{name_month} AS __name_month",
+        f"{first_days}[file_index::BIGINT + 1] AS __name_month_date",
         f"{_per_file([names.get(p.force) if p.force else None for p in batch])} AS __file_force_name",
-        # Exact duplicates are counted, not refused: police.uk publishes identical rows.
-        f"hash({', '.join(q(c) for c in header)}) AS __row_hash",
         *[f"NULL::VARCHAR AS {q(c)}" for c in missing],
     ]
     if kind is STOP_SEARCH:
@@ -359,25 +433,107 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
             f"THEN date_trunc('month', timezone({tz}, try_cast({q('Date')} AS TIMESTAMPTZ)))::DATE "
             "END AS __force_month"
         )
+    if numbered:
+        # Rows are numbered over the whole read; a file's rows follow the files before it.
+        first = _list_sql([str(n) for n in _row_offsets(batch)]) + "[__file::BIGINT + 1]::BIGINT"
+        source = _read_csv(batch, rejects=False)
+        return checked_select(kind, f"SELECT *, file_index AS __file, {', '.join(extra)} FROM {source}", (),
+                              line=f"__row_number - {first} + 1")
+    extra.append(f"{_row_hash(batch)} AS __row_hash")
+    source = _read_csv(batch, rejects=True)
+    return checked_select(kind, f"SELECT *, file_index AS __file, {', '.join(extra)} FROM {source}")
+
+
+def _checked_numbered(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> str:
+    """The batch's rows checked, typed and numbered (__line), as one read per DuckDB thread.
+
+    A read that numbers its rows runs on one thread, so the files are shared out among several
+    reads of about equal bytes, each numbering its own; the query over them runs in parallel if
+    insertion order is not preserved (rows then keep their line, not their order).
+    """
+    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])  # type: ignore[index]
+    share = sum(p.size for p in batch) / max(1, threads)
+    parts: list[tuple[int, list[_Pending]]] = []
+    done = 0
+    for i, item in enumerate(batch):
+        if not parts or (done >= share * len(parts) and len(parts) < threads):
+            parts.append((i, []))
+        parts[-1][1].append(item)
+        done += item.size
+    return " UNION ALL ".join(
+        f"SELECT * REPLACE (__file + {first} AS __file) FROM ({_checked(files, numbered=True)})"
+        for first, files in parts
+    )
+
+
+def _month_start(month: str | None) -> str:
+    """SQL for the first day of a 'YYYY-MM' month from a file name (checked by _prepare)."""
+    first = _first_day(month)
+    return lit(first.isoformat()) if first else "NULL"
+
+
+def _first_day(month: str | None) -> date | None:
+    """The first day of a 'YYYY-MM' month; None if there is no month or no such month."""
+    try:
+        return date(int(month[:4]), int(month[5:7]), 1) if month else None
+    except ValueError:
+        return None
+
+
+def _row_offsets(batch: list[_Pending]) -> list[int]:
+    """How many rows of the batch's read precede each file's first row (when none is skipped)."""
+    offsets, total = [], 0
+    for item in batch:
+        offsets.append(total)
+        total += item.layout.records
+    return offsets
+
+
+def _direct_fits(batch: list[_Pending]) -> bool:
+    """Whether lines and partitions are known before reading (see the comment above)."""
+    parts = [(p.force, p.source.name_month) for p in batch if p.layout.records]
+    return (
+        all(p.force and p.source.name_month and not p.layout.blank_ordinals and not p.layout.multi_line
+            for p in batch)
+        and len(set(parts)) == len(parts)
+    )
+
+
+def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending], direct: bool) -> bool:
+    """Read the batch: True if it is to be loaded directly (its rows counted, nothing staged),
+    False if it was staged."""
     con.execute("DROP TABLE IF EXISTS __rejects_raw; DROP TABLE IF EXISTS __reject_scans")
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE __stage AS "
-        + checked_select(
-            kind,
-            f"""SELECT *, file_index AS __file, {", ".join(extra)}
-            FROM read_csv({files}, columns = {columns}, header = true, auto_detect = false,
-                          delim = ',', quote = '"', escape = '"', strict_mode = true,
-                          store_rejects = true, rejects_table = '__rejects_raw',
-                          rejects_scan = '__reject_scans')""",
+    if direct and _direct_fits(batch):
+        # Each file's rows and distinct rows, which also stores the rows the reader rejects.
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE __read AS
+            SELECT file_index::BIGINT AS __file, count(*) AS n, count(DISTINCT {_row_hash(batch)}) AS distinct_rows
+            FROM {_read_csv(batch, rejects=True)} GROUP BY ALL"""
         )
-    )
+        _make_files_table(con, batch)
+        read = dict(con.execute("SELECT __file, n FROM __read").fetchall())
+        if not _count(con, "__rejects") and all(read.get(i, 0) == p.layout.records for i, p in enumerate(batch)):
+            con.execute("CREATE OR REPLACE TEMP TABLE __rejects AS SELECT *, ordinal AS line FROM __rejects")  # none
+            return True
+        con.execute("DROP TABLE IF EXISTS __rejects_raw; DROP TABLE IF EXISTS __reject_scans")
+    con.execute(f"CREATE OR REPLACE TEMP TABLE __stage AS {_checked(batch, numbered=False)}")
+    _make_files_table(con, batch)
+    return False
+
+
+def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
+    return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
+
+
+def _make_files_table(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
+    """__files, and __rejects from the reader's rejects of the batch."""
     con.execute(
-        "CREATE OR REPLACE TEMP TABLE __files (__file BIGINT, load_id BIGINT, name VARCHAR, path VARCHAR, "
-        "force VARCHAR, name_month VARCHAR)"
-    )
-    con.executemany(
-        "INSERT INTO __files VALUES (?, NULL, ?, ?, ?, ?)",
-        [[i, p.source.name, str(p.readable), p.force, p.source.name_month] for i, p in enumerate(batch)],
+        """CREATE OR REPLACE TEMP TABLE __files AS
+        SELECT unnest(range(len($1)))::BIGINT AS __file, NULL::BIGINT AS load_id, unnest($1::VARCHAR[]) AS name,
+               unnest($2::VARCHAR[]) AS path, unnest($3::VARCHAR[]) AS force,
+               unnest($4::VARCHAR[]) AS name_month, unnest($5::BIGINT[]) AS records""",
+        [[p.source.name for p in batch], [str(p.readable) for p in batch], [p.force for p in batch],
+         [p.source.name_month for p in batch], [p.layout.records for p in batch]],
     )
     # One reject per bad record (DuckDB reports a short row once per missing column), tagged with
     # the batch's file index. Its `line` is the record's number, counting the header and blank
@@ -390,6 +546,10 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
         JOIN __files f ON f.path = sc.file_path
         ORDER BY f.__file, e.line, e.column_idx"""
     )
+
+
+class _NoGoodRow(Exception):
+    """A file of a batch being loaded directly has no good row: the batch must be staged."""
 
 
 def _refuse_inconsistent_files(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
@@ -437,37 +597,50 @@ def _printable(value: str) -> str:
     return value[:80].replace("\r", "\\r").replace("\n", "\\n")
 
 
-def _write(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
-    """Replace the partitions the batch's good files supply, in one transaction.
+def _write(con: duckdb.DuckDBPyConnection, batch: list[_Pending], direct: bool) -> bool:
+    """Replace the partitions the batch's good files supply, in one transaction. False, with
+    nothing written, when a batch read directly is to be staged after all.
 
     Raises WarehouseError, with nothing written, when the warehouse cannot be written.
     """
     files = [(i, p) for i, p in enumerate(batch) if p.report.ok]
     if not files:
-        return
+        return True
     kind = batch[0].kind
     try:
         ids = [row[0] for row in con.execute("SELECT nextval('load_id_seq') FROM range(?)", [len(files)]).fetchall()]
-        for (i, _), load_id in zip(files, ids, strict=True):
-            con.execute("UPDATE __files SET load_id = ? WHERE __file = ?", [load_id, i])
-        _number_lines(con, batch)
-        cols = list(COLUMNS[kind]())
-        with transaction(con):
-            _replace_partitions(con, kind, cols)
-            _write_ledger(con, kind, files)
+        con.execute(
+            """UPDATE __files f SET load_id = ids.load_id
+            FROM (SELECT unnest(?::BIGINT[]) AS __file, unnest(?::BIGINT[]) AS load_id) ids
+            WHERE f.__file = ids.__file""",
+            [[i for i, _ in files], ids],
+        )
+        if not direct:
+            _number_lines(con, batch)
+        # Rows read directly carry their line, so their order need not be kept (_checked_numbered).
+        con.execute(f"SET preserve_insertion_order = {str(not direct).lower()}")
+        try:
+            with transaction(con):
+                if direct:
+                    _insert_direct(con, batch)
+                else:
+                    _insert_staged(con, kind)
+                _write_quarantine(con, kind)
+                _write_ledger(con, kind, files)
+        finally:
+            con.execute("SET preserve_insertion_order = true")  # what _stage's line numbers rely on
+    except _NoGoodRow:
+        return False
     except (duckdb.Error, OSError) as exc:
         raise WarehouseError(f"cannot write to the warehouse: {_first_line(exc)}") from exc
     for _, item in files:
         item.written = True
+    return True
 
 
-def _replace_partitions(con: duckdb.DuckDBPyConnection, kind: Kind, cols: list[str]) -> None:
-    col_list = ", ".join(cols)
-    # The last file of the batch that supplies a partition wins it, as if loaded one by one.
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE __winner AS SELECT force, month, max(__file) AS __file "
-        "FROM __stage WHERE __rule IS NULL GROUP BY force, month"
-    )
+def _clear_partitions(con: duckdb.DuckDBPyConnection, kind: Kind) -> None:
+    """Delete the rows and quarantined rows of the partitions in __winner, and the quarantined
+    rows of earlier loads of the batch's file names."""
     con.execute(f"DELETE FROM {kind.table} t USING __winner w WHERE t.force = w.force AND t.month = w.month")
     con.execute(
         "DELETE FROM quarantine WHERE dataset = ? AND source_file IN (SELECT name FROM __files)", [kind.dataset]
@@ -476,19 +649,87 @@ def _replace_partitions(con: duckdb.DuckDBPyConnection, kind: Kind, cols: list[s
         "DELETE FROM quarantine q USING __winner w WHERE q.dataset = ? AND q.force = w.force AND q.month = w.month",
         [kind.dataset],
     )
+
+
+def _insert_direct(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
+    """Write the good rows from the reader; __bad from a second read if any row is missing."""
+    kind = batch[0].kind
+    cols = list(COLUMNS[kind]())
+    # Every file with rows supplies its own partition (_direct_fits): if one has no good row,
+    # _NoGoodRow undoes this.
     con.execute(
-        f"""INSERT INTO {kind.table} ({col_list}, source_file, source_line)
+        """CREATE OR REPLACE TEMP TABLE __winner AS
+        SELECT force, try_cast(name_month || '-01' AS DATE) AS month, __file, records AS rows
+        FROM __files WHERE records > 0"""
+    )
+    _clear_partitions(con, kind)
+    checked = _checked_numbered(con, batch)
+    good = con.execute(
+        f"""INSERT INTO {kind.table} ({", ".join(cols)}, source_file, source_line)
+        SELECT {", ".join(cols)}, {_per_file([p.source.name for p in batch], "__file")}, __line
+        FROM ({checked}) WHERE __rule IS NULL"""
+    ).fetchone()[0]  # type: ignore[index]
+    where = "__rule IS NOT NULL" if good < sum(p.layout.records for p in batch) else "false"
+    con.execute(
+        f"""CREATE OR REPLACE TEMP TABLE __bad AS
+        SELECT __file, __line AS line, __rule, __field, __value, __reason, __record, force, month
+        FROM ({checked}) WHERE {where}"""
+    )
+    con.execute(
+        """UPDATE __winner w SET rows = w.rows - b.n
+        FROM (SELECT __file, count(*) AS n FROM __bad GROUP BY __file) b WHERE w.__file = b.__file"""
+    )
+    if _count(con, "__winner WHERE rows = 0"):
+        raise _NoGoodRow
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __summary AS
+        SELECT r.__file, coalesce(w.rows, 0) AS loaded, r.n - coalesce(w.rows, 0) AS bad,
+               CASE WHEN w.rows > 0 THEN [f.name_month] ELSE [] END AS months, f.force,
+               r.n - r.distinct_rows AS repeats
+        FROM __read r JOIN __files f USING (__file) LEFT JOIN __winner w USING (__file)"""
+    )
+
+
+def _insert_staged(con: duckdb.DuckDBPyConnection, kind: Kind) -> None:
+    """Write the good rows from __stage; __bad from its other rows."""
+    cols = list(COLUMNS[kind]())
+    # The last file of the batch that supplies a partition wins it, as if loaded one by one.
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __winner AS
+        SELECT force, month, __file, count(*) AS rows FROM __stage WHERE __rule IS NULL GROUP BY force, month, __file
+        QUALIFY __file = max(__file) OVER (PARTITION BY force, month)"""
+    )
+    _clear_partitions(con, kind)
+    con.execute(
+        f"""INSERT INTO {kind.table} ({", ".join(cols)}, source_file, source_line)
         SELECT {", ".join("s." + c for c in cols)}, f.name, l.line
         FROM __stage s JOIN __winner w USING (force, month, __file)
         JOIN __lines l ON l.rid = s.rowid JOIN __files f ON f.__file = s.__file
         WHERE s.__rule IS NULL"""
     )
     con.execute(
+        """CREATE OR REPLACE TEMP TABLE __bad AS
+        SELECT s.__file, l.line, s.__rule, s.__field, s.__value, s.__reason, s.__record, s.force, s.month
+        FROM __stage s JOIN __lines l ON l.rid = s.rowid WHERE s.__rule IS NOT NULL"""
+    )
+    con.execute(
+        """CREATE OR REPLACE TEMP TABLE __summary AS
+        SELECT __file, count(*) FILTER (WHERE __rule IS NULL) AS loaded,
+               count(*) FILTER (WHERE __rule IS NOT NULL) AS bad,
+               list(DISTINCT strftime(month, '%Y-%m') ORDER BY strftime(month, '%Y-%m'))
+                   FILTER (WHERE __rule IS NULL) AS months,
+               any_value(force) FILTER (WHERE __rule IS NULL) AS force,
+               count(*) - count(DISTINCT __row_hash) AS repeats
+        FROM __stage GROUP BY __file"""
+    )
+
+
+def _write_quarantine(con: duckdb.DuckDBPyConnection, kind: Kind) -> None:
+    con.execute(
         f"""INSERT INTO quarantine
-        SELECT f.load_id, {lit(kind.dataset)}, coalesce(s.force, f.force), s.month, f.name, l.line,
-               s.__field, s.__value, s.__reason, s.__record
-        FROM __stage s JOIN __lines l ON l.rid = s.rowid JOIN __files f ON f.__file = s.__file
-        WHERE s.__rule IS NOT NULL"""
+        SELECT f.load_id, {lit(kind.dataset)}, coalesce(b.force, f.force), b.month, f.name, b.line,
+               b.__field, b.__value, b.__reason, b.__record
+        FROM __bad b JOIN __files f USING (__file)"""
     )
     con.execute(
         f"""INSERT INTO quarantine
@@ -555,23 +796,12 @@ def _number_lines(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None
 
 
 def _write_ledger(con: duckdb.DuckDBPyConnection, kind: Kind, files: list[tuple[int, _Pending]]) -> None:
-    counts = {
-        row[0]: row[1:]
-        for row in con.execute(
-            """SELECT __file, count(*) FILTER (WHERE __rule IS NULL),
-                      count(*) FILTER (WHERE __rule IS NOT NULL),
-                      list(DISTINCT strftime(month, '%Y-%m') ORDER BY strftime(month, '%Y-%m'))
-                          FILTER (WHERE __rule IS NULL),
-                      any_value(force) FILTER (WHERE __rule IS NULL),
-                      count(*) - count(DISTINCT __row_hash)
-               FROM __stage GROUP BY __file"""
-        ).fetchall()
-    }
+    counts = {row[0]: row[1:] for row in con.execute(
+        "SELECT __file, loaded, bad, months, force, repeats FROM __summary").fetchall()}
     problems: dict[int, list[str]] = {}
     for file_idx, fld, n, first_line, example in con.execute(
-        """SELECT s.__file, s.__field, count(*), min(l.line), arg_min(s.__reason, l.line)
-           FROM __stage s JOIN __lines l ON l.rid = s.rowid WHERE s.__rule IS NOT NULL
-           GROUP BY s.__file, s.__rule, s.__field ORDER BY s.__file, count(*) DESC"""
+        """SELECT __file, __field, count(*), min(line), arg_min(__reason, line)
+           FROM __bad GROUP BY __file, __rule, __field ORDER BY __file, count(*) DESC"""
     ).fetchall():
         problems.setdefault(file_idx, []).append(
             f"field '{fld}': {n} row{'s' if n != 1 else ''} quarantined, first at line {first_line}: {example}"
@@ -600,12 +830,16 @@ def _write_ledger(con: duckdb.DuckDBPyConnection, kind: Kind, files: list[tuple[
             report.notes.append(_repeats_note(repeats, loaded + bad))
         ledger.append([ids[i], item.source.name, item.layout.sha256, kind.dataset, item.force,
                        report.rows_read, report.rows_loaded, report.rows_quarantined])
-    con.executemany("INSERT INTO file_load VALUES (?, ?, ?, ?, ?, ?, ?, ?, now())", ledger)
+    con.execute(
+        """INSERT INTO file_load SELECT unnest($1::BIGINT[]), unnest($2::VARCHAR[]), unnest($3::VARCHAR[]),
+                  unnest($4::VARCHAR[]), unnest($5::VARCHAR[]), unnest($6::BIGINT[]), unnest($7::BIGINT[]),
+                  unnest($8::BIGINT[]), now()""",
+        [list(column) for column in zip(*ledger, strict=True)],
+    )
     con.execute(
         f"""INSERT OR REPLACE INTO partition_load
-        SELECT {lit(kind.dataset)}, w.force, w.month, f.load_id, count(*)
-        FROM __stage s JOIN __winner w USING (force, month, __file) JOIN __files f ON f.__file = s.__file
-        WHERE s.__rule IS NULL GROUP BY w.force, w.month, f.load_id"""
+        SELECT {lit(kind.dataset)}, w.force, w.month, f.load_id, w.rows
+        FROM __winner w JOIN __files f USING (__file)"""
     )
 
 
