@@ -218,6 +218,44 @@ def test_spc_columns_match_classify_points_with_series_break(warehouse, tmp_path
     assert got["spc_mean"].iloc[0] != got["spc_mean"].iloc[20]  # limits restart at the break
 
 
+STREET_COUNT = """
+unit = "count"
+polarity = "down_is_good"
+computation = "records"
+periods = ["month"]
+levels = ["force"]
+requires = ["street_crime"]
+sql = "SELECT month, force, count(*) AS numerator FROM street_crime GROUP BY ALL"
+series_breaks = ["2020-01"]
+series_break_reason = "new recording system"
+"""
+
+
+def test_limits_restart_at_a_break_whose_first_month_is_flagged(warehouse, tmp_path):
+    """A break falls on the first month of a new segment, the month most likely to be flagged (a
+    new file's near-empty first month): that month leaves SPC, and the break moves with it to the
+    next unflagged month instead of being lost, so the limits still restart."""
+    counts = [100, 104, 97, 102, 99, 101, 103, 98, 100, 102, 96, 101,
+              20, 201, 198, 203, 199, 202, 197, 200, 204, 198, 201, 199, 202, 200]
+    rows = [["f1", dt.date.fromisoformat(month + "-01"), "Burglary", f"{month}-f1-street.csv", line]
+            for month, n in zip(_months("2019-01", len(counts)), counts, strict=True) for line in range(n)]
+    warehouse.executemany(
+        "INSERT INTO street_crime (force, month, crime_type, source_file, source_line) VALUES (?, ?, ?, ?, ?)", rows)
+    build(warehouse, _catalogue(tmp_path, crimes=STREET_COUNT))
+    got = warehouse.execute(
+        """SELECT numerator, quality_flags, spc_mean, spc_upper, spc_variation FROM measure_value
+           WHERE period_type = 'month' ORDER BY period_end""").df()
+    assert got["numerator"].tolist() == counts
+    assert "incomplete" in got["quality_flags"].iloc[12]  # the short month is flagged ...
+    assert np.isnan(got["spc_mean"].iloc[12])  # ... and takes no part in SPC
+    charted = got.drop(index=12).reset_index(drop=True)
+    expected = classify_points([n for n in counts if n != 20], "down_is_good", breaks=[12])
+    np.testing.assert_allclose(charted["spc_mean"], expected["mean"])
+    np.testing.assert_allclose(charted["spc_upper"], expected["upper_limit"])
+    assert charted["spc_variation"].tolist() == expected["variation"].tolist()
+    assert charted["spc_mean"].iloc[0] < 110 < 190 < charted["spc_mean"].iloc[-1]  # two levels, two means
+
+
 def test_awaiting_data_and_failures_are_reported_not_raised(warehouse, tmp_path):
     broken = COUNT.replace("FROM event", "FROM event WHERE no_such_column = 1")
     partner = """

@@ -184,11 +184,13 @@ def _finish_part(
     suppressed, reason = suppressed | hidden_with_others, np.where(hidden_with_others, 3, reason)
     in_order = _spc_window(series_key, charted & (qbits == 0), charted, start_day)
     # Flagged months are not part of any SPC series: they neither get limits nor set them.
-    clean = in_order[qbits[in_order] == 0]
+    unflagged = qbits[in_order] == 0
+    clean = in_order[unflagged]
     # A suppressed month leaves its series without limits: the published mean of the others would
     # give the hidden count back (n x mean - the rest), as a missing month does.
     spc_value = np.where(suppressed, np.nan, value)
-    spc = _spc(clean, series_key[clean], is_break, per["polarity"][m], spc_value)
+    spc = _spc(clean, series_key[clean], _breaks_kept(in_order, unflagged, is_break, series_key),
+               per["polarity"][m], spc_value)
     t = _add(timings, "spc", t)
 
     columns = {
@@ -283,6 +285,23 @@ def _spc_window(series_key: np.ndarray, clean: np.ndarray, charted: np.ndarray, 
     np.maximum.at(last_clean, series_key[clean], start_day[clean])
     bound = _months_before(last_clean[series_key[rows]], window)
     return rows[start_day[rows] > bound]
+
+
+def _breaks_kept(in_order: np.ndarray, unflagged: np.ndarray, is_break: np.ndarray, series_key: np.ndarray
+                 ) -> np.ndarray:
+    """Breaks for SPC once flagged months have left it: a break on a flagged month (a new
+    segment's first month is the one most often incomplete) moves to the series' next unflagged
+    month, so the limits still restart there instead of spanning both segments."""
+    kept = is_break.copy()
+    at = np.flatnonzero(unflagged)  # places in `in_order` of the months SPC sees
+    if not at.size:
+        return kept
+    seen = np.cumsum(is_break[in_order])  # breaks up to and including each place
+    rows = in_order[at]
+    since_previous = seen[at] - np.concatenate([[0], seen[at[:-1]]])
+    same_series = np.concatenate([[False], series_key[rows[1:]] == series_key[rows[:-1]]])
+    kept[rows] = np.where(same_series, since_previous > 0, is_break[rows])
+    return kept
 
 
 def _months_before(days: np.ndarray, months: int) -> np.ndarray:
