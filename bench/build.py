@@ -429,13 +429,16 @@ def agreement(db: Path) -> tuple[dict, list[tuple]]:
     names = ["only_engine", "only_pandas", "both_sides", *(c for c, _ in COMPARED)]
     result = dict(zip(names, (int(v) for v in row), strict=False))
 
-    # The sample: the first force and its first borough, latest month and rolling 12 months,
+    # The sample: the first force and its first borough, the force's latest unflagged month (a
+    # flagged one has neither a verdict nor SPC to compare) and the rolling 12 months to it,
     # for everything and for one crime type, and anti-social behaviour for the force.
     force, borough = con.execute(
         """SELECT force, borough_code FROM street_crime_place WHERE status = 'located'
         ORDER BY month, force, source_line LIMIT 1"""
     ).fetchall()[0]
-    (latest,) = con.execute("SELECT max(period_end) FROM measure_value WHERE period_type = 'month'").fetchall()[0]
+    (latest,) = con.execute(
+        """SELECT max(period_end) FROM measure_value WHERE period_type = 'month' AND area_level = 'force'
+        AND area_code = ? AND len(quality_flags) = 0""", [force]).fetchall()[0]
     sample = con.execute(
         f"""SELECT e.measure, e.period_type, strftime(e.period_end, '%Y-%m') AS period_end, e.area_level,
                    e.area_code, e.breakdown, e.numerator, p.numerator, e.vs_year_before, p.vs_year_before,
