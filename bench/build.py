@@ -20,9 +20,12 @@ high-water mark, from wait4) belongs to that contender alone:
             write of measure_value. Its own phase timings are printed.
   pandas    the same two measures as an analyst would write them: both tables read into
             DataFrames, merged, grouped per level and breakdown, zero-filled, periods by
-            groupby and rolling sums, then the same oversight.stats functions (Poisson
-            intervals, the binomial year-before test, classify_points per monthly series) and
-            a write of the result to a table in the same warehouse.
+            groupby and rolling sums, then the engine's rules with the same oversight.stats
+            functions: incomplete source months flagged (expected_volumes) and kept out of
+            comparisons and SPC, Poisson intervals, the binomial year-before test with each
+            series' overdispersion, secondary suppression (protect_measure_values),
+            classify_points per monthly series over its last unflagged months; and a write of
+            the result to a table in the same warehouse.
 
 Every contender opens the warehouse with oversight.warehouse.connect (memory limit as
 configured there) and is timed from opening it to closing it; "cpu" is the child's user +
@@ -132,6 +135,7 @@ def run_pandas(db: Path, memory_limit: str | None) -> dict:
 
 LEVELS = (("force", "force"), ("bcu", "bcu_code"), ("borough", "borough_code"), ("ward", "ward_code"))
 SERIES = ["force", "area_level", "area_code", "breakdown"]
+MEASURE_SERIES = ["measure", "area_level", "area_code", "breakdown"]
 PERIODS = (("fy_quarter", "Q-MAR", 3), ("financial_year", "Y-MAR", 12), ("calendar_year", "Y-DEC", 12))
 OUTPUT = [
     "measure", "period_type", "period_start", "period_end", "area_level", "area_code", "breakdown",
@@ -149,8 +153,11 @@ def build_with_pandas(con, measures: dict, timings: dict[str, float]) -> int:  #
     import pandas as pd
 
     from oversight import config
-    from oversight.stats import classify_points, compare_counts, poisson_interval
-    from oversight.stats.compare import ABOVE_AVERAGE, BELOW_AVERAGE, IN_LINE_WITH_AVERAGE
+    from oversight.measures.finishing import HIDDEN_WITH_OTHERS
+    from oversight.stats import classify_points, compare_counts, dispersion_by_series, poisson_interval
+    from oversight.stats.compare import ABOVE_AVERAGE, BELOW_AVERAGE, IN_LINE_WITH_AVERAGE, NOT_COMPARABLE
+    from oversight.stats.measure_relations import protect_measure_values
+    from oversight.warehouse.quality import expected_volumes
 
     def lap(name: str, since: float) -> float:
         now = time.perf_counter()
@@ -163,6 +170,16 @@ def build_with_pandas(con, measures: dict, timings: dict[str, float]) -> int:  #
         "SELECT source_file, source_line, bcu_code, borough_code, ward_code, status FROM street_crime_place"
     ).df()
     t = lap("read", t)
+
+    # A force's month with far fewer records than usual is incomplete (docs/methods.md): its
+    # figures, and every period that contains it, are kept out of comparisons, phi and SPC. The
+    # other flags do not arise here: the warehouse has no place_coverage (low coverage) and no
+    # street_crime field is checked for being recorded; with one source and no declared series
+    # break, every period lies in one segment.
+    volume = crimes.groupby(["force", "month"]).size().rename("n").reset_index().sort_values(["force", "month"])
+    short = [g.loc[expected_volumes(g["n"].to_numpy(float))[1]] for _, g in volume.groupby("force")]
+    incomplete = pd.MultiIndex.from_frame(pd.concat(short)[["force", "month"]])
+    t = lap("quality", t)
     # Only rows placed inside the force area have a BCU, borough and ward.
     places = places[places["status"] == "located"].drop(columns="status")
     records = crimes.merge(places, on=["source_file", "source_line"], how="left")
@@ -199,6 +216,7 @@ def build_with_pandas(con, measures: dict, timings: dict[str, float]) -> int:  #
         series = monthly[SERIES].drop_duplicates()
         filled = series.merge(coverage, on=["force", "area_level"]).merge(monthly, on=["month", *SERIES], how="left")
         filled["numerator"] = filled["numerator"].fillna(0).astype(float)
+        filled["flagged_months"] = pd.MultiIndex.from_frame(filled[["force", "month"]]).isin(incomplete).astype(float)
         filled = filled.sort_values([*SERIES, "month"], ignore_index=True)
 
         periods = []
@@ -211,15 +229,17 @@ def build_with_pandas(con, measures: dict, timings: dict[str, float]) -> int:  #
             summed = (
                 filled.assign(period=filled["month"].dt.to_period(freq))
                 .groupby([*SERIES, "period"])
-                .agg(numerator=("numerator", "sum"), months=("numerator", "size"), last=("month", "max"))
+                .agg(numerator=("numerator", "sum"), flagged_months=("flagged_months", "sum"),
+                     months=("numerator", "size"), last=("month", "max"))
                 .reset_index()
             )
             summed = summed[summed["months"] == months]  # complete periods only
             periods.append(summed.assign(period_type=period_type, period_start=summed["period"].dt.start_time,
                                          period_end=summed["last"] + pd.offsets.MonthEnd(0)))
         if "rolling_12" in m.periods:
-            rolled = filled.groupby(SERIES, sort=False)["numerator"].rolling(12).sum()
-            rolling = filled.assign(numerator=rolled.reset_index(level=SERIES, drop=True))
+            rolled = filled.groupby(SERIES, sort=False)[["numerator", "flagged_months"]].rolling(12).sum()
+            rolled = rolled.reset_index(level=SERIES, drop=True)
+            rolling = filled.assign(numerator=rolled["numerator"], flagged_months=rolled["flagged_months"])
             # Twelve rows are twelve months only if no month is missing in between.
             index = rolling["month"].dt.year * 12 + rolling["month"].dt.month
             span = index - index.groupby([rolling[c] for c in SERIES], sort=False).shift(11)
@@ -228,13 +248,15 @@ def build_with_pandas(con, measures: dict, timings: dict[str, float]) -> int:  #
                                           period_start=rolling["month"] - pd.DateOffset(months=11),
                                           period_end=rolling["month"] + pd.offsets.MonthEnd(0)))
         frame = pd.concat(
-            [p[["period_type", "period_start", "period_end", *SERIES, "numerator"]] for p in periods],
+            [p[["period_type", "period_start", "period_end", *SERIES, "numerator", "flagged_months"]]
+             for p in periods],
             ignore_index=True,
         )
         frame.insert(0, "measure", m.id)
         frames.append(frame)
         t = lap("fill_and_periods", t)
     frame = pd.concat(frames, ignore_index=True)
+    frame["flagged"] = frame.pop("flagged_months") > 0
     del records, frames
     t = lap("fill_and_periods", t)
 
@@ -242,29 +264,65 @@ def build_with_pandas(con, measures: dict, timings: dict[str, float]) -> int:  #
     frame["value"], frame["interval_low"], frame["interval_high"] = poisson_interval(frame["numerator"].to_numpy())
     t = lap("intervals", t)
 
-    # The same period a year before (for rolling 12 months, the 12 months before).
+    # Counts vary more than Poisson: phi of each series (measure, area, breakdown), estimated from
+    # its unflagged monthly counts, widens the year-before test of every period of the series.
+    series_id = frame.groupby(MEASURE_SERIES, sort=False).ngroup().to_numpy()
+    months = np.flatnonzero(frame["period_type"].to_numpy() == "month")
+    months = months[np.lexsort((frame["period_start"].to_numpy()[months], series_id[months]))]
+    unflagged = np.where(frame["flagged"], np.nan, frame["numerator"])
+    phi_of_series = dispersion_by_series(series_id[months], unflagged[months])
+    phi = np.ones(len(frame))
+    known = series_id < phi_of_series.size
+    phi[known] = phi_of_series[series_id[known]]
+
+    # The same period a year before (for rolling 12 months, the 12 months before); "not
+    # comparable" where either period is flagged.
     key = ["measure", "period_type", "area_level", "area_code", "breakdown", "period_start"]
-    before = frame[key + ["numerator"]].copy()
+    before = frame[key + ["numerator", "flagged"]].copy()
     before["period_start"] = before["period_start"] + pd.DateOffset(years=1)
-    joined = frame[key + ["numerator"]].merge(before, on=key, how="left", suffixes=("", "_before"))
+    joined = frame[key + ["numerator", "flagged"]].merge(before, on=key, how="left", suffixes=("", "_before"))
     has = joined["numerator_before"].notna().to_numpy()
     verdict = np.full(len(frame), None, dtype=object)
-    verdict[has] = compare_counts(joined["numerator"].to_numpy()[has], joined["numerator_before"].to_numpy()[has])
+    verdict[has] = compare_counts(joined["numerator"].to_numpy()[has], joined["numerator_before"].to_numpy()[has],
+                                  dispersion=phi[has])
+    either_flagged = frame["flagged"].to_numpy() | joined["flagged_before"].eq(True).to_numpy()
+    verdict[has & either_flagged] = NOT_COMPARABLE
     frame["vs_year_before"] = verdict
     t = lap("comparisons", t)
 
     below = int(config.default("suppress_below"))
     frame["suppressed"] = frame["numerator"] < below
     frame["suppression_reason"] = np.where(frame["suppressed"], f"fewer than {below} records", None)
+    # Secondary suppression: further figures hidden so that no suppressed count can be worked out
+    # by adding and subtracting published ones (area nesting from the area table, where there is one).
+    setting = config.default("secondary_suppression")
+    if setting != "off":
+        areas = pd.DataFrame(columns=["level", "code", "parent_level", "parent_code"])
+        if con.execute("SELECT count(*) FROM information_schema.tables WHERE table_name = 'area'").fetchall()[0][0]:
+            areas = con.execute("SELECT level, code, parent_level, parent_code FROM area").df()
+        for _, rows in frame.groupby("measure", sort=False):
+            # A fixed order, as the engine's: where cells tie, it decides which one is hidden.
+            rows = rows.sort_values(["period_type", "period_end", "area_level", "area_code", "breakdown"])
+            hidden = rows.index[protect_measure_values(rows.reset_index(drop=True), areas, exact=setting == "exact")]
+            frame.loc[hidden, "suppressed"] = True
+            frame.loc[hidden, "suppression_reason"] = HIDDEN_WITH_OTHERS
+    t = lap("suppression", t)
 
-    # SPC on every monthly series except ward by breakdown, one classify_points call each.
+    # SPC on every monthly series except ward by breakdown, one classify_points call each, over
+    # its unflagged months in the `spc_window_months` up to its last unflagged one. A series with
+    # a suppressed month there gets no limits: its mean would give the hidden count back.
     monthly = frame[
         (frame["period_type"] == "month") & ((frame["breakdown"] == "all") | (frame["area_level"] != "ward"))
+        & ~frame["flagged"]
     ]
-    monthly = monthly.sort_values("period_start")
+    last = monthly.groupby(MEASURE_SERIES, sort=False)["period_start"].transform("max")
+    window = pd.DateOffset(months=int(config.default("spc_window_months")))
+    monthly = monthly[monthly["period_start"] > last - window].sort_values("period_start")
     found = []
-    by_series = monthly.groupby(["measure", "area_level", "area_code", "breakdown"], sort=False)
+    by_series = monthly.groupby(MEASURE_SERIES, sort=False)
     for (measure_id, _, _, _), series in by_series:
+        if series["suppressed"].any():
+            continue
         m = measures[measure_id]
         starts = series["period_start"].dt.strftime("%Y-%m").tolist()
         breaks = [starts.index(b) for b in m.series_breaks if b in starts]
@@ -371,13 +429,16 @@ def agreement(db: Path) -> tuple[dict, list[tuple]]:
     names = ["only_engine", "only_pandas", "both_sides", *(c for c, _ in COMPARED)]
     result = dict(zip(names, (int(v) for v in row), strict=False))
 
-    # The sample: the first force and its first borough, latest month and rolling 12 months,
+    # The sample: the first force and its first borough, the force's latest unflagged month (a
+    # flagged one has neither a verdict nor SPC to compare) and the rolling 12 months to it,
     # for everything and for one crime type, and anti-social behaviour for the force.
     force, borough = con.execute(
         """SELECT force, borough_code FROM street_crime_place WHERE status = 'located'
         ORDER BY month, force, source_line LIMIT 1"""
     ).fetchall()[0]
-    (latest,) = con.execute("SELECT max(period_end) FROM measure_value WHERE period_type = 'month'").fetchall()[0]
+    (latest,) = con.execute(
+        """SELECT max(period_end) FROM measure_value WHERE period_type = 'month' AND area_level = 'force'
+        AND area_code = ? AND len(quality_flags) = 0""", [force]).fetchall()[0]
     sample = con.execute(
         f"""SELECT e.measure, e.period_type, strftime(e.period_end, '%Y-%m') AS period_end, e.area_level,
                    e.area_code, e.breakdown, e.numerator, p.numerator, e.vs_year_before, p.vs_year_before,
