@@ -353,6 +353,35 @@ def test_a_file_with_no_good_row_among_others_leaves_its_month_as_it_was(tmp_pat
     assert report.files[1].rows_quarantined == len(lines) - 1
 
 
+@pytest.mark.parametrize("change", ["rows added", "file removed"])
+def test_a_file_that_changes_while_it_is_loaded_fails_alone(tmp_path, warehouse, monkeypatch, change):
+    """A batch read directly reads its files again inside the write: if a file is no longer what
+    the first read counted, the batch is staged instead, which reads each file once and checks it,
+    so the file fails with a clear error and nothing of it is loaded, while the others load."""
+    from oversight.sources.police_uk import load
+
+    changing = write_lines(tmp_path / NAME, LINES)
+    other = bundled("street", "2018-02")
+    first_read = load._stage
+
+    def stage_then_change(con, batch, direct):
+        read_directly = first_read(con, batch, direct)
+        if changing.exists() and any(item.source.path == changing for item in batch):
+            if change == "rows added":
+                write_lines(changing, LINES + LINES[1:6])
+            else:
+                changing.unlink()
+        return read_directly
+
+    monkeypatch.setattr(load, "_stage", stage_then_change)
+    report = ingest_police_uk(warehouse, [changing, other])
+    changed, kept = report.files
+    assert not changed.ok and changed.rows_loaded == 0
+    assert "rows where the file holds" in changed.error if change == "rows added" else "cannot be read" in changed.error
+    assert _month_rows(warehouse, "2018-01") == 0 and _partition_rows(warehouse, "2018-01") is None
+    assert kept.ok and kept.rows_loaded == _month_rows(warehouse, "2018-02") > 0
+
+
 def test_a_file_named_for_a_month_that_does_not_exist_fails_alone(tmp_path, warehouse):
     import gzip
 

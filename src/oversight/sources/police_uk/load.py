@@ -548,8 +548,10 @@ def _make_files_table(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> 
     )
 
 
-class _NoGoodRow(Exception):
-    """A file of a batch being loaded directly has no good row: the batch must be staged."""
+class _StageInstead(Exception):
+    """A batch being loaded directly must be staged after all: a file has no good row, or the
+    reads inside the transaction did not give the rows the first read counted (a file changed or
+    went away in between). The staged path reads each file once and checks it."""
 
 
 def _refuse_inconsistent_files(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
@@ -629,8 +631,12 @@ def _write(con: duckdb.DuckDBPyConnection, batch: list[_Pending], direct: bool) 
                 _write_ledger(con, kind, files)
         finally:
             con.execute("SET preserve_insertion_order = true")  # what _stage's line numbers rely on
-    except _NoGoodRow:
+    except _StageInstead:
         return False
+    except duckdb.IOException as exc:
+        if direct and not _disk_error(exc):  # a file, not the warehouse, could not be read again
+            return False
+        raise WarehouseError(f"cannot write to the warehouse: {_first_line(exc)}") from exc
     except (duckdb.Error, OSError) as exc:
         raise WarehouseError(f"cannot write to the warehouse: {_first_line(exc)}") from exc
     for _, item in files:
@@ -656,7 +662,7 @@ def _insert_direct(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> Non
     kind = batch[0].kind
     cols = list(COLUMNS[kind]())
     # Every file with rows supplies its own partition (_direct_fits): if one has no good row,
-    # _NoGoodRow undoes this.
+    # _StageInstead undoes this.
     con.execute(
         """CREATE OR REPLACE TEMP TABLE __winner AS
         SELECT force, try_cast(name_month || '-01' AS DATE) AS month, __file, records AS rows
@@ -669,18 +675,21 @@ def _insert_direct(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> Non
         SELECT {", ".join(cols)}, {_per_file([p.source.name for p in batch], "__file")}, __line
         FROM ({checked}) WHERE __rule IS NULL"""
     ).fetchone()[0]  # type: ignore[index]
-    where = "__rule IS NOT NULL" if good < sum(p.layout.records for p in batch) else "false"
+    counted = sum(p.layout.records for p in batch)
+    where = "__rule IS NOT NULL" if good < counted else "false"
     con.execute(
         f"""CREATE OR REPLACE TEMP TABLE __bad AS
         SELECT __file, __line AS line, __rule, __field, __value, __reason, __record, force, month
         FROM ({checked}) WHERE {where}"""
     )
+    if good + _count(con, "__bad") != counted:  # the files read now are not the files counted
+        raise _StageInstead
     con.execute(
         """UPDATE __winner w SET rows = w.rows - b.n
         FROM (SELECT __file, count(*) AS n FROM __bad GROUP BY __file) b WHERE w.__file = b.__file"""
     )
     if _count(con, "__winner WHERE rows = 0"):
-        raise _NoGoodRow
+        raise _StageInstead
     con.execute(
         """CREATE OR REPLACE TEMP TABLE __summary AS
         SELECT r.__file, coalesce(w.rows, 0) AS loaded, r.n - coalesce(w.rows, 0) AS bad,
