@@ -337,3 +337,29 @@ def test_the_trust_gap_page_says_every_verdict_in_words_and_its_twin_lists_every
     assert {r["breakdown"] for r in force} == {f"ethnicity={g};question={q}" for g in ("Black", "Asian") for q in (
         "treat_everyone_fairly", "listen_to_concerns", "good_job_local", "stop_search_fair")}
     assert '<a href="gap/">The trust gap between ethnic groups</a>' in client.get("/trust/").text
+
+
+def test_every_page_renders_before_any_police_uk_file_is_loaded(tmp_path) -> None:
+    """An office starts with its reference data and nothing from police.uk yet: measures that read
+    police.uk await data, and every page says so instead of failing."""
+    from conftest import BUNDLED
+
+    from oversight.measures.engine import build
+    from oversight.sources.reference import ingest_reference
+    from oversight.warehouse import connect
+    from oversight.web import create_app
+
+    path = tmp_path / "warehouse.duckdb"
+    con = connect(path)
+    assert not ingest_reference(con, [BUNDLED.parent / "reference"]).failed
+    report = build(con)
+    assert not report.failed
+    assert {"stop_search_volume", "street_crime_total"} <= {m.measure for m in report.measures
+                                                             if m.status == "awaiting data"}
+    con.close()
+    client = Client(create_app(path, warm=False))
+    try:
+        for page in [*SECTION_PAGES, f"/stop-search/?area={BOROUGH}", "/stop-search/forces/", "/measures/"]:
+            assert client.get(page).status_code == 200, page
+    finally:
+        client.close()

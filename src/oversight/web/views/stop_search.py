@@ -83,8 +83,10 @@ def stop_search_page(store: Store, filters: Filters) -> dict[str, Any]:
     if other_counts:
         groups.append(section("Strip searches and other counts", [
             panels.groups_panel(store, m, area, period, d) for m in other_counts for d in m.breakdowns]))
-    if crosstab is not None:
-        dimension = next(b.split("=", 1)[0] for b in store.breakdowns(crosstab.id) if " / " in b)
+    # The crossed breakdown's name, once the measure has figures (a warehouse may have no searches yet).
+    crossed = [b.split("=", 1)[0] for b in store.breakdowns(crosstab.id) if " / " in b] if crosstab else []
+    dimension = crossed[0] if crossed else None
+    if crosstab is not None and dimension is not None:
         groups.append(section("How people and officers describe ethnicity", [panels.crosstab_panel(
             store, crosstab, area, period, dimension, panel_id="stop-search-crosstab",
             title=f"Self-defined (rows) against officer-defined (columns) ethnic group, {area.name}")]))
