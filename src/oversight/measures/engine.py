@@ -118,8 +118,8 @@ def build(
     try:
         return _build_all(con, catalogue, report, started, progress)
     finally:
-        for table in ("__values", "__rows", "__finished", "__base", "__monthly", "__filled", "__periods",
-                      "__segments", "__qmonth", "__no_area", "__chunk", "__hidden", "__ordered"):
+        for table in ("__values", "__finished", "__base", "__monthly", "__filled", "__periods",
+                      "__segments", "__qmonth", "__no_area", "__hidden", "__ordered"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(f"SET memory_limit = '{previous_limit}'")
 

@@ -113,8 +113,7 @@ def finish_in_warehouse(
     _add(timings, "secondary_suppression", t)
     for first_row, last_row in _row_ranges(con, "measure, piece_root, area_level, area_code, breakdown", budget):
         _finish_part(con, measures, ids, first_row, last_row, timings)
-    for table in ("__rows", "__hidden"):
-        con.execute(f"DROP TABLE IF EXISTS {table}")
+    con.execute("DROP TABLE IF EXISTS __hidden")
     _hide_derived_of_hidden(con, measures)
 
 
