@@ -22,8 +22,8 @@ import pyarrow.compute as pc
 from oversight import config
 from oversight.measures.catalogue import DERIVED, Measure
 from oversight.stats import (
-    compare_counts,
     compare_survey_proportions,
+    count_change,
     dispersion_by_series,
     gap_against_band,
     newcombe_difference,
@@ -490,14 +490,11 @@ def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray, 
                            np.where(den_b > 0, num_b / den_b, np.nan))
     counts = (unit == "count") & _whole(num) & _whole(num_b)
     if counts.any():
-        triples, back = np.unique(np.stack([num[counts], num_b[counts], phi[counts]], axis=1), axis=0,
-                                  return_inverse=True)
-        code[counts] = _codes(compare_counts(triples[:, 0], triples[:, 1], dispersion=triples[:, 2]),
-                              CHANGE_WORDS)[back.ravel()]
+        code[counts] = _change_codes(count_change(num[counts], num_b[counts], dispersion=phi[counts]))
     rates = (unit == "rate_per_1000") & _whole(num) & _whole(num_b) & (den > 0) & (den_b > 0)
     if rates.any():
-        code[rates] = _codes(compare_counts(num[rates], num_b[rates], den[rates], den_b[rates],
-                                            dispersion=phi[rates]), CHANGE_WORDS)
+        code[rates] = _change_codes(count_change(num[rates], num_b[rates], den[rates], den_b[rates],
+                                                 dispersion=phi[rates]))
     props = (unit == "proportion") & (den > 0) & (den_b > 0) & np.isfinite(value) & np.isfinite(value_b)
     props &= (value >= 0) & (value <= 1) & (value_b >= 0) & (value_b <= 1)
     if props.any():
@@ -511,6 +508,13 @@ def _year_before(x: dict[str, np.ndarray], unit: np.ndarray, value: np.ndarray, 
         code[survey] = _codes(compare_survey_proportions(value[survey], n[survey] / deff, value_b[survey],
                                                          n_b[survey] / deff), CHANGE_WORDS)
     return code
+
+
+def _change_codes(direction: np.ndarray) -> np.ndarray:
+    """CHANGE_WORDS codes of `count_change`'s directions (1 up, -1 down, 0 no change)."""
+    table = np.array([CHANGE_WORDS.index(SIGNIFICANT_DECREASE), CHANGE_WORDS.index(NO_SIGNIFICANT_CHANGE),
+                      CHANGE_WORDS.index(SIGNIFICANT_INCREASE)])
+    return table[direction.astype(np.int64) + 1]
 
 
 def _value_before(

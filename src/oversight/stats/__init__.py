@@ -10,6 +10,7 @@ from oversight.stats.compare import (
     compare_survey_proportions,
     compare_to_average,
     compare_year_on_year,
+    count_change,
     gap_against_band,
 )
 from oversight.stats.disclosure import Suppression, suppress, suppressed_values
@@ -49,6 +50,7 @@ __all__ = [
     "compare_survey_proportions",
     "compare_to_average",
     "compare_year_on_year",
+    "count_change",
     "describe_point",
     "dispersion",
     "dispersion_by_series",

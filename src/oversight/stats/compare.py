@@ -62,21 +62,53 @@ def count_change_p_value(
     `dispersion` phi > 1 (variance phi × mean, quasi-Poisson) both counts are divided by phi
     first: phi events count as one. The tails of those fractional counts are regularised
     incomplete beta functions, which are the binomial tails for whole counts."""
-    now, before, share, phi = np.broadcast_arrays(
+    now, before, share, phi = (np.atleast_1d(a).ravel() for a in np.broadcast_arrays(
         *(np.asarray(a, dtype=np.float64) for a in (count_now, count_before, share_now, dispersion))
-    )
+    ))
+    shape = np.broadcast_shapes(*(np.shape(a) for a in (count_now, count_before, share_now, dispersion)))
     total = now + before
-    at_most = np.atleast_1d(binom.cdf(now, total, share))
-    at_least = np.atleast_1d(binom.sf(now - 1, total, share))
-    scaled = np.atleast_1d(phi != 1)
+    at_most, at_least = np.empty(now.size), np.empty(now.size)
+    # Each tail is computed once, by the function for its kind of count: the binomial for whole
+    # counts (phi = 1), the incomplete beta function for counts divided by phi.
+    plain = phi == 1
+    if plain.any():
+        at_most[plain] = binom.cdf(now[plain], total[plain], share[plain])
+        at_least[plain] = binom.sf(now[plain] - 1, total[plain], share[plain])
+    scaled = ~plain
     if scaled.any():
-        k, n, p = (np.atleast_1d(a)[scaled] for a in (now / phi, total / phi, share))
+        k, n, p = now[scaled] / phi[scaled], total[scaled] / phi[scaled], share[scaled]
         with np.errstate(invalid="ignore"):
             # P(X <= k) and P(X >= k) for X ~ Binomial(n, p); the other branch covers a zero shape
             at_most[scaled] = np.where(k >= n, 1.0, betainc(np.maximum(n - k, _TINY), k + 1, 1 - p))
             at_least[scaled] = np.where(k <= 0, 1.0, betainc(np.maximum(k, _TINY), n - k + 1, p))
-    p_value = np.minimum(1.0, 2 * np.minimum(at_most, at_least)).reshape(now.shape)
+    p_value = np.minimum(1.0, 2 * np.minimum(at_most, at_least)).reshape(shape)
     return np.asarray(p_value, dtype=np.float64)
+
+
+def count_change(
+    count_now: npt.ArrayLike,
+    count_before: npt.ArrayLike,
+    exposure_now: npt.ArrayLike = 1.0,
+    exposure_before: npt.ArrayLike = 1.0,
+    confidence: float = CONFIDENCE,
+    dispersion: npt.ArrayLike = 1.0,
+) -> npt.NDArray[np.int8]:
+    """`compare_counts` as numbers, for tables of millions of comparisons: 1 for a significant
+    increase, -1 for a significant decrease, 0 for no significant change."""
+    func = "compare_counts"
+    level = check.confidence(func, confidence)
+    now = check.counts(func, "count_now", count_now)
+    before = check.counts(func, "count_before", count_before)
+    e_now = check.positive(func, "exposure_now", exposure_now)
+    e_before = check.positive(func, "exposure_before", exposure_before)
+    phi = check.numbers(func, "dispersion", dispersion)
+    check.fail(func, "dispersion", "1 or more", np.asarray(dispersion), phi >= 1)
+    now, before, e_now, e_before, phi = check.paired(
+        func, "counts, exposures and dispersion", now, before, e_now, e_before, phi
+    )
+    significant = count_change_p_value(now, before, e_now / (e_now + e_before), phi) < 1 - level
+    higher = now * e_before > before * e_now
+    return np.where(significant, np.where(higher, 1, -1), 0).astype(np.int8)
 
 
 def compare_counts(
@@ -93,20 +125,8 @@ def compare_counts(
     `dispersion` is phi, how many times the variance of a count exceeds its mean (1 or more;
     `dispersion_by_series` estimates it from a monthly series); 1 is a Poisson count.
     Significant when the p-value is below 1 - confidence; two zero counts are no change."""
-    func = "compare_counts"
-    level = check.confidence(func, confidence)
-    now = check.counts(func, "count_now", count_now)
-    before = check.counts(func, "count_before", count_before)
-    e_now = check.positive(func, "exposure_now", exposure_now)
-    e_before = check.positive(func, "exposure_before", exposure_before)
-    phi = check.numbers(func, "dispersion", dispersion)
-    check.fail(func, "dispersion", "1 or more", np.asarray(dispersion), phi >= 1)
-    now, before, e_now, e_before, phi = check.paired(
-        func, "counts, exposures and dispersion", now, before, e_now, e_before, phi
-    )
-    significant = count_change_p_value(now, before, e_now / (e_now + e_before), phi) < 1 - level
-    higher = now * e_before > before * e_now
-    return _change(significant & higher, significant & ~higher)
+    direction = count_change(count_now, count_before, exposure_now, exposure_before, confidence, dispersion)
+    return _change(direction > 0, direction < 0)
 
 
 def _period_counts(func: str, counts: object, periods_per_year: int, needed: int) -> FloatArray:
