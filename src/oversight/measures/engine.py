@@ -118,7 +118,7 @@ def build(
     try:
         return _build_all(con, catalogue, report, started, progress)
     finally:
-        for table in ("__values", "__finished", "__base", "__monthly", "__filled", "__periods",
+        for table in ("__values", "__finished", "__base", "__monthly", "__series", "__filled", "__periods",
                       "__segments", "__qmonth", "__no_area", "__hidden", "__ordered"):
             con.execute(f"DROP TABLE IF EXISTS {table}")
         con.execute(f"SET memory_limit = '{previous_limit}'")
@@ -304,15 +304,19 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     # Months the source covers (per force and area level: a ward file may start later than the
     # borough file): an area with no rows in such a month had zero; other months are missing.
     con.execute(
+        """CREATE OR REPLACE TEMP TABLE __series AS
+        SELECT row_number() OVER () AS sid, *
+        FROM (SELECT DISTINCT force, area_level, area_code, breakdown FROM __monthly)"""
+    )
+    con.execute(
         """CREATE OR REPLACE TEMP TABLE __filled AS
-        WITH series AS (SELECT DISTINCT force, area_level, area_code, breakdown FROM __monthly)
-        SELECT c.month, s.force, s.area_level, s.area_code, s.breakdown,
+        SELECT c.month, s.sid, c.level_id, s.force, s.area_level, s.area_code, s.breakdown,
                coalesce(x.numerator, 0) AS numerator,
                CASE WHEN x.month IS NULL THEN 0 ELSE x.denominator END AS denominator,
                c.source, c.seg, c.is_break,
                coalesce(q.bits, 0) | coalesce(qd.bits, 0) AS qbits,
                nullif(concat_ws('; ', q.reason, qd.reason), '') AS qreason
-        FROM series s JOIN __segments c USING (force, area_level)
+        FROM __series s JOIN __segments c USING (force, area_level)
         LEFT JOIN (SELECT date_trunc('month', month)::DATE AS month, force, area_level, area_code,
                           breakdown, numerator, denominator FROM __monthly) x
           USING (month, force, area_level, area_code, breakdown)
@@ -323,20 +327,25 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     )
     parts = []
     key = "force, area_level, area_code, breakdown"
-    # Quality of a period: the flags of its months, and a break flag when its months come from
-    # more than one segment (a change of source or a declared series break).
-    crossing = f"CASE WHEN min(seg) {{over}} <> max(seg) {{over}} THEN {FLAG_BITS['crosses_break']} ELSE 0 END"
-    flagged = ("bit_or(qbits) {over} | " + crossing,
-               "count(*) FILTER (WHERE qbits > 0) {over}",
-               "min(month) FILTER (WHERE qbits > 0) {over}", "max(month) FILTER (WHERE qbits > 0) {over}",
-               "min(seg) {over}", "max(seg) {over}", "string_agg(DISTINCT source, ' + ' ORDER BY source) {over}")
     if "month" in m.periods:
         parts.append(
             f"""SELECT 'month' AS period_type, month AS period_start, last_day(month) AS period_end,
                        {key}, numerator, denominator, qbits, qreason, CASE WHEN qbits > 0 THEN 1 ELSE 0 END,
                        month, month, seg, seg, source, is_break FROM __filled"""
         )
-    grouped = [f.format(over="") for f in flagged]
+    # A series has every month its force and level cover (`__filled` crosses the two), so what a
+    # period's months have in common, their number, segments and sources, is worked out once per
+    # force, level and period from `__segments`. Only the sums and the flags of the months are a
+    # series' own: those are grouped and windowed by series number, not by four text columns.
+    # Every join is on whole keys (numbers for series and for force and level), so no plan can
+    # join a series' periods to every force's months first.
+    # Quality of a period: the flags of its months, and a break flag when its months come from
+    # more than one segment (a change of source or a declared series break).
+    own = ("sum(numerator) {over} AS n, sum(denominator) {over} AS d, bit_or(qbits) {over} AS q, "
+           "count(*) FILTER (WHERE qbits > 0) {over} AS qn, min(month) FILTER (WHERE qbits > 0) {over} AS qf, "
+           "max(month) FILTER (WHERE qbits > 0) {over} AS ql")
+    crossing = f"CASE WHEN sl <> sh THEN {FLAG_BITS['crosses_break']} ELSE 0 END"
+    finished = f"n, d, q | {crossing}, NULL, qn, qf, ql, sl, sh, src, false"
     for period_type, start_sql, months in (
         ("fy_quarter", FY_QUARTER_START_SQL, 3),
         ("financial_year", FY_START_SQL, 12),
@@ -344,26 +353,33 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     ):
         if period_type in m.periods:
             parts.append(
-                f"""SELECT '{period_type}', {start_sql} AS period_start,
-                           last_day(max(month)) AS period_end, {key},
-                           sum(numerator), sum(denominator), {grouped[0]}, NULL, {', '.join(grouped[1:])}, false
-                    FROM __filled GROUP BY {start_sql}, {key} HAVING count(*) = {months}"""
+                f"""SELECT '{period_type}', period_start, period_end, {key}, {finished}
+                    FROM (SELECT sid, level_id, {start_sql} AS period_start, {own.format(over="")}
+                          FROM __filled GROUP BY ALL)
+                    JOIN (SELECT level_id, {start_sql} AS period_start,
+                                 last_day(max(month)) AS period_end, min(seg) AS sl, max(seg) AS sh,
+                                 string_agg(DISTINCT source, ' + ' ORDER BY source) AS src
+                          FROM __segments GROUP BY ALL HAVING count(*) = {months})
+                      USING (level_id, period_start)
+                    JOIN __series USING (sid)"""
             )
     if "rolling_12" in m.periods:
-        windowed = [f.format(over="OVER w") for f in flagged]
-        # string_agg(DISTINCT) is not a window function: the source of the first and last month.
-        windowed[-1] = ("CASE WHEN first(source) OVER w = source THEN source "
-                        "ELSE first(source) OVER w || ' + ' || source END")
+        # A row is kept only where all 12 months to it are covered; there, a series' last 12 rows
+        # are those months, so its window counts rows (cheaper than a range of dates).
         parts.append(
-            f"""SELECT 'rolling_12', (month - INTERVAL 11 MONTH)::DATE, last_day(month), {key}, n, d,
-                       q, NULL, qn, qf, ql, sl, sh, src, false
-                FROM (SELECT *, sum(numerator) OVER w AS n, sum(denominator) OVER w AS d,
-                             count(*) OVER w AS months, {windowed[0]} AS q, {windowed[1]} AS qn,
-                             {windowed[2]} AS qf, {windowed[3]} AS ql, {windowed[4]} AS sl,
-                             {windowed[5]} AS sh, {windowed[6]} AS src
-                      FROM __filled
-                      WINDOW w AS (PARTITION BY {key} ORDER BY month
+            f"""SELECT 'rolling_12', (month - INTERVAL 11 MONTH)::DATE, last_day(month), {key}, {finished}
+                FROM (SELECT sid, level_id, month, {own.format(over="OVER w")} FROM __filled
+                      WINDOW w AS (PARTITION BY sid ORDER BY month ROWS BETWEEN 11 PRECEDING AND CURRENT ROW))
+                JOIN (SELECT level_id, month, count(*) OVER w AS months, min(seg) OVER w AS sl,
+                             max(seg) OVER w AS sh,
+                             -- string_agg(DISTINCT) is not a window function: the first and last month's
+                             CASE WHEN first(source) OVER w = source THEN source
+                                  ELSE first(source) OVER w || ' + ' || source END AS src
+                      FROM __segments
+                      WINDOW w AS (PARTITION BY level_id ORDER BY month
                                    RANGE BETWEEN INTERVAL 11 MONTH PRECEDING AND CURRENT ROW))
+                  USING (level_id, month)
+                JOIN __series USING (sid)
                 WHERE months = 12"""
         )
     declared = " ".join(
@@ -434,7 +450,9 @@ def _segments_and_quality(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
         SELECT force, area_level, month, source,
                has_previous AND (previous IS DISTINCT FROM source OR list_contains({declared}, month)) AS is_break,
                sum((has_previous AND (previous IS DISTINCT FROM source OR list_contains({declared}, month)))::INT)
-                   OVER (PARTITION BY force, area_level ORDER BY month) AS seg
+                   OVER (PARTITION BY force, area_level ORDER BY month) AS seg,
+               -- a number for the force and level, by which the periods' joins find their months
+               dense_rank() OVER (ORDER BY force, area_level) AS level_id
         FROM marked"""
     )
     fields = [f"'{f}'" for f in m.quality_fields]
