@@ -280,6 +280,8 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
     # `source` names the stream each row comes from (default: the police.uk table the measure
     # reads); `for_levels` lets a row count towards some area levels only (see mps_crime_series).
     source = "source" if "source" in columns else _sql_text(_default_source(m))
+    # Where every row has the one source, each group's is that one: no need to gather them.
+    sources = "string_agg(DISTINCT source, ' + ' ORDER BY source)" if "source" in columns else source
     level_sql = []
     for level in m.levels:
         code = "force" if level == "force" else level
@@ -294,7 +296,7 @@ def _build_records(con: duckdb.DuckDBPyConnection, m: Measure) -> None:
         level_sql.append(
             f"""SELECT month, force, '{level}' AS area_level, area_code, {label} AS breakdown,
                        sum(numerator)::DOUBLE AS numerator, sum(denominator)::DOUBLE AS denominator,
-                       string_agg(DISTINCT source, ' + ' ORDER BY source) AS source
+                       {sources} AS source
                 FROM (SELECT *, {code} AS area_code, {denominator} AS denominator, {source} AS source
                       FROM __base WHERE {code} IS NOT NULL{only})
                 GROUP BY GROUPING SETS ({sets})"""
