@@ -382,6 +382,82 @@ def test_a_file_that_changes_while_it_is_loaded_fails_alone(tmp_path, warehouse,
     assert kept.ok and kept.rows_loaded == _month_rows(warehouse, "2018-02") > 0
 
 
+def _load_both_ways(tmp_path, monkeypatch, paths) -> list:
+    """The reports and warehouse state of loading `paths` as one batch read directly, then staged;
+    asserts that the first was written directly."""
+    from oversight.sources.police_uk import load
+    from oversight.warehouse import connect
+
+    written, write = [], load._write
+    monkeypatch.setattr(load, "_write", lambda con, batch, direct: written.append(direct) or write(con, batch, direct))
+    results = []
+    for way in ("direct", "staged"):
+        if way == "staged":
+            monkeypatch.setattr(load, "_direct_fits", lambda batch: False)
+        con = connect(tmp_path / f"{way}.duckdb")
+        report = ingest_police_uk(con, paths)
+        results.append(([(f.ok, f.rows_loaded, f.rows_quarantined, f.problems, f.notes) for f in report.files],
+                        _loaded_state(con)))
+        con.close()
+    assert written[0] is True
+    return results
+
+
+def _repeat_note(notes: list[str]) -> str:
+    (note,) = [n for n in notes if "repeat" in n]
+    return note.split(";")[0]
+
+
+def test_repeated_rows_read_directly_are_counted_by_their_values(tmp_path, monkeypatch):
+    """The direct way counts distinct rows by their text where no quote can change their values:
+    a row whose only difference is a quoted value still repeats, a trailing space does not, and a
+    last line without its line end is the same row."""
+    def quoted_first(line: str) -> str:
+        first, rest = line.split(",", 1)
+        return f'"{first}",{rest}'
+
+    folder = tmp_path / "in"
+    lines = [csv_lines(bundled("street", month)) for month in ("2018-01", "2018-02", "2018-03")]
+    paths = [
+        write_lines(folder / "2018-01-city-of-london-street.csv", [*lines[0], quoted_first(lines[0][5])]),
+        write_lines(folder / "2018-02-city-of-london-street.csv", [*lines[1], lines[1][5] + " "]),
+        _write_bytes(folder / "2018-03-city-of-london-street.csv",
+                     "\r\n".join([*lines[2], lines[2][5]]).encode()),
+    ]
+    direct, staged = _load_both_ways(tmp_path, monkeypatch, paths)
+    assert direct == staged
+    from oversight.warehouse import connect
+
+    alone = []
+    for path in paths:
+        con = connect(tmp_path / f"{path.stem}.duckdb")
+        alone.append(_repeat_note(ingest_police_uk(con, [path]).files[0].notes))
+        con.close()
+    assert [_repeat_note(f[4]) for f in direct[0]] == alone
+    assert alone[0] == f"72 of {ROWS + 1} rows (10%) repeat an earlier row exactly"
+
+
+def test_a_row_with_too_few_or_too_many_values_is_found_in_a_batch_read_directly(tmp_path, monkeypatch):
+    """Counting by lines does not split rows into values: the insert's read finds such a row and
+    the batch is staged, which quarantines it as unreadable at its line."""
+    paths = _files_of_several_months(tmp_path / "in")
+    lines = csv_lines(paths[1])
+    lines[99] = ",".join(lines[99].split(",")[:5])  # line 100
+    lines[199] += ",one more"  # line 200
+    write_lines(paths[1], lines)
+    direct, staged = _load_both_ways(tmp_path, monkeypatch, paths)
+    assert direct == staged
+    files, (_, quarantine, _, _) = direct
+    assert [(ok, loaded + bad, bad) for ok, loaded, bad, _, _ in files] == [
+        (True, 698, 1), (True, len(lines) - 1, 3), (True, len(csv_lines(paths[2])) - 1, 1)]
+    # quarantine without load_id: (dataset, force, month, source_file, source_line, field, value, reason, record)
+    assert [(q[4], q[7]) for q in quarantine if q[3] == str(paths[1])] == [
+        (100, "unreadable row: Expected Number of Columns: 12 Found: 5"),
+        (200, "unreadable row: Expected Number of Columns: 12 Found: 13"),
+        (350, "'Cyber crime 1' is not a known police.uk crime type"),
+    ]
+
+
 def test_a_file_named_for_a_month_that_does_not_exist_fails_alone(tmp_path, warehouse):
     import gzip
 

@@ -365,7 +365,8 @@ def _first_line(exc: BaseException) -> str:
 # --- one batch ------------------------------------------------------------------------------
 #
 # A batch is read in one of two ways, and both leave the same temp tables for the write:
-#   direct  (the usual case) the reader's rows are counted first; then, inside the transaction,
+#   direct  (the usual case) each file's records and distinct records are counted first
+#           (_count_rows); then, inside the transaction,
 #           the good rows go straight from the reader into the warehouse table, their line
 #           being their position in the file, and the bad rows into __bad by a second read
 #           that runs only when rows are missing from the first;
@@ -374,7 +375,8 @@ def _first_line(exc: BaseException) -> str:
 # The direct way needs lines to follow from row positions (no blank line, no line break inside
 # quotes, no row the reader rejects), every file read whole, and each file's force and month
 # known from its name or --force; it falls back to staging when a file turns out to have no
-# good row, whose partition must then be left as it is.
+# good row, whose partition must then be left as it is, and when the insert's read meets a row
+# it cannot read (one with too few or too many fields, which the count by lines does not see).
 #
 # Shared: __files (one row per file), __winner (the partitions the batch replaces and the file
 # supplying each), __bad (rows that broke a rule, with their line), __rejects (rows the reader
@@ -399,6 +401,15 @@ def _read_csv(batch: list[_Pending], *, rejects: bool) -> str:
               if rejects else "")
     return (f"""read_csv({files}, columns = {columns}, header = true, auto_detect = false,
                          delim = ',', quote = '"', escape = '"', strict_mode = true{stored})""")
+
+
+def _read_lines(batch: list[_Pending]) -> str:
+    """The batch's files as one read_csv call giving each record after the header whole, as
+    __text (without its line end): no quote is special and no delimiter splits it, unless the
+    file holds the byte 0x01, which makes the read fail."""
+    files = "[" + ", ".join(lit(str(p.readable)) for p in batch) + "]"
+    return (f"""read_csv({files}, columns = {{'__text': 'VARCHAR'}}, header = true, auto_detect = false,
+                         delim = '\x01', quote = '', escape = '', strict_mode = true)""")
 
 
 def _row_hash(batch: list[_Pending]) -> str:
@@ -504,13 +515,7 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending], direct: bool) 
     False if it was staged."""
     con.execute("DROP TABLE IF EXISTS __rejects_raw; DROP TABLE IF EXISTS __reject_scans")
     if direct and _direct_fits(batch):
-        # Each file's rows and distinct rows, which also stores the rows the reader rejects.
-        con.execute(
-            f"""CREATE OR REPLACE TEMP TABLE __read AS
-            SELECT file_index::BIGINT AS __file, count(*) AS n, count(DISTINCT {_row_hash(batch)}) AS distinct_rows
-            FROM {_read_csv(batch, rejects=True)} GROUP BY ALL"""
-        )
-        _make_files_table(con, batch)
+        _make_files_table(con, batch, rejects=_count_rows(con, batch))
         read = dict(con.execute("SELECT __file, n FROM __read").fetchall())
         if not _count(con, "__rejects") and all(read.get(i, 0) == p.layout.records for i, p in enumerate(batch)):
             con.execute("CREATE OR REPLACE TEMP TABLE __rejects AS SELECT *, ordinal AS line FROM __rejects")  # none
@@ -521,12 +526,51 @@ def _stage(con: duckdb.DuckDBPyConnection, batch: list[_Pending], direct: bool) 
     return False
 
 
+def _count_rows(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> bool:
+    """__read: each file's rows (n) and distinct rows, for a batch to be read directly; True if
+    some files were read value by value (see below), so that __rejects_raw holds their rejects.
+
+    They are counted over whole records (_read_lines), which costs a third of reading every
+    value: a record without a quote is its values joined by commas (the reader splits it at
+    every comma, makes an empty field NULL and changes nothing else), so two such records hold
+    the same values exactly when they are the same text. The files where that cannot be relied
+    on (a record with a quote, whose quotes may or may not change its values), or that this read
+    cannot read or finds with other rows than the layout pass counted, are read again value by
+    value, which also stores the rows the reader rejects in __rejects_raw.
+    """
+    try:
+        con.execute(
+            f"""CREATE OR REPLACE TEMP TABLE __read AS
+            SELECT file_index::BIGINT AS __file, count(*) AS n, count(DISTINCT hash(__text)) AS distinct_rows,
+                   count(*) FILTER (WHERE contains(__text, '"')) AS quoted
+            FROM {_read_lines(batch)} GROUP BY ALL"""
+        )
+        read = {i: (n, quoted) for i, n, quoted in con.execute("SELECT __file, n, quoted FROM __read").fetchall()}
+        again = [i for i, p in enumerate(batch) if read.get(i, (0, 0)) != (p.layout.records, 0)]
+    except duckdb.Error:  # the read by values says why, or stores the rows it rejects
+        con.execute(
+            "CREATE OR REPLACE TEMP TABLE __read (__file BIGINT, n BIGINT, distinct_rows BIGINT, quoted BIGINT)"
+        )
+        again = list(range(len(batch)))
+    if again:
+        index = f"([{', '.join(map(str, again))}]::BIGINT[])[file_index::BIGINT + 1]"
+        subset = [batch[i] for i in again]
+        con.execute(f"DELETE FROM __read WHERE __file IN ({', '.join(map(str, again))})")
+        con.execute(
+            f"""INSERT INTO __read
+            SELECT {index}, count(*), count(DISTINCT {_row_hash(batch)}), 0
+            FROM {_read_csv(subset, rejects=True)} GROUP BY ALL"""
+        )
+    return bool(again)
+
+
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
     return con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]  # type: ignore[index]
 
 
-def _make_files_table(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
-    """__files, and __rejects from the reader's rejects of the batch."""
+def _make_files_table(con: duckdb.DuckDBPyConnection, batch: list[_Pending], rejects: bool = True) -> None:
+    """__files, and __rejects from the reader's rejects of the batch (none if not `rejects`: no
+    read stored them)."""
     con.execute(
         """CREATE OR REPLACE TEMP TABLE __files AS
         SELECT unnest(range(len($1)))::BIGINT AS __file, NULL::BIGINT AS load_id, unnest($1::VARCHAR[]) AS name,
@@ -535,6 +579,12 @@ def _make_files_table(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> 
         [[p.source.name for p in batch], [str(p.readable) for p in batch], [p.force for p in batch],
          [p.source.name_month for p in batch], [p.layout.records for p in batch]],
     )
+    if not rejects:
+        con.execute(
+            """CREATE OR REPLACE TEMP TABLE __rejects
+            (__file BIGINT, ordinal UBIGINT, column_name VARCHAR, error_message VARCHAR, csv_line VARCHAR)"""
+        )
+        return
     # One reject per bad record (DuckDB reports a short row once per missing column), tagged with
     # the batch's file index. Its `line` is the record's number, counting the header and blank
     # lines but not line breaks inside quotes; _number_lines turns it into a physical line.
@@ -551,7 +601,9 @@ def _make_files_table(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> 
 class _StageInstead(Exception):
     """A batch being loaded directly must be staged after all: a file has no good row, or the
     reads inside the transaction did not give the rows the first read counted (a file changed or
-    went away in between). The staged path reads each file once and checks it."""
+    went away in between). The staged path reads each file once and checks it. (A read inside
+    the transaction that fails, on a row it cannot read or a file it cannot open, has the same
+    effect: see _write.)"""
 
 
 def _refuse_inconsistent_files(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> None:
@@ -633,8 +685,11 @@ def _write(con: duckdb.DuckDBPyConnection, batch: list[_Pending], direct: bool) 
             con.execute("SET preserve_insertion_order = true")  # what _stage's line numbers rely on
     except _StageInstead:
         return False
-    except duckdb.IOException as exc:
-        if direct and not _disk_error(exc):  # a file, not the warehouse, could not be read again
+    except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+        # A file, not the warehouse, could not be read again (IOException), or it holds a row the
+        # reader cannot read (InvalidInputException: a row with too few or too many fields, which
+        # the count by lines does not see): the staged read stores such rows as unreadable.
+        if direct and not _disk_error(exc):
             return False
         raise WarehouseError(f"cannot write to the warehouse: {_first_line(exc)}") from exc
     except (duckdb.Error, OSError) as exc:
