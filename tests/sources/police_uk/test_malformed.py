@@ -439,11 +439,12 @@ def test_repeated_rows_read_directly_are_counted_by_their_values(tmp_path, monke
 
 def test_a_row_with_too_few_or_too_many_values_is_found_in_a_batch_read_directly(tmp_path, monkeypatch):
     """Counting by lines does not split rows into values: the insert's read finds such a row and
-    the batch is staged, which quarantines it as unreadable at its line."""
+    the batch is staged, which quarantines it as unreadable at its line. (A row short of fields
+    and another with as many too many leave the file's count of commas right.)"""
     paths = _files_of_several_months(tmp_path / "in")
     lines = csv_lines(paths[1])
-    lines[99] = ",".join(lines[99].split(",")[:5])  # line 100
-    lines[199] += ",one more"  # line 200
+    lines[99] = ",".join(lines[99].split(",")[:5])  # line 100: 7 commas short
+    lines[199] += ",one,two,three,four,five,six,seven"  # line 200: 7 too many
     write_lines(paths[1], lines)
     direct, staged = _load_both_ways(tmp_path, monkeypatch, paths)
     assert direct == staged
@@ -484,3 +485,19 @@ def test_a_header_running_over_two_lines_fails_the_file(tmp_path, warehouse):
     lines = _header_with(lambda h: h.replace("Crime ID", '"Crime\nID"'))
     (f,) = ingest_police_uk(warehouse, [write_lines(tmp_path / NAME, lines)]).files
     assert f.error == "the header runs over several lines (a quoted column name holds a line break)"
+
+
+def test_a_row_with_empty_fields_after_its_last_column_repeats_the_row_without_them(tmp_path, monkeypatch):
+    """The reader takes empty fields after the last column as none ('1,x,' holds the values of
+    '1,x'), so such a row repeats the row without them, read directly as staged."""
+    folder = tmp_path / "in"
+    lines = [csv_lines(bundled("street", month)) for month in ("2018-01", "2018-02")]
+    paths = [
+        write_lines(folder / "2018-01-city-of-london-street.csv", [*lines[0], lines[0][5] + ",", lines[0][6] + ",,"]),
+        write_lines(folder / "2018-02-city-of-london-street.csv", lines[1]),
+    ]
+    direct, staged = _load_both_ways(tmp_path, monkeypatch, paths)
+    assert direct == staged
+    files, _ = direct
+    assert [(ok, bad) for ok, _, bad, _, _ in files] == [(True, 0), (True, 0)]
+    assert _repeat_note(files[0][4]) == f"73 of {ROWS + 2} rows (10%) repeat an earlier row exactly"

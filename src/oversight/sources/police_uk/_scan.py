@@ -48,6 +48,7 @@ class Layout:
     first_other_ending: tuple[str, int] | None = None  # the first line that ends another way: (kind, line)
     unclosed_quote_line: int | None = None  # where a quoted value opens that the file never closes
     empty: bool = True  # no bytes at all (a BOM alone counts as none)
+    commas: int = 0  # commas in the whole file, header and quoted values included
 
     @property
     def mixed_endings(self) -> bool:
@@ -151,6 +152,7 @@ class _Scanner:
         self.first_ending: int | None = None
         self.first_other: tuple[int, int] | None = None
         self.any_bytes = False
+        self.commas = 0
 
     def layout(self, sha: str) -> Layout:
         ends_open = self.record_has_bytes or self.breaks_in_record > 0
@@ -169,6 +171,7 @@ class _Scanner:
             first_other_ending=(ENDINGS[self.first_other[0]], self.first_other[1]) if self.first_other else None,
             unclosed_quote_line=self.quote_open_line if self.in_quote else None,
             empty=not self.any_bytes,
+            commas=self.commas,
         )
 
     # --- one chunk ---------------------------------------------------------------------------
@@ -183,6 +186,7 @@ class _Scanner:
         if not buf:
             return
         self.any_bytes = True
+        self.commas += int(np.count_nonzero(np.frombuffer(buf, np.uint8) == COMMA))  # numpy: a fifth of bytes.count
         last = buf[-1]
         if not self.header_done:
             buf = self._feed_plain_header(buf)

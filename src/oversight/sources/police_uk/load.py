@@ -534,9 +534,11 @@ def _count_rows(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> bool:
     value: a record without a quote is its values joined by commas (the reader splits it at
     every comma, makes an empty field NULL and changes nothing else), so two such records hold
     the same values exactly when they are the same text. The files where that cannot be relied
-    on (a record with a quote, whose quotes may or may not change its values), or that this read
-    cannot read or finds with other rows than the layout pass counted, are read again value by
-    value, which also stores the rows the reader rejects in __rejects_raw.
+    on are read again value by value, which also stores the rows the reader rejects in
+    __rejects_raw: a record with a quote (its quotes may or may not change its values); a file
+    with more commas than its header's in every record (the reader takes empty fields after the
+    last column as no field at all, so '1,x,' holds the values of '1,x'; the layout pass counts
+    the commas); and a file this read cannot read or finds with other rows than the layout pass.
     """
     try:
         con.execute(
@@ -546,8 +548,10 @@ def _count_rows(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> bool:
             FROM {_read_lines(batch)} GROUP BY ALL"""
         )
         read = {i: (n, quoted) for i, n, quoted in con.execute("SELECT __file, n, quoted FROM __read").fetchall()}
-        again = [i for i, p in enumerate(batch) if read.get(i, (0, 0)) != (p.layout.records, 0)]
-    except duckdb.Error:  # the read by values says why, or stores the rows it rejects
+        again = [i for i, p in enumerate(batch)
+                 if read.get(i, (0, 0)) != (p.layout.records, 0) or _extra_commas(p)]
+    except (duckdb.InvalidInputException, duckdb.IOException):
+        # The read by values says why, or stores the rows it rejects.
         con.execute(
             "CREATE OR REPLACE TEMP TABLE __read (__file BIGINT, n BIGINT, distinct_rows BIGINT, quoted BIGINT)"
         )
@@ -562,6 +566,12 @@ def _count_rows(con: duckdb.DuckDBPyConnection, batch: list[_Pending]) -> bool:
             FROM {_read_csv(subset, rejects=True)} GROUP BY ALL"""
         )
     return bool(again)
+
+
+def _extra_commas(item: _Pending) -> bool:
+    """Whether a file's records hold more commas than its header does, counted over the file."""
+    per_record = item.layout.header.count(b",")
+    return item.layout.commas != per_record * (item.layout.records + 1)
 
 
 def _count(con: duckdb.DuckDBPyConnection, table: str) -> int:
@@ -687,9 +697,11 @@ def _write(con: duckdb.DuckDBPyConnection, batch: list[_Pending], direct: bool) 
         return False
     except (duckdb.IOException, duckdb.InvalidInputException) as exc:
         # A file, not the warehouse, could not be read again (IOException), or it holds a row the
-        # reader cannot read (InvalidInputException: a row with too few or too many fields, which
-        # the count by lines does not see): the staged read stores such rows as unreadable.
-        if direct and not _disk_error(exc):
+        # reader cannot read (a CSV error: a row with too few or too many fields, which the count
+        # by lines does not see): the staged read stores such rows as unreadable. Any other error
+        # of the SQL is the warehouse's.
+        from_file = isinstance(exc, duckdb.IOException) or "CSV Error" in str(exc)
+        if direct and from_file and not _disk_error(exc):
             return False
         raise WarehouseError(f"cannot write to the warehouse: {_first_line(exc)}") from exc
     except (duckdb.Error, OSError) as exc:
