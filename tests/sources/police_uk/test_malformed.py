@@ -323,19 +323,10 @@ def test_rows_of_several_files_read_together_keep_their_lines(tmp_path, warehous
 
 
 def test_a_batch_loads_the_same_whether_read_directly_or_staged(tmp_path, monkeypatch):
-    from oversight.sources.police_uk import load
-    from oversight.warehouse import connect
-
     paths = _files_of_several_months(tmp_path)
-    states = []
-    for way in ("direct", "staged"):
-        if way == "staged":
-            monkeypatch.setattr(load, "_direct_fits", lambda batch: False)
-        con = connect(tmp_path / f"{way}.duckdb")
-        report = ingest_police_uk(con, paths)
-        states.append((_loaded_state(con), [(f.rows_loaded, f.problems, f.notes, f.months) for f in report.files]))
-        con.close()
-    assert states[0] == states[1]
+    direct, staged = _load_both_ways(tmp_path, monkeypatch, paths,
+                                     lambda f: (f.rows_loaded, f.problems, f.notes, f.months))
+    assert direct == staged
 
 
 def test_a_file_with_no_good_row_among_others_leaves_its_month_as_it_was(tmp_path, warehouse):
@@ -382,9 +373,13 @@ def test_a_file_that_changes_while_it_is_loaded_fails_alone(tmp_path, warehouse,
     assert kept.ok and kept.rows_loaded == _month_rows(warehouse, "2018-02") > 0
 
 
-def _load_both_ways(tmp_path, monkeypatch, paths) -> list:
-    """The reports and warehouse state of loading `paths` as one batch read directly, then staged;
-    asserts that the first was written directly."""
+def _load_both_ways(tmp_path, monkeypatch, paths, of_file=None) -> list:
+    """The reports (`of_file` of each file's, by default its outcome, rows and notes) and warehouse
+    state of loading `paths` as one batch read directly, then staged; asserts that the first was
+    written directly."""
+    if of_file is None:
+        def of_file(f):
+            return (f.ok, f.rows_loaded, f.rows_quarantined, f.problems, f.notes)
     from oversight.sources.police_uk import load
     from oversight.warehouse import connect
 
@@ -396,8 +391,7 @@ def _load_both_ways(tmp_path, monkeypatch, paths) -> list:
             monkeypatch.setattr(load, "_direct_fits", lambda batch: False)
         con = connect(tmp_path / f"{way}.duckdb")
         report = ingest_police_uk(con, paths)
-        results.append(([(f.ok, f.rows_loaded, f.rows_quarantined, f.problems, f.notes) for f in report.files],
-                        _loaded_state(con)))
+        results.append(([of_file(f) for f in report.files], _loaded_state(con)))
         con.close()
     assert written[0] is True
     return results
