@@ -12,9 +12,6 @@ import numpy as np
 import pytest
 from conftest import BUNDLED, REPO
 
-from oversight.measures.engine import build
-from oversight.sources.police_uk import ingest_police_uk
-from oversight.sources.reference import ingest_reference
 from oversight.stats import rate_ratio
 from oversight.warehouse import connect
 
@@ -23,15 +20,9 @@ LAMBETH = "E09000022"
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    con = connect(tmp_path_factory.mktemp("real") / "warehouse.duckdb")
-    assert not ingest_reference(con, [REFERENCE]).failed
-    assert not ingest_police_uk(con, [BUNDLED]).failed
-    from oversight.sources.reference import place_loaded_records
-
-    place_loaded_records(con)
-    report = build(con)
-    assert not report.failed, report.failed
+def built(bundled_built):
+    """The session's build of the bundled data, as `make demo` loads it (conftest.bundled_built)."""
+    con = connect(bundled_built, read_only=True)
     yield con
     con.close()
 
