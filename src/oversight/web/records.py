@@ -52,15 +52,38 @@ def records(frame: pd.DataFrame, store: AreaLookup) -> list[dict[str, Any]]:
     """The rows of a `measure_values` frame, JSON-safe, with `period_key` and `area_name`."""
     if frame.empty:
         return []
-    out = []
-    for row in frame.to_dict("records"):
-        record = {k: json_safe(v) for k, v in row.items()}
+    columns = list(frame.columns)
+    # Column by column (`json_safe_column`), then row by row: the same values as `json_safe` on
+    # each cell, without a Python object per cell from pandas first.
+    out = [dict(zip(columns, values, strict=True))
+           for values in zip(*(json_safe_column(frame[c]) for c in columns), strict=True)]
+    for record in out:
         record.update(change_columns(record))
-        record["period_key"] = period_key(str(row["period_type"]), as_date(row["period_end"]))
-        area = store.area(str(row["area_code"]), str(row["area_level"]))
-        record["area_name"] = area.name if area else str(row["area_code"])
-        out.append(record)
+        record["period_key"] = period_key(str(record["period_type"]), as_date(record["period_end"]))
+        area = store.area(str(record["area_code"]), str(record["area_level"]))
+        record["area_name"] = area.name if area else str(record["area_code"])
     return out
+
+
+def json_safe_column(column: pd.Series) -> list[Any]:
+    """`json_safe` of each value of `column`, whole columns of plain numbers, dates and text at once."""
+    kind = column.dtype
+    if isinstance(kind, np.dtype) and kind.kind in "biuf":
+        values = column.to_numpy().tolist()  # Python bool, int and float
+        if kind.kind == "f":
+            return [None if v != v else v for v in values]  # NaN is the only value not equal to itself
+        return values
+    if isinstance(kind, np.dtype) and kind.kind == "M":
+        stamps = pd.DatetimeIndex(column)
+        missing = stamps.isna()
+        if (stamps[~missing].normalize() == stamps[~missing]).all():  # dates: midnights, no zone
+            return [None if gone else text for text, gone in zip(stamps.strftime("%Y-%m-%d"), missing, strict=True)]
+    if isinstance(kind, pd.StringDtype):  # text, or a missing value (NaN, None or NA)
+        return [v if type(v) is str else None for v in column.tolist()]
+    if isinstance(kind, pd.api.extensions.ExtensionDtype) and kind.kind in "biu":  # Python bool or int, or NA
+        return [None if v is pd.NA else v for v in column.tolist()]
+    # Text and None are already JSON-safe; anything else (lists, numbers in an object column) goes through json_safe.
+    return [v if v is None or type(v) is str else json_safe(v) for v in column.tolist()]
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
