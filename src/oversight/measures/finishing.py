@@ -573,9 +573,11 @@ def _hide_with_others(
                 ORDER BY v.rowid""",
             params={"first": first_row, "last": last_row},
         ).to_arrow_table()
-        # A fixed order: where cells tie, the choice of which to hide must not vary by run.
-        frame = _lean_frame(fetched.take(_sort_order(fetched, _SUPPRESSION_ORDER)))
-        del fetched
+        # A fixed order: where cells tie, the choice of which to hide must not vary by run. The
+        # rows are put in it as small codes and numbers (Arrow's take of the text took longer).
+        order = _sort_order(fetched, _SUPPRESSION_ORDER)
+        frame = _lean_frame(fetched).take(order).reset_index(drop=True)
+        del fetched, order
         _give_back_memory()
         rows_unit = unit[frame["m_index"].to_numpy(np.int64)]
         # An additive measure's unit is a count, a rate or a proportion: neither a reference
