@@ -120,6 +120,19 @@ def test_the_overview_shows_each_headline_measure_with_its_reading(client: Clien
             assert card["message"] in html
 
 
+def test_the_overview_without_a_period_says_each_card_has_its_own(client: Client) -> None:
+    """With no period chosen each card shows its measure's newest figure, a quarter for one and
+    12 months for another: the page must not say they all cover the same span."""
+    data = client.get("/index.json").json()["data"]
+    html = client.get("/").text
+    shown = {c["period_label"] for s in data["sections"] for c in s["panels"] if c.get("period_label")}
+    assert len(shown) > 1
+    assert "the latest figures of each measure; each card names its period." in html
+    assert "the latest 12 months of each measure" not in html
+    for label in shown:
+        assert label in html
+
+
 def test_spc_readings_have_a_shape_and_words_not_colour_alone(client: Client) -> None:
     html = client.get("/").text
     badges = re.findall(r'<span class="badge [^"]+"><span class="shape" aria-hidden="true">(.)</span> '
