@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oversight.web.records import json_safe, json_safe_column, records
+from oversight.web.records import frame_records, json_safe, json_safe_column, records
 from oversight.web.store import Store
 
 
@@ -21,8 +21,9 @@ def typed(values: list[Any]) -> str:
     return json.dumps([(type(v).__name__, v) for v in values], default=str)
 
 
-def cell_by_cell(column: pd.Series) -> list[Any]:
-    return [json_safe(v) for v in column.to_numpy(dtype=object)]
+def cell_by_cell(frame: pd.DataFrame, column: str) -> list[Any]:
+    """`json_safe` of each cell as pandas hands over a row (`to_dict`), as records() once did."""
+    return [json_safe(row[column]) for row in frame.to_dict("records")]
 
 
 AWKWARD = pd.DataFrame({
@@ -37,15 +38,21 @@ AWKWARD = pd.DataFrame({
     "times": pd.to_datetime(["2024-01-31 12:30", None, "2024-03-31 00:00", "2024-04-30 00:00"])
                .astype("datetime64[us]"),
     "no_dates": pd.Series([pd.NaT] * 4, dtype="datetime64[us]"),
+    "numpy_in_object": pd.Series([np.datetime64("2024-01-31"), np.datetime64("NaT"), np.int32(7), np.float32("nan")],
+                                 dtype=object),
 })
 
 
 def test_each_column_is_what_json_safe_makes_of_each_cell() -> None:
     for name in AWKWARD.columns:
-        assert typed(json_safe_column(AWKWARD[name])) == typed(cell_by_cell(AWKWARD[name])), name
+        assert typed(json_safe_column(AWKWARD[name])) == typed(cell_by_cell(AWKWARD, name)), name
     assert json_safe_column(AWKWARD["dates"]) == ["2024-01-31", None, "2024-03-31", "2024-04-30"]
     assert json_safe_column(AWKWARD["times"])[0] == "2024-01-31T12:30:00"
     assert json_safe_column(AWKWARD["nullable_int"]) == [2021, None, 2011, None]
+    assert json_safe_column(AWKWARD["numpy_in_object"]) == ["2024-01-31", None, 7, None]
+    rows = frame_records(AWKWARD)
+    assert typed([list(r.values()) for r in rows]) == typed(
+        [[json_safe(v) for v in row.values()] for row in AWKWARD.to_dict("records")])
 
 
 def test_the_rows_of_real_figures_are_the_cells_made_json_safe(web_warehouse: Path) -> None:
@@ -60,7 +67,7 @@ def test_the_rows_of_real_figures_are_the_cells_made_json_safe(web_warehouse: Pa
             for frame in frames:
                 got = records(frame, store)
                 for column in frame.columns:
-                    assert typed([r[column] for r in got]) == typed(cell_by_cell(frame[column])), column
+                    assert typed([r[column] for r in got]) == typed(cell_by_cell(frame, column)), column
                 checked += len(got)
             assert checked > 10_000
             row = next(r for f in frames for r in records(f, store) if r["period_type"] == "month")

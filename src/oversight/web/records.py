@@ -32,6 +32,8 @@ class AreaLookup(Protocol):
 
 def json_safe(value: Any) -> Any:
     """Python scalars for JSON: None for NaN/NA/NaT, ISO text for dates, int/float/bool/str."""
+    if isinstance(value, np.datetime64 | np.timedelta64):  # as pandas hands them over in a row
+        value = pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value)
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, dt.datetime):  # pandas Timestamps too
@@ -52,11 +54,7 @@ def records(frame: pd.DataFrame, store: AreaLookup) -> list[dict[str, Any]]:
     """The rows of a `measure_values` frame, JSON-safe, with `period_key` and `area_name`."""
     if frame.empty:
         return []
-    columns = list(frame.columns)
-    # Column by column (`json_safe_column`), then row by row: the same values as `json_safe` on
-    # each cell, without a Python object per cell from pandas first.
-    out = [dict(zip(columns, values, strict=True))
-           for values in zip(*(json_safe_column(frame[c]) for c in columns), strict=True)]
+    out = frame_records(frame)
     for record in out:
         record.update(change_columns(record))
         record["period_key"] = period_key(str(record["period_type"]), as_date(record["period_end"]))
@@ -67,25 +65,30 @@ def records(frame: pd.DataFrame, store: AreaLookup) -> list[dict[str, Any]]:
 
 def json_safe_column(column: pd.Series) -> list[Any]:
     """`json_safe` of each value of `column`, whole columns of plain numbers, dates and text at once."""
-    kind = column.dtype
-    if isinstance(kind, np.dtype) and kind.kind in "biuf":
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "biuf":
         values = column.to_numpy().tolist()  # Python bool, int and float
-        if kind.kind == "f":
+        if dtype.kind == "f":
             return [None if v != v else v for v in values]  # NaN is the only value not equal to itself
         return values
-    if isinstance(kind, np.dtype) and kind.kind == "M":
+    if isinstance(dtype, np.dtype) and dtype.kind == "M":
         stamps = pd.DatetimeIndex(column)
         missing = stamps.isna()
-        if (stamps[~missing].normalize() == stamps[~missing]).all():  # dates: midnights, no zone
+        known = stamps[~missing]
+        if (known.normalize() == known).all():  # dates: midnights, no zone
             return [None if gone else text for text, gone in zip(stamps.strftime("%Y-%m-%d"), missing, strict=True)]
-    if isinstance(kind, pd.StringDtype):  # text, or a missing value (NaN, None or NA)
+    if isinstance(dtype, pd.StringDtype):  # text, or a missing value (NaN, None or NA)
         return [v if type(v) is str else None for v in column.tolist()]
-    if isinstance(kind, pd.api.extensions.ExtensionDtype) and kind.kind in "biu":  # Python bool or int, or NA
+    if isinstance(dtype, pd.api.extensions.ExtensionDtype) and dtype.kind in "biu":  # Python bool or int, or NA
         return [None if v is pd.NA else v for v in column.tolist()]
     # Text and None are already JSON-safe; anything else (lists, numbers in an object column) goes through json_safe.
     return [v if v is None or type(v) is str else json_safe(v) for v in column.tolist()]
 
 
 def frame_records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Any small frame (catalogue, health) as JSON-safe dicts."""
-    return [{k: json_safe(v) for k, v in row.items()} for row in frame.to_dict("records")]
+    """Any frame's rows as JSON-safe dicts: `json_safe` of each cell, made a column at a time."""
+    if frame.shape[1] == 0:
+        return [{} for _ in range(len(frame))]
+    columns = list(frame.columns)
+    return [dict(zip(columns, values, strict=True))
+            for values in zip(*(json_safe_column(frame.iloc[:, i]) for i in range(len(columns))), strict=True)]
