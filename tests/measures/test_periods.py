@@ -179,3 +179,21 @@ def test_the_cli_says_one_line_about_a_period_at_the_edge_of_the_calendar(text, 
     assert result.exception is None or isinstance(result.exception, SystemExit)
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in result.output, result.output
+
+
+_ENDS = st.builds(lambda y, m: month_end(y, m), st.integers(FIRST_YEAR, LAST_YEAR), st.integers(1, 12))
+
+
+@given(st.lists(st.tuples(st.sampled_from(PERIOD_TYPES), _ENDS), min_size=1, max_size=60), st.booleans())
+def test_every_row_gets_its_own_periods_label(rows, as_objects):
+    """The labels of a frame of figures (worked out once per distinct period) are each row's own
+    `period_label`, in row order, whether the ends come as datetimes (Arrow's read) or as dates."""
+    import pandas as pd
+
+    from oversight.measures.query import _period_labels
+
+    ends = [end for _, end in rows]
+    frame = pd.DataFrame({"period_type": [kind for kind, _ in rows],
+                          "period_end": pd.Series(ends, dtype=object) if as_objects
+                          else pd.to_datetime(pd.Series(ends)).astype("datetime64[us]")})
+    assert _period_labels(frame) == [period_label(kind, end) for kind, end in rows]

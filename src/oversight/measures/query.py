@@ -170,8 +170,10 @@ def present_values_unlisted(frame: pd.DataFrame, *, public: bool = False) -> pd.
         hidden = frame["suppressed"].astype(bool)
         for column in HIDDEN_WHEN_SUPPRESSED:
             frame[column] = frame[column].astype("float64").where(~hidden)
-        for column in READINGS:
-            frame[column] = frame[column].astype(object).where(~hidden, None)
+        blank = hidden.to_numpy()
+        for column in READINGS:  # words as objects (not inferred as text), None where missing or blanked
+            frame[column] = pd.Series(np.where(blank, None, frame[column].to_numpy(dtype=object, na_value=None)),
+                                      index=frame.index, dtype=object)
     return frame[OUTPUT_COLUMNS]
 
 
@@ -185,9 +187,14 @@ def flags_as_lists(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _period_labels(frame: pd.DataFrame) -> list[str]:
     """`period_label` of each row, worked out once per distinct period: an area's figures are tens
-    of thousands of rows over a few hundred periods."""
+    of thousands of rows over a few hundred periods. A period is keyed by its type's number and
+    its end's day number, so finding the distinct ones is one numpy sort."""
     if frame.empty:
         return []
-    codes, periods = pd.MultiIndex.from_arrays([frame["period_type"], frame["period_end"]]).factorize()
-    labels = [period_label(t, e.date() if hasattr(e, "date") else e) for t, e in periods]
-    return [labels[code] for code in codes.tolist()]
+    types, type_names = pd.factorize(frame["period_type"])
+    days = frame["period_end"].to_numpy(dtype="datetime64[D]").astype(np.int64)
+    first = int(days.min())
+    distinct, codes = np.unique(types.astype(np.int64) << 32 | (days - first), return_inverse=True)
+    labels = np.array([period_label(type_names[key >> 32], np.datetime64((key & 0xFFFFFFFF) + first, "D").item())
+                       for key in distinct.tolist()], dtype=object)
+    return labels[codes].tolist()
