@@ -39,6 +39,16 @@ def test_a_frame_counts_the_strings_it_holds() -> None:
     assert size_of(frame) > 10_000 * (100 + 8)
 
 
+def test_a_long_frame_is_weighed_from_a_sample_of_its_rows_to_within_a_few_percent() -> None:
+    rng = np.random.default_rng(7)
+    lengths = rng.integers(0, 200, 50_000)
+    frame = pd.DataFrame({"note": ["x" * int(n) for n in lengths], "flags": [["a"] * int(n % 4) for n in lengths],
+                          "value": rng.random(50_000)}).astype({"note": object})
+    exact = int(frame.memory_usage(index=True, deep=True).sum())
+    assert size_of(frame) == pytest.approx(exact, rel=0.03)
+    assert size_of(frame.head(100)) == int(frame.head(100).memory_usage(index=True, deep=True).sum())
+
+
 def test_containers_count_what_they_hold_from_a_sample() -> None:
     row = {"measure": "stop_search_volume", "area_code": "E09000022", "value": 12.0, "note": "y" * 1_000}
     one = size_of(row)

@@ -53,6 +53,9 @@ SIZE_SAMPLE: Final = 16
 """Items of a container measured to estimate its size (a quarter as many one level down, at least two)."""
 MAX_DEPTH: Final = 12
 """Containers nested deeper than this count as empty (cached values nest a few levels at most)."""
+FRAME_SAMPLE_ROWS: Final = 2_000
+"""A frame longer than this is weighed from every n-th row: weighing every row's objects (text,
+lists) would take about as long as reading them."""
 
 
 class Busy(OversightError):
@@ -186,6 +189,11 @@ def size_of(value: Any) -> int:
 
 def _size(value: Any, sample: int, depth: int) -> int:
     if isinstance(value, pd.DataFrame):
+        if len(value) > FRAME_SAMPLE_ROWS:
+            every = len(value) // FRAME_SAMPLE_ROWS
+            rows = value.iloc[::every]
+            return int(rows.memory_usage(index=False, deep=True).sum() * len(value) / len(rows)
+                       + value.index.memory_usage())
         return int(value.memory_usage(index=True, deep=True).sum())
     if isinstance(value, pd.Series | pd.Index):
         return int(value.memory_usage(deep=True))
