@@ -16,6 +16,7 @@ from oversight.measures.lookups import LOOKUPS
 from oversight.measures.query import NoFigures, measure_values
 from oversight.warehouse import connect
 from oversight.warehouse.connection import table_exists
+from oversight.web.records import records
 from oversight.web.store import Period, Store
 
 MEASURE = "stop_search_volume"
@@ -165,17 +166,47 @@ def test_every_measure_of_an_area_is_the_query_layers_answer(web_warehouse: Path
                 for measure_id in [m for m in store.catalogue if store.has_data(m)]:
                     if level not in store.catalogue[measure_id].levels:
                         continue
-                    for breakdown in ("all", None):
-                        try:
-                            expected = measure_values(con, measure_id, level=level, area=area, breakdown=breakdown,
-                                                      public=True, catalogue=store.catalogue)
-                        except NoFigures:
-                            assert store.values(measure_id, level=level, area=area, breakdown=breakdown).empty
+                    # A breakdown is one run of a measure's rows; a period type across breakdowns is not.
+                    for breakdown, period_type in (("all", None), (None, None), (None, "month")):
+                        if period_type is not None and period_type not in store.catalogue[measure_id].periods:
                             continue
-                        pd.testing.assert_frame_equal(
-                            store.values(measure_id, level=level, area=area, breakdown=breakdown), expected)
+                        cut = {"level": level, "area": area, "breakdown": breakdown, "period_type": period_type}
+                        try:
+                            expected = measure_values(con, measure_id, **cut, public=True, catalogue=store.catalogue)
+                        except NoFigures:
+                            assert store.values(measure_id, **cut).empty
+                            assert store.rows(measure_id, **cut) == []
+                            continue
+                        pd.testing.assert_frame_equal(store.values(measure_id, **cut), expected)
+                        # The rows pages read are made from the cut without the query layer's dtypes.
+                        assert store.rows(measure_id, **cut) == records(expected.copy(), store)
                         compared += not expected.empty
     finally:
         con.close()
         store.close()
     assert compared > 40
+
+
+def test_the_server_reads_what_every_page_shares_before_its_first_visitor(web_warehouse: Path) -> None:
+    """The catalogue's status, the areas with their names and every measure's periods are read as
+    the server starts (its lifespan), not by whichever visitor comes first."""
+    import anyio
+
+    from oversight.web import create_app
+
+    app = create_app(web_warehouse, warm=False)
+    held: dict[tuple[str, ...], bool] = {}
+    force: tuple[str, ...] = ()
+
+    async def serve_and_look() -> None:
+        nonlocal force
+        async with app.router.lifespan_context(app):
+            store = app.state.store
+            async with store.serving():
+                force = ("area_measures", "force", store.force_area().code)
+                for key in (("status",), ("areas",), ("area_names",), ("measure_periods",), force):
+                    held[key] = store.peek(key) is not None
+
+    anyio.run(serve_and_look)
+    assert held.pop(force) is False  # the figures themselves are read when a page asks for them
+    assert held == {("status",): True, ("areas",): True, ("area_names",): True, ("measure_periods",): True}

@@ -17,6 +17,7 @@ import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
+import pyarrow as pa
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, Response
@@ -105,9 +106,15 @@ def create_app(
         # lives as long as the server: frozen, Python's garbage collector no longer walks it
         # in each full collection, which would otherwise add 0.1-0.2 s to whichever request
         # happens to trigger one (a first render allocates enough to trigger one or two).
-        # A first visitor does not wait for the templates' compiling (the site's, and the packs').
+        # A first visitor does not wait for the templates' compiling (the site's, and the packs'),
         compile_templates(app.state.env)
         compile_templates(pack_environment())
+        # Arrow's default allocator (mimalloc) made a fresh server's first read of an area's
+        # figures into pandas take 60-120 ms in three of four starts, against 15-20 ms with the
+        # system's: the first visitor paid for it (bench/README.md, first renders).
+        pa.set_memory_pool(pa.system_memory_pool())
+        if not publishing:  # nor for the lookups every page reads
+            await asyncio.to_thread(app.state.store.prepare)
         gc.collect()
         gc.freeze()
         if warm and not publishing:

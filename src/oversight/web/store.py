@@ -112,6 +112,19 @@ class Store:
         """The cached value for `key`, or None: never computes, never waits."""
         return self._snapshots.peek(key)
 
+    def prepare(self) -> None:
+        """Open the newest snapshot and read what nearly every page asks for first: the catalogue's
+        status, the areas with their names and each measure's periods. The server calls it as it
+        starts, so that its first visitor does not wait for them (a warehouse not built yet is
+        left for the pages to report)."""
+        with self.serving():
+            try:
+                self.status()
+                self.areas()
+                self._measure_periods()
+            except OversightError:
+                pass
+
     def cached(self, key: Hashable, compute: Callable[[], Any], size: int | None = None) -> Any:
         """`compute()` once per key and snapshot, kept within the snapshot's cache (`cache.Cache`),
         which weighs it with `cache.size_of` unless given its `size`."""
@@ -164,27 +177,34 @@ class Store:
         period_type: str | None = None,
         breakdown: str | None = "all",
     ) -> pd.DataFrame:
-        """Public figures (suppressed ones blanked) for one measure; empty when it has none."""
+        """Public figures (suppressed ones blanked) for one measure, as `measure_values` gives them,
+        dtypes included; empty when it has none."""
         key = ("values", measure_id, level, area, period, period_type, breakdown)
+        return self.cached(key, lambda: self._figures(measure_id, level, area, period, period_type, breakdown,
+                                                      dtypes_of_query=True))
 
-        def load() -> pd.DataFrame:
-            if not self.has_data(measure_id):
+    def _figures(self, measure_id: str, level: str | None, area: str | None, period: str | None,
+                 period_type: str | None, breakdown: str | None, *, dtypes_of_query: bool) -> pd.DataFrame:
+        """`values`, not cached. Without `dtypes_of_query`, a cut of an area's figures keeps the
+        dtypes of the area's read (`_as_duckdb_hands_over` is skipped): the same rows and values,
+        for readers that do not look at dtypes, such as `records`."""
+        if not self.has_data(measure_id):
+            return pd.DataFrame()
+        if level is not None and area is not None:
+            sliced = self._slice_of_area(measure_id, level, area, period, period_type, breakdown,
+                                         dtypes_of_query=dtypes_of_query)
+            if sliced is not None:
+                return sliced
+        with self.connection() as con:
+            try:
+                return measure_values(con, measure_id, level=level, area=area, period=period,
+                                      period_type=period_type, breakdown=breakdown, public=True,
+                                      catalogue=self.catalogue)
+            except NoFigures:  # a page shows nothing where the CLI says so
                 return pd.DataFrame()
-            if level is not None and area is not None:
-                sliced = self._slice_of_area(measure_id, level, area, period, period_type, breakdown)
-                if sliced is not None:
-                    return sliced
-            with self.connection() as con:
-                try:
-                    return measure_values(con, measure_id, level=level, area=area, period=period,
-                                          period_type=period_type, breakdown=breakdown, public=True,
-                                          catalogue=self.catalogue)
-                except NoFigures:  # a page shows nothing where the CLI says so
-                    return pd.DataFrame()
-        return self.cached(key, load)
 
     def _slice_of_area(self, measure_id: str, level: str, area: str, period: str | None, period_type: str | None,
-                       breakdown: str | None) -> pd.DataFrame | None:
+                       breakdown: str | None, *, dtypes_of_query: bool) -> pd.DataFrame | None:
         """What `measure_values` answers for one area, cut from every figure of that area read at
         once (`_read_area`): a page asks for dozens of measures of one area, and one read of
         them all costs about what two of those queries cost. None where the filters need
@@ -217,9 +237,17 @@ class Store:
             keep &= (found["period_end"].dt.date == end).to_numpy(dtype=bool)
         if breakdown is not None:
             keep &= (found["breakdown"] == breakdown).to_numpy(dtype=bool)
-        found = found[keep].reset_index(drop=True)
+        rows = np.flatnonzero(keep)
+        if rows.size and rows[-1] - rows[0] + 1 == rows.size:
+            # A piece is in VALUE_ORDER, so a cut by breakdown, type and period is one run of rows:
+            # sliced, not filtered column by column.
+            found = found.iloc[rows[0]:rows[-1] + 1].reset_index(drop=True)
+        else:
+            found = found[keep].reset_index(drop=True)
         if found.empty:  # NoFigures for a period; else the empty answer of the query layer
             return pd.DataFrame() if period is not None else self._no_values().copy()
+        if not dtypes_of_query:
+            return flags_as_lists(found)
         return _as_duckdb_hands_over(flags_as_lists(found),
                                      {c: bool(missing[keep].all()) for c, missing in unread_rows.items()})
 
@@ -299,8 +327,9 @@ class Store:
     ) -> list[dict[str, Any]]:
         """`values` as JSON-safe dicts (see records.py): a fresh copy of each, free to change."""
         key = ("rows", measure_id, level, area, period, period_type, breakdown)
-        found = self.cached(key, lambda: records(self.values(
-            measure_id, level=level, area=area, period=period, period_type=period_type, breakdown=breakdown), self))
+        # Made from `values` not kept apart: it would be weighed and held twice.
+        found = self.cached(key, lambda: records(self._figures(
+            measure_id, level, area, period, period_type, breakdown, dtypes_of_query=False), self))
         return [dict(r) for r in found]
 
     def breakdown_rows(
