@@ -52,7 +52,13 @@ def serve_child(warehouse: str, port: int) -> None:
 def page_kinds(base: str, variants: int) -> dict[str, list[str]]:
     """Each page kind (a route of the site) and the addresses to ask for: its default state first
     where it has one, then up to `variants` other states, from the warehouse's own areas."""
+    import re
+
     import httpx
+
+    from oversight.measures.catalogue import load_catalogue
+
+    catalogue = load_catalogue()
 
     def get(path: str) -> Any:
         answer = httpx.get(base + path, timeout=300)
@@ -69,25 +75,39 @@ def page_kinds(base: str, variants: int) -> dict[str, list[str]]:
 
     def spread(items: list[str], n: int = variants) -> list[str]:
         """n items spread over the list (not the first n, which tend to be alike)."""
+        if n <= 0:
+            return []
         if len(items) <= n:
             return list(items)
         step = len(items) / n
         return [items[int(i * step)] for i in range(n)]
 
+    def offered(path: str) -> set[str]:
+        """The area codes a section's own area menu offers (a section without ward figures offers
+        no ward), so that only states a reader can choose are timed."""
+        html = httpx.get(base + path, timeout=300).text
+        menu = re.search(r'<select id="filter-area".*?</select>', html, re.S)
+        return set(re.findall(r'<option value="([^"]+)"', menu.group(0))) if menu else set()
+
     kinds: dict[str, list[str]] = {}
     half = max(1, variants // 2)
     for path in SECTIONS:
-        kinds[path] = [path, *(f"{path}?level=borough&area={b}" for b in spread(boroughs, half)),
-                       *(f"{path}?level=ward&area={w}" for w in spread(wards, variants - half))]
+        menu = offered(path)
+        here_wards = [w for w in wards if w in menu]
+        here_boroughs = [b for b in boroughs if b in menu]
+        taken = spread(here_wards, variants - half)
+        kinds[path] = [path, *(f"{path}?level=borough&area={b}" for b in spread(here_boroughs, variants - len(taken))),
+                       *(f"{path}?level=ward&area={w}" for w in taken)]
     kinds["/stop-search/forces/"] = ["/stop-search/forces/", *(
         f"/stop-search/forces/?area={f}" for f in spread(forces, variants))]
     kinds["/trust/gap/"] = ["/trust/gap/", *(f"/trust/gap/?level=borough&area={b}" for b in spread(boroughs))]
     kinds["/trust/neighbourhoods/"] = ["/trust/neighbourhoods/", *(
         f"/trust/neighbourhoods/?area={b}" for b in spread(boroughs))]
     kinds["/trust/neighbourhoods/{code}/"] = spread(neighbourhoods, variants + 1)
+    at_borough = [m for m in measures if "borough" in catalogue[m].levels]  # others have no borough page
     kinds["/measures/{measure}/"] = [f"/measures/{m}/" for m in spread(measures, half)] + [
         f"/measures/{m}/?level=borough&area={b}" for m, b in
-        zip(spread(measures, variants - half), spread(boroughs, variants - half), strict=False)]
+        zip(spread(at_borough, variants - half), spread(boroughs, variants - half), strict=False)]
     kinds["/measures/"] = ["/measures/"]
     kinds["/health/"] = ["/health/"]
     kinds["/methods/"] = ["/methods/"]
@@ -98,7 +118,7 @@ def page_kinds(base: str, variants: int) -> dict[str, list[str]]:
             f"/packs/stop-search/{b}/{m}/" for b, m in zip(spread(boroughs, variants), recent, strict=False)]
     kinds["/api/v1/measures/{measure}/values.json"] = [
         f"/api/v1/measures/{m}/values.json?level=borough&area={b}" for m, b in
-        zip(spread(measures, variants), spread(boroughs, variants), strict=False)]
+        zip(spread(at_borough, variants), spread(boroughs, variants), strict=False)]
     kinds["/crime/index.json (twin)"] = [f"/crime/index.json?level=borough&area={b}" for b in spread(boroughs)]
     return {k: v for k, v in kinds.items() if v}
 
