@@ -197,3 +197,4 @@ def test_every_row_gets_its_own_periods_label(rows, as_objects):
                           "period_end": pd.Series(ends, dtype=object) if as_objects
                           else pd.to_datetime(pd.Series(ends)).astype("datetime64[us]")})
     assert _period_labels(frame) == [period_label(kind, end) for kind, end in rows]
+

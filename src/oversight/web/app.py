@@ -109,10 +109,13 @@ def create_app(
         # A first visitor does not wait for the templates' compiling (the site's, and the packs'),
         compile_templates(app.state.env)
         compile_templates(pack_environment())
-        # Arrow's default allocator (mimalloc) made a fresh server's first read of an area's
-        # figures into pandas take 60-120 ms in three of four starts, against 15-20 ms with the
-        # system's: the first visitor paid for it (bench/README.md, first renders).
-        pa.set_memory_pool(pa.system_memory_pool())
+        # Arrow's default allocator (mimalloc) made a fresh server's first conversion of an area's
+        # figures to pandas take 58-193 ms in 20 of 24 starts, against 15-20 ms with the system's:
+        # the first visitor paid for it (bench/README.md, first renders). An allocator the
+        # operator chose (ARROW_DEFAULT_MEMORY_POOL) is kept.
+        arrow_pool = pa.default_memory_pool()
+        if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+            pa.set_memory_pool(pa.system_memory_pool())
         if not publishing:  # nor for the lookups every page reads
             await asyncio.to_thread(app.state.store.prepare)
         gc.collect()
@@ -130,6 +133,7 @@ def create_app(
         if hasattr(app.state, "records"):
             app.state.records.dispose()
         gc.unfreeze()  # a process that goes on (tests serve many apps) collects it again
+        pa.set_memory_pool(arrow_pool)  # and allocates as it did before
 
     app = FastAPI(
         title="Oversight open data API",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import logging
 import os
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
@@ -52,6 +53,8 @@ from oversight.web.cache import Budget as Budget  # the store's to hand a reques
 from oversight.web.cache import Busy as Busy
 from oversight.web.cache import Serving, Snapshots, size_of
 from oversight.web.records import records
+
+log = logging.getLogger("oversight.web")
 
 LEVEL_ORDER: Final = ("force", "bcu", "borough", "ward", "national")
 
@@ -122,8 +125,8 @@ class Store:
                 self.status()
                 self.areas()
                 self._measure_periods()
-            except OversightError:
-                pass
+            except (OversightError, duckdb.Error, OSError) as exc:  # a page reports it, as before
+                log.warning("not read before serving: %s", exc)
 
     def cached(self, key: Hashable, compute: Callable[[], Any], size: int | None = None) -> Any:
         """`compute()` once per key and snapshot, kept within the snapshot's cache (`cache.Cache`),
@@ -327,7 +330,8 @@ class Store:
     ) -> list[dict[str, Any]]:
         """`values` as JSON-safe dicts (see records.py): a fresh copy of each, free to change."""
         key = ("rows", measure_id, level, area, period, period_type, breakdown)
-        # Made from `values` not kept apart: it would be weighed and held twice.
+        # Made from the cut directly, not from `values`: a frame cached beside these rows would be
+        # weighed and held twice.
         found = self.cached(key, lambda: records(self._figures(
             measure_id, level, area, period, period_type, breakdown, dtypes_of_query=False), self))
         return [dict(r) for r in found]
