@@ -8,7 +8,8 @@ The site runs as `oversight serve` runs it (uvicorn, one process) in a child pro
 the warm-up, so that nothing is cached when the timing starts. Then, one request at a time:
 
 1. cold: each page kind once in its default state, in the order of the site's navigation; the
-   first request also pays for what every page shares (the catalogue's status, area names);
+   first request also pays for the first read of the figures (what nearly every page shares, the
+   catalogue's status, the area names and each measure's periods, the server reads as it starts);
 2. first renders: each page kind in up to --variants states nobody has asked for yet (a borough,
    a ward, a force, a neighbourhood, a measure, a month: real parameters read from the API), each
    requested once; p50 and p95 per page kind over the cold and the variant requests.
@@ -85,7 +86,9 @@ def page_kinds(base: str, variants: int) -> dict[str, list[str]]:
     def offered(path: str) -> set[str]:
         """The area codes a section's own area menu offers (a section without ward figures offers
         no ward), so that only states a reader can choose are timed."""
-        html = httpx.get(base + path, timeout=300).text
+        answer = httpx.get(base + path, timeout=300)
+        answer.raise_for_status()
+        html = answer.text
         menu = re.search(r'<select id="filter-area".*?</select>', html, re.S)
         return set(re.findall(r'<option value="([^"]+)"', menu.group(0))) if menu else set()
 
@@ -168,8 +171,8 @@ def main() -> int:
         again: dict[str, list[float]] = defaultdict(list)
         failed: list[tuple[str, int]] = []
         with httpx.Client(base_url=base, timeout=300, headers={"Accept-Encoding": "gzip"}) as client:
-            # Cold: each kind's default state, before anything else (the API's lookups below would warm
-            # the catalogue's status and the area names).
+            # Cold: each kind's default state, before anything else (the API's lookups and the area
+            # menus below read figures of their own).
             for path in (*SECTIONS, "/trust/gap/", "/trust/neighbourhoods/", "/stop-search/forces/", "/measures/",
                          "/health/", "/methods/", "/api/"):
                 took, status, _ = time_get(client, path)
