@@ -191,8 +191,9 @@ def test_every_measure_of_an_area_is_the_query_layers_answer(web_warehouse: Path
 
 
 def test_the_server_reads_what_every_page_shares_before_its_first_visitor(web_warehouse: Path) -> None:
-    """The catalogue's status, the areas with their names and every measure's periods are read as
-    the server starts (its lifespan), not by whichever visitor comes first."""
+    """The catalogue's status, the areas with their names, every measure's periods and the
+    neighbourhood table are read as the server starts (its lifespan), not by whichever visitor
+    comes first."""
     import anyio.from_thread
 
     from oversight.web import create_app
@@ -206,7 +207,7 @@ def test_the_server_reads_what_every_page_shares_before_its_first_visitor(web_wa
         async with app.router.lifespan_context(app):
             store = app.state.store
             async with store.serving():
-                for key in (("status",), ("areas",), ("area_names",), ("measure_periods",)):
+                for key in (("status",), ("areas",), ("area_names",), ("measure_periods",), ("neighbourhood_frame",)):
                     held[key] = store.peek(key) is not None
                 force = ("area_measures", "force", store.force_area().code)  # reads the areas: asked last
                 held[force] = store.peek(force) is not None
@@ -214,4 +215,5 @@ def test_the_server_reads_what_every_page_shares_before_its_first_visitor(web_wa
     with anyio.from_thread.start_blocking_portal() as portal:  # its own loop: another test's may be running here
         portal.call(serve_and_look)
     assert held.pop(force) is False  # the figures themselves are read when a page asks for them
-    assert held == {("status",): True, ("areas",): True, ("area_names",): True, ("measure_periods",): True}
+    assert held == {("status",): True, ("areas",): True, ("area_names",): True, ("measure_periods",): True,
+                    ("neighbourhood_frame",): True}

@@ -117,14 +117,16 @@ class Store:
 
     def prepare(self) -> None:
         """Open the newest snapshot and read what nearly every page asks for first: the catalogue's
-        status, the areas with their names and each measure's periods. The server calls it as it
-        starts, so that its first visitor does not wait for them (a warehouse not built yet is
-        left for the pages to report)."""
+        status, the areas with their names, each measure's periods, and the neighbourhood table
+        (whether the comparator has data decides a link on the overview and trust pages). The
+        server calls it as it starts, so that its first visitor does not wait for them (a
+        warehouse not built yet is left for the pages to report)."""
         with self.serving():
             try:
                 self.status()
                 self.areas()
                 self._measure_periods()
+                self.neighbourhood_frame()
             except (OversightError, duckdb.Error, OSError) as exc:  # a page reports it, as before
                 log.warning("not read before serving: %s", exc)
 
