@@ -106,9 +106,6 @@ def create_app(
         # lives as long as the server: frozen, Python's garbage collector no longer walks it
         # in each full collection, which would otherwise add 0.1-0.2 s to whichever request
         # happens to trigger one (a first render allocates enough to trigger one or two).
-        # A first visitor does not wait for the templates' compiling (the site's, and the packs'),
-        compile_templates(app.state.env)
-        compile_templates(pack_environment())
         # Arrow's default allocator (mimalloc) made a fresh server's first conversion of an area's
         # figures to pandas take 58-193 ms in 20 of 24 starts, against 15-20 ms with the system's:
         # the first visitor paid for it (bench/README.md, first renders). An allocator the
@@ -116,7 +113,11 @@ def create_app(
         arrow_pool = pa.default_memory_pool()
         if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
             pa.set_memory_pool(pa.system_memory_pool())
-        if not publishing:  # nor for the lookups every page reads
+        # A first visitor does not wait for the templates' compiling (the site's, and the packs'),
+        # nor for the lookups every page reads.
+        compile_templates(app.state.env)
+        compile_templates(pack_environment())
+        if not publishing:
             await asyncio.to_thread(app.state.store.prepare)
         gc.collect()
         gc.freeze()
