@@ -217,3 +217,44 @@ def test_the_server_reads_what_every_page_shares_before_its_first_visitor(web_wa
     assert held.pop(force) is False  # the figures themselves are read when a page asks for them
     assert held == {("status",): True, ("areas",): True, ("area_names",): True, ("measure_periods",): True,
                     ("neighbourhood_frame",): True}
+
+
+def test_a_newly_published_snapshot_is_read_before_its_first_visitor(web_warehouse: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a rebuild the server takes up the new snapshot: its shared lookups are read in the
+    background, without the warm-up, as they are when the server starts."""
+    import time
+
+    import anyio.from_thread
+
+    from oversight.warehouse.snapshot import publish_snapshot
+    from oversight.web import cache, create_app
+
+    monkeypatch.setattr(cache, "VERSION_CHECK_SECONDS", 0.0)  # every request looks for a newer snapshot
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(web_warehouse, warehouse)
+    app = create_app(warehouse, warm=False)
+    keys = (("status",), ("areas",), ("area_names",), ("measure_periods",), ("neighbourhood_frame",))
+    held: dict[tuple[str, ...], bool] = {}
+    built_at: list[object] = []
+
+    async def serve_rebuild_and_look() -> None:
+        async with app.router.lifespan_context(app):
+            store = app.state.store
+            built_at.append(store.built_at())
+            con = connect(warehouse)
+            con.execute("UPDATE measure_status SET built_at = built_at + INTERVAL 1 DAY")
+            con.close()
+            publish_snapshot(warehouse)
+            with store.serving():  # a visitor's request finds the new snapshot, and asks for nothing
+                pass
+            deadline = time.monotonic() + 30
+            while not all(store.peek(k) is not None for k in keys) and time.monotonic() < deadline:
+                await anyio.sleep(0.05)
+            held.update({k: store.peek(k) is not None for k in keys})
+            built_at.append(store.built_at())
+
+    with anyio.from_thread.start_blocking_portal() as portal:
+        portal.call(serve_rebuild_and_look)
+    assert built_at[1] > built_at[0]  # the lookups are the new snapshot's
+    assert held == dict.fromkeys(keys, True)

@@ -100,6 +100,18 @@ def create_app(
         warming.append(thread)
         thread.start()
 
+    def take_up_new_snapshot() -> None:
+        """A rebuild was published: read its shared lookups, and with `warm` build its pages, in
+        the background, so that its first visitor does not wait for them either."""
+        def work() -> None:
+            app.state.store.prepare()
+            if warm and not stopping.is_set():
+                pages.warm_up(app, stopping)
+
+        thread = threading.Thread(target=work, name="oversight-new-snapshot", daemon=True)
+        warming[:] = [*(t for t in warming if t.is_alive()), thread]  # one per rebuild over a long run
+        thread.start()
+
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # What the process holds when it starts serving (the libraries: some 200,000 objects)
@@ -123,7 +135,8 @@ def create_app(
         gc.freeze()
         if warm and not publishing:
             start_warm_up()
-            app.state.store.on_new_snapshot.append(start_warm_up)  # a rebuild: warm its pages too
+        if not publishing:
+            app.state.store.on_new_snapshot.append(take_up_new_snapshot)
         yield
         # A warm-up still reading when the server stops would leave a query running while the
         # snapshot closes under it: it stops after its current page, and is waited for.
