@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from oversight.measures.catalogue import load_catalogue
 from oversight.present.labels import breakdown_label
 from oversight.present.marks import SPC_MARKS, spc_badge
 from oversight.present.series import series_summary, snapshot_summary
 from oversight.present.words import change_text, sample_text, summary_sentence
+from oversight.stats.spc_many import INSUFFICIENT_DATA, classify_many
 
 MEASURES = load_catalogue()
 
@@ -25,6 +28,21 @@ def test_every_spc_variation_has_a_shape_and_a_label() -> None:
     for variation in SPC_MARKS:
         badge = spc_badge(variation)
         assert badge and badge["shape"] and badge["label"] and badge["meaning"]
+
+
+def test_too_few_points_says_which_points_count_and_how_many_are_needed() -> None:
+    """A 40-month series broken after its 29th month: the 11 months after the break get no
+    limits however long the series is, 12 do. The words give that number and name the break."""
+    words = SPC_MARKS[INSUFFICIENT_DATA].meaning
+    for after_break, has_limits in ((11, False), (12, True)):
+        months = 29 + after_break
+        breaks = np.zeros(months, bool)
+        breaks[29] = True
+        got = classify_many(np.arange(months, dtype=float) % 5 + 10, np.zeros(months, np.int64), breaks,
+                            np.full(months, "down_is_good", dtype=object))
+        assert (got.variation[-1] != INSUFFICIENT_DATA) is has_limits
+        assert (got.variation[0] != INSUFFICIENT_DATA)  # before the break: 29 months
+    assert words == "fewer than 12 unflagged months since the series began or last broke"
 
 
 def test_no_badge_without_a_variation() -> None:

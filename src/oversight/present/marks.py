@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from oversight.stats.spc import MIN_SPC_POINTS
+
 INK: Final = "#0b0c0c"
 BLUE: Final = "#1d70b8"
 GREY: Final = "#505a5f"
@@ -46,8 +48,11 @@ SPC_MARKS: Final = {
     "special_cause_concern": SpcMark("triangle", "▲", RED, "Special cause: concern",
                                      "unusual, in the worse direction", "spc-worse"),
     "special_cause_neutral": SpcMark("square", "■", PURPLE, "Special cause", "unusual change", "spc-neutral"),
+    # Limits restart at a break or a change of source and leave flagged months out, so a long
+    # series can still have too few points: the words say which points count.
     "insufficient_data": SpcMark("hollow", "○", GREY, "Too few points",
-                                 "too short a series for process limits", "spc-none"),
+                                 f"fewer than {MIN_SPC_POINTS} unflagged months since the series began or last broke",
+                                 "spc-none"),
 }
 SPECIAL_CAUSES: Final = tuple(k for k in SPC_MARKS if k.startswith("special_cause"))
 
