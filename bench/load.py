@@ -67,6 +67,12 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def memory_mib(pid: int) -> tuple[float, float]:
+    """A process's resident memory now and its high-water mark (Linux), in MiB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
 class Mix:
     """Draws the next request: a cached address, or one the server has not seen."""
 
@@ -183,10 +189,16 @@ def main() -> int:
               f"before the run); warehouse {warehouse} ({warehouse.stat().st_size / 1e6:,.0f} MB); {len(cached)} "
               f"cached addresses fetched in {time.perf_counter() - started:.0f} s before timing\n")
         mix = Mix(random.Random(SEED), boroughs, months, totals, cached, args.uncached)
-        cpu_before = cpu_seconds(child.pid)
+        cpu_before, (resident_before, _) = cpu_seconds(child.pid), memory_mib(child.pid)
         results, elapsed = asyncio.run(run_load(base, mix, args.rate, args.seconds, args.timeout))
         cpu = cpu_seconds(child.pid) - cpu_before
         met = report(results, elapsed, args.rate, args.uncached, cpu)
+        resident, peak = memory_mib(child.pid)
+        pool = os.environ.get("ARROW_DEFAULT_MEMORY_POOL") or "system (the server default)"
+        # A long-running server's memory: what it holds after the load against before it shows
+        # whether the allocator gives freed memory back (the cache has its own bound).
+        print(f"Server memory (resident): {resident_before:,.0f} MiB before timing, {resident:,.0f} MiB after, "
+              f"peak {peak:,.0f} MiB; Arrow's allocator {pool}.")
         print(f"Load average after the run: {os.getloadavg()[0]:.1f} (other work on the machine counts too).")
         return 0 if met else 1
     finally:
