@@ -145,7 +145,46 @@ def test_a_comparison_across_a_change_of_source_is_not_comparable(con):
     january, december = dt.date(2026, 1, 1), dt.date(2025, 12, 1)
     assert _value(con, "total_recorded_crime", "month", january, column="source") == "mps_crime/ward/current"
     assert _value(con, "total_recorded_crime", "month", january, column="vs_year_before") == "not comparable"
+    assert _value(con, "total_recorded_crime", "month", january, column="not_comparable_because") == "change_of_source"
     assert _value(con, "total_recorded_crime", "month", december, column="source") == "mps_crime/borough/current"
+
+
+def test_a_comparison_across_the_declared_recording_break_names_the_break(con):
+    # The MPS changed crime recording system in March 2024 (a declared break, same source files):
+    # January to March 2025 against January to March 2024, whose months span it.
+    quarter = dt.date(2025, 1, 1)
+    assert _value(con, "sexual_offences", "fy_quarter", quarter, column="vs_year_before") == "not comparable"
+    assert _value(con, "sexual_offences", "fy_quarter", quarter, column="not_comparable_because") == "series_break"
+    a_year_later = dt.date(2026, 1, 1)  # both quarters after the break, but the second from ward sums
+    assert _value(con, "sexual_offences", "fy_quarter", a_year_later,
+                  column="not_comparable_because") == "change_of_source"
+
+
+def test_every_not_comparable_figure_says_why_and_the_reason_holds(con):
+    """Checked against the year-before row found here by SQL: a reason exactly where the verdict is
+    "not comparable", and each reason true of the two rows."""
+    found = dict(((reason, what), n) for reason, what, n in con.execute(
+        """WITH nc AS (SELECT * FROM measure_value
+                       WHERE not_comparable_because IS NOT NULL OR vs_year_before = 'not comparable'),
+                checked AS (
+            SELECT nc.not_comparable_because AS reason,
+                   nc.vs_year_before = 'not comparable' AND nc.not_comparable_because IS NOT NULL AS both_said,
+                   len(list_filter(nc.quality_flags, lambda f: f <> 'crosses_break')) > 0 AS own_flags,
+                   len(list_filter(b.quality_flags, lambda f: f <> 'crosses_break')) > 0 AS before_flags,
+                   nc.source IS DISTINCT FROM b.source AS new_source, b.measure IS NOT NULL AS has_before
+            FROM nc LEFT JOIN measure_value b
+              ON b.measure = nc.measure AND b.area_level = nc.area_level AND b.area_code = nc.area_code
+             AND b.breakdown = nc.breakdown AND b.period_type = nc.period_type
+             AND b.period_start = nc.period_start - INTERVAL 12 MONTH)
+           SELECT reason, what, count(*) FILTER (WHERE NOT ok) FROM (
+               SELECT reason, 'said' AS what, both_said AND has_before AS ok FROM checked
+               UNION ALL SELECT reason, 'own flags', own_flags = (reason = 'flagged') FROM checked
+               UNION ALL SELECT reason, 'before flags', before_flags OR reason <> 'flagged_year_before' FROM checked
+               UNION ALL SELECT reason, 'source', new_source OR reason <> 'change_of_source' FROM checked
+               UNION ALL SELECT reason, 'no source change', NOT new_source OR reason <> 'series_break' FROM checked)
+           GROUP BY ALL""").fetchall())
+    assert {reason for reason, _ in found} >= {"flagged", "flagged_year_before", "change_of_source", "series_break"}
+    assert {key: n for key, n in found.items() if n} == {}
 
 
 def test_low_coverage_months_are_flagged_below_force_level_only(con):

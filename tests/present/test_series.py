@@ -116,6 +116,29 @@ def test_change_figures_stand_only_beside_a_real_comparison() -> None:
                                        "quality_flags": ["incomplete"]})
 
 
+def test_not_comparable_says_the_one_reason_the_build_found() -> None:
+    row = {"period_type": "fy_quarter", "value": 7.0, "value_year_before": 5.0, "suppressed": False,
+           "vs_year_before": "not comparable"}
+    said = {because: change_text("count", {**row, "not_comparable_because": because})
+            for because in ("flagged", "flagged_year_before", "change_of_source", "series_break", None)}
+    assert said == {
+        "flagged": "Not comparable with the same quarter a year before (this period is flagged for quality)",
+        "flagged_year_before": "Not comparable with the same quarter a year before "
+                               "(that period is flagged for quality)",
+        "change_of_source": "Not comparable with the same quarter a year before "
+                            "(the source changes in or between the two periods)",
+        "series_break": "Not comparable with the same quarter a year before "
+                        "(the series breaks in or between the two periods)",
+        # a warehouse built before the reason was recorded: every possible one, as before
+        None: "Not comparable with the same quarter a year before "
+              "(a change of source, a series break or a flagged month)",
+    }
+    measure = MEASURES["sexual_offences"]
+    sentence = summary_sentence(measure, {**row, "period_end": "2025-03-31", "not_comparable_because": "series_break"})
+    assert "not comparable with the same quarter a year before (the series breaks in or between the two periods)" \
+        in sentence
+
+
 def test_a_flagged_figure_is_never_the_highest_or_lowest_of_a_snapshot() -> None:
     m = MEASURES["stop_search_volume"]
     rows = [{"label": "A", "value": 5.0}, {"label": "C", "value": 20.0},

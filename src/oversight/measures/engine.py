@@ -46,7 +46,8 @@ VALUE_COLUMNS = [
     "value", "numerator", "denominator", "denominator_year", "interval_low", "interval_high",
     "sample_size", "sample_size_assumed", "suppressed", "suppression_reason",
     "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation",
-    "vs_year_before", "value_year_before", "vs_average", "vs_band", "quality_flags", "quality_note", "source",
+    "vs_year_before", "value_year_before", "not_comparable_because", "vs_average", "vs_band", "quality_flags",
+    "quality_note", "source",
 ]
 
 _MEASURE_VALUE_TABLE = """
@@ -57,7 +58,8 @@ CREATE TABLE IF NOT EXISTS {name} (
     denominator_year INTEGER, interval_low DOUBLE, interval_high DOUBLE, sample_size DOUBLE,
     sample_size_assumed BOOLEAN, suppressed BOOLEAN NOT NULL, suppression_reason VARCHAR,
     spc_mean DOUBLE, spc_lower DOUBLE, spc_upper DOUBLE, spc_signal VARCHAR, spc_variation VARCHAR,
-    vs_year_before VARCHAR, value_year_before DOUBLE, vs_average VARCHAR, vs_band VARCHAR,
+    vs_year_before VARCHAR, value_year_before DOUBLE, not_comparable_because VARCHAR, vs_average VARCHAR,
+    vs_band VARCHAR,
     quality_flags VARCHAR[], quality_note VARCHAR, source VARCHAR
 );
 """

@@ -56,7 +56,7 @@ from oversight.stats.spc_many import (
     classify_many,
 )
 from oversight.warehouse.connection import table_exists
-from oversight.warehouse.quality import FLAG_BITS, NOT_RECORDED
+from oversight.warehouse.quality import CROSSES_BREAK, FLAG_BITS, NOT_RECORDED
 
 # Words are stored as codes while computing: index 0 is "no word" (NULL).
 CHANGE_WORDS: Final = (None, SIGNIFICANT_INCREASE, SIGNIFICANT_DECREASE, NO_SIGNIFICANT_CHANGE, NOT_COMPARABLE)
@@ -64,6 +64,8 @@ AVERAGE_WORDS: Final = (None, ABOVE_AVERAGE, BELOW_AVERAGE, IN_LINE_WITH_AVERAGE
 BAND_WORDS: Final = (None, INSIDE_BAND, OUTSIDE_BAND, CANNOT_TELL)
 SIGNAL_WORDS: Final = (None, *PRECEDENCE)
 VARIATION_WORDS: Final = (None, COMMON_CAUSE, IMPROVEMENT, CONCERN, NEUTRAL, INSUFFICIENT_DATA)
+# Why a figure is "not comparable" with a year before, the first that applies (`_not_comparable_because`).
+BECAUSE_WORDS: Final = (None, "flagged", "flagged_year_before", "change_of_source", "series_break")
 
 _NUMERIC = ("numerator", "denominator", "value", "sample_size", "interval_low", "interval_high",
             "ref_numerator", "ref_denominator", "qbits", "seg_lo", "seg_hi")
@@ -161,6 +163,9 @@ def _finish_part(
     charted = monthly & (_is(fetched["breakdown"], "all") | pc.fill_null(
         pc.not_equal(fetched["area_level"], "ward"), False).to_numpy(zero_copy_only=False))
     start_day = fetched["start_day"].to_numpy(zero_copy_only=False).astype(float)
+    end_day = fetched["end_day"].to_numpy(zero_copy_only=False).astype(float)
+    source = pc.dictionary_encode(fetched["source"]).combine_chunks().indices.fill_null(-1).to_numpy(
+        zero_copy_only=False)
     before = _year_before_rows(series_key, known & (type_code >= 0), type_code, start_day,
                                fetched["start_day_before"].to_numpy(zero_copy_only=False).astype(float))
     del fetched
@@ -177,7 +182,11 @@ def _finish_part(
     t = _add(timings, "intervals", t)
     phi = _dispersion(x, qbits, series_key, np.flatnonzero(monthly))
     change = _year_before(x, unit, value, phi)
-    change[(change > 0) & ~_comparable(x, qbits)] = CHANGE_WORDS.index(NOT_COMPARABLE)
+    not_comparable = (change > 0) & ~_comparable(x, qbits)
+    change[not_comparable] = CHANGE_WORDS.index(NOT_COMPARABLE)
+    before_start = np.where(has_before, start_day[np.maximum(before, 0)], np.nan)
+    breaks = _breaks_between(measures, ids, m, before_start, end_day)
+    because = _not_comparable_because(x, qbits, source, before, breaks, not_comparable)
     band = _against_band(per["band"][m], value, low, high)
     suppressed, reason = _suppress(x, unit)
     t = _add(timings, "comparisons", t)
@@ -199,6 +208,7 @@ def _finish_part(
         "suppressed": suppressed, "reason": reason.astype(np.int8),
         "change": change.astype(np.int8), "band": band.astype(np.int8),
         "value_year_before": _value_before(x, unit, computation, suppressed, before),
+        "because": because,
         **spc,
     }
     # NaN, numpy's "no number", goes to SQL as NULL.
@@ -216,12 +226,12 @@ def _finish_part(
 # breaks, and whether secondary suppression hides the row.
 _PART_SQL = """
 SELECT v.rowid AS vid, i.m_index, v.measure, v.area_level, v.area_code, v.breakdown, v.period_type,
-       v.period_start - DATE '1970-01-01' AS start_day,
+       v.period_start - DATE '1970-01-01' AS start_day, v.period_end - DATE '1970-01-01' AS end_day,
        (v.period_start - INTERVAL 12 MONTH)::DATE - DATE '1970-01-01' AS start_day_before,
        coalesce(v.is_break, false) OR k.month IS NOT NULL AS is_break,
        h.vid IS NOT NULL AS hidden_with_others,
        v.numerator, v.denominator, v.value, v.sample_size, v.interval_low, v.interval_high,
-       v.ref_numerator, v.ref_denominator,
+       v.ref_numerator, v.ref_denominator, v.source,
        coalesce(v.qbits, 0) AS qbits, coalesce(v.seg_lo, 0) AS seg_lo, coalesce(v.seg_hi, 0) AS seg_hi
 FROM __values v
 JOIN __measure_index i USING (measure)
@@ -359,6 +369,7 @@ def _finished_select() -> str:
            {words('spc_signal', SIGNAL_WORDS)} AS spc_signal,
            {words('spc_variation', VARIATION_WORDS)} AS spc_variation,
            {words('change', CHANGE_WORDS)} AS vs_year_before, c.value_year_before,
+           {words('because', BECAUSE_WORDS)} AS not_comparable_because,
            {words('vs_average', AVERAGE_WORDS)} AS vs_average,
            {words('band', BAND_WORDS)} AS vs_band,
            list_filter([{flags}], lambda f: f IS NOT NULL) AS quality_flags,
@@ -700,6 +711,42 @@ def _comparable(x: dict[str, np.ndarray], qbits: np.ndarray) -> np.ndarray:
     before = np.nan_to_num(x["qbits_before"]).astype(np.int64)
     lo, hi, lo_b, hi_b = x["seg_lo"], x["seg_hi"], x["seg_lo_before"], x["seg_hi_before"]
     return (qbits == 0) & (before == 0) & (lo == hi) & (lo_b == hi_b) & (lo == lo_b)
+
+
+def _not_comparable_because(
+    x: dict[str, np.ndarray], qbits: np.ndarray, source: np.ndarray, before: np.ndarray, breaks: np.ndarray,
+    rows: np.ndarray,
+) -> np.ndarray:
+    """Why each of `rows` (not comparable with its year before) is not, as a BECAUSE_WORDS code, the
+    first that applies: the figure itself is flagged (for more than spanning a break); the figure
+    a year before is; the two come from different sources, or the same source with a declared
+    series break in or between them (`breaks`); else a change of source there and back. A period
+    flagged only as spanning a break is said by what it spans. `source` is a code per row and
+    `before` each row's year-before position (-1: none)."""
+    crossing = FLAG_BITS[CROSSES_BREAK]
+    flagged_before = np.nan_to_num(x["qbits_before"]).astype(np.int64) & ~crossing != 0
+    source_before = np.where(before >= 0, source[np.maximum(before, 0)], -1)
+    code = np.select([qbits & ~crossing != 0, flagged_before, (source == source_before) & breaks], [1, 2, 4], 3)
+    return np.where(rows, code, 0).astype(np.int8)
+
+
+def _breaks_between(measures: dict[str, Measure], ids: list[str], m: np.ndarray, first_day: np.ndarray,
+                    last_day: np.ndarray) -> np.ndarray:
+    """Whether a series break its measure declares (or, for a derived measure, the measure it is
+    computed from) starts a month after `first_day` and on or before `last_day`."""
+    found = np.zeros(m.size, bool)
+    for index, measure_id in enumerate(ids):
+        measure = measures[measure_id]
+        declared = [*measure.series_breaks, *(measures[measure.of].series_breaks
+                                              if measure.of in measures else ())]
+        if not declared:
+            continue
+        days = (np.array([f"{b}-01" for b in declared], dtype="datetime64[D]")
+                - np.datetime64("1970-01-01", "D")).astype(np.int64)
+        mine = m == index
+        for day in days:
+            found |= mine & (first_day < day) & (day <= last_day)
+    return found
 
 
 def _against_band(width: np.ndarray, value: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:

@@ -22,13 +22,13 @@ OUTPUT_COLUMNS = [
     "breakdown", "value", "interval_low", "interval_high", "numerator", "denominator",
     "denominator_year", "sample_size", "sample_size_assumed", "suppressed", "suppression_reason",
     "spc_mean", "spc_lower", "spc_upper", "spc_signal", "spc_variation", "vs_year_before", "value_year_before",
-    "vs_average", "vs_band", "quality_flags", "quality_note", "source",
+    "not_comparable_because", "vs_average", "vs_band", "quality_flags", "quality_note", "source",
 ]
 # What a suppressed figure must not carry in public: its value, anything it can be worked back
 # from, and any reading of it.
 HIDDEN_WHEN_SUPPRESSED = ("value", "interval_low", "interval_high", "numerator", "denominator",
                           "spc_mean", "spc_lower", "spc_upper", "value_year_before")
-READINGS = ("spc_signal", "spc_variation", "vs_year_before", "vs_average", "vs_band")
+READINGS = ("spc_signal", "spc_variation", "vs_year_before", "not_comparable_because", "vs_average", "vs_band")
 
 
 def has_measures_table(con: duckdb.DuckDBPyConnection) -> bool:
@@ -166,6 +166,8 @@ def present_values_unlisted(frame: pd.DataFrame, *, public: bool = False) -> pd.
     A list per row is an object the garbage collector tracks, and tens of thousands of them kept
     make each of its full collections take a tenth of a second; numpy arrays it does not track."""
     frame.insert(1, "period", _period_labels(frame))
+    if "not_comparable_because" not in frame.columns:  # a warehouse built before it was recorded
+        frame["not_comparable_because"] = None
     if public:
         hidden = frame["suppressed"].astype(bool)
         for column in HIDDEN_WHEN_SUPPRESSED:

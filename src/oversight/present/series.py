@@ -144,7 +144,8 @@ def series_summary(
     if interval:
         latest_text += f" (95% interval {interval})"
     if measure.compared_with_year_before and not missing_reason(latest):
-        latest_text += f", {change_phrase(latest.get('vs_year_before'), period_type)}"
+        verdict = change_phrase(latest.get("vs_year_before"), period_type, latest.get("not_comparable_because"))
+        latest_text += f", {verdict}"
     if latest.get("vs_band"):
         latest_text += f", {band_words(latest['vs_band'])}" + (
             f" of ±{measure.band:g} points" if measure.band else "")

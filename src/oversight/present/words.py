@@ -99,13 +99,25 @@ def format_interval(unit: str, low: float | None, high: float | None) -> str:
     return f"{low:,.0f} to {high:,.0f}"
 
 
-def change_phrase(verdict: str | None, period_type: str) -> str:
-    """'significant increase on the previous 12 months', or why there is no comparison."""
+# Why a figure is not compared with a year before, from the build (`not_comparable_because`).
+NOT_COMPARABLE_WORDS: Final = {
+    "flagged": "this period is flagged for quality",
+    "flagged_year_before": "that period is flagged for quality",
+    "change_of_source": "the source changes in or between the two periods",
+    "series_break": "the series breaks in or between the two periods",
+}
+
+
+def change_phrase(verdict: str | None, period_type: str, because: str | None = None) -> str:
+    """'significant increase on the previous 12 months', or why there is no comparison: 'not
+    comparable with the same quarter a year before (that period is flagged for quality)'."""
     against = against_text(period_type)
     if not verdict:
         return f"no comparison with {against} (no figure for it)"
     if verdict == NOT_COMPARABLE:
-        return f"not comparable with {against} (a change of source, a series break or a flagged month)"
+        # A warehouse built before the reason was recorded still gives every possible one.
+        reason = NOT_COMPARABLE_WORDS.get(str(because), "a change of source, a series break or a flagged month")
+        return f"not comparable with {against} ({reason})"
     return f"{verdict} on {against}"
 
 
@@ -281,7 +293,7 @@ def change_text(unit: str, row: Mapping[str, Any], polarity: str = "neutral") ->
     if missing_reason(row):
         return ""
     verdict = row.get("vs_year_before")
-    text = change_phrase(verdict, str(row["period_type"]))
+    text = change_phrase(verdict, str(row["period_type"]), row.get("not_comparable_because"))
     direction = direction_phrase(polarity, verdict)
     if direction:
         text += f", {direction}"
@@ -328,7 +340,8 @@ def summary_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
         parts.append(f"{band_words(row['vs_band'])} of ±{measure.band:g} points" if measure.band
                      else band_words(row["vs_band"]))
     if measure.compared_with_year_before:
-        parts.append(change_phrase(row.get("vs_year_before"), str(row["period_type"])))
+        parts.append(change_phrase(row.get("vs_year_before"), str(row["period_type"]),
+                                   row.get("not_comparable_because")))
     spc = spc_phrase(row)
     if spc:
         parts.append(f"this month is {spc}")
@@ -370,7 +383,7 @@ def change_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
     if not measure.compared_with_year_before and not verdict:
         return text + f"{care}."
     if not verdict or verdict == NOT_COMPARABLE:
-        return text + f"{care}; {change_phrase(verdict, str(row['period_type']))}."
+        return text + f"{care}; {change_phrase(verdict, str(row['period_type']), row.get('not_comparable_because'))}."
     direction = direction_phrase(measure.polarity, str(verdict))
     article = "a " if verdict != "no significant change" else ""
     return (text + f"{care}, {article}{change_phrase(str(verdict), str(row['period_type']))}"
