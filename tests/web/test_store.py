@@ -258,3 +258,29 @@ def test_a_newly_published_snapshot_is_read_before_its_first_visitor(web_warehou
         portal.call(serve_rebuild_and_look)
     assert built_at[1] > built_at[0]  # the lookups are the new snapshot's
     assert held == dict.fromkeys(keys, True)
+
+
+def test_a_warehouse_built_before_the_not_comparable_reason_is_served_as_before(web_warehouse: Path,
+                                                                              tmp_path: Path) -> None:
+    """Without `not_comparable_because` (built by older code) an area's pages, its API figures and
+    their CSV answer as before, with the reason empty and the old words."""
+    from oversight.web import create_app
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(web_warehouse, warehouse)
+    con = connect(warehouse)
+    con.execute("ALTER TABLE measure_value DROP COLUMN not_comparable_because")
+    con.close()
+    client = Client(create_app(warehouse, warm=False))
+    try:
+        page = client.get(f"/stop-search/?level=borough&area={BOROUGH}")
+        assert page.status_code == 200
+        figures = client.get(f"{VALUES}?level=borough&area={BOROUGH}&period_type=month").json()["data"]
+        assert figures and {f["not_comparable_because"] for f in figures} == {None}
+        table = client.get("/api/v1/measures/total_recorded_crime/values.csv?level=force&period_type=fy_quarter")
+        assert table.status_code == 200 and "not_comparable_because" in table.text.splitlines()[0]
+        crime = client.get("/measures/total_recorded_crime/?period_type=fy_quarter")
+        assert crime.status_code == 200
+        assert "(a change of source, a series break or a flagged month)" in crime.text
+    finally:
+        client.close()

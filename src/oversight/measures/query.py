@@ -166,8 +166,7 @@ def present_values_unlisted(frame: pd.DataFrame, *, public: bool = False) -> pd.
     A list per row is an object the garbage collector tracks, and tens of thousands of them kept
     make each of its full collections take a tenth of a second; numpy arrays it does not track."""
     frame.insert(1, "period", _period_labels(frame))
-    if "not_comparable_because" not in frame.columns:  # a warehouse built before it was recorded
-        frame["not_comparable_because"] = None
+    with_newer_columns(frame)
     if public:
         hidden = frame["suppressed"].astype(bool)
         for column in HIDDEN_WHEN_SUPPRESSED:
@@ -177,6 +176,19 @@ def present_values_unlisted(frame: pd.DataFrame, *, public: bool = False) -> pd.
             frame[column] = pd.Series(np.where(blank, None, frame[column].to_numpy(dtype=object, na_value=None)),
                                       index=frame.index, dtype=object)
     return frame[OUTPUT_COLUMNS]
+
+
+NEWER_COLUMNS = ("not_comparable_because",)
+"""Columns of `measure_value` that a warehouse built by older code lacks until it is rebuilt."""
+
+
+def with_newer_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """`frame`, read from `measure_value`, with each of NEWER_COLUMNS it lacks added empty: a
+    warehouse built before them is served as before (its words say what they said then)."""
+    for column in NEWER_COLUMNS:
+        if column not in frame.columns:
+            frame[column] = None
+    return frame
 
 
 def flags_as_lists(frame: pd.DataFrame) -> pd.DataFrame:

@@ -44,6 +44,7 @@ from oversight.measures.query import (
     present_values,
     present_values_unlisted,
     value_filter,
+    with_newer_columns,
 )
 from oversight.measures.trust_gap import read_trust_gap
 from oversight.present.labels import NATIONAL_AREAS
@@ -270,6 +271,7 @@ class Store:
         with self.connection() as con:
             frame = _through_arrow(con.sql("SELECT * FROM measure_value WHERE area_level = ? AND area_code = ? "
                                            f"ORDER BY measure, {VALUE_ORDER}", params=[level, area]))
+        with_newer_columns(frame)
         unread = {c: frame[c].isna().to_numpy() for c in READINGS}
         frame = present_values_unlisted(frame, public=True)  # each cut lists its own flags
         # Weighed once for all: weighing each measure's rows apart costs more than reading them.
