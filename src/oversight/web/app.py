@@ -14,7 +14,7 @@ import gc
 import logging
 import os
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pyarrow as pa
@@ -93,24 +93,32 @@ def create_app(
     a background thread when the server starts, so the first visitors get cached pages. `records` is the
     records database (default: the configured one, opened on the first /records/ request)."""
     warming: list[threading.Thread] = []
+    warming_lock = threading.Lock()  # threads start from requests' and warm-up threads too
     stopping = threading.Event()
 
+    def in_background(work: Callable[[], None], name: str) -> None:
+        """Run `work` in a thread the server waits for when it stops; none starts once it is stopping."""
+        with warming_lock:
+            if stopping.is_set():
+                return
+            thread = threading.Thread(target=work, name=name, daemon=True)
+            warming[:] = [*(t for t in warming if t.is_alive()), thread]  # one per rebuild over a long run
+            thread.start()
+
     def start_warm_up() -> None:
-        thread = threading.Thread(target=pages.warm_up, args=(app, stopping), name="oversight-warm-up", daemon=True)
-        warming.append(thread)
-        thread.start()
+        in_background(lambda: pages.warm_up(app, stopping), "oversight-warm-up")
 
     def take_up_new_snapshot() -> None:
         """A rebuild was published: read its shared lookups, and with `warm` build its pages, in
         the background, so that its first visitor does not wait for them either."""
         def work() -> None:
+            if stopping.is_set():
+                return
             app.state.store.prepare()
             if warm and not stopping.is_set():
                 pages.warm_up(app, stopping)
 
-        thread = threading.Thread(target=work, name="oversight-new-snapshot", daemon=True)
-        warming[:] = [*(t for t in warming if t.is_alive()), thread]  # one per rebuild over a long run
-        thread.start()
+        in_background(work, "oversight-new-snapshot")
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -122,6 +130,7 @@ def create_app(
         # figures to pandas take 58-193 ms in 20 of 24 starts, against 15-20 ms with the system's:
         # the first visitor paid for it (bench/README.md, first renders). An allocator the
         # operator chose (ARROW_DEFAULT_MEMORY_POOL) is kept.
+        stopping.clear()  # a lifespan run again starts afresh
         arrow_pool = pa.default_memory_pool()
         if not os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
             pa.set_memory_pool(pa.system_memory_pool())
@@ -140,8 +149,12 @@ def create_app(
         yield
         # A warm-up still reading when the server stops would leave a query running while the
         # snapshot closes under it: it stops after its current page, and is waited for.
-        stopping.set()
-        for thread in warming:
+        with warming_lock:
+            stopping.set()
+            waiting = list(warming)
+        if take_up_new_snapshot in app.state.store.on_new_snapshot:
+            app.state.store.on_new_snapshot.remove(take_up_new_snapshot)
+        for thread in waiting:
             await asyncio.to_thread(thread.join, 30)
         app.state.store.close()
         if hasattr(app.state, "records"):
