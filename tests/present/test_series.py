@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from oversight import config
 from oversight.measures.catalogue import load_catalogue
 from oversight.present.labels import breakdown_label
 from oversight.present.marks import SPC_MARKS, spc_badge
@@ -32,8 +33,8 @@ def test_every_spc_variation_has_a_shape_and_a_label() -> None:
 
 def test_too_few_points_says_which_points_count_and_how_many_are_needed() -> None:
     """A 40-month series broken after its 29th month: the 11 months after the break get no
-    limits however long the series is, 12 do. The words give that number and name the break."""
-    words = SPC_MARKS[INSUFFICIENT_DATA].meaning
+    limits however long the series is, 12 do. The words give that number, the window SPC reads
+    and the restart at a break."""
     for after_break, has_limits in ((11, False), (12, True)):
         months = 29 + after_break
         breaks = np.zeros(months, bool)
@@ -42,7 +43,10 @@ def test_too_few_points_says_which_points_count_and_how_many_are_needed() -> Non
                             np.full(months, "down_is_good", dtype=object))
         assert (got.variation[-1] != INSUFFICIENT_DATA) is has_limits
         assert (got.variation[0] != INSUFFICIENT_DATA)  # before the break: 29 months
-    assert words == "fewer than 12 unflagged months since the series began or last broke"
+    badge = spc_badge(INSUFFICIENT_DATA)
+    assert config.default("spc_window_months") == 36
+    assert badge and badge["meaning"] == ("fewer than 12 unflagged months in its stretch of the last 36 months "
+                                          "(limits restart at each break)")
 
 
 def test_no_badge_without_a_variation() -> None:

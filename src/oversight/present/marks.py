@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from oversight import config
 from oversight.stats.spc import MIN_SPC_POINTS
 
 INK: Final = "#0b0c0c"
@@ -48,11 +49,12 @@ SPC_MARKS: Final = {
     "special_cause_concern": SpcMark("triangle", "▲", RED, "Special cause: concern",
                                      "unusual, in the worse direction", "spc-worse"),
     "special_cause_neutral": SpcMark("square", "■", PURPLE, "Special cause", "unusual change", "spc-neutral"),
-    # Limits restart at a break or a change of source and leave flagged months out, so a long
-    # series can still have too few points: the words say which points count.
+    # Limits are set over a series' last `spc_window_months`, restart at a break or a change of
+    # source and leave flagged months out, so a long series can still have too few points: the
+    # words say which points count ({window} is filled in by `spc_badge`).
     "insufficient_data": SpcMark("hollow", "○", GREY, "Too few points",
-                                 f"fewer than {MIN_SPC_POINTS} unflagged months since the series began or last broke",
-                                 "spc-none"),
+                                 f"fewer than {MIN_SPC_POINTS} unflagged months in its stretch of the last "
+                                 "{window} months (limits restart at each break)", "spc-none"),
 }
 SPECIAL_CAUSES: Final = tuple(k for k in SPC_MARKS if k.startswith("special_cause"))
 
@@ -73,5 +75,6 @@ def spc_badge(variation: str | None) -> dict[str, str] | None:
     mark = SPC_MARKS.get(variation or "")
     if mark is None:
         return None
-    return {"variation": str(variation), "shape": mark.glyph, "label": mark.label, "meaning": mark.meaning,
+    meaning = mark.meaning.format(window=config.default("spc_window_months"))
+    return {"variation": str(variation), "shape": mark.glyph, "label": mark.label, "meaning": meaning,
             "class": mark.css}
