@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from oversight import config
 from oversight.measures.catalogue import load_catalogue
 from oversight.present.labels import breakdown_label
 from oversight.present.marks import SPC_MARKS, spc_badge
@@ -27,7 +26,7 @@ def test_every_spc_variation_has_a_shape_and_a_label() -> None:
     shapes = [mark.glyph for mark in SPC_MARKS.values()]
     assert len(set(shapes)) == len(shapes)  # told apart without colour
     for variation in SPC_MARKS:
-        badge = spc_badge(variation)
+        badge = spc_badge(variation, 36)
         assert badge and badge["shape"] and badge["label"] and badge["meaning"]
 
 
@@ -43,10 +42,22 @@ def test_too_few_points_says_which_points_count_and_how_many_are_needed() -> Non
                             np.full(months, "down_is_good", dtype=object))
         assert (got.variation[-1] != INSUFFICIENT_DATA) is has_limits
         assert (got.variation[0] != INSUFFICIENT_DATA)  # before the break: 29 months
-    badge = spc_badge(INSUFFICIENT_DATA)
-    assert config.default("spc_window_months") == 36
-    assert badge and badge["meaning"] == ("fewer than 12 unflagged months in its stretch of the last 36 months "
-                                          "(limits restart at each break)")
+    # The window is the one the figures were built with, passed in, not this process's setting.
+    badge = spc_badge(INSUFFICIENT_DATA, 24)
+    assert badge and badge["meaning"] == ("limits need at least 12 months not flagged for quality, counted from "
+                                          "the last break or change of source, within the last 24 months")
+    without = spc_badge(INSUFFICIENT_DATA)
+    assert without and without["meaning"] == badge["meaning"].removesuffix(", within the last 24 months")
+    assert spc_badge("common_cause") == spc_badge("common_cause", 24)  # other readings do not need it
+
+
+def test_a_series_too_short_for_limits_is_said_in_a_sentence_of_its_own() -> None:
+    m = MEASURES["total_recorded_crime"]
+    row = _row("2026-03", "2026-03-31", 5038.0, spc_variation=INSUFFICIENT_DATA)
+    sentence = summary_sentence(m, row)
+    assert sentence.endswith("; too few points for process limits.")
+    assert "this month is too few" not in sentence
+    assert "this month is within the process limits" in summary_sentence(m, {**row, "spc_variation": "common_cause"})
 
 
 def test_no_badge_without_a_variation() -> None:

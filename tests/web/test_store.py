@@ -284,3 +284,27 @@ def test_a_warehouse_built_before_the_not_comparable_reason_is_served_as_before(
         assert "(a change of source, a series break or a flagged month)" in crime.text
     finally:
         client.close()
+
+
+def test_too_few_points_names_the_window_the_figures_were_built_with(web_warehouse: Path, tmp_path: Path) -> None:
+    """A build recorded with a 24-month SPC window, served by a process whose own setting is 36:
+    the badge says 24, on the overview's cards and on a measure's series."""
+    from oversight import config
+    from oversight.web import create_app
+
+    assert config.default("spc_window_months") == 36
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(web_warehouse, warehouse)
+    con = connect(warehouse)
+    con.execute("UPDATE measure_setting SET value = '24' WHERE name = 'spc_window_months'")
+    con.close()
+    client = Client(create_app(warehouse, warm=False))
+    try:
+        for path in (f"/?level=borough&area={BOROUGH}",
+                     f"/measures/total_recorded_crime/?level=borough&area={BOROUGH}"):
+            page = client.get(path)
+            assert page.status_code == 200
+            assert "Too few points" in page.text, path
+            assert "within the last 24 months" in page.text and "within the last 36 months" not in page.text, path
+    finally:
+        client.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from oversight import config
 from oversight.stats.spc import MIN_SPC_POINTS
 
 INK: Final = "#0b0c0c"
@@ -51,10 +50,10 @@ SPC_MARKS: Final = {
     "special_cause_neutral": SpcMark("square", "■", PURPLE, "Special cause", "unusual change", "spc-neutral"),
     # Limits are set over a series' last `spc_window_months`, restart at a break or a change of
     # source and leave flagged months out, so a long series can still have too few points: the
-    # words say which points count ({window} is filled in by `spc_badge`).
+    # words say which months count (`spc_badge` adds the window the figures were built with).
     "insufficient_data": SpcMark("hollow", "○", GREY, "Too few points",
-                                 f"fewer than {MIN_SPC_POINTS} unflagged months in its stretch of the last "
-                                 "{window} months (limits restart at each break)", "spc-none"),
+                                 f"limits need at least {MIN_SPC_POINTS} months not flagged for quality, "
+                                 "counted from the last break or change of source", "spc-none"),
 }
 SPECIAL_CAUSES: Final = tuple(k for k in SPC_MARKS if k.startswith("special_cause"))
 
@@ -69,12 +68,17 @@ LEGEND_WORDS: Final = {
 }
 
 
-def spc_badge(variation: str | None) -> dict[str, str] | None:
+def spc_badge(variation: str | None, window_months: int | str | None = None) -> dict[str, str] | None:
     """A point's SPC reading as a badge (plain data, for pages and their JSON twins): its shape,
-    label and meaning; the class only repeats them in colour."""
+    label and meaning; the class only repeats them in colour. `window_months` is the SPC window
+    the figures were built with (the build's recorded `spc_window_months`, not this process's
+    setting), which 'Too few points' adds to the months that count; where only the label is
+    shown it may be left out."""
     mark = SPC_MARKS.get(variation or "")
     if mark is None:
         return None
-    meaning = mark.meaning.format(window=config.default("spc_window_months"))
+    meaning = mark.meaning
+    if variation == "insufficient_data" and window_months is not None:
+        meaning += f", within the last {window_months} months"
     return {"variation": str(variation), "shape": mark.glyph, "label": mark.label, "meaning": meaning,
             "class": mark.css}

@@ -343,8 +343,8 @@ def summary_sentence(measure: Measure, row: Mapping[str, Any]) -> str:
         parts.append(change_phrase(row.get("vs_year_before"), str(row["period_type"]),
                                    row.get("not_comparable_because")))
     spc = spc_phrase(row)
-    if spc:
-        parts.append(f"this month is {spc}")
+    if spc:  # 'too few points ...' is said of the series, not of the month
+        parts.append(spc if row.get("spc_variation") == "insufficient_data" else f"this month is {spc}")
     quality = quality_phrase(row)
     if quality:
         parts.append(quality)

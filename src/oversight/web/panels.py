@@ -22,6 +22,7 @@ from oversight.present.marks import spc_badge
 from oversight.present.series import series_summary, snapshot_summary
 from oversight.present.words import comparison_text, format_value, not_stated_sentence, summary_sentence
 from oversight.web import charts, maps
+from oversight.web.built import used_settings
 from oversight.web.store import Area, Period, Store
 
 LEVEL_PLURALS = {"force": "the force", "bcu": "Basic Command Units", "borough": "boroughs", "ward": "wards",
@@ -104,7 +105,8 @@ def series_panel(
     target = target_line(store, m, area, breakdown) if period_type in ("rolling_12", "financial_year") else None
     panel.update(rows=rows, target=target, band=m.band,
                  summary=series_summary(m, rows, area.name, period_type) + (f" {target['label']}." if target else ""),
-                 latest=rows[-1], latest_spc=spc_badge(rows[-1].get("spc_variation")))
+                 latest=rows[-1], latest_spc=spc_badge(rows[-1].get("spc_variation"),
+                                                      used_settings(store)["spc_window_months"]))
     label = m.title if breakdown == "all" else f"{m.title}: {breakdown_label(breakdown)}"
     panel["_chart"] = charts.series_figure(m, rows, target=target, selected=selected.key if selected else None,
                                            label=label)

@@ -18,6 +18,7 @@ from oversight.present.words import (
     summary_sentence,
     value_text,
 )
+from oversight.web.built import used_settings
 from oversight.web.panels import LEVEL_PLURALS, measure_ref
 from oversight.web.params import Filters, latest_shared, resolve_area, resolve_period
 from oversight.web.sections import HISTORY, PLAN_PRIORITIES, SECTIONS, TRUST
@@ -78,7 +79,8 @@ def headline_card(
         months = [r for r in store.rows(m.id, level=area.level, area=area.code, period_type="month")
                   if r.get("spc_variation")]  # flagged months have no SPC reading
         if months:
-            card.update(spc=spc_badge(months[-1].get("spc_variation")), spc_period=months[-1]["period"])
+            card.update(spc=spc_badge(months[-1].get("spc_variation"), used_settings(store)["spc_window_months"]),
+                        spc_period=months[-1]["period"])
     return card
 
 
