@@ -260,6 +260,55 @@ def test_a_newly_published_snapshot_is_read_before_its_first_visitor(web_warehou
     assert held == dict.fromkeys(keys, True)
 
 
+def test_a_newer_snapshot_s_warm_up_stops_the_older_one(web_warehouse: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A rebuild published while the start-up warm-up is still building pages: the older warm-up
+    is told to stop, the newer one runs, and the server stopping stops that one too."""
+    import threading
+    import time
+
+    import anyio.from_thread
+
+    from oversight.warehouse.snapshot import publish_snapshot
+    from oversight.web import cache, create_app, pages
+
+    monkeypatch.setattr(cache, "VERSION_CHECK_SECONDS", 0.0)
+    signals: list[threading.Event] = []
+    began = threading.Semaphore(0)
+
+    def slow_warm_up(app: Any, stopping: threading.Event) -> None:  # builds pages until told to stop
+        signals.append(stopping)
+        began.release()
+        stopping.wait(60)
+
+    monkeypatch.setattr(pages, "warm_up", slow_warm_up)
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(web_warehouse, warehouse)
+    app = create_app(warehouse, warm=True)
+    seen: dict[str, bool] = {}
+
+    async def serve_and_rebuild() -> None:
+        async with app.router.lifespan_context(app):
+            assert began.acquire(timeout=30)  # the start-up warm-up is running
+            con = connect(warehouse)
+            con.execute("UPDATE measure_status SET built_at = built_at + INTERVAL 1 DAY")
+            con.close()
+            publish_snapshot(warehouse)
+            with app.state.store.serving():  # a visitor's request finds the new snapshot
+                pass
+            assert began.acquire(timeout=30)  # the new snapshot's warm-up began
+            deadline = time.monotonic() + 10
+            while not signals[0].is_set() and time.monotonic() < deadline:
+                await anyio.sleep(0.05)
+            seen.update(older_stopped=signals[0].is_set(), newer_running=not signals[1].is_set())
+        seen.update(newer_stopped_with_the_server=signals[1].is_set())
+
+    with anyio.from_thread.start_blocking_portal() as portal:
+        portal.call(serve_and_rebuild)
+    assert len(signals) == 2
+    assert seen == {"older_stopped": True, "newer_running": True, "newer_stopped_with_the_server": True}
+
+
 def test_a_warehouse_built_before_the_not_comparable_reason_is_served_as_before(web_warehouse: Path,
                                                                               tmp_path: Path) -> None:
     """Without `not_comparable_because` (built by older code) an area's pages, its API figures and

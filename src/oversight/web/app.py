@@ -105,8 +105,22 @@ def create_app(
             warming[:] = [*(t for t in warming if t.is_alive()), thread]  # one per rebuild over a long run
             thread.start()
 
+    superseded: list[threading.Event] = []  # the running warm-up's stop signal
+
+    def warm_up_newest() -> None:
+        """Build every page of the snapshot now served. An older warm-up still running stops after
+        its current page: on a small machine two would only compete with visitors for the cores."""
+        mine = threading.Event()
+        with warming_lock:
+            for older in superseded:
+                older.set()
+            superseded[:] = [mine]
+            if stopping.is_set():
+                return
+        pages.warm_up(app, mine)
+
     def start_warm_up() -> None:
-        in_background(lambda: pages.warm_up(app, stopping), "oversight-warm-up")
+        in_background(warm_up_newest, "oversight-warm-up")
 
     def take_up_new_snapshot() -> None:
         """A rebuild was published: read its shared lookups, and with `warm` build its pages, in
@@ -115,8 +129,8 @@ def create_app(
             if stopping.is_set():
                 return
             app.state.store.prepare()
-            if warm and not stopping.is_set():
-                pages.warm_up(app, stopping)
+            if warm:
+                warm_up_newest()
 
         in_background(work, "oversight-new-snapshot")
 
@@ -151,6 +165,8 @@ def create_app(
         # snapshot closes under it: it stops after its current page, and is waited for.
         with warming_lock:
             stopping.set()
+            for signal in superseded:
+                signal.set()
             waiting = list(warming)
         if take_up_new_snapshot in app.state.store.on_new_snapshot:
             app.state.store.on_new_snapshot.remove(take_up_new_snapshot)

@@ -179,7 +179,7 @@ def api_html(request: Request) -> HTMLResponse:
 
 def warm_up(app: Any, stopping: threading.Event | None = None) -> None:
     """Build every page in its default state, so the first visitors do not wait; stop early
-    when `stopping` is set (the server is shutting down)."""
+    when `stopping` is set (the server is shutting down, or a newer snapshot's warm-up began)."""
     store: Store = app.state.store
     started = time.perf_counter()
     work = [(path, template, builder) for path, (template, builder) in PAGES.items()]
@@ -188,7 +188,7 @@ def warm_up(app: Any, stopping: threading.Event | None = None) -> None:
              for path in neighbourhood_pages(store)]
     for path, template, builder in work:
         if stopping is not None and stopping.is_set():
-            log.info("warm-up stopped: the server is shutting down")
+            log.info("warm-up stopped: the server is stopping or a newer snapshot is being warmed")
             return
         try:
             page_html(app, path, template, builder, Filters())
