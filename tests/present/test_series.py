@@ -51,7 +51,7 @@ def test_too_few_points_says_which_points_count_and_how_many_are_needed() -> Non
     assert spc_badge("common_cause") == spc_badge("common_cause", 24)  # other readings do not need it
 
 
-def test_a_series_too_short_for_limits_is_said_in_a_sentence_of_its_own() -> None:
+def test_a_series_too_short_for_limits_is_said_in_a_clause_of_its_own() -> None:
     m = MEASURES["total_recorded_crime"]
     row = _row("2026-03", "2026-03-31", 5038.0, spc_variation=INSUFFICIENT_DATA)
     sentence = summary_sentence(m, row)

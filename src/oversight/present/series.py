@@ -114,7 +114,8 @@ def spc_counts(rows: list[Row]) -> str:
     else:
         return SPC_WORDS["insufficient_data"]
     if read[-1] == "insufficient_data":  # limits restart at a break or a change of source
-        text += "; the latest months are too few for limits of their own (the series restarts at a break)"
+        text += ("; the latest months are too few for limits of their own "
+                 "(limits restart at a break or a change of source)")
     return text
 
 
