@@ -166,8 +166,8 @@ def _finish_part(
     end_day = fetched["end_day"].to_numpy(zero_copy_only=False).astype(float)
     source = pc.dictionary_encode(fetched["source"]).combine_chunks().indices.fill_null(-1).to_numpy(
         zero_copy_only=False)
-    before = _year_before_rows(series_key, known & (type_code >= 0), type_code, start_day,
-                               fetched["start_day_before"].to_numpy(zero_copy_only=False).astype(float))
+    start_day_before = fetched["start_day_before"].to_numpy(zero_copy_only=False).astype(float)
+    before = _year_before_rows(series_key, known & (type_code >= 0), type_code, start_day, start_day_before)
     del fetched
     has_before = before >= 0
     for name in _BEFORE:
@@ -184,8 +184,8 @@ def _finish_part(
     change = _year_before(x, unit, value, phi)
     not_comparable = (change > 0) & ~_comparable(x, qbits)
     change[not_comparable] = CHANGE_WORDS.index(NOT_COMPARABLE)
-    before_start = np.where(has_before, start_day[np.maximum(before, 0)], np.nan)
-    breaks = _breaks_between(measures, ids, m, before_start, end_day)
+    # A row's year before starts on its start_day_before (that is how it was found).
+    breaks = _breaks_between(measures, ids, m, np.where(has_before, start_day_before, np.nan), end_day)
     because = _not_comparable_because(x, qbits, source, before, breaks, not_comparable)
     band = _against_band(per["band"][m], value, low, high)
     suppressed, reason = _suppress(x, unit)
