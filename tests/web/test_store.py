@@ -3,8 +3,10 @@ checked and applied as `oversight measure` checks and applies them, so the two c
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -313,15 +315,8 @@ def test_a_warehouse_built_before_the_not_comparable_reason_is_served_as_before(
                                                                               tmp_path: Path) -> None:
     """Without `not_comparable_because` (built by older code) an area's pages, its API figures and
     their CSV answer as before, with the reason empty and the old words."""
-    from oversight.web import create_app
-
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(web_warehouse, warehouse)
-    con = connect(warehouse)
-    con.execute("ALTER TABLE measure_value DROP COLUMN not_comparable_because")
-    con.close()
-    client = Client(create_app(warehouse, warm=False))
-    try:
+    with _serving_a_copy(web_warehouse, tmp_path, "ALTER TABLE measure_value DROP COLUMN not_comparable_because") \
+            as client:
         page = client.get(f"/stop-search/?level=borough&area={BOROUGH}")
         assert page.status_code == 200
         figures = client.get(f"{VALUES}?level=borough&area={BOROUGH}&period_type=month").json()["data"]
@@ -331,29 +326,36 @@ def test_a_warehouse_built_before_the_not_comparable_reason_is_served_as_before(
         crime = client.get("/measures/total_recorded_crime/?period_type=fy_quarter")
         assert crime.status_code == 200
         assert "(a change of source, a series break or a flagged month)" in crime.text
-    finally:
-        client.close()
 
 
 def test_too_few_points_names_the_window_the_figures_were_built_with(web_warehouse: Path, tmp_path: Path) -> None:
     """A build recorded with a 24-month SPC window, served by a process whose own setting is 36:
     the badge says 24, on the overview's cards and on a measure's series."""
     from oversight import config
-    from oversight.web import create_app
 
     assert config.default("spc_window_months") == 36
-    warehouse = tmp_path / "warehouse.duckdb"
-    shutil.copyfile(web_warehouse, warehouse)
-    con = connect(warehouse)
-    con.execute("UPDATE measure_setting SET value = '24' WHERE name = 'spc_window_months'")
-    con.close()
-    client = Client(create_app(warehouse, warm=False))
-    try:
+    with _serving_a_copy(web_warehouse, tmp_path,
+                         "UPDATE measure_setting SET value = '24' WHERE name = 'spc_window_months'") as client:
         for path in (f"/?level=borough&area={BOROUGH}",
                      f"/measures/total_recorded_crime/?level=borough&area={BOROUGH}"):
             page = client.get(path)
             assert page.status_code == 200
             assert "Too few points" in page.text, path
             assert "within the last 24 months" in page.text and "within the last 36 months" not in page.text, path
+
+
+@contextlib.contextmanager
+def _serving_a_copy(web_warehouse: Path, tmp_path: Path, change: str) -> Iterator[Client]:
+    """A client of the site on a copy of the session's warehouse with `change` (SQL) made to it."""
+    from oversight.web import create_app
+
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copyfile(web_warehouse, warehouse)
+    con = connect(warehouse)
+    con.execute(change)
+    con.close()
+    client = Client(create_app(warehouse, warm=False))
+    try:
+        yield client
     finally:
         client.close()
